@@ -1,0 +1,1 @@
+"""q2c core library: domain, store, host, runtime, api mapping and gateway (never imports ray)."""

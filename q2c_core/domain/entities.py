@@ -1,0 +1,254 @@
+"""The engagement's parts: contract and billing lines, time, expenses, milestones, exceptions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from q2c_core.domain.base import Frozen
+from q2c_core.domain.money import ExactDecimal, Money, check_currency
+
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
+
+
+class EngagementState(StrEnum):
+    """Lifecycle states of DESIGN.md §4."""
+
+    DRAFT = "DRAFT"
+    QUALIFIED = "QUALIFIED"
+    WON = "WON"
+    CONTRACTED = "CONTRACTED"
+    ACTIVE = "ACTIVE"
+    COMPLETED = "COMPLETED"
+    CLOSED = "CLOSED"
+    CANCELLED = "CANCELLED"
+    ON_HOLD = "ON_HOLD"
+
+
+class GatedStep(StrEnum):
+    """The lifecycle steps guarded by policy checks."""
+
+    CLOSE_WON = "CLOSE_WON"
+    APPROVE_CONTRACT = "APPROVE_CONTRACT"
+    ACTIVATE = "ACTIVATE"
+
+
+class BillingModel(StrEnum):
+    """How a contract line turns delivered work into invoice lines."""
+
+    TIME_AND_MATERIALS = "TIME_AND_MATERIALS"
+    FIXED_FEE = "FIXED_FEE"
+    RETAINER = "RETAINER"
+    PASS_THROUGH_EXPENSES = "PASS_THROUGH_EXPENSES"
+    SUBSCRIPTION = "SUBSCRIPTION"
+
+
+class PeriodUnit(StrEnum):
+    """Length of a recurring billing period."""
+
+    MONTH = "MONTH"
+    QUARTER = "QUARTER"
+    YEAR = "YEAR"
+
+
+class MilestoneSpec(Frozen):
+    """A fixed-fee milestone as written in the contract."""
+
+    milestone_id: Identifier
+    display_name: str = Field(min_length=1, max_length=200)
+    amount: Money
+    due_date: date | None = None
+
+
+class TimeAndMaterialsTerms(Frozen):
+    """Approved hours x the rate card's rate for the role, optionally capped."""
+
+    model: Literal[BillingModel.TIME_AND_MATERIALS] = BillingModel.TIME_AND_MATERIALS
+    rate_card_id: Identifier
+    not_to_exceed: Money | None = None
+
+
+class FixedFeeTerms(Frozen):
+    """Milestone amounts, each billable once accepted."""
+
+    model: Literal[BillingModel.FIXED_FEE] = BillingModel.FIXED_FEE
+    milestones: list[MilestoneSpec] = Field(min_length=1, max_length=200)
+
+
+class RetainerTerms(Frozen):
+    """A fixed amount per month while the engagement is active."""
+
+    model: Literal[BillingModel.RETAINER] = BillingModel.RETAINER
+    amount_per_month: Money
+
+
+class ExpenseTerms(Frozen):
+    """Approved expenses passed through at cost plus an optional markup."""
+
+    model: Literal[BillingModel.PASS_THROUGH_EXPENSES] = BillingModel.PASS_THROUGH_EXPENSES
+    markup_percent: ExactDecimal = Decimal(0)
+
+    @field_validator("markup_percent")
+    @classmethod
+    def _markup_range(cls, value: Decimal) -> Decimal:
+        if not Decimal(0) <= value <= Decimal(100):
+            raise ValueError("markup_percent must be between 0 and 100")
+        return value
+
+
+class SubscriptionTerms(Frozen):
+    """A fixed amount per recurring period."""
+
+    model: Literal[BillingModel.SUBSCRIPTION] = BillingModel.SUBSCRIPTION
+    amount_per_period: Money
+    period: PeriodUnit = PeriodUnit.MONTH
+
+
+Terms = Annotated[
+    TimeAndMaterialsTerms | FixedFeeTerms | RetainerTerms | ExpenseTerms | SubscriptionTerms,
+    Field(discriminator="model"),
+]
+
+
+class BillingLine(Frozen):
+    """One line of a contract with its billing model's terms."""
+
+    line_id: Identifier
+    description: str = Field(default="", max_length=500)
+    terms: Terms
+
+
+class Contract(Frozen):
+    """A numbered contract revision; later revisions never edit earlier ones."""
+
+    revision: int = Field(ge=1)
+    currency: str
+    start_date: date
+    end_date: date | None = None
+    po_reference: str = Field(default="", max_length=100)
+    billing_lines: list[BillingLine] = Field(min_length=1, max_length=100)
+    approve_time: datetime
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return check_currency(value)
+
+    @model_validator(mode="after")
+    def _dates(self) -> Contract:
+        if self.end_date is not None and self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        return self
+
+    def line(self, line_id: str) -> BillingLine | None:
+        """The billing line with this id, if any."""
+        return next((line for line in self.billing_lines if line.line_id == line_id), None)
+
+
+class ItemStatus(StrEnum):
+    """Status of a time entry or expense."""
+
+    SUBMITTED = "SUBMITTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    BILLED = "BILLED"
+
+
+class MilestoneStatus(StrEnum):
+    """Status of a fixed-fee milestone."""
+
+    PLANNED = "PLANNED"
+    COMPLETED = "COMPLETED"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+
+
+class TimeEntry(Frozen):
+    """Hours one person worked on one day in one role, against a T&M line."""
+
+    entry_id: str
+    billing_line_id: str
+    person: str
+    role: str
+    work_date: date
+    hours: ExactDecimal
+    description: str = ""
+    status: ItemStatus = ItemStatus.SUBMITTED
+    rejection_reason: str = ""
+    invoice_id: str = ""
+    submit_time: datetime
+    update_time: datetime
+
+
+class Expense(Frozen):
+    """An out-of-pocket cost passed through to the customer."""
+
+    expense_id: str
+    billing_line_id: str
+    category: str
+    incurred_date: date
+    amount: Money
+    description: str = ""
+    status: ItemStatus = ItemStatus.SUBMITTED
+    rejection_reason: str = ""
+    invoice_id: str = ""
+    submit_time: datetime
+    update_time: datetime
+
+
+class Milestone(Frozen):
+    """A fixed-fee milestone being delivered."""
+
+    milestone_id: str
+    billing_line_id: str
+    display_name: str
+    amount: Money
+    due_date: date | None = None
+    status: MilestoneStatus = MilestoneStatus.PLANNED
+    rejection_reason: str = ""
+    invoice_id: str = ""
+    update_time: datetime
+
+
+class Severity(StrEnum):
+    """How a failed policy check affects the step it guards."""
+
+    BLOCKING = "BLOCKING"
+    REVIEW = "REVIEW"
+    AUTO_CORRECTED = "AUTO_CORRECTED"
+
+
+class ExceptionState(StrEnum):
+    """Whether a business exception still needs someone's attention."""
+
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+
+
+class BusinessException(Frozen):
+    """A failed policy check, queued for finance or delivery operations to resolve."""
+
+    exception_id: str
+    engagement_id: str
+    customer_id: str
+    step: GatedStep
+    check: str
+    severity: Severity
+    state: ExceptionState = ExceptionState.OPEN
+    message: str
+    correction: str = ""
+    resolution_note: str = ""
+    resolved_by: str = ""
+    raise_time: datetime
+    resolve_time: datetime | None = None
+
+
+class StaffingAssignment(Frozen):
+    """A person planned onto the engagement in a role."""
+
+    person: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=1, max_length=64)

@@ -1,0 +1,127 @@
+"""Exact money: Decimal amounts in ISO-4217 currencies, rounded only by named rules."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+
+# ISO-4217 minor units for the currencies q2c accepts. A currency not listed is rejected.
+MINOR_UNITS: dict[str, int] = {
+    "AED": 2, "AUD": 2, "BHD": 3, "BRL": 2, "CAD": 2, "CHF": 2, "CLP": 0, "CNY": 2,
+    "CZK": 2, "DKK": 2, "EUR": 2, "GBP": 2, "HKD": 2, "HUF": 2, "IDR": 2, "ILS": 2,
+    "INR": 2, "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3, "MXN": 2, "MYR": 2,
+    "NOK": 2, "NZD": 2, "OMR": 3, "PHP": 2, "PLN": 2, "QAR": 2, "SAR": 2, "SEK": 2,
+    "SGD": 2, "THB": 2, "TND": 3, "TRY": 2, "TWD": 2, "USD": 2, "VND": 0, "ZAR": 2,
+}
+
+
+class RoundingRule(StrEnum):
+    """Named rounding rules; every rounded amount in q2c says which rule made it."""
+
+    ROUND_HALF_UP_PER_LINE = "ROUND_HALF_UP_PER_LINE"
+    TAX_ON_SUBTOTAL_HALF_UP = "TAX_ON_SUBTOTAL_HALF_UP"
+    BANKERS = "BANKERS"
+
+
+_DECIMAL_ROUNDING = {
+    RoundingRule.ROUND_HALF_UP_PER_LINE: ROUND_HALF_UP,
+    RoundingRule.TAX_ON_SUBTOTAL_HALF_UP: ROUND_HALF_UP,
+    RoundingRule.BANKERS: ROUND_HALF_EVEN,
+}
+
+
+class UnknownCurrencyError(ValueError):
+    """The code is not an ISO-4217 currency q2c accepts."""
+
+
+def minor_units(currency: str) -> int:
+    """Number of decimal places of the currency's minor unit (JPY 0, USD 2, BHD 3)."""
+    try:
+        return MINOR_UNITS[currency]
+    except KeyError:
+        raise UnknownCurrencyError(f"unknown ISO-4217 currency {currency!r}") from None
+
+
+def parse_decimal(value: object) -> Decimal:
+    """Parse an exact decimal from a string, int or Decimal; floats are refused."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError("decimal values must be given as strings, never floats")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int | str):
+        try:
+            result = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError(f"not a decimal number: {value!r}") from None
+    else:
+        raise ValueError(f"not a decimal number: {value!r}")
+    if not result.is_finite():
+        raise ValueError("decimal must be finite")
+    return result
+
+
+ExactDecimal = Annotated[Decimal, BeforeValidator(parse_decimal)]
+
+
+def check_currency(code: str) -> str:
+    """Validate an ISO-4217 code and return it."""
+    minor_units(code)
+    return code
+
+
+class Money(BaseModel):
+    """An exact amount in one currency; full precision until a named rule rounds it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    currency: str
+    amount: ExactDecimal
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        return check_currency(value)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        """Zero in the currency."""
+        return cls(currency=currency, amount=Decimal(0))
+
+    @classmethod
+    def of(cls, amount: str | int | Decimal, currency: str) -> Money:
+        """Build from a decimal string (or int/Decimal) and a currency code."""
+        return cls(currency=currency, amount=parse_decimal(amount))
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"currency mismatch: {self.currency} vs {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(currency=self.currency, amount=self.amount + other.amount)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(currency=self.currency, amount=self.amount - other.amount)
+
+    def times(self, factor: Decimal) -> Money:
+        """Multiply by an exact factor (hours, a percentage, a pro-rata fraction)."""
+        return Money(currency=self.currency, amount=self.amount * factor)
+
+    def rounded(self, rule: RoundingRule) -> Money:
+        """Round to the currency's minor unit with the named rule."""
+        quantum = Decimal(1).scaleb(-minor_units(self.currency))
+        return Money(
+            currency=self.currency,
+            amount=self.amount.quantize(quantum, rounding=_DECIMAL_ROUNDING[rule]),
+        )
+
+    def is_negative(self) -> bool:
+        """True when below zero."""
+        return self.amount < 0
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
