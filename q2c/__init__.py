@@ -1,0 +1,1 @@
+"""Generated protobuf / gRPC code for q2c; do not edit."""

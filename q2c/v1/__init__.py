@@ -1,0 +1,1 @@
+"""Generated from protos/q2c/v1; do not edit."""
