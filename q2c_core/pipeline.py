@@ -1,0 +1,203 @@
+"""The command pipeline for one batch: load -> decide -> stage writes (pure of I/O but the store)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from q2c_core.domain.commands import command_comment
+from q2c_core.domain.context import DecisionContext
+from q2c_core.domain.decide import decide, reference_needs
+from q2c_core.domain.engagement import Engagement, evolve
+from q2c_core.domain.errors import ErrorKind, ErrorPayload, Q2cError, RequestIdReusedError
+from q2c_core.domain.events import Event, event_to_payload
+from q2c_core.domain.reference import Customer, RateCard
+from q2c_core.messages import CommandEnvelope, CommandResult
+from q2c_core.reference_data import ReferenceData
+from q2c_core.store import (
+    AuditEntry,
+    EngagementRow,
+    EventRecord,
+    ExceptionRow,
+    IdempotencyRecord,
+    WriteBatch,
+)
+
+log = logging.getLogger(__name__)
+Key = tuple[str, str]  # (tenant_id, engagement_id)
+
+
+@dataclass(slots=True)
+class StagedBatch:
+    """The writes of a batch, the results to return once they commit, and the new states."""
+
+    writes: WriteBatch = field(default_factory=WriteBatch)
+    results: list[CommandResult] = field(default_factory=list)
+    states: dict[Key, Engagement] = field(default_factory=dict)
+
+
+class BatchDecider:
+    """Decides a batch of envelopes in order against tentative states, staging one WriteBatch."""
+
+    def __init__(
+        self,
+        states: dict[Key, Engagement | None],
+        idempotency: dict[Key, IdempotencyRecord],
+        reference: ReferenceData,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._states = states
+        self._idempotency = idempotency
+        self._reference = reference
+        self._clock = clock
+        self.staged = StagedBatch()
+        self._seen_requests: dict[Key, tuple[str, CommandResult]] = {}
+
+    def decide_all(self, envelopes: list[CommandEnvelope]) -> StagedBatch:
+        """Decide each envelope in arrival order; each is accepted or rejected on its own."""
+        for envelope in envelopes:
+            self.staged.results.append(self._one(envelope))
+        return self.staged
+
+    def _one(self, envelope: CommandEnvelope) -> CommandResult:
+        digest = envelope.digest()
+        replay = self._replay(envelope, digest)
+        if replay is not None:
+            return replay
+        key = (envelope.caller.tenant_id, envelope.engagement_id)
+        state = self._states.get(key)
+        now = self._clock()
+        try:
+            events = decide(state, envelope.command, self._context(envelope, state, now))
+        except Q2cError as error:
+            return self._reject(envelope, digest, error.to_payload(), now)
+        except Exception:  # a bug in decide must not take the batch down
+            log.exception("decide failed for %s on %s", envelope.command.kind, envelope.engagement_id)
+            payload = ErrorPayload(kind=ErrorKind.INTERNAL, reason="INTERNAL", message="internal error")
+            return self._reject(envelope, digest, payload, now)
+        return self._accept(envelope, digest, state, events, now)
+
+    def _replay(self, envelope: CommandEnvelope, digest: str) -> CommandResult | None:
+        if not envelope.request_id:
+            return None
+        key = (envelope.caller.tenant_id, envelope.request_id)
+        earlier = self._seen_requests.get(key)
+        if earlier is None and key in self._idempotency:
+            record = self._idempotency[key]
+            earlier = (record.payload_digest, CommandResult.model_validate(record.response))
+        if earlier is None:
+            return None
+        if earlier[0] != digest:
+            error = RequestIdReusedError(envelope.request_id).to_payload()
+            self._audit(envelope, digest, "REJECTED", error.reason, (), self._clock())
+            return CommandResult(error=error)
+        return earlier[1].model_copy(update={"replayed": True})
+
+    def _context(self, envelope: CommandEnvelope, state: Engagement | None, now: datetime) -> DecisionContext:
+        needs = reference_needs(state, envelope.command)
+        tenant = envelope.caller.tenant_id
+        customer: Customer | None = None
+        if needs.customer_id:
+            customer = self._reference.customer(tenant, needs.customer_id)
+        cards: dict[str, list[RateCard]] = {}
+        if needs.rate_card_ids:
+            cards = self._reference.rate_cards(tenant, needs.rate_card_ids)
+        return DecisionContext(
+            engagement_id=envelope.engagement_id,
+            principal=envelope.caller.principal,
+            now=now,
+            customer=customer,
+            rate_cards=cards,
+        )
+
+    def _accept(
+        self, envelope: CommandEnvelope, digest: str, state: Engagement | None,
+        events: list[Event], now: datetime,
+    ) -> CommandResult:
+        caller = envelope.caller
+        new_state = state
+        records = []
+        for event in events:
+            new_state = evolve(new_state, event, now)
+            records.append(
+                EventRecord(
+                    tenant_id=caller.tenant_id, stream_id=envelope.engagement_id, seq=new_state.version,
+                    event_type=event.type, payload=event_to_payload(event), principal=caller.principal,
+                    correlation_id=caller.correlation_id, request_id=envelope.request_id, occurred_at=now,
+                )
+            )
+        assert new_state is not None
+        key = (caller.tenant_id, envelope.engagement_id)
+        self._states[key] = new_state
+        self.staged.states[key] = new_state
+        self.staged.writes.events.extend(records)
+        event_ids = [record.event_id for record in records]
+        self._stage_read_models(caller.tenant_id, state, new_state)
+        self._audit(envelope, digest, "ACCEPTED", None, tuple(event_ids), now)
+        result = CommandResult(engagement=new_state, event_ids=event_ids)
+        self._remember(envelope, digest, result, now)
+        return result
+
+    def _reject(self, envelope: CommandEnvelope, digest: str, error: ErrorPayload, now: datetime) -> CommandResult:
+        self._audit(envelope, digest, "REJECTED", error.reason, (), now)
+        result = CommandResult(error=error)
+        if error.kind not in (ErrorKind.INTERNAL, ErrorKind.UNAVAILABLE, ErrorKind.CONFLICT):
+            self._remember(envelope, digest, result, now)
+        return result
+
+    def _audit(
+        self, envelope: CommandEnvelope, digest: str, outcome: str, reason: str | None,
+        event_ids: tuple[str, ...], now: datetime,
+    ) -> None:
+        caller = envelope.caller
+        self.staged.writes.audit.append(
+            AuditEntry(
+                tenant_id=caller.tenant_id, stream_id=envelope.engagement_id, principal=caller.principal,
+                command_type=envelope.command.kind, request_id=envelope.request_id,
+                correlation_id=caller.correlation_id, payload_digest=digest,
+                outcome=outcome,  # type: ignore[arg-type]
+                rejection_reason=reason, comment=command_comment(envelope.command) or None,
+                event_ids=event_ids, recorded_at=now,
+            )
+        )
+
+    def _remember(self, envelope: CommandEnvelope, digest: str, result: CommandResult, now: datetime) -> None:
+        if not envelope.request_id:
+            return
+        caller = envelope.caller
+        self._seen_requests[(caller.tenant_id, envelope.request_id)] = (digest, result)
+        self.staged.writes.idempotency.append(
+            IdempotencyRecord(
+                tenant_id=caller.tenant_id, request_id=envelope.request_id, stream_id=envelope.engagement_id,
+                command_type=envelope.command.kind, payload_digest=digest,
+                response=result.model_dump(mode="json"), created_at=now,
+            )
+        )
+
+    def _stage_read_models(self, tenant_id: str, before: Engagement | None, after: Engagement) -> None:
+        writes = self.staged.writes
+        writes.engagements = [r for r in writes.engagements if r.engagement_id != after.engagement_id]
+        writes.engagements.append(engagement_row(tenant_id, after))
+        previous = before.exceptions if before else {}
+        for exception_id, exception in after.exceptions.items():
+            if previous.get(exception_id) != exception:
+                writes.exceptions.append(
+                    ExceptionRow(
+                        tenant_id=tenant_id, exception_id=exception_id, engagement_id=after.engagement_id,
+                        customer_id=exception.customer_id, step=exception.step.value,
+                        check_name=exception.check, severity=exception.severity.value,
+                        state=exception.state.value, data=exception.model_dump(mode="json"),
+                        raise_time=exception.raise_time, resolve_time=exception.resolve_time,
+                    )
+                )
+
+
+def engagement_row(tenant_id: str, state: Engagement) -> EngagementRow:
+    """The read-model row (and snapshot) of an engagement state."""
+    return EngagementRow(
+        tenant_id=tenant_id, engagement_id=state.engagement_id, customer_id=state.customer_id,
+        display_name=state.display_name, state=state.state.value, version=state.version,
+        snapshot=state.model_dump(mode="json"), create_time=state.create_time, update_time=state.update_time,
+    )
