@@ -1,0 +1,1 @@
+"""Ray layer: engagement shard actors and the RayRuntime that routes commands to them."""

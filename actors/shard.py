@@ -1,0 +1,38 @@
+"""EngagementShard: a Ray actor hosting thousands of engagement virtual actors."""
+
+from __future__ import annotations
+
+import os
+
+import ray
+
+from q2c_core.host import EngagementHost
+from q2c_core.messages import CommandEnvelope, CommandResult
+from q2c_core.store import Store
+
+
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
+class EngagementShard:
+    """Wraps one EngagementHost; after a crash Ray restarts it and engagements re-activate lazily."""
+
+    def __init__(self, database_url: str, shard_index: int, max_batch: int = 256) -> None:
+        self.shard_index = shard_index
+        self.store = Store.open(database_url, migrate=False)
+        self.host = EngagementHost(self.store, max_batch=max_batch)
+
+    async def execute_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
+        """Run a batch of commands (group-committed); results, never raised domain errors."""
+        return await self.host.submit_many(envelopes)
+
+    async def stats(self) -> dict[str, int]:
+        """Process id, resident engagements and committed batches (for tests and operators)."""
+        return {
+            "pid": os.getpid(),
+            "shard_index": self.shard_index,
+            "resident": self.host.resident_count,
+            "batches_committed": self.host.batches_committed,
+        }
+
+    async def drain(self) -> None:
+        """Finish queued work and refuse new commands (before a planned shutdown)."""
+        await self.host.close()
