@@ -202,8 +202,7 @@ class EngagementServiceServicer:
         """Records a batch of time entries as SUBMITTED (ACTIVE only). All or nothing: one invalid
         entry rejects the whole batch, with a BadRequest field violation per bad entry.
         Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND), FAILED_PRECONDITION (INVALID_STATE),
-        INVALID_ARGUMENT (VALIDATION_FAILED), ALREADY_EXISTS (TIME_ENTRY_ALREADY_EXISTS,
-        REQUEST_ID_REUSED).
+        INVALID_ARGUMENT (VALIDATION_FAILED), ALREADY_EXISTS (REQUEST_ID_REUSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -233,8 +232,7 @@ class EngagementServiceServicer:
     def SubmitExpenses(self, request, context):
         """Records a batch of expenses as SUBMITTED (ACTIVE only). All or nothing, as for time.
         Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND), FAILED_PRECONDITION (INVALID_STATE),
-        INVALID_ARGUMENT (VALIDATION_FAILED), ALREADY_EXISTS (EXPENSE_ALREADY_EXISTS,
-        REQUEST_ID_REUSED).
+        INVALID_ARGUMENT (VALIDATION_FAILED), ALREADY_EXISTS (REQUEST_ID_REUSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
