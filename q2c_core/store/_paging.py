@@ -1,0 +1,90 @@
+"""Opaque keyset page tokens: base64url(JSON {"after": [key values]})."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Column, ColumnElement, Connection, DateTime, Integer, Select, and_, or_
+
+from q2c_core.store._rows import utc
+from q2c_core.store.records import Page
+
+T = TypeVar("T")
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+
+def clamp_page_size(page_size: int) -> int:
+    """<= 0 means the default (50); larger than 1000 is capped at 1000."""
+    return DEFAULT_PAGE_SIZE if page_size <= 0 else min(page_size, MAX_PAGE_SIZE)
+
+
+def encode_token(values: Sequence[Any]) -> str:
+    """Opaque token for the key of the last item on a page."""
+    out = [utc(v).isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps({"after": out}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str, cols: Sequence[Column[Any]]) -> list[Any] | None:
+    """Key values from a token ('' -> None); raises ValueError("page_token") if invalid."""
+    if not token:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        after = json.loads(raw)["after"]
+        if not isinstance(after, list) or len(after) != len(cols):
+            raise ValueError("page_token")
+        return [_coerce(v, c) for v, c in zip(after, cols, strict=True)]
+    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError,
+            ValueError) as exc:
+        raise ValueError("page_token") from exc
+
+
+def _coerce(value: Any, col: Column[Any]) -> Any:
+    """Check / convert one token value to the python type of its column."""
+    if isinstance(col.type, DateTime):
+        if not isinstance(value, str):
+            raise ValueError("page_token")
+        return utc(datetime.fromisoformat(value))
+    if isinstance(col.type, Integer):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError("page_token")
+        return value
+    if not isinstance(value, str):
+        raise ValueError("page_token")
+    return value
+
+
+def after(cols: Sequence[Column[Any]], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Lexicographic (cols) > (values), written portably."""
+    terms = []
+    for i, col in enumerate(cols):
+        eqs = [c == v for c, v in zip(cols[:i], values[:i], strict=True)]
+        terms.append(and_(*eqs, col > values[i]))
+    return or_(*terms)
+
+
+def keyset_page(
+    conn: Connection,
+    query: Select[Any],
+    cols: Sequence[Column[Any]],
+    page_size: int,
+    page_token: str,
+    to_item: Callable[[Any], T],
+    key_of: Callable[[T], Sequence[Any]],
+) -> Page[T]:
+    """Run `query` ordered by `cols` after the token's key; one extra row detects more."""
+    size = clamp_page_size(page_size)
+    start = decode_token(page_token, cols)
+    if start is not None:
+        query = query.where(after(cols, start))
+    rows = conn.execute(query.order_by(*cols).limit(size + 1)).all()
+    items = [to_item(r) for r in rows[:size]]
+    token = encode_token(key_of(items[-1])) if len(rows) > size else ""
+    return Page(items, token)

@@ -1,0 +1,148 @@
+"""The write path: one transaction per WriteBatch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Table, and_, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from q2c_core.store import schema as s
+from q2c_core.store._guard import Attempt, Key
+from q2c_core.store._rows import (
+    Params,
+    audit_params,
+    customer_params,
+    engagement_params,
+    event_params,
+    exception_params,
+    idem_params,
+    rate_card_params,
+    to_audit,
+)
+from q2c_core.store.audit_chain import GENESIS_HASH, canonical, chain_hash
+from q2c_core.store.errors import ConcurrencyConflict
+from q2c_core.store.records import AuditEntry, AuditRecord, CustomerRow
+
+R = TypeVar("R")
+
+
+def write_batch(conn: Connection, attempt: Attempt) -> list[AuditRecord]:
+    """Write everything in the batch on `conn` (inside its transaction); return audit records."""
+    batch = attempt.batch
+    if batch.events:
+        conn.execute(insert(s.events), [event_params(e) for e in batch.events])
+    records = _write_audit(conn, batch.audit, attempt)
+    if batch.idempotency:
+        conn.execute(insert(s.idempotency), [idem_params(i) for i in batch.idempotency])
+    _write_customers(conn, batch.customers)
+    if batch.rate_cards:
+        conn.execute(insert(s.rate_cards), [rate_card_params(r) for r in batch.rate_cards])
+    eng = _last_by_key(batch.engagements, lambda e: (e.tenant_id, e.engagement_id))
+    _upsert(conn, s.engagements, [engagement_params(e) for e in eng], ("create_time",),
+            guard_version=True)
+    exc = _last_by_key(batch.exceptions, lambda x: (x.tenant_id, x.exception_id))
+    _upsert(conn, s.exceptions, [exception_params(x) for x in exc], ())
+    return records
+
+
+def read_heads(conn: Connection, keys: Iterable[Key]) -> dict[Key, tuple[int, str]]:
+    """Current (max seq, hash) of each audit stream in `keys`, in one query."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    t = s.audit_records
+    tenants = {k[0] for k in keys}
+    streams = {k[1] for k in keys}
+    mx = (
+        select(t.c.tenant_id, t.c.stream_id, func.max(t.c.seq).label("mx"))
+        .where(t.c.tenant_id.in_(tenants), t.c.stream_id.in_(streams))
+        .group_by(t.c.tenant_id, t.c.stream_id)
+        .subquery()
+    )
+    query = select(t.c.tenant_id, t.c.stream_id, t.c.seq, t.c.hash).join(
+        mx,
+        and_(t.c.tenant_id == mx.c.tenant_id, t.c.stream_id == mx.c.stream_id,
+             t.c.seq == mx.c.mx),
+    )
+    heads = {(r[0], r[1]): (int(r[2]), str(r[3])) for r in conn.execute(query)}
+    return {k: v for k, v in heads.items() if k in keys}
+
+
+def _write_audit(
+    conn: Connection, entries: Sequence[AuditEntry], attempt: Attempt
+) -> list[AuditRecord]:
+    """Assign seq / prev_hash / hash after the current heads and insert, in entry order."""
+    if not entries:
+        return []
+    heads = read_heads(conn, ((a.tenant_id, a.stream_id) for a in entries))
+    attempt.audit_heads = {
+        (a.tenant_id, a.stream_id): heads.get((a.tenant_id, a.stream_id), (0, ""))[0]
+        for a in entries
+    }
+    params: list[Params] = []
+    for a in entries:
+        key = (a.tenant_id, a.stream_id)
+        seq, prev = heads.get(key, (0, GENESIS_HASH))
+        seq += 1
+        digest = chain_hash(prev, canonical(a, seq))
+        params.append(audit_params(a, seq, prev, digest))
+        heads[key] = (seq, digest)
+    stmt = insert(s.audit_records).returning(
+        s.audit_records.c.record_id, sort_by_parameter_order=True
+    )
+    ids = conn.execute(stmt, params).scalars().all()
+    return [to_audit({**p, "record_id": rid}) for p, rid in zip(params, ids, strict=True)]
+
+
+def _write_customers(conn: Connection, rows: Sequence[CustomerRow]) -> None:
+    """Insert version-1 customers; update others only from version n-1 (else conflict)."""
+    if any(c.version < 1 for c in rows):
+        raise ValueError("CustomerRow.version must be >= 1")
+    new = [customer_params(c) for c in rows if c.version == 1]
+    if new:
+        conn.execute(insert(s.customers), new)
+    t = s.customers
+    for c in rows:
+        if c.version == 1:
+            continue
+        values = customer_params(c)
+        for k in ("tenant_id", "customer_id", "create_time"):
+            values.pop(k)
+        result = conn.execute(
+            update(t)
+            .where(t.c.tenant_id == c.tenant_id, t.c.customer_id == c.customer_id,
+                   t.c.version == c.version - 1)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            detail = f"customer is not at version {c.version - 1}"
+            raise ConcurrencyConflict([c.customer_id], detail)
+
+
+def _upsert(
+    conn: Connection, table: Table, rows: list[Params], keep: tuple[str, ...],
+    guard_version: bool = False,
+) -> None:
+    """INSERT ... ON CONFLICT (pk) DO UPDATE every non-key column except `keep`."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    ins: Any
+    if dialect == "postgresql":
+        ins = postgresql.insert(table)
+    elif dialect == "sqlite":
+        ins = sqlite.insert(table)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(f"upsert on {dialect}")
+    pk = [c.name for c in table.primary_key.columns]
+    sets = {c.name: ins.excluded[c.name] for c in table.columns if c.name not in (*pk, *keep)}
+    where = table.c.version <= ins.excluded.version if guard_version else None
+    conn.execute(ins.on_conflict_do_update(index_elements=pk, set_=sets, where=where), rows)
+
+
+def _last_by_key(items: Sequence[R], key: Callable[[R], Key]) -> list[R]:
+    """Keep the last item per key, sorted by key (stable lock order avoids deadlocks)."""
+    last = {key(i): i for i in items}
+    return [last[k] for k in sorted(last)]

@@ -1,0 +1,165 @@
+"""Plain records the store reads and writes; payloads are JSON-able dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+T = TypeVar("T")
+Outcome = Literal["ACCEPTED", "REJECTED"]
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventRecord:
+    """One event to append to a stream (engagement); seq is 1-based per stream."""
+
+    tenant_id: str
+    stream_id: str
+    seq: int
+    event_type: str
+    payload: JsonDict
+    principal: str
+    correlation_id: str
+    request_id: str | None
+    occurred_at: datetime
+
+    @property
+    def event_id(self) -> str:
+        """Stable event id `"{stream_id}:{seq}"`."""
+        return f"{self.stream_id}:{self.seq}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredEvent(EventRecord):
+    """An appended event with its global journal position."""
+
+    position: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One command attempt to audit; the store assigns seq, prev_hash and hash."""
+
+    tenant_id: str
+    stream_id: str
+    principal: str
+    command_type: str
+    request_id: str | None
+    correlation_id: str
+    payload_digest: str
+    outcome: Outcome
+    rejection_reason: str | None = None
+    comment: str | None = None
+    event_ids: tuple[str, ...] = ()
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditRecord(AuditEntry):
+    """A stored, hash-chained audit record."""
+
+    record_id: int
+    seq: int
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdempotencyRecord:
+    """The remembered response of a mutating request (AIP-155)."""
+
+    tenant_id: str
+    request_id: str
+    stream_id: str
+    command_type: str
+    payload_digest: str
+    response: JsonDict
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngagementRow:
+    """Engagement read-model row plus full state snapshot at `version` (last seq applied)."""
+
+    tenant_id: str
+    engagement_id: str
+    customer_id: str
+    display_name: str
+    state: str
+    version: int
+    snapshot: JsonDict
+    create_time: datetime
+    update_time: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExceptionRow:
+    """Business-exception read-model row; `data` is the full serialized exception."""
+
+    tenant_id: str
+    exception_id: str
+    engagement_id: str
+    customer_id: str
+    step: str
+    check_name: str
+    severity: str
+    state: str
+    data: JsonDict
+    raise_time: datetime
+    resolve_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerRow:
+    """Customer row; version 1 inserts, version n>1 updates only a row at version n-1."""
+
+    tenant_id: str
+    customer_id: str
+    display_name: str
+    status: str
+    version: int
+    data: JsonDict
+    create_time: datetime
+    update_time: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateCardRow:
+    """One immutable revision of a rate card."""
+
+    tenant_id: str
+    rate_card_id: str
+    revision: int
+    currency_code: str
+    data: JsonDict
+    create_time: datetime
+
+
+@dataclass(slots=True, kw_only=True)
+class WriteBatch:
+    """Everything one transaction writes (a command or a group-committed batch of them)."""
+
+    events: list[EventRecord] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+    idempotency: list[IdempotencyRecord] = field(default_factory=list)
+    engagements: list[EngagementRow] = field(default_factory=list)
+    exceptions: list[ExceptionRow] = field(default_factory=list)
+    customers: list[CustomerRow] = field(default_factory=list)
+    rate_cards: list[RateCardRow] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        """True when the batch writes nothing."""
+        return not (
+            self.events or self.audit or self.idempotency or self.engagements
+            or self.exceptions or self.customers or self.rate_cards
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list; empty next_page_token means the last page."""
+
+    items: list[T]
+    next_page_token: str = ""

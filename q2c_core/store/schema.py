@@ -1,0 +1,153 @@
+"""SQLAlchemy Core tables; every table carries tenant_id and every query filters on it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+#: Autoincrementing 64-bit id that is still an INTEGER PRIMARY KEY (rowid alias) on SQLite.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+def _ts(name: str, nullable: bool = False) -> Column[object]:
+    """A timezone-aware timestamp column (stored as UTC)."""
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", String, nullable=False),
+    Column("stream_id", String, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("event_id", String, nullable=False),
+    Column("event_type", String, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("principal", String, nullable=False),
+    Column("correlation_id", String, nullable=False),
+    Column("request_id", String, nullable=True),
+    _ts("occurred_at"),
+    # The optimistic-concurrency key; also serves as the (tenant_id, stream_id, seq) index.
+    UniqueConstraint("tenant_id", "stream_id", "seq"),
+    Index(None, "tenant_id", "position"),
+    sqlite_autoincrement=True,
+)
+
+audit_records = Table(
+    "audit_records",
+    metadata,
+    Column("record_id", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", String, nullable=False),
+    Column("stream_id", String, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("principal", String, nullable=False),
+    Column("command_type", String, nullable=False),
+    Column("request_id", String, nullable=True),
+    Column("correlation_id", String, nullable=False),
+    Column("payload_digest", String, nullable=False),
+    Column("outcome", String, nullable=False),
+    Column("rejection_reason", String, nullable=True),
+    Column("comment", String, nullable=True),
+    Column("event_ids", JSON, nullable=False),
+    _ts("recorded_at"),
+    Column("prev_hash", String, nullable=False),
+    Column("hash", String, nullable=False),
+    UniqueConstraint("tenant_id", "stream_id", "seq"),
+    sqlite_autoincrement=True,
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("tenant_id", String, nullable=False),
+    Column("request_id", String, nullable=False),
+    Column("stream_id", String, nullable=False),
+    Column("command_type", String, nullable=False),
+    Column("payload_digest", String, nullable=False),
+    Column("response", JSON, nullable=False),
+    _ts("created_at"),
+    PrimaryKeyConstraint("tenant_id", "request_id"),
+)
+
+engagements = Table(
+    "engagements",
+    metadata,
+    Column("tenant_id", String, nullable=False),
+    Column("engagement_id", String, nullable=False),
+    Column("customer_id", String, nullable=False),
+    Column("display_name", String, nullable=False),
+    Column("state", String, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("snapshot", JSON, nullable=False),
+    _ts("create_time"),
+    _ts("update_time"),
+    PrimaryKeyConstraint("tenant_id", "engagement_id"),
+    Index(None, "tenant_id", "state"),
+    Index(None, "tenant_id", "customer_id"),
+    Index(None, "tenant_id", "create_time", "engagement_id"),
+)
+
+exceptions = Table(
+    "exceptions",
+    metadata,
+    Column("tenant_id", String, nullable=False),
+    Column("exception_id", String, nullable=False),
+    Column("engagement_id", String, nullable=False),
+    Column("customer_id", String, nullable=False),
+    Column("step", String, nullable=False),
+    Column("check_name", String, nullable=False),
+    Column("severity", String, nullable=False),
+    Column("state", String, nullable=False),
+    Column("data", JSON, nullable=False),
+    _ts("raise_time"),
+    _ts("resolve_time", nullable=True),
+    PrimaryKeyConstraint("tenant_id", "exception_id"),
+    Index(None, "tenant_id", "state", "severity"),
+    Index(None, "tenant_id", "engagement_id"),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("tenant_id", String, nullable=False),
+    Column("customer_id", String, nullable=False),
+    Column("display_name", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    _ts("create_time"),
+    _ts("update_time"),
+    PrimaryKeyConstraint("tenant_id", "customer_id"),
+)
+
+rate_cards = Table(
+    "rate_cards",
+    metadata,
+    Column("tenant_id", String, nullable=False),
+    Column("rate_card_id", String, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("currency_code", String, nullable=False),
+    Column("data", JSON, nullable=False),
+    _ts("create_time"),
+    PrimaryKeyConstraint("tenant_id", "rate_card_id", "revision"),
+)

@@ -1,0 +1,188 @@
+"""Store: the thread-safe, synchronous facade over the journal, audit log and read models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from q2c_core.store import _queries as q
+from q2c_core.store._guard import Attempt, guard
+from q2c_core.store._write import write_batch
+from q2c_core.store.audit_chain import VerifyResult, verify
+from q2c_core.store.database import READ_ONLY, make_engine
+from q2c_core.store.database import migrate as run_migrations
+from q2c_core.store.records import (
+    AuditRecord,
+    CustomerRow,
+    EngagementRow,
+    ExceptionRow,
+    IdempotencyRecord,
+    Page,
+    RateCardRow,
+    StoredEvent,
+    WriteBatch,
+)
+
+StreamState = tuple[EngagementRow | None, list[StoredEvent]]
+
+
+class Store:
+    """Durable store; every method runs in its own connection and transaction (sync)."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Wrap an engine made by `make_engine` (the schema must already be migrated)."""
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, migrate: bool = True, **engine_kwargs: Any) -> Store:
+        """Create an engine for `url` (kwargs go to create_engine) and migrate it to head."""
+        engine = make_engine(url, **engine_kwargs)
+        if migrate:
+            with guard(engine):
+                run_migrations(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        """Dispose of the engine's connection pool."""
+        self.engine.dispose()
+
+    @property
+    def dialect_name(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A read-only (deferred on SQLite) transaction with error translation."""
+        with guard(self.engine), self.engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})
+            with conn.begin():
+                yield conn
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def commit(self, batch: WriteBatch) -> list[AuditRecord]:
+        """Write the whole batch in one transaction; return the stored audit records in order.
+
+        Raises ConcurrencyConflict, DuplicateRequestId or StoreUnavailable; on any error
+        nothing of the batch is written.
+        """
+        if batch.is_empty():
+            return []
+        attempt = Attempt(batch)
+        with guard(self.engine, attempt), self.engine.begin() as conn:
+            return write_batch(conn, attempt)
+
+    # -- journal ----------------------------------------------------------------------------
+
+    def load_stream(self, tenant_id: str, engagement_id: str) -> StreamState:
+        """Snapshot row (or None) plus events with seq > its version."""
+        return self.load_streams(tenant_id, [engagement_id])[engagement_id]
+
+    def load_streams(self, tenant_id: str, ids: Sequence[str]) -> dict[str, StreamState]:
+        """load_stream for many engagements at once (two queries); every id is a key."""
+        with self._read() as conn:
+            return q.load_streams(conn, tenant_id, ids)
+
+    def read_events(self, tenant_id: str, stream_id: str, after_seq: int = 0) -> list[StoredEvent]:
+        """Events of one stream with seq > after_seq."""
+        with self._read() as conn:
+            return q.read_events(conn, tenant_id, stream_id, after_seq)
+
+    def read_all_events(
+        self, tenant_id: str, after_position: int = 0, limit: int = 1000
+    ) -> list[StoredEvent]:
+        """The tenant's events after a global position, at most `limit`."""
+        with self._read() as conn:
+            return q.read_all_events(conn, tenant_id, after_position, limit)
+
+    def find_idempotency(
+        self, tenant_id: str, request_ids: Sequence[str]
+    ) -> dict[str, IdempotencyRecord]:
+        """Stored idempotency records by request id (one query)."""
+        with self._read() as conn:
+            return q.find_idempotency(conn, tenant_id, request_ids)
+
+    # -- read models (page_size <= 0 -> 50, capped at 1000; bad token -> ValueError) ---------
+
+    def get_engagement(self, tenant_id: str, engagement_id: str) -> EngagementRow | None:
+        """One engagement row or None."""
+        with self._read() as conn:
+            return q.get_engagement(conn, tenant_id, engagement_id)
+
+    def list_engagements(
+        self, tenant_id: str, *, state: str | None = None, customer_id: str | None = None,
+        page_size: int = 50, page_token: str = "",
+    ) -> Page[EngagementRow]:
+        """Engagements by (create_time, engagement_id); raises ValueError('page_token')."""
+        with self._read() as conn:
+            return q.list_engagements(conn, tenant_id, state, customer_id, page_size, page_token)
+
+    def get_exception(self, tenant_id: str, exception_id: str) -> ExceptionRow | None:
+        """One business exception or None."""
+        with self._read() as conn:
+            return q.get_exception(conn, tenant_id, exception_id)
+
+    def list_exceptions(
+        self, tenant_id: str, *, state: str | None = None, severity: str | None = None,
+        engagement_id: str | None = None, page_size: int = 50, page_token: str = "",
+    ) -> Page[ExceptionRow]:
+        """Exceptions by (raise_time, exception_id); raises ValueError('page_token')."""
+        with self._read() as conn:
+            return q.list_exceptions(
+                conn, tenant_id, state, severity, engagement_id, page_size, page_token
+            )
+
+    def get_customer(self, tenant_id: str, customer_id: str) -> CustomerRow | None:
+        """One customer or None."""
+        with self._read() as conn:
+            return q.get_customer(conn, tenant_id, customer_id)
+
+    def list_customers(
+        self, tenant_id: str, *, status: str | None = None, page_size: int = 50,
+        page_token: str = "",
+    ) -> Page[CustomerRow]:
+        """Customers by (create_time, customer_id); raises ValueError('page_token')."""
+        with self._read() as conn:
+            return q.list_customers(conn, tenant_id, status, page_size, page_token)
+
+    def get_rate_card(
+        self, tenant_id: str, rate_card_id: str, revision: int | None = None
+    ) -> RateCardRow | None:
+        """One revision of a rate card (None = latest) or None."""
+        with self._read() as conn:
+            return q.get_rate_card(conn, tenant_id, rate_card_id, revision)
+
+    def list_rate_cards(
+        self, tenant_id: str, *, currency_code: str | None = None, page_size: int = 50,
+        page_token: str = "",
+    ) -> Page[RateCardRow]:
+        """Latest revision of each rate card by rate_card_id; raises ValueError('page_token')."""
+        with self._read() as conn:
+            return q.list_rate_cards(conn, tenant_id, currency_code, page_size, page_token)
+
+    def get_rate_card_revisions(self, tenant_id: str, rate_card_id: str) -> list[RateCardRow]:
+        """Every revision of one rate card, ascending."""
+        return self.get_rate_cards(tenant_id, [rate_card_id]).get(rate_card_id, [])
+
+    def get_rate_cards(self, tenant_id: str, ids: Sequence[str]) -> dict[str, list[RateCardRow]]:
+        """All revisions of several rate cards (one query); unknown ids are absent."""
+        with self._read() as conn:
+            return q.rate_card_revisions(conn, tenant_id, ids)
+
+    # -- audit ------------------------------------------------------------------------------
+
+    def list_audit(
+        self, tenant_id: str, stream_id: str, page_size: int = 50, page_token: str = ""
+    ) -> Page[AuditRecord]:
+        """Audit records of one stream in seq order; raises ValueError('page_token')."""
+        with self._read() as conn:
+            return q.list_audit(conn, tenant_id, stream_id, page_size, page_token)
+
+    def verify_audit(self, tenant_id: str, stream_id: str | None = None) -> VerifyResult:
+        """Verify one stream's chain, or (None) every stream of the tenant, read in chunks."""
+        with self._read() as conn:
+            return verify(q.iter_audit(conn, tenant_id, stream_id))

@@ -1,0 +1,83 @@
+"""Engine construction, URL handling, page tokens and error translation (no fixtures)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from q2c_core.store import Store, StoreUnavailable, WriteBatch, make_engine, normalize_url
+from q2c_core.store import schema as s
+from q2c_core.store._paging import decode_token, encode_token
+from tests.store.helpers import T0, customer
+
+
+def test_postgres_urls_use_psycopg() -> None:
+    assert normalize_url("postgresql://u:p@h:5/db").startswith("postgresql+psycopg://u:p@h:5/db")
+    assert normalize_url("postgresql+psycopg://h/db") == "postgresql+psycopg://h/db"
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_in_memory_sqlite_is_rejected(url: str) -> None:
+    with pytest.raises(ValueError, match="in-memory"):
+        make_engine(url)
+
+
+def test_sqlite_pragmas_are_set_per_connection(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    try:
+        with engine.connect() as conn:
+            got = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in
+                   ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")]
+        assert got == ["wal", 1, 5000, 1]
+    finally:
+        engine.dispose()
+
+
+def test_unreachable_database_raises_store_unavailable() -> None:
+    store = Store(make_engine("postgresql://postgres@127.0.0.1:1/nope", connect_args={
+        "connect_timeout": 2}))
+    try:
+        with pytest.raises(StoreUnavailable):
+            store.commit(WriteBatch(customers=[customer("t", "c")]))
+        with pytest.raises(StoreUnavailable):
+            store.get_customer("t", "c")
+    finally:
+        store.close()
+
+
+def test_missing_schema_surfaces_as_store_unavailable(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'x.db'}", migrate=False)
+    try:
+        with pytest.raises(StoreUnavailable):  # sqlite reports "no such table" as operational
+            store.get_customer("t", "c")
+    finally:
+        store.close()
+
+
+def test_concurrent_open_of_a_fresh_sqlite_database_migrates_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    errors: list[BaseException] = []
+
+    def open_and_close() -> None:
+        try:
+            Store.open(url).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_and_close) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+
+
+def test_page_token_round_trip_and_rejects_garbage() -> None:
+    cols = [s.engagements.c.create_time, s.engagements.c.engagement_id]
+    assert decode_token(encode_token([T0, "e-1"]), cols) == [T0, "e-1"]
+    assert decode_token("", cols) is None
+    for bad in ["%%%", encode_token([1, "e"]), encode_token(["e"]), encode_token([T0, 3])]:
+        with pytest.raises(ValueError, match="page_token"):
+            decode_token(bad, cols)
