@@ -1,0 +1,75 @@
+"""q2c entry point: settings -> store -> Ray (local or cluster) -> runtime -> gateway -> serve."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from q2c_core.gateway.app import start_server
+from q2c_core.runtime import LocalRuntime, Runtime
+from q2c_core.settings import Settings, parse_settings
+from q2c_core.store import Store
+
+log = logging.getLogger("q2c.server")
+
+
+def start_ray(settings: Settings) -> bool:
+    """Join the configured cluster, or start a local Ray; True when we started it."""
+    import ray
+
+    if settings.ray_address:
+        ray.init(address=settings.ray_address, namespace="q2c", log_to_driver=False)
+        return False
+    # ray.init() picks a free GCS port, so a Redis on 6379 is left alone.
+    ray.init(num_cpus=settings.ray_num_cpus, include_dashboard=False, namespace="q2c", log_to_driver=False)
+    return True
+
+
+async def build_runtime(settings: Settings, store: Store) -> Runtime:
+    """LocalRuntime with --local, otherwise RayRuntime over named shard actors."""
+    if settings.local:
+        return LocalRuntime(store)
+    from actors.runtime import RayRuntime
+
+    runtime = RayRuntime(store, settings.database_url, shards=settings.shards, deployment=settings.deployment)
+    await runtime.wait_ready()
+    return runtime
+
+
+async def serve(settings: Settings) -> None:
+    """Serve until SIGTERM/SIGINT; then report NOT_SERVING, drain, and stop."""
+    store = Store.open(settings.database_url)
+    started_ray = False if settings.local else start_ray(settings)
+    runtime = await build_runtime(settings, store)
+    gateway = await start_server(runtime, settings.host, settings.port)
+    log.info("q2c serving on %s:%d (%s, %d shards)", settings.host, gateway.port,
+             "in-process" if settings.local else "ray", settings.shards)
+    print(f"q2c listening on {settings.host}:{gateway.port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("shutting down: NOT_SERVING, draining for up to %.1fs", settings.grace_seconds)
+    await gateway.stop(settings.grace_seconds)
+    await runtime.close()
+    store.close()
+    if started_ray:
+        import ray
+
+        ray.shutdown()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse settings and serve."""
+    settings = parse_settings(argv)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
