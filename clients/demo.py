@@ -38,7 +38,8 @@ def local_server(shards: int) -> Iterator[str]:
     """Run server.py on a free port with a fresh SQLite file; stop it with SIGTERM."""
     workdir = tempfile.mkdtemp(prefix="q2c-demo-")
     command = [sys.executable, "server.py", "--port", "0", "--shards", str(shards),
-               "--database-url", f"sqlite:///{workdir}/q2c.db", "--ray-num-cpus", "2"]
+               "--database-url", f"sqlite:///{workdir}/q2c.db", "--ray-num-cpus", "2",
+               "--log-level", "WARNING"]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
     try:
@@ -196,7 +197,8 @@ def show_exceptions(items: list[exception_pb2.BusinessException]) -> None:
     """The exception queue as a table."""
     table = Table("check", "severity", "message", title="open exceptions")
     for item in items:
-        table.add_row(item.check, exception_pb2.ExceptionSeverity.Name(item.severity), item.message)
+        severity = exception_pb2.ExceptionSeverity.Name(item.severity).removeprefix("EXCEPTION_SEVERITY_")
+        table.add_row(item.check, severity, item.message)
     console.print(table)
 
 
