@@ -11,7 +11,7 @@ from ray.exceptions import ActorUnavailableError, RayActorError
 
 from actors.routing import shard_for
 from actors.shard import EngagementShard
-from q2c_core.catalog import Catalog
+from q2c_core.catalog import Catalog, RejectionLog
 from q2c_core.domain.errors import UnavailableError
 from q2c_core.messages import CommandEnvelope, CommandResult
 from q2c_core.queries import Queries
@@ -95,6 +95,7 @@ class RayRuntime:
         self.store = store
         self.catalog = Catalog(store)
         self.queries = Queries(store)
+        self.rejections = RejectionLog(store)
         self.deployment = deployment
         self.lanes = [
             ShardLane(i, self._shard(database_url, deployment, i, shards, max_batch), max_batch)

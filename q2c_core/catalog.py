@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import to_jsonable_python
 
 from q2c_core.domain.base import Frozen
 from q2c_core.domain.errors import (
@@ -76,7 +77,7 @@ def _violations(error: PydanticValidationError, prefix: str) -> ValidationError:
         [
             FieldViolation(
                 field=".".join([prefix, *(str(p) for p in item["loc"])]).strip("."),
-                description=item["msg"],
+                description=item["msg"].removeprefix("Value error, "),
             )
             for item in error.errors()
         ]
@@ -117,8 +118,7 @@ class Catalog:
             raise ValidationError.one("update_mask", f"fields cannot be updated: {', '.join(unknown)}")
         digest = payload_digest(
             "UpdateCustomer",
-            {"id": customer_id, "etag": etag, "changes": CustomerSpec.model_construct(**changes).model_dump(
-                mode="json", include=set(changes))},
+            {"id": customer_id, "etag": etag, "changes": to_jsonable_python(changes)},
         )
         replay = self._replay(caller, request_id, digest)
         if replay is not None:
@@ -255,3 +255,35 @@ def _customer_row(tenant_id: str, customer: Customer) -> CustomerRow:
         status=customer.status.value, version=customer.version, data=customer.model_dump(mode="json"),
         create_time=customer.create_time, update_time=customer.update_time,
     )
+
+
+class RejectionLog:
+    """Audits command attempts refused before reaching a host (malformed input, catalog errors)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def record(self, caller: Caller, entry: RejectedAttempt) -> None:
+        """Append one REJECTED audit record to the stream's chain (retrying a lost race)."""
+        audit = AuditEntry(
+            tenant_id=caller.tenant_id, stream_id=entry.stream_id, principal=caller.principal,
+            command_type=entry.command_type, request_id=entry.request_id or None,
+            correlation_id=caller.correlation_id, payload_digest=entry.payload_digest,
+            outcome="REJECTED", rejection_reason=entry.reason, recorded_at=_now(),
+        )
+        for _ in range(3):
+            try:
+                self._store.commit(WriteBatch(audit=[audit]))
+                return
+            except ConcurrencyConflict:
+                continue
+
+
+class RejectedAttempt(Frozen):
+    """A refused command attempt: which stream, which command, which payload, and why."""
+
+    stream_id: str
+    command_type: str
+    request_id: str = ""
+    payload_digest: str
+    reason: str

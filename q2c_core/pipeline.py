@@ -49,11 +49,12 @@ class BatchDecider:
         clock: Callable[[], datetime],
     ) -> None:
         self._states = states
+        self._base_versions = {key: state.version for key, state in states.items() if state}
         self._idempotency = idempotency
         self._reference = reference
         self._clock = clock
         self.staged = StagedBatch()
-        self._seen_requests: dict[Key, tuple[str, CommandResult]] = {}
+        self._seen_requests: dict[Key, tuple[str, str, CommandResult]] = {}
 
     def decide_all(self, envelopes: list[CommandEnvelope]) -> StagedBatch:
         """Decide each envelope in arrival order; each is accepted or rejected on its own."""
@@ -86,14 +87,15 @@ class BatchDecider:
         earlier = self._seen_requests.get(key)
         if earlier is None and key in self._idempotency:
             record = self._idempotency[key]
-            earlier = (record.payload_digest, CommandResult.model_validate(record.response))
+            earlier = (record.payload_digest, record.stream_id, CommandResult.model_validate(record.response))
         if earlier is None:
             return None
-        if earlier[0] != digest:
+        # the request names its engagement: the same payload for another one is another request
+        if earlier[0] != digest or earlier[1] != envelope.engagement_id:
             error = RequestIdReusedError(envelope.request_id).to_payload()
             self._audit(envelope, digest, "REJECTED", error.reason, (), self._clock())
             return CommandResult(error=error)
-        return earlier[1].model_copy(update={"replayed": True})
+        return earlier[2].model_copy(update={"replayed": True})
 
     def _context(self, envelope: CommandEnvelope, state: Engagement | None, now: datetime) -> DecisionContext:
         needs = reference_needs(state, envelope.command)
@@ -141,6 +143,9 @@ class BatchDecider:
         return result
 
     def _reject(self, envelope: CommandEnvelope, digest: str, error: ErrorPayload, now: datetime) -> CommandResult:
+        key = (envelope.caller.tenant_id, envelope.engagement_id)
+        # Decided on the state loaded for this batch: the commit checks it is still current.
+        self.staged.writes.version_guards.setdefault(key, self._base_versions.get(key, 0))
         self._audit(envelope, digest, "REJECTED", error.reason, (), now)
         result = CommandResult(error=error)
         if error.kind not in (ErrorKind.INTERNAL, ErrorKind.UNAVAILABLE, ErrorKind.CONFLICT):
@@ -167,7 +172,8 @@ class BatchDecider:
         if not envelope.request_id:
             return
         caller = envelope.caller
-        self._seen_requests[(caller.tenant_id, envelope.request_id)] = (digest, result)
+        key = (caller.tenant_id, envelope.request_id)
+        self._seen_requests[key] = (digest, envelope.engagement_id, result)
         self.staged.writes.idempotency.append(
             IdempotencyRecord(
                 tenant_id=caller.tenant_id, request_id=envelope.request_id, stream_id=envelope.engagement_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from q2c_core.catalog import Catalog
+from q2c_core.catalog import Catalog, RejectionLog
 from q2c_core.host import EngagementHost
 from q2c_core.messages import CommandEnvelope, CommandResult
 from q2c_core.queries import Queries
@@ -16,6 +16,7 @@ class Runtime(Protocol):
 
     catalog: Catalog
     queries: Queries
+    rejections: RejectionLog
 
     async def execute(self, envelope: CommandEnvelope) -> CommandResult:
         """Run one command on the host that owns its engagement; never raises domain errors."""
@@ -38,6 +39,7 @@ class LocalRuntime:
         self.host = host or EngagementHost(store)
         self.catalog = Catalog(store)
         self.queries = Queries(store)
+        self.rejections = RejectionLog(store)
 
     async def execute(self, envelope: CommandEnvelope) -> CommandResult:
         """Run one command through the host's group-commit pipeline."""

@@ -156,7 +156,7 @@ def _activate(state: Engagement, command: cmd.ActivateEngagement, ctx: DecisionC
         command.project_template_id, len(command.staffing_plan),
     )
     activated = ev.EngagementActivated(
-        start_date=gate.corrected["start_date"],  # type: ignore[arg-type]
+        start_date=gate.corrected["start_date"],
         project_template_id=command.project_template_id,
         staffing_plan=command.staffing_plan,
     )

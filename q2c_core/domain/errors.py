@@ -33,6 +33,7 @@ class Q2cError(Exception):
 
     kind: ErrorKind = ErrorKind.INTERNAL
     retryable: bool = False
+    audited: bool = False  # set once the attempt has its audit record (host-side rejections)
 
     def __init__(
         self,
@@ -131,11 +132,11 @@ class UnavailableError(Q2cError):
 
 
 _KIND_TO_CLASS: dict[ErrorKind, type[Q2cError]] = {
-    ErrorKind.VALIDATION: Q2cError,
-    ErrorKind.NOT_FOUND: Q2cError,
+    ErrorKind.VALIDATION: ValidationError,
+    ErrorKind.NOT_FOUND: NotFoundError,
     ErrorKind.PRECONDITION: PreconditionError,
     ErrorKind.CONFLICT: ConflictError,
-    ErrorKind.REQUEST_ID_REUSED: Q2cError,
+    ErrorKind.REQUEST_ID_REUSED: RequestIdReusedError,
     ErrorKind.UNAVAILABLE: UnavailableError,
     ErrorKind.INTERNAL: Q2cError,
 }

@@ -71,9 +71,9 @@ def submit_time(state: Engagement, command: cmd.SubmitTimeEntries, ctx: Decision
     bad = _Violations()
     seen: set[str] = set()
     day_totals: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
-    for entry in state.time_entries.values():
-        if entry.status is not ItemStatus.REJECTED:
-            day_totals[(entry.person, entry.work_date)] += entry.hours
+    for existing in state.time_entries.values():
+        if existing.status is not ItemStatus.REJECTED:
+            day_totals[(existing.person, existing.work_date)] += existing.hours
     for i, entry in enumerate(command.entries):
         path = f"entries[{i}]"
         if entry.entry_id in state.time_entries or entry.entry_id in seen:

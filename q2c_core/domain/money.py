@@ -18,6 +18,10 @@ MINOR_UNITS: dict[str, int] = {
 }
 
 
+MAX_AMOUNT = Decimal(10) ** 15
+"""Amounts at or beyond this are refused, so rounding stays within Decimal's 28 digits."""
+
+
 class RoundingRule(StrEnum):
     """Named rounding rules; every rounded amount in q2c says which rule made it."""
 
@@ -84,6 +88,13 @@ class Money(BaseModel):
     @classmethod
     def _known_currency(cls, value: str) -> str:
         return check_currency(value)
+
+    @field_validator("amount")
+    @classmethod
+    def _in_range(cls, value: Decimal) -> Decimal:
+        if abs(value) >= MAX_AMOUNT:
+            raise ValueError("amount must be below one quadrillion")
+        return value
 
     @classmethod
     def zero(cls, currency: str) -> Money:

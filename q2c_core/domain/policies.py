@@ -70,7 +70,7 @@ def covered(revisions: list[RateCard], start: date, end: date | None) -> bool:
             break
         if card.effective_from > day:
             continue
-        if card.effective_to is None:
+        if card.effective_to is None or card.effective_to == date.max:  # no day after date.max
             return True
         if card.effective_to >= day:
             day = card.effective_to + timedelta(days=1)

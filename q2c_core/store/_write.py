@@ -31,6 +31,7 @@ R = TypeVar("R")
 def write_batch(conn: Connection, attempt: Attempt) -> list[AuditRecord]:
     """Write everything in the batch on `conn` (inside its transaction); return audit records."""
     batch = attempt.batch
+    _check_versions(conn, batch.version_guards)
     if batch.events:
         conn.execute(insert(s.events), [event_params(e) for e in batch.events])
     records = _write_audit(conn, batch.audit, attempt)
@@ -45,6 +46,22 @@ def write_batch(conn: Connection, attempt: Attempt) -> list[AuditRecord]:
     exc = _last_by_key(batch.exceptions, lambda x: (x.tenant_id, x.exception_id))
     _upsert(conn, s.exceptions, [exception_params(x) for x in exc], ())
     return records
+
+
+def _check_versions(conn: Connection, guards: dict[tuple[str, str], int]) -> None:
+    """Raise ConcurrencyConflict when an engagement is no longer at the version a decision saw."""
+    if not guards:
+        return
+    t = s.engagements
+    rows = conn.execute(
+        select(t.c.tenant_id, t.c.engagement_id, t.c.version).where(
+            t.c.tenant_id.in_({k[0] for k in guards}), t.c.engagement_id.in_({k[1] for k in guards})
+        )
+    )
+    current = {(r[0], r[1]): int(r[2]) for r in rows}
+    stale = sorted(key[1] for key, version in guards.items() if current.get(key, 0) != version)
+    if stale:
+        raise ConcurrencyConflict(stale, "decided on a stale version")
 
 
 def read_heads(conn: Connection, keys: Iterable[Key]) -> dict[Key, tuple[int, str]]:

@@ -148,6 +148,12 @@ class WriteBatch:
     exceptions: list[ExceptionRow] = field(default_factory=list)
     customers: list[CustomerRow] = field(default_factory=list)
     rate_cards: list[RateCardRow] = field(default_factory=list)
+    version_guards: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(tenant, engagement) -> the version a decision without events was based on (0: absent).
+
+    A rejection appends no event, so the journal's unique key cannot catch a stale decision;
+    the commit fails with ConcurrencyConflict when the engagement has moved past this version.
+    """
 
     def is_empty(self) -> bool:
         """True when the batch writes nothing."""

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import grpc
 import pytest
 import pytest_asyncio
-import ray
 
 from actors.runtime import RayRuntime
 from q2c.v1 import (
@@ -21,14 +20,6 @@ from q2c.v1 import (
 )
 from q2c_core.gateway.app import start_server
 from q2c_core.store import Store
-
-
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[str]:
-    """A local Ray shared by the whole session (2 CPUs; shard actors take none)."""
-    ray.init(num_cpus=2, include_dashboard=False, namespace="q2c", log_to_driver=False)
-    yield ray.get_runtime_context().gcs_address
-    ray.shutdown()
 
 
 @dataclass

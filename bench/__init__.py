@@ -1,0 +1,1 @@
+"""Benchmarks for q2c (see docs/benchmarks.md)."""

@@ -1,0 +1,75 @@
+"""The one proto <-> domain converter, re-exported from its per-resource modules."""
+
+from __future__ import annotations
+
+from q2c_core.api.convert_commands import (
+    Mutation,
+    accept_milestone,
+    activate,
+    approve_contract,
+    approve_expenses,
+    approve_time,
+    cancel,
+    close_won,
+    complete,
+    complete_milestone,
+    create_engagement,
+    qualify,
+    reject_expenses,
+    reject_milestone,
+    reject_time,
+    resolve_exception,
+    submit_expenses,
+    submit_time,
+)
+from q2c_core.api.convert_common import check_page_size, enum_in, require_id
+from q2c_core.api.convert_engagement import engagement_out
+from q2c_core.api.convert_records import (
+    audit_record_out,
+    exception_filters,
+    exception_out,
+    verify_out,
+)
+from q2c_core.api.convert_reference import (
+    customer_changes,
+    customer_out,
+    customer_spec,
+    customer_status_filter,
+    rate_card_out,
+    rate_card_spec,
+)
+
+__all__ = [
+    "Mutation",
+    "accept_milestone",
+    "activate",
+    "approve_contract",
+    "approve_expenses",
+    "approve_time",
+    "audit_record_out",
+    "cancel",
+    "check_page_size",
+    "close_won",
+    "complete",
+    "complete_milestone",
+    "create_engagement",
+    "customer_changes",
+    "customer_out",
+    "customer_spec",
+    "customer_status_filter",
+    "engagement_out",
+    "enum_in",
+    "exception_filters",
+    "exception_out",
+    "qualify",
+    "rate_card_out",
+    "rate_card_spec",
+    "reject_expenses",
+    "reject_milestone",
+    "reject_time",
+    "require_id",
+    "resolve_exception",
+    "submit_expenses",
+    "submit_time",
+    "verify_out",
+]

@@ -1,0 +1,72 @@
+"""Business exceptions, audit records and chain verification -> proto; their list filters in."""
+
+from __future__ import annotations
+
+from q2c.v1 import audit_pb2, common_pb2, exception_pb2
+from q2c_core.api.convert_common import enum_in, enum_out, timestamp_out
+from q2c_core.domain.entities import BusinessException, ExceptionState, Severity
+from q2c_core.store import AuditRecord, VerifyResult
+
+_SEVERITY = "EXCEPTION_SEVERITY_"
+_STATE = "EXCEPTION_STATE_"
+
+
+def exception_out(exception: BusinessException) -> exception_pb2.BusinessException:
+    """Business exception -> proto."""
+    return exception_pb2.BusinessException(
+        exception_id=exception.exception_id,
+        engagement_id=exception.engagement_id,
+        customer_id=exception.customer_id,
+        step=enum_out(common_pb2.GatedStep, "GATED_STEP_", exception.step),
+        check=exception.check,
+        severity=enum_out(exception_pb2.ExceptionSeverity, _SEVERITY, exception.severity),
+        state=enum_out(exception_pb2.ExceptionState, _STATE, exception.state),
+        message=exception.message,
+        correction=exception.correction,
+        resolution_note=exception.resolution_note,
+        resolved_by=exception.resolved_by,
+        raise_time=timestamp_out(exception.raise_time),
+        resolve_time=timestamp_out(exception.resolve_time),
+    )
+
+
+def exception_filters(
+    request: exception_pb2.ListExceptionsRequest,
+) -> tuple[ExceptionState | None, Severity | None, str | None]:
+    """ListExceptionsRequest filters: state, severity, engagement (UNSPECIFIED / empty = any)."""
+    state = enum_in(exception_pb2.ExceptionState, _STATE, request.state, ExceptionState, "state")
+    severity = enum_in(exception_pb2.ExceptionSeverity, _SEVERITY, request.severity, Severity, "severity")
+    return state, severity, request.engagement_id or None
+
+
+def audit_record_out(record: AuditRecord) -> audit_pb2.AuditRecord:
+    """Stored audit record -> proto."""
+    return audit_pb2.AuditRecord(
+        record_id=str(record.record_id),
+        stream_id=record.stream_id,
+        sequence=record.seq,
+        principal=record.principal,
+        tenant_id=record.tenant_id,
+        command_type=record.command_type,
+        request_id=record.request_id or "",
+        correlation_id=record.correlation_id,
+        payload_digest=record.payload_digest,
+        outcome=audit_pb2.AuditOutcome.Value(f"AUDIT_OUTCOME_{record.outcome}"),
+        rejection_reason=record.rejection_reason or "",
+        comment=record.comment or "",
+        event_ids=list(record.event_ids),
+        record_time=timestamp_out(record.recorded_at),
+        previous_hash=record.prev_hash,
+        hash=record.hash,
+    )
+
+
+def verify_out(result: VerifyResult) -> audit_pb2.VerifyAuditLogResponse:
+    """Chain verification result -> proto."""
+    invalid = result.first_invalid
+    return audit_pb2.VerifyAuditLogResponse(
+        ok=result.ok,
+        records_checked=result.records_checked,
+        first_invalid_record=audit_record_out(invalid) if invalid else None,
+        problem=result.problem,
+    )

@@ -1,0 +1,106 @@
+"""Server wiring: servicers, interceptor, health and reflection on one grpc.aio server."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from q2c.v1 import (
+    audit_pb2,
+    audit_pb2_grpc,
+    customer_pb2,
+    customer_pb2_grpc,
+    engagement_pb2,
+    engagement_pb2_grpc,
+    exception_pb2,
+    exception_pb2_grpc,
+    rate_card_pb2,
+    rate_card_pb2_grpc,
+)
+from q2c_core.gateway import servicers
+from q2c_core.gateway.identity import IdentityResolver
+from q2c_core.gateway.interceptors import CallContextInterceptor
+from q2c_core.gateway.rejections import RejectionAuditor
+
+if TYPE_CHECKING:
+    from q2c_core.runtime import Runtime
+
+SERVICE_NAMES: tuple[str, ...] = (
+    customer_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name,
+    rate_card_pb2.DESCRIPTOR.services_by_name["RateCardService"].full_name,
+    engagement_pb2.DESCRIPTOR.services_by_name["EngagementService"].full_name,
+    exception_pb2.DESCRIPTOR.services_by_name["ExceptionService"].full_name,
+    audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+)
+"""Fully qualified names of the q2c.v1 services this server hosts."""
+
+_SERVING = health_pb2.HealthCheckResponse.SERVING
+
+
+class GatewayServer:
+    """A started gateway: its bound port, graceful stop and termination wait."""
+
+    def __init__(self, server: aio.Server, health: HealthServicer, port: int) -> None:
+        self.server = server
+        self.health = health
+        self.port = port
+
+    async def stop(self, grace: float) -> None:
+        """Report NOT_SERVING everywhere, then drain in-flight calls for up to `grace` seconds."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+    async def wait_for_termination(self) -> None:
+        """Block until the server has stopped."""
+        await self.server.wait_for_termination()
+
+
+_REGISTRARS: tuple[tuple[Any, Any], ...] = (
+    (customer_pb2_grpc.add_CustomerServiceServicer_to_server, servicers.CustomerServicer),
+    (rate_card_pb2_grpc.add_RateCardServiceServicer_to_server, servicers.RateCardServicer),
+    (engagement_pb2_grpc.add_EngagementServiceServicer_to_server, servicers.EngagementServicer),
+    (exception_pb2_grpc.add_ExceptionServiceServicer_to_server, servicers.ExceptionServicer),
+    (audit_pb2_grpc.add_AuditServiceServicer_to_server, servicers.AuditServicer),
+)
+"""Generated registration function and servicer class of each q2c.v1 service."""
+
+
+def _add_servicers(server: aio.Server, runtime: Runtime) -> None:
+    for register, servicer in _REGISTRARS:
+        register(servicer(runtime), server)
+
+
+async def _add_health(server: aio.Server) -> HealthServicer:
+    health = HealthServicer()
+    for name in ("", *SERVICE_NAMES):
+        await health.set(name, _SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    return health
+
+
+async def start_server(
+    runtime: Runtime,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    identity: IdentityResolver | None = None,
+    options: list[tuple[str, Any]] | None = None,
+) -> GatewayServer:
+    """Build, bind and start the gateway; `port=0` picks a free port (see `.port`)."""
+    interceptor = CallContextInterceptor(identity, RejectionAuditor(runtime.rejections))
+    server = aio.server(interceptors=[interceptor], options=options or [])
+    _add_servicers(server, runtime)
+    health = await _add_health(server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server,
+    )
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise OSError(f"could not bind {host}:{port}")
+    await server.start()
+    return GatewayServer(server, health, bound)

@@ -1,0 +1,26 @@
+"""Per-call context set by the interceptor and read by servicers: caller and correlation id."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from q2c_core.messages import Caller
+
+CORRELATION_ID: ContextVar[str] = ContextVar("q2c_correlation_id", default="")
+"""The correlation id of the call being served ('' outside a call)."""
+
+CALLER: ContextVar[Caller | None] = ContextVar("q2c_caller", default=None)
+"""The resolved caller of the call being served (None outside a call)."""
+
+
+def current_caller() -> Caller:
+    """The caller of the call being served; fails loudly if the interceptor did not run."""
+    caller = CALLER.get()
+    if caller is None:
+        raise RuntimeError("no caller in context: is the CallContextInterceptor installed?")
+    return caller
+
+
+def current_correlation_id() -> str:
+    """The correlation id of the call being served."""
+    return CORRELATION_ID.get()

@@ -1,0 +1,89 @@
+"""EngagementService: lifecycle commands go to the runtime, reads to the query side."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from q2c.v1 import engagement_pb2 as pb
+from q2c.v1 import engagement_pb2_grpc
+from q2c_core.api import convert
+from q2c_core.api.convert_common import enum_in
+from q2c_core.domain.entities import EngagementState
+from q2c_core.gateway.context import current_caller
+from q2c_core.gateway.runner import CommandRunner, blocking
+from q2c_core.messages import new_resource_id
+
+if TYPE_CHECKING:
+    from q2c_core.runtime import Runtime
+
+Context = Any
+"""grpc.aio.ServicerContext (unused by these handlers: the interceptor owns metadata)."""
+
+
+def _mutation(to_command: Callable[[Any], convert.Mutation]) -> Callable[..., Any]:
+    """An RPC handler: validate, run the command, return the whole engagement."""
+
+    async def handler(self: EngagementServicer, request: Any, context: Context) -> pb.Engagement:
+        mutation = to_command(request)
+        engagement = await self.runner.run(mutation.engagement_id, mutation.request_id, mutation.command)
+        return convert.engagement_out(engagement)
+
+    handler.__doc__ = to_command.__doc__
+    return handler
+
+
+class EngagementServicer(engagement_pb2_grpc.EngagementServiceServicer):
+    """q2c.v1.EngagementService over a Runtime."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.runner = CommandRunner(runtime)
+
+    async def CreateEngagement(self, request: pb.CreateEngagementRequest, context: Context) -> pb.Engagement:
+        """Create an engagement; its id is derived from (tenant, request_id) when one is given."""
+        command = convert.create_engagement(request)
+        engagement_id = new_resource_id(current_caller().tenant_id, request.request_id or None, "engagement")
+        engagement = await self.runner.run(engagement_id, request.request_id, command)
+        return convert.engagement_out(engagement)
+
+    async def GetEngagement(self, request: pb.GetEngagementRequest, context: Context) -> pb.Engagement:
+        """One engagement with its contract, time, expenses and milestones."""
+        engagement_id = convert.require_id(request.engagement_id, "engagement_id")
+        tenant = current_caller().tenant_id
+        engagement = await blocking(self.runtime.queries.get_engagement, tenant, engagement_id)
+        return convert.engagement_out(engagement)
+
+    async def ListEngagements(
+        self, request: pb.ListEngagementsRequest, context: Context
+    ) -> pb.ListEngagementsResponse:
+        """A page of engagements (summary view)."""
+        state = enum_in(pb.EngagementState, "ENGAGEMENT_STATE_", request.state, EngagementState, "state")
+        page = await blocking(
+            self.runtime.queries.list_engagements,
+            current_caller().tenant_id,
+            state,
+            request.customer_id or None,
+            convert.check_page_size(request.page_size),
+            request.page_token,
+        )
+        return pb.ListEngagementsResponse(
+            engagements=[convert.engagement_out(e, summary=True) for e in page.items],
+            next_page_token=page.next_page_token,
+        )
+
+    QualifyEngagement = _mutation(convert.qualify)
+    CloseWonEngagement = _mutation(convert.close_won)
+    ApproveContract = _mutation(convert.approve_contract)
+    ActivateEngagement = _mutation(convert.activate)
+    SubmitTimeEntries = _mutation(convert.submit_time)
+    ApproveTimeEntries = _mutation(convert.approve_time)
+    RejectTimeEntries = _mutation(convert.reject_time)
+    SubmitExpenses = _mutation(convert.submit_expenses)
+    ApproveExpenses = _mutation(convert.approve_expenses)
+    RejectExpenses = _mutation(convert.reject_expenses)
+    CompleteMilestone = _mutation(convert.complete_milestone)
+    AcceptMilestone = _mutation(convert.accept_milestone)
+    RejectMilestone = _mutation(convert.reject_milestone)
+    CompleteEngagement = _mutation(convert.complete)
+    CancelEngagement = _mutation(convert.cancel)

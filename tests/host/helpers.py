@@ -1,0 +1,128 @@
+"""Builders for the host tests: callers, customers, envelopes and journal checks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from q2c_core.catalog import Catalog, CustomerSpec
+from q2c_core.domain import commands as cmd
+from q2c_core.domain.engagement import Engagement, fold
+from q2c_core.domain.entities import (
+    BillingLine,
+    ExpenseTerms,
+    FixedFeeTerms,
+    MilestoneSpec,
+    StaffingAssignment,
+)
+from q2c_core.domain.events import event_from_payload
+from q2c_core.domain.money import Money
+from q2c_core.domain.reference import TaxProfile
+from q2c_core.messages import Caller, CommandEnvelope
+from q2c_core.store import AuditRecord, Store
+
+CONTRACT_START = date(2025, 2, 1)
+CONTRACT_END = date(2025, 12, 31)
+
+
+def new_id(prefix: str) -> str:
+    """A unique, readable id."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def caller(tenant_id: str) -> Caller:
+    """An operator of the tenant."""
+    return Caller(tenant_id=tenant_id, principal="ops@example.com", correlation_id=new_id("corr"))
+
+
+def seed_customer(store: Store, tenant_id: str, **overrides: Any) -> str:
+    """Create an active, fully mapped USD customer (passes the close-won gate); return its id."""
+    fields: dict[str, Any] = {
+        "display_name": "Acme",
+        "legal_entity": "Acme Holdings LLC",
+        "billing_currency": "USD",
+        "tax_profile": TaxProfile(jurisdiction="US-NY", rate=Decimal("0.08875")),
+        "service_line": "erp",
+    }
+    fields.update(overrides)
+    return Catalog(store).create_customer(caller(tenant_id), None, CustomerSpec(**fields)).customer_id
+
+
+def envelope(
+    tenant_id: str, engagement_id: str, command: Any, request_id: str | None = None
+) -> CommandEnvelope:
+    """One command for one engagement of the tenant."""
+    return CommandEnvelope(
+        caller=caller(tenant_id), engagement_id=engagement_id, request_id=request_id, command=command
+    )
+
+
+def create(customer_id: str, name: str = "ERP rollout") -> cmd.CreateEngagement:
+    """Open an engagement for the customer."""
+    return cmd.CreateEngagement(customer_id=customer_id, display_name=name, service_line="erp")
+
+
+def qualify(comment: str = "") -> cmd.QualifyEngagement:
+    """Qualify the opportunity."""
+    return cmd.QualifyEngagement(comment=comment)
+
+
+def close_won() -> cmd.CloseWonEngagement:
+    """Close the opportunity as won."""
+    return cmd.CloseWonEngagement()
+
+
+def approve_contract() -> cmd.ApproveContract:
+    """A USD fixed-fee + pass-through-expenses contract for 2025 (needs no rate card)."""
+    milestone = MilestoneSpec(milestone_id="m1", display_name="Go-live", amount=Money.of("1000", "USD"))
+    lines = [
+        BillingLine(line_id="ff", terms=FixedFeeTerms(milestones=[milestone])),
+        BillingLine(line_id="exp", terms=ExpenseTerms()),
+    ]
+    return cmd.ApproveContract(
+        currency="USD", start_date=CONTRACT_START, end_date=CONTRACT_END, billing_lines=lines
+    )
+
+
+def activate() -> cmd.ActivateEngagement:
+    """Start delivery on the contract start date with one person staffed."""
+    return cmd.ActivateEngagement(
+        start_date=CONTRACT_START, staffing_plan=[StaffingAssignment(person="ada", role="engineer")]
+    )
+
+
+def submit_expense(expense_id: str, amount: str = "120.50") -> cmd.SubmitExpenses:
+    """Submit one travel expense on the pass-through line."""
+    item = cmd.ExpenseInput(
+        expense_id=expense_id,
+        billing_line_id="exp",
+        category="travel",
+        incurred_date=date(2025, 3, 3),
+        amount=Money.of(amount, "USD"),
+    )
+    return cmd.SubmitExpenses(expenses=[item])
+
+
+def cancel(reason: str = "budget cut") -> cmd.CancelEngagement:
+    """Cancel the engagement."""
+    return cmd.CancelEngagement(reason=reason)
+
+
+def folded_journal(store: Store, tenant_id: str, engagement_id: str) -> Engagement | None:
+    """The engagement rebuilt from nothing but its journal."""
+    events = store.read_events(tenant_id, engagement_id)
+    return fold((event_from_payload(e.payload), e.occurred_at) for e in events)
+
+
+def reloaded(store: Store, tenant_id: str, engagement_id: str) -> Engagement | None:
+    """The engagement as a fresh activation sees it: snapshot row plus tail events."""
+    row, tail = store.load_stream(tenant_id, engagement_id)
+    base = Engagement.model_validate(row.snapshot) if row else None
+    return fold(((event_from_payload(e.payload), e.occurred_at) for e in tail), base)
+
+
+def audit_of(store: Store, tenant_id: str, stream_id: str) -> list[AuditRecord]:
+    """Every audit record of a stream, in order."""
+    return store.list_audit(tenant_id, stream_id, page_size=1000).items

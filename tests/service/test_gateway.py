@@ -1,0 +1,59 @@
+"""Gateway plumbing on the shared server: correlation ids, reflection, health, audit verification."""
+
+from __future__ import annotations
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from q2c.v1 import audit_pb2
+from q2c.v1 import engagement_pb2 as pb
+from q2c_core.gateway.app import SERVICE_NAMES
+from tests.service import flows
+from tests.service.client import Api, rid
+
+
+async def test_correlation_id_is_echoed_and_recorded_in_the_audit_log(api: Api) -> None:
+    customer = await flows.new_customer(api)
+    call = api.engagements.CreateEngagement(
+        pb.CreateEngagementRequest(request_id=rid(), customer_id=customer.customer_id, display_name="C"),
+        metadata=(("x-correlation-id", "flow-42"),),
+    )
+    engagement = await call
+    assert ("x-correlation-id", "flow-42") in tuple(await call.initial_metadata())
+    page = await api.audit.ListAuditRecords(
+        audit_pb2.ListAuditRecordsRequest(stream_id=engagement.engagement_id)
+    )
+    [record] = page.audit_records
+    assert (record.correlation_id, record.principal, record.tenant_id) == ("flow-42", "alice", api.tenant_id)
+
+
+async def test_server_generates_a_correlation_id_when_none_is_sent(api: Api) -> None:
+    call = api.engagements.ListEngagements(pb.ListEngagementsRequest())
+    await call
+    generated = dict(await call.initial_metadata())["x-correlation-id"]
+    assert len(generated) == 32
+
+
+async def test_audit_log_verifies(api: Api) -> None:
+    engagement, _ = await flows.active(api)
+    one = await api.audit.VerifyAuditLog(audit_pb2.VerifyAuditLogRequest(stream_id=engagement.engagement_id))
+    assert one.ok and one.records_checked >= 5 and not one.HasField("first_invalid_record")
+    everything = await api.audit.VerifyAuditLog(audit_pb2.VerifyAuditLogRequest())
+    assert everything.ok and everything.records_checked > one.records_checked
+
+
+async def test_health_reports_every_q2c_service_serving(channel: grpc.aio.Channel) -> None:
+    stub = health_pb2_grpc.HealthStub(channel)
+    for name in ("", *SERVICE_NAMES):
+        reply = await stub.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_reflection_lists_the_q2c_services(channel: grpc.aio.Channel) -> None:
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    request = reflection_pb2.ServerReflectionRequest(list_services="")
+    responses = [r async for r in stub.ServerReflectionInfo(iter([request]), timeout=5)]
+    names = {s.name for s in responses[0].list_services_response.service}
+    assert set(SERVICE_NAMES) <= names
+    assert "grpc.health.v1.Health" in names

@@ -1,0 +1,73 @@
+"""The interceptor's pre-dispatch rules, driven with a stand-in servicer context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import pytest
+from grpc import aio
+
+from q2c_core.domain.errors import NotFoundError
+from q2c_core.gateway.context import current_caller
+from q2c_core.gateway.interceptors import CallContextInterceptor
+
+
+class StandInContext:
+    """Just enough of grpc.aio.ServicerContext for the interceptor."""
+
+    def __init__(self, remaining: float | None, metadata: tuple[tuple[str, str], ...] = ()) -> None:
+        self.remaining = remaining
+        self.metadata = metadata
+        self.sent: tuple[tuple[str, str], ...] = ()
+        self.aborted: grpc.Status | None = None
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self.metadata
+
+    async def send_initial_metadata(self, metadata: tuple[tuple[str, str], ...]) -> None:
+        self.sent = metadata
+
+    def time_remaining(self) -> float | None:
+        return self.remaining
+
+    async def abort_with_status(self, status: grpc.Status) -> None:
+        self.aborted = status
+        raise aio.AbortError()
+
+
+async def test_call_whose_deadline_has_passed_is_refused_without_running() -> None:
+    ran: list[Any] = []
+
+    async def behaviour(request: Any, context: Any) -> str:
+        ran.append(request)
+        return "ran"
+
+    wrapped = CallContextInterceptor()._wrap_unary(behaviour, "/q2c.v1.EngagementService/X")
+    context = StandInContext(remaining=0.001)
+    with pytest.raises(aio.AbortError):
+        await wrapped("request", context)
+    assert ran == []
+    assert context.aborted is not None and context.aborted.code == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+async def test_caller_and_correlation_id_reach_the_servicer() -> None:
+    async def behaviour(request: Any, context: Any) -> Any:
+        return current_caller()
+
+    wrapped = CallContextInterceptor()._wrap_unary(behaviour, "/q2c.v1.EngagementService/X")
+    context = StandInContext(remaining=None, metadata=(("x-tenant-id", "t1"), ("x-correlation-id", "c1")))
+    caller = await wrapped("request", context)
+    assert (caller.tenant_id, caller.principal, caller.correlation_id) == ("t1", "anonymous", "c1")
+    assert context.sent == (("x-correlation-id", "c1"),)
+
+
+async def test_q2c_error_is_aborted_through_the_table() -> None:
+    async def behaviour(request: Any, context: Any) -> Any:
+        raise NotFoundError("engagement", "e-9")
+
+    wrapped = CallContextInterceptor()._wrap_unary(behaviour, "/q2c.v1.EngagementService/X")
+    context = StandInContext(remaining=5.0)
+    with pytest.raises(aio.AbortError):
+        await wrapped("request", context)
+    assert context.aborted is not None and context.aborted.code == grpc.StatusCode.NOT_FOUND
