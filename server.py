@@ -45,8 +45,13 @@ async def serve(settings: Settings) -> None:
     started_ray = False if settings.local else start_ray(settings)
     runtime = await build_runtime(settings, store)
     gateway = await start_server(runtime, settings.host, settings.port)
-    log.info("q2c serving on %s:%d (%s, %d shards)", settings.host, gateway.port,
-             "in-process" if settings.local else "ray", settings.shards)
+    log.info(
+        "q2c serving on %s:%d (%s, %d shards)",
+        settings.host,
+        gateway.port,
+        "in-process" if settings.local else "ray",
+        settings.shards,
+    )
     print(f"q2c listening on {settings.host}:{gateway.port}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -87,7 +87,12 @@ class RayRuntime:
     """Engagements on `shards` named Ray actors; reads and reference data via the shared store."""
 
     def __init__(
-        self, store: Store, database_url: str, *, shards: int, deployment: str = "q2c",
+        self,
+        store: Store,
+        database_url: str,
+        *,
+        shards: int,
+        deployment: str = "q2c",
         max_batch: int = 256,
     ) -> None:
         if shards < 1:

@@ -62,8 +62,11 @@ class Q2c:
     @property
     def metadata(self) -> list[tuple[str, str]]:
         """Call metadata: tenant, principal, correlation id."""
-        return [("x-tenant-id", self.tenant_id), ("x-principal", self.principal),
-                ("x-correlation-id", self.correlation_id)]
+        return [
+            ("x-tenant-id", self.tenant_id),
+            ("x-principal", self.principal),
+            ("x-correlation-id", self.correlation_id),
+        ]
 
     def call(self, method: Any, request: Any) -> Any:
         """Call with metadata and a deadline; mutations get a fresh request_id if unset."""

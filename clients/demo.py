@@ -1,7 +1,7 @@
 """The q2c demo: start a server (SQLite + local Ray), drive a realistic scenario, print it.
 
-    python -m clients.demo               # starts server.py itself on a free port
-    python -m clients.demo --target HOST:PORT   # drives an already running server
+python -m clients.demo               # starts server.py itself on a free port
+python -m clients.demo --target HOST:PORT   # drives an already running server
 """
 
 from __future__ import annotations
@@ -37,9 +37,20 @@ START = date(2026, 1, 5)
 def local_server(shards: int) -> Iterator[str]:
     """Run server.py on a free port with a fresh SQLite file; stop it with SIGTERM."""
     workdir = tempfile.mkdtemp(prefix="q2c-demo-")
-    command = [sys.executable, "server.py", "--port", "0", "--shards", str(shards),
-               "--database-url", f"sqlite:///{workdir}/q2c.db", "--ray-num-cpus", "2",
-               "--log-level", "WARNING"]
+    command = [
+        sys.executable,
+        "server.py",
+        "--port",
+        "0",
+        "--shards",
+        str(shards),
+        "--database-url",
+        f"sqlite:///{workdir}/q2c.db",
+        "--ray-num-cpus",
+        "2",
+        "--log-level",
+        "WARNING",
+    ]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
     try:
@@ -64,8 +75,11 @@ def step(text: str) -> None:
 def create_customer(q: Q2c, name: str, *, tax: bool) -> customer_pb2.Customer:
     """A customer in USD, with or without a tax profile."""
     customer = customer_pb2.Customer(
-        display_name=name, legal_entity=f"{name} Ltd", billing_currency="USD",
-        payment_terms_days=30, service_line="Digital Transformation",
+        display_name=name,
+        legal_entity=f"{name} Ltd",
+        billing_currency="USD",
+        payment_terms_days=30,
+        service_line="Digital Transformation",
         status=customer_pb2.CUSTOMER_STATUS_ACTIVE,
     )
     if tax:
@@ -76,67 +90,137 @@ def create_customer(q: Q2c, name: str, *, tax: bool) -> customer_pb2.Customer:
 def create_rate_card(q: Q2c) -> rate_card_pb2.RateCard:
     """Hourly rates per role, effective from 2026-01-01, open-ended."""
     card = rate_card_pb2.RateCard(
-        display_name="Standard 2026", currency_code="USD", effective_from=pb_date(date(2026, 1, 1)),
-        rates=[rate_card_pb2.RoleRate(role=r, hourly_rate=money(a, "USD"))
-               for r, a in (("architect", "225.00"), ("engineer", "165.00"), ("analyst", "120.50"))],
+        display_name="Standard 2026",
+        currency_code="USD",
+        effective_from=pb_date(date(2026, 1, 1)),
+        rates=[
+            rate_card_pb2.RoleRate(role=r, hourly_rate=money(a, "USD"))
+            for r, a in (("architect", "225.00"), ("engineer", "165.00"), ("analyst", "120.50"))
+        ],
     )
     return q.call(q.rate_cards.CreateRateCard, rate_card_pb2.CreateRateCardRequest(rate_card=card))
 
 
 def open_engagement(q: Q2c, customer_id: str, name: str) -> engagement_pb2.Engagement:
     """Create and qualify an engagement."""
-    created = q.call(q.engagements.CreateEngagement, engagement_pb2.CreateEngagementRequest(
-        customer_id=customer_id, display_name=name, opportunity_ref=f"OPP-{name[:3].upper()}",
-        expected_start_date=pb_date(START)))
-    return q.call(q.engagements.QualifyEngagement,
-                  engagement_pb2.QualifyEngagementRequest(engagement_id=created.engagement_id))
+    created = q.call(
+        q.engagements.CreateEngagement,
+        engagement_pb2.CreateEngagementRequest(
+            customer_id=customer_id,
+            display_name=name,
+            opportunity_ref=f"OPP-{name[:3].upper()}",
+            expected_start_date=pb_date(START),
+        ),
+    )
+    return q.call(
+        q.engagements.QualifyEngagement,
+        engagement_pb2.QualifyEngagementRequest(engagement_id=created.engagement_id),
+    )
 
 
 def billing_lines(rate_card_id: str) -> list[engagement_pb2.BillingLine]:
     """T&M with a cap, two fixed-fee milestones, a retainer and pass-through expenses."""
     return [
-        engagement_pb2.BillingLine(line_id="tm", description="Delivery team",
+        engagement_pb2.BillingLine(
+            line_id="tm",
+            description="Delivery team",
             time_and_materials=engagement_pb2.TimeAndMaterialsTerms(
-                rate_card_id=rate_card_id, not_to_exceed=money("250000", "USD"))),
-        engagement_pb2.BillingLine(line_id="ff", description="Design milestones",
-            fixed_fee=engagement_pb2.FixedFeeTerms(milestones=[
-                engagement_pb2.MilestoneSpec(milestone_id="design", display_name="Design sign-off",
-                                             amount=money("40000", "USD")),
-                engagement_pb2.MilestoneSpec(milestone_id="golive", display_name="Go-live",
-                                             amount=money("60000", "USD"))])),
-        engagement_pb2.BillingLine(line_id="ret", description="Advisory retainer",
-            retainer=engagement_pb2.RetainerTerms(amount_per_month=money("5000", "USD"))),
-        engagement_pb2.BillingLine(line_id="exp", description="Travel at cost + 5%",
-            pass_through_expenses=engagement_pb2.ExpenseTerms(markup_percent="5")),
+                rate_card_id=rate_card_id, not_to_exceed=money("250000", "USD")
+            ),
+        ),
+        engagement_pb2.BillingLine(
+            line_id="ff",
+            description="Design milestones",
+            fixed_fee=engagement_pb2.FixedFeeTerms(
+                milestones=[
+                    engagement_pb2.MilestoneSpec(
+                        milestone_id="design", display_name="Design sign-off", amount=money("40000", "USD")
+                    ),
+                    engagement_pb2.MilestoneSpec(
+                        milestone_id="golive", display_name="Go-live", amount=money("60000", "USD")
+                    ),
+                ]
+            ),
+        ),
+        engagement_pb2.BillingLine(
+            line_id="ret",
+            description="Advisory retainer",
+            retainer=engagement_pb2.RetainerTerms(amount_per_month=money("5000", "USD")),
+        ),
+        engagement_pb2.BillingLine(
+            line_id="exp",
+            description="Travel at cost + 5%",
+            pass_through_expenses=engagement_pb2.ExpenseTerms(markup_percent="5"),
+        ),
     ]
 
 
 def deliver(q: Q2c, engagement_id: str) -> engagement_pb2.Engagement:
     """A week of time, two expenses, one milestone accepted."""
     entries = [
-        engagement_pb2.TimeEntryInput(entry_id=f"t-{who}-{d}", billing_line_id="tm", person=who,
-                                      role=role, work_date=pb_date(START + timedelta(days=d)), hours=h)
+        engagement_pb2.TimeEntryInput(
+            entry_id=f"t-{who}-{d}",
+            billing_line_id="tm",
+            person=who,
+            role=role,
+            work_date=pb_date(START + timedelta(days=d)),
+            hours=h,
+        )
         for who, role, h in (("ana", "architect", "6.5"), ("ben", "engineer", "8"), ("cy", "analyst", "7.25"))
         for d in range(5)
     ]
-    q.call(q.engagements.SubmitTimeEntries,
-           engagement_pb2.SubmitTimeEntriesRequest(engagement_id=engagement_id, entries=entries))
-    q.call(q.engagements.ApproveTimeEntries, engagement_pb2.ApproveTimeEntriesRequest(
-        engagement_id=engagement_id, entry_ids=[e.entry_id for e in entries[:-1]]))
-    q.call(q.engagements.RejectTimeEntries, engagement_pb2.RejectTimeEntriesRequest(
-        engagement_id=engagement_id, entry_ids=[entries[-1].entry_id], reason="wrong project code"))
-    q.call(q.engagements.SubmitExpenses, engagement_pb2.SubmitExpensesRequest(
-        engagement_id=engagement_id, expenses=[
-            engagement_pb2.ExpenseInput(expense_id="x-flight", billing_line_id="exp", category="travel",
-                                        incurred_date=pb_date(START), amount=money("612.40", "USD")),
-            engagement_pb2.ExpenseInput(expense_id="x-hotel", billing_line_id="exp", category="lodging",
-                                        incurred_date=pb_date(START), amount=money("845.00", "USD"))]))
-    q.call(q.engagements.ApproveExpenses, engagement_pb2.ApproveExpensesRequest(
-        engagement_id=engagement_id, expense_ids=["x-flight", "x-hotel"]))
-    q.call(q.engagements.CompleteMilestone,
-           engagement_pb2.CompleteMilestoneRequest(engagement_id=engagement_id, milestone_id="design"))
-    return q.call(q.engagements.AcceptMilestone,
-                  engagement_pb2.AcceptMilestoneRequest(engagement_id=engagement_id, milestone_id="design"))
+    q.call(
+        q.engagements.SubmitTimeEntries,
+        engagement_pb2.SubmitTimeEntriesRequest(engagement_id=engagement_id, entries=entries),
+    )
+    q.call(
+        q.engagements.ApproveTimeEntries,
+        engagement_pb2.ApproveTimeEntriesRequest(
+            engagement_id=engagement_id, entry_ids=[e.entry_id for e in entries[:-1]]
+        ),
+    )
+    q.call(
+        q.engagements.RejectTimeEntries,
+        engagement_pb2.RejectTimeEntriesRequest(
+            engagement_id=engagement_id, entry_ids=[entries[-1].entry_id], reason="wrong project code"
+        ),
+    )
+    q.call(
+        q.engagements.SubmitExpenses,
+        engagement_pb2.SubmitExpensesRequest(
+            engagement_id=engagement_id,
+            expenses=[
+                engagement_pb2.ExpenseInput(
+                    expense_id="x-flight",
+                    billing_line_id="exp",
+                    category="travel",
+                    incurred_date=pb_date(START),
+                    amount=money("612.40", "USD"),
+                ),
+                engagement_pb2.ExpenseInput(
+                    expense_id="x-hotel",
+                    billing_line_id="exp",
+                    category="lodging",
+                    incurred_date=pb_date(START),
+                    amount=money("845.00", "USD"),
+                ),
+            ],
+        ),
+    )
+    q.call(
+        q.engagements.ApproveExpenses,
+        engagement_pb2.ApproveExpensesRequest(
+            engagement_id=engagement_id, expense_ids=["x-flight", "x-hotel"]
+        ),
+    )
+    q.call(
+        q.engagements.CompleteMilestone,
+        engagement_pb2.CompleteMilestoneRequest(engagement_id=engagement_id, milestone_id="design"),
+    )
+    return q.call(
+        q.engagements.AcceptMilestone,
+        engagement_pb2.AcceptMilestoneRequest(engagement_id=engagement_id, milestone_id="design"),
+    )
 
 
 def state_name(value: int) -> str:
@@ -152,43 +236,84 @@ def scenario(q: Q2c) -> None:
     step(f"customers Acme and Globex (no tax profile); rate card {card.rate_card_id[:8]} rev {card.revision}")
 
     eng = open_engagement(q, acme.customer_id, "Acme cloud migration")
-    eng = q.call(q.engagements.CloseWonEngagement,
-                 engagement_pb2.CloseWonEngagementRequest(engagement_id=eng.engagement_id))
-    eng = q.call(q.engagements.ApproveContract, engagement_pb2.ApproveContractRequest(
-        engagement_id=eng.engagement_id, currency_code="USD", start_date=pb_date(START),
-        end_date=pb_date(date(2026, 12, 31)), po_reference=" po-7781 ",
-        billing_lines=billing_lines(card.rate_card_id)))
-    step(f"Acme: won, contract approved (PO normalized to {eng.contract.po_reference!r}) -> {state_name(eng.state)}")
-    eng = q.call(q.engagements.ActivateEngagement, engagement_pb2.ActivateEngagementRequest(
-        engagement_id=eng.engagement_id, project_template_id="cloud-migration-v3",
-        staffing_plan=[engagement_pb2.StaffingAssignment(person="ana", role="architect")]))
+    eng = q.call(
+        q.engagements.CloseWonEngagement,
+        engagement_pb2.CloseWonEngagementRequest(engagement_id=eng.engagement_id),
+    )
+    eng = q.call(
+        q.engagements.ApproveContract,
+        engagement_pb2.ApproveContractRequest(
+            engagement_id=eng.engagement_id,
+            currency_code="USD",
+            start_date=pb_date(START),
+            end_date=pb_date(date(2026, 12, 31)),
+            po_reference=" po-7781 ",
+            billing_lines=billing_lines(card.rate_card_id),
+        ),
+    )
+    step(
+        f"Acme: won, contract approved (PO normalized to {eng.contract.po_reference!r})"
+        f" -> {state_name(eng.state)}"
+    )
+    eng = q.call(
+        q.engagements.ActivateEngagement,
+        engagement_pb2.ActivateEngagementRequest(
+            engagement_id=eng.engagement_id,
+            project_template_id="cloud-migration-v3",
+            staffing_plan=[engagement_pb2.StaffingAssignment(person="ana", role="architect")],
+        ),
+    )
     eng = deliver(q, eng.engagement_id)
-    step(f"Acme: activated, 15 time entries (14 approved, 1 rejected), 2 expenses, milestone accepted "
-         f"-> version {eng.version}")
+    step(
+        f"Acme: activated, 15 time entries (14 approved, 1 rejected), 2 expenses, milestone accepted "
+        f"-> version {eng.version}"
+    )
 
     held = open_engagement(q, globex.customer_id, "Globex data platform")
-    held = q.call(q.engagements.CloseWonEngagement,
-                  engagement_pb2.CloseWonEngagementRequest(engagement_id=held.engagement_id))
+    held = q.call(
+        q.engagements.CloseWonEngagement,
+        engagement_pb2.CloseWonEngagementRequest(engagement_id=held.engagement_id),
+    )
     step(f"Globex: close-won -> {state_name(held.state)} (blocking exception, not an error)")
-    queue = q.call(q.exceptions.ListExceptions, exception_pb2.ListExceptionsRequest(
-        engagement_id=held.engagement_id, state=exception_pb2.EXCEPTION_STATE_OPEN))
+    queue = q.call(
+        q.exceptions.ListExceptions,
+        exception_pb2.ListExceptionsRequest(
+            engagement_id=held.engagement_id, state=exception_pb2.EXCEPTION_STATE_OPEN
+        ),
+    )
     show_exceptions(queue.exceptions)
-    fixed = customer_pb2.Customer(customer_id=globex.customer_id,
-                                  tax_profile=customer_pb2.TaxProfile(jurisdiction="US-CA", rate="0.0725"))
-    q.call(q.customers.UpdateCustomer, customer_pb2.UpdateCustomerRequest(
-        customer=fixed, update_mask={"paths": ["tax_profile"]}, etag=globex.etag))
+    fixed = customer_pb2.Customer(
+        customer_id=globex.customer_id,
+        tax_profile=customer_pb2.TaxProfile(jurisdiction="US-CA", rate="0.0725"),
+    )
+    q.call(
+        q.customers.UpdateCustomer,
+        customer_pb2.UpdateCustomerRequest(
+            customer=fixed, update_mask={"paths": ["tax_profile"]}, etag=globex.etag
+        ),
+    )
     for item in queue.exceptions:
-        q.call(q.exceptions.ResolveException, exception_pb2.ResolveExceptionRequest(
-            exception_id=item.exception_id, resolution_note="tax profile added in CRM"))
-    held = q.call(q.engagements.GetEngagement, engagement_pb2.GetEngagementRequest(engagement_id=held.engagement_id))
+        q.call(
+            q.exceptions.ResolveException,
+            exception_pb2.ResolveExceptionRequest(
+                exception_id=item.exception_id, resolution_note="tax profile added in CRM"
+            ),
+        )
+    held = q.call(
+        q.engagements.GetEngagement, engagement_pb2.GetEngagementRequest(engagement_id=held.engagement_id)
+    )
     step(f"Globex: tax profile added, exception resolved -> back to {state_name(held.state)}")
-    held = q.call(q.engagements.CloseWonEngagement,
-                  engagement_pb2.CloseWonEngagementRequest(engagement_id=held.engagement_id))
+    held = q.call(
+        q.engagements.CloseWonEngagement,
+        engagement_pb2.CloseWonEngagementRequest(engagement_id=held.engagement_id),
+    )
     step(f"Globex: close-won retried -> {state_name(held.state)}")
 
     show_errors(q, eng.engagement_id)
-    eng = q.call(q.engagements.CompleteEngagement,
-                 engagement_pb2.CompleteEngagementRequest(engagement_id=eng.engagement_id))
+    eng = q.call(
+        q.engagements.CompleteEngagement,
+        engagement_pb2.CompleteEngagementRequest(engagement_id=eng.engagement_id),
+    )
     step(f"Acme: delivery complete -> {state_name(eng.state)}")
     show_audit(q, eng.engagement_id)
 
@@ -204,15 +329,30 @@ def show_exceptions(items: list[exception_pb2.BusinessException]) -> None:
 
 def show_errors(q: Q2c, engagement_id: str) -> None:
     """What bad input gets: a clear status with details, never INTERNAL."""
-    bad = engagement_pb2.TimeEntryInput(entry_id="bad", billing_line_id="tm", person="ana",
-                                        role="astronaut", work_date=pb_date(START), hours="-2")
+    bad = engagement_pb2.TimeEntryInput(
+        entry_id="bad",
+        billing_line_id="tm",
+        person="ana",
+        role="astronaut",
+        work_date=pb_date(START),
+        hours="-2",
+    )
     for label, method, request in (
-        ("negative hours, unknown role", q.engagements.SubmitTimeEntries,
-         engagement_pb2.SubmitTimeEntriesRequest(engagement_id=engagement_id, entries=[bad])),
-        ("qualify an active engagement", q.engagements.QualifyEngagement,
-         engagement_pb2.QualifyEngagementRequest(engagement_id=engagement_id)),
-        ("unknown engagement", q.engagements.GetEngagement,
-         engagement_pb2.GetEngagementRequest(engagement_id="no-such-engagement")),
+        (
+            "negative hours, unknown role",
+            q.engagements.SubmitTimeEntries,
+            engagement_pb2.SubmitTimeEntriesRequest(engagement_id=engagement_id, entries=[bad]),
+        ),
+        (
+            "qualify an active engagement",
+            q.engagements.QualifyEngagement,
+            engagement_pb2.QualifyEngagementRequest(engagement_id=engagement_id),
+        ),
+        (
+            "unknown engagement",
+            q.engagements.GetEngagement,
+            engagement_pb2.GetEngagementRequest(engagement_id="no-such-engagement"),
+        ),
     ):
         try:
             q.call(method, request)
@@ -222,12 +362,18 @@ def show_errors(q: Q2c, engagement_id: str) -> None:
 
 def show_audit(q: Q2c, engagement_id: str) -> None:
     """The engagement's hash-chained audit trail, and a verification of the whole log."""
-    records = q.call(q.audit.ListAuditRecords,
-                     audit_pb2.ListAuditRecordsRequest(stream_id=engagement_id, page_size=100))
+    records = q.call(
+        q.audit.ListAuditRecords, audit_pb2.ListAuditRecordsRequest(stream_id=engagement_id, page_size=100)
+    )
     table = Table("seq", "command", "outcome", "reason", "hash", title="audit trail (Acme)")
     for r in records.audit_records:
-        table.add_row(str(r.sequence), r.command_type, audit_pb2.AuditOutcome.Name(r.outcome)[14:],
-                      r.rejection_reason, r.hash[:12])
+        table.add_row(
+            str(r.sequence),
+            r.command_type,
+            audit_pb2.AuditOutcome.Name(r.outcome)[14:],
+            r.rejection_reason,
+            r.hash[:12],
+        )
     console.print(table)
     verdict = q.call(q.audit.VerifyAuditLog, audit_pb2.VerifyAuditLogRequest())
     step(f"audit log verified: ok={verdict.ok}, {verdict.records_checked} records checked")

@@ -104,13 +104,24 @@ class Catalog:
             customer = Customer(customer_id=customer_id, create_time=now, update_time=now, **dict(spec))
         except PydanticValidationError as error:
             raise _violations(error, "customer") from None
-        self._write(caller, request_id, digest, "CreateCustomer", customer_id, now,
-                    WriteBatch(customers=[_customer_row(caller.tenant_id, customer)]))
+        self._write(
+            caller,
+            request_id,
+            digest,
+            "CreateCustomer",
+            customer_id,
+            now,
+            WriteBatch(customers=[_customer_row(caller.tenant_id, customer)]),
+        )
         return customer
 
     def update_customer(
-        self, caller: Caller, request_id: str | None, customer_id: str,
-        changes: dict[str, Any], etag: str,
+        self,
+        caller: Caller,
+        request_id: str | None,
+        customer_id: str,
+        changes: dict[str, Any],
+        etag: str,
     ) -> Customer:
         """Apply the masked changes if the etag still matches (empty etag: unconditional)."""
         unknown = sorted(set(changes) - UPDATABLE_FIELDS)
@@ -126,7 +137,8 @@ class Catalog:
         current = customer_from_row(self._customer_row(caller.tenant_id, customer_id))
         if etag and etag != etag_of(current):
             raise ConflictError(
-                "ETAG_MISMATCH", f"customer {customer_id} has changed (etag {etag_of(current)})",
+                "ETAG_MISMATCH",
+                f"customer {customer_id} has changed (etag {etag_of(current)})",
                 {"customer_id": customer_id, "etag": etag_of(current)},
             )
         now = _now()
@@ -136,8 +148,15 @@ class Catalog:
             )
         except PydanticValidationError as error:
             raise _violations(error, "customer") from None
-        self._write(caller, request_id, digest, "UpdateCustomer", customer_id, now,
-                    WriteBatch(customers=[_customer_row(caller.tenant_id, updated)]))
+        self._write(
+            caller,
+            request_id,
+            digest,
+            "UpdateCustomer",
+            customer_id,
+            now,
+            WriteBatch(customers=[_customer_row(caller.tenant_id, updated)]),
+        )
         return updated
 
     def get_customer(self, tenant_id: str, customer_id: str) -> Customer:
@@ -175,10 +194,24 @@ class Catalog:
             card = RateCard(rate_card_id=card_id, revision=len(revisions) + 1, create_time=now, **dict(spec))
         except PydanticValidationError as error:
             raise _violations(error, "rate_card") from None
-        row = RateCardRow(tenant_id=caller.tenant_id, rate_card_id=card_id, revision=card.revision,
-                          currency_code=card.currency, data=card.model_dump(mode="json"), create_time=now)
-        self._write(caller, request_id, digest, "CreateRateCard", card_id, now, WriteBatch(rate_cards=[row]),
-                    response={"rate_card_id": card_id, "revision": card.revision})
+        row = RateCardRow(
+            tenant_id=caller.tenant_id,
+            rate_card_id=card_id,
+            revision=card.revision,
+            currency_code=card.currency,
+            data=card.model_dump(mode="json"),
+            create_time=now,
+        )
+        self._write(
+            caller,
+            request_id,
+            digest,
+            "CreateRateCard",
+            card_id,
+            now,
+            WriteBatch(rate_cards=[row]),
+            response={"rate_card_id": card_id, "revision": card.revision},
+        )
         return card
 
     def get_rate_card(self, tenant_id: str, rate_card_id: str, revision: int | None) -> RateCard:
@@ -219,28 +252,47 @@ class Catalog:
         return record.response
 
     def _write(
-        self, caller: Caller, request_id: str | None, digest: str, command_type: str,
-        stream_id: str, now: datetime, batch: WriteBatch, response: dict[str, Any] | None = None,
+        self,
+        caller: Caller,
+        request_id: str | None,
+        digest: str,
+        command_type: str,
+        stream_id: str,
+        now: datetime,
+        batch: WriteBatch,
+        response: dict[str, Any] | None = None,
     ) -> None:
         batch.audit.append(
             AuditEntry(
-                tenant_id=caller.tenant_id, stream_id=stream_id, principal=caller.principal,
-                command_type=command_type, request_id=request_id, correlation_id=caller.correlation_id,
-                payload_digest=digest, outcome="ACCEPTED", recorded_at=now,
+                tenant_id=caller.tenant_id,
+                stream_id=stream_id,
+                principal=caller.principal,
+                command_type=command_type,
+                request_id=request_id,
+                correlation_id=caller.correlation_id,
+                payload_digest=digest,
+                outcome="ACCEPTED",
+                recorded_at=now,
             )
         )
         if request_id:
             batch.idempotency.append(
                 IdempotencyRecord(
-                    tenant_id=caller.tenant_id, request_id=request_id, stream_id=stream_id,
-                    command_type=command_type, payload_digest=digest,
-                    response=response or {"customer_id": stream_id}, created_at=now,
+                    tenant_id=caller.tenant_id,
+                    request_id=request_id,
+                    stream_id=stream_id,
+                    command_type=command_type,
+                    payload_digest=digest,
+                    response=response or {"customer_id": stream_id},
+                    created_at=now,
                 )
             )
         try:
             self._store.commit(batch)
         except DuplicateRequestId:
-            raise ConflictError("CONCURRENT_MODIFICATION", "a concurrent request used this request_id; retry") from None
+            raise ConflictError(
+                "CONCURRENT_MODIFICATION", "a concurrent request used this request_id; retry"
+            ) from None
         except ConcurrencyConflict:
             raise ConflictError(
                 "CONCURRENT_MODIFICATION", f"{stream_id} was changed concurrently; retry", {"id": stream_id}
@@ -251,9 +303,14 @@ class Catalog:
 
 def _customer_row(tenant_id: str, customer: Customer) -> CustomerRow:
     return CustomerRow(
-        tenant_id=tenant_id, customer_id=customer.customer_id, display_name=customer.display_name,
-        status=customer.status.value, version=customer.version, data=customer.model_dump(mode="json"),
-        create_time=customer.create_time, update_time=customer.update_time,
+        tenant_id=tenant_id,
+        customer_id=customer.customer_id,
+        display_name=customer.display_name,
+        status=customer.status.value,
+        version=customer.version,
+        data=customer.model_dump(mode="json"),
+        create_time=customer.create_time,
+        update_time=customer.update_time,
     )
 
 
@@ -266,10 +323,16 @@ class RejectionLog:
     def record(self, caller: Caller, entry: RejectedAttempt) -> None:
         """Append one REJECTED audit record to the stream's chain (retrying a lost race)."""
         audit = AuditEntry(
-            tenant_id=caller.tenant_id, stream_id=entry.stream_id, principal=caller.principal,
-            command_type=entry.command_type, request_id=entry.request_id or None,
-            correlation_id=caller.correlation_id, payload_digest=entry.payload_digest,
-            outcome="REJECTED", rejection_reason=entry.reason, recorded_at=_now(),
+            tenant_id=caller.tenant_id,
+            stream_id=entry.stream_id,
+            principal=caller.principal,
+            command_type=entry.command_type,
+            request_id=entry.request_id or None,
+            correlation_id=caller.correlation_id,
+            payload_digest=entry.payload_digest,
+            outcome="REJECTED",
+            rejection_reason=entry.reason,
+            recorded_at=_now(),
         )
         for _ in range(3):
             try:

@@ -26,8 +26,8 @@ from q2c_core.store import (
     DuplicateRequestId,
     IdempotencyRecord,
     Store,
-    StoreError,
     StoredEvent,
+    StoreError,
 )
 
 log = logging.getLogger(__name__)

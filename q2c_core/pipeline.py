@@ -115,8 +115,12 @@ class BatchDecider:
         )
 
     def _accept(
-        self, envelope: CommandEnvelope, digest: str, state: Engagement | None,
-        events: list[Event], now: datetime,
+        self,
+        envelope: CommandEnvelope,
+        digest: str,
+        state: Engagement | None,
+        events: list[Event],
+        now: datetime,
     ) -> CommandResult:
         caller = envelope.caller
         new_state = state
@@ -125,9 +129,15 @@ class BatchDecider:
             new_state = evolve(new_state, event, now)
             records.append(
                 EventRecord(
-                    tenant_id=caller.tenant_id, stream_id=envelope.engagement_id, seq=new_state.version,
-                    event_type=event.type, payload=event_to_payload(event), principal=caller.principal,
-                    correlation_id=caller.correlation_id, request_id=envelope.request_id, occurred_at=now,
+                    tenant_id=caller.tenant_id,
+                    stream_id=envelope.engagement_id,
+                    seq=new_state.version,
+                    event_type=event.type,
+                    payload=event_to_payload(event),
+                    principal=caller.principal,
+                    correlation_id=caller.correlation_id,
+                    request_id=envelope.request_id,
+                    occurred_at=now,
                 )
             )
         assert new_state is not None
@@ -142,7 +152,9 @@ class BatchDecider:
         self._remember(envelope, digest, result, now)
         return result
 
-    def _reject(self, envelope: CommandEnvelope, digest: str, error: ErrorPayload, now: datetime) -> CommandResult:
+    def _reject(
+        self, envelope: CommandEnvelope, digest: str, error: ErrorPayload, now: datetime
+    ) -> CommandResult:
         key = (envelope.caller.tenant_id, envelope.engagement_id)
         # Decided on the state loaded for this batch: the commit checks it is still current.
         self.staged.writes.version_guards.setdefault(key, self._base_versions.get(key, 0))
@@ -153,18 +165,29 @@ class BatchDecider:
         return result
 
     def _audit(
-        self, envelope: CommandEnvelope, digest: str, outcome: str, reason: str | None,
-        event_ids: tuple[str, ...], now: datetime,
+        self,
+        envelope: CommandEnvelope,
+        digest: str,
+        outcome: str,
+        reason: str | None,
+        event_ids: tuple[str, ...],
+        now: datetime,
     ) -> None:
         caller = envelope.caller
         self.staged.writes.audit.append(
             AuditEntry(
-                tenant_id=caller.tenant_id, stream_id=envelope.engagement_id, principal=caller.principal,
-                command_type=envelope.command.kind, request_id=envelope.request_id,
-                correlation_id=caller.correlation_id, payload_digest=digest,
+                tenant_id=caller.tenant_id,
+                stream_id=envelope.engagement_id,
+                principal=caller.principal,
+                command_type=envelope.command.kind,
+                request_id=envelope.request_id,
+                correlation_id=caller.correlation_id,
+                payload_digest=digest,
                 outcome=outcome,  # type: ignore[arg-type]
-                rejection_reason=reason, comment=command_comment(envelope.command) or None,
-                event_ids=event_ids, recorded_at=now,
+                rejection_reason=reason,
+                comment=command_comment(envelope.command) or None,
+                event_ids=event_ids,
+                recorded_at=now,
             )
         )
 
@@ -176,9 +199,13 @@ class BatchDecider:
         self._seen_requests[key] = (digest, envelope.engagement_id, result)
         self.staged.writes.idempotency.append(
             IdempotencyRecord(
-                tenant_id=caller.tenant_id, request_id=envelope.request_id, stream_id=envelope.engagement_id,
-                command_type=envelope.command.kind, payload_digest=digest,
-                response=result.model_dump(mode="json"), created_at=now,
+                tenant_id=caller.tenant_id,
+                request_id=envelope.request_id,
+                stream_id=envelope.engagement_id,
+                command_type=envelope.command.kind,
+                payload_digest=digest,
+                response=result.model_dump(mode="json"),
+                created_at=now,
             )
         )
 
@@ -191,11 +218,17 @@ class BatchDecider:
             if previous.get(exception_id) != exception:
                 writes.exceptions.append(
                     ExceptionRow(
-                        tenant_id=tenant_id, exception_id=exception_id, engagement_id=after.engagement_id,
-                        customer_id=exception.customer_id, step=exception.step.value,
-                        check_name=exception.check, severity=exception.severity.value,
-                        state=exception.state.value, data=exception.model_dump(mode="json"),
-                        raise_time=exception.raise_time, resolve_time=exception.resolve_time,
+                        tenant_id=tenant_id,
+                        exception_id=exception_id,
+                        engagement_id=after.engagement_id,
+                        customer_id=exception.customer_id,
+                        step=exception.step.value,
+                        check_name=exception.check,
+                        severity=exception.severity.value,
+                        state=exception.state.value,
+                        data=exception.model_dump(mode="json"),
+                        raise_time=exception.raise_time,
+                        resolve_time=exception.resolve_time,
                     )
                 )
 
@@ -203,7 +236,13 @@ class BatchDecider:
 def engagement_row(tenant_id: str, state: Engagement) -> EngagementRow:
     """The read-model row (and snapshot) of an engagement state."""
     return EngagementRow(
-        tenant_id=tenant_id, engagement_id=state.engagement_id, customer_id=state.customer_id,
-        display_name=state.display_name, state=state.state.value, version=state.version,
-        snapshot=state.model_dump(mode="json"), create_time=state.create_time, update_time=state.update_time,
+        tenant_id=tenant_id,
+        engagement_id=state.engagement_id,
+        customer_id=state.customer_id,
+        display_name=state.display_name,
+        state=state.state.value,
+        version=state.version,
+        snapshot=state.model_dump(mode="json"),
+        create_time=state.create_time,
+        update_time=state.update_time,
     )

@@ -33,14 +33,21 @@ class Queries:
         return engagement_from_row(row)
 
     def list_engagements(
-        self, tenant_id: str, state: EngagementState | None, customer_id: str | None,
-        page_size: int, page_token: str,
+        self,
+        tenant_id: str,
+        state: EngagementState | None,
+        customer_id: str | None,
+        page_size: int,
+        page_token: str,
     ) -> Page[Engagement]:
         """Engagements in creation order, optionally filtered by state and customer."""
         return paged(
             lambda size: self._store.list_engagements(
-                tenant_id, state=state.value if state else None, customer_id=customer_id or None,
-                page_size=size, page_token=page_token,
+                tenant_id,
+                state=state.value if state else None,
+                customer_id=customer_id or None,
+                page_size=size,
+                page_token=page_token,
             ),
             page_size,
             engagement_from_row,
@@ -54,21 +61,31 @@ class Queries:
         return exception_from_row(row)
 
     def list_exceptions(
-        self, tenant_id: str, state: ExceptionState | None, severity: Severity | None,
-        engagement_id: str | None, page_size: int, page_token: str,
+        self,
+        tenant_id: str,
+        state: ExceptionState | None,
+        severity: Severity | None,
+        engagement_id: str | None,
+        page_size: int,
+        page_token: str,
     ) -> Page[BusinessException]:
         """The exception queue, filtered by state, severity and engagement."""
         return paged(
             lambda size: self._store.list_exceptions(
-                tenant_id, state=state.value if state else None,
+                tenant_id,
+                state=state.value if state else None,
                 severity=severity.value if severity else None,
-                engagement_id=engagement_id or None, page_size=size, page_token=page_token,
+                engagement_id=engagement_id or None,
+                page_size=size,
+                page_token=page_token,
             ),
             page_size,
             exception_from_row,
         )
 
-    def list_audit(self, tenant_id: str, stream_id: str, page_size: int, page_token: str) -> Page[AuditRecord]:
+    def list_audit(
+        self, tenant_id: str, stream_id: str, page_size: int, page_token: str
+    ) -> Page[AuditRecord]:
         """One stream's audit chain in sequence order."""
         return paged(
             lambda size: self._store.list_audit(tenant_id, stream_id, size, page_token),

@@ -105,9 +105,7 @@ def sync(fresh: Path) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--check", action="store_true", help="verify q2c/ is up to date; change nothing"
-    )
+    parser.add_argument("--check", action="store_true", help="verify q2c/ is up to date; change nothing")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="q2c-protos-") as tmp:
         fresh = Path(tmp)

@@ -17,9 +17,7 @@ from sqlalchemy import create_engine, text
 
 from q2c_core.store import Store
 
-PG_ADMIN_URL = os.environ.get(
-    "Q2C_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = os.environ.get("Q2C_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def _pg_database() -> Iterator[str]:
@@ -38,8 +36,7 @@ def _pg_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, empty database URL per test module and backend."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("q2c_db") / "q2c.db"

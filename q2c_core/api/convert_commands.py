@@ -128,6 +128,7 @@ def approve_contract(request: pb.ApproveContractRequest) -> Mutation:
         "end_date": date_in(request, "end_date", "end_date", bad),
         "po_reference": request.po_reference,
         "billing_lines": lines,
+        "comment": request.comment,
     }
     return _mutation(request, cmd.ApproveContract, payload, bad)
 
@@ -139,6 +140,7 @@ def activate(request: pb.ActivateEngagementRequest) -> Mutation:
         "start_date": date_in(request, "start_date", "start_date", bad),
         "project_template_id": request.project_template_id,
         "staffing_plan": [{"person": s.person, "role": s.role} for s in request.staffing_plan],
+        "comment": request.comment,
     }
     return _mutation(request, cmd.ActivateEngagement, payload, bad)
 

@@ -55,6 +55,7 @@ class ApproveContract(Frozen):
     end_date: date | None = None
     po_reference: str = Field(default="", max_length=100)
     billing_lines: list[BillingLine] = Field(min_length=1, max_length=100)
+    comment: Text = ""
 
     @field_validator("currency")
     @classmethod
@@ -78,6 +79,7 @@ class ActivateEngagement(Frozen):
     start_date: date | None = None
     project_template_id: str = Field(default="", max_length=128)
     staffing_plan: list[StaffingAssignment] = Field(default=[], max_length=MAX_BATCH)
+    comment: Text = ""
 
 
 class TimeEntryInput(Frozen):
@@ -235,10 +237,22 @@ Command = Annotated[
 ]
 
 COMMAND_TYPES: tuple[str, ...] = (
-    "CreateEngagement", "QualifyEngagement", "CloseWonEngagement", "ApproveContract",
-    "ActivateEngagement", "SubmitTimeEntries", "ApproveTimeEntries", "RejectTimeEntries",
-    "SubmitExpenses", "ApproveExpenses", "RejectExpenses", "CompleteMilestone",
-    "AcceptMilestone", "RejectMilestone", "CompleteEngagement", "CancelEngagement",
+    "CreateEngagement",
+    "QualifyEngagement",
+    "CloseWonEngagement",
+    "ApproveContract",
+    "ActivateEngagement",
+    "SubmitTimeEntries",
+    "ApproveTimeEntries",
+    "RejectTimeEntries",
+    "SubmitExpenses",
+    "ApproveExpenses",
+    "RejectExpenses",
+    "CompleteMilestone",
+    "AcceptMilestone",
+    "RejectMilestone",
+    "CompleteEngagement",
+    "CancelEngagement",
     "ResolveException",
 )
 

@@ -99,7 +99,8 @@ def _gate(state: Engagement, gate: GateResult, ctx: DecisionContext, passed: ev.
                 step=gate.step,
                 check=finding.check,
                 severity=finding.severity,
-                state=ExceptionState.RESOLVED if finding.severity is Severity.AUTO_CORRECTED
+                state=ExceptionState.RESOLVED
+                if finding.severity is Severity.AUTO_CORRECTED
                 else ExceptionState.OPEN,
                 message=finding.message,
                 correction=finding.correction,
@@ -127,13 +128,20 @@ def _close_won(state: Engagement, command: cmd.CloseWonEngagement, ctx: Decision
     return _gate(state, gate, ctx, ev.EngagementWon(service_line=service_line))
 
 
-def _approve_contract(state: Engagement, command: cmd.ApproveContract, ctx: DecisionContext) -> list[ev.Event]:
+def _approve_contract(
+    state: Engagement, command: cmd.ApproveContract, ctx: DecisionContext
+) -> list[ev.Event]:
     customer = _require_customer(ctx, state.customer_id)
     items.validate_contract(command, ctx.rate_cards)
     tm_lines = [line.terms for line in command.billing_lines if isinstance(line.terms, TimeAndMaterialsTerms)]
     gate = check_contract(
-        customer, command.currency, command.start_date, command.end_date,
-        command.po_reference, tm_lines, dict(ctx.rate_cards),
+        customer,
+        command.currency,
+        command.start_date,
+        command.end_date,
+        command.po_reference,
+        tm_lines,
+        dict(ctx.rate_cards),
     )
     contract = Contract(
         revision=1,
@@ -152,8 +160,11 @@ def _activate(state: Engagement, command: cmd.ActivateEngagement, ctx: DecisionC
     if contract is None:  # the lifecycle only allows activation once contracted
         raise PreconditionError("CONTRACT_MISSING", "the engagement has no approved contract")
     gate = check_activation(
-        command.start_date, contract.start_date, contract.end_date,
-        command.project_template_id, len(command.staffing_plan),
+        command.start_date,
+        contract.start_date,
+        contract.end_date,
+        command.project_template_id,
+        len(command.staffing_plan),
     )
     activated = ev.EngagementActivated(
         start_date=gate.corrected["start_date"],

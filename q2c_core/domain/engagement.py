@@ -223,8 +223,11 @@ def _(event: ev.MilestoneAccepted, state: Engagement, at: datetime) -> dict[str,
 @_apply.register
 def _(event: ev.MilestoneRejected, state: Engagement, at: datetime) -> dict[str, Any]:
     ms = _set_status(
-        state.milestones, [event.milestone_id], at,
-        status=MilestoneStatus.REJECTED, rejection_reason=event.reason,
+        state.milestones,
+        [event.milestone_id],
+        at,
+        status=MilestoneStatus.REJECTED,
+        rejection_reason=event.reason,
     )
     return {"milestones": ms}
 

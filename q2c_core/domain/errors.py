@@ -156,8 +156,6 @@ class ErrorPayload(BaseModel):
     def to_error(self) -> Q2cError:
         """Rebuild a raisable error of the right kind."""
         error = Q2cError.__new__(_KIND_TO_CLASS[self.kind])
-        Q2cError.__init__(
-            error, self.reason, self.message, self.metadata, list(self.field_violations)
-        )
+        Q2cError.__init__(error, self.reason, self.message, self.metadata, list(self.field_violations))
         error.kind = self.kind
         return error

@@ -62,7 +62,9 @@ def _line_check(contract: Contract, line_id: str, model: BillingModel, path: str
 
 
 def _rate_card_on(revisions: list[RateCard], day: date) -> RateCard | None:
-    return next((card for card in sorted(revisions, key=lambda c: -c.revision) if card.effective_on(day)), None)
+    return next(
+        (card for card in sorted(revisions, key=lambda c: -c.revision) if card.effective_on(day)), None
+    )
 
 
 def submit_time(state: Engagement, command: cmd.SubmitTimeEntries, ctx: DecisionContext) -> list[ev.Event]:
@@ -86,8 +88,9 @@ def submit_time(state: Engagement, command: cmd.SubmitTimeEntries, ctx: Decision
         day_totals[(entry.person, entry.work_date)] += entry.hours
         if day_totals[(entry.person, entry.work_date)] > cmd.MAX_HOURS_PER_DAY:
             bad.add(f"{path}.hours", f"{entry.person} would have more than 24 hours on {entry.work_date}")
-        if _line_check(contract, entry.billing_line_id, BillingModel.TIME_AND_MATERIALS,
-                       f"{path}.billing_line_id", bad):
+        if _line_check(
+            contract, entry.billing_line_id, BillingModel.TIME_AND_MATERIALS, f"{path}.billing_line_id", bad
+        ):
             _check_role(contract, entry, ctx.rate_cards, path, bad)
     bad.raise_if_any()
     entries = [
@@ -97,19 +100,24 @@ def submit_time(state: Engagement, command: cmd.SubmitTimeEntries, ctx: Decision
 
 
 def _check_role(
-    contract: Contract, entry: cmd.TimeEntryInput, rate_cards: Mapping[str, list[RateCard]],
-    path: str, bad: _Violations,
+    contract: Contract,
+    entry: cmd.TimeEntryInput,
+    rate_cards: Mapping[str, list[RateCard]],
+    path: str,
+    bad: _Violations,
 ) -> None:
     line = contract.line(entry.billing_line_id)
     assert line is not None and isinstance(line.terms, TimeAndMaterialsTerms)
     card = _rate_card_on(rate_cards.get(line.terms.rate_card_id, []), entry.work_date)
     if card is None:
-        bad.add(f"{path}.work_date", f"rate card {line.terms.rate_card_id} is not effective on {entry.work_date}")
+        bad.add(
+            f"{path}.work_date", f"rate card {line.terms.rate_card_id} is not effective on {entry.work_date}"
+        )
     elif entry.role not in card.rates:
         bad.add(f"{path}.role", f"unknown role {entry.role!r} for rate card {card.rate_card_id}")
 
 
-def _pending(ids: list[str], known: Mapping[str, object], resource: str, path: str) -> None:
+def _pending(ids: list[str], known: Mapping[str, TimeEntry | Expense], resource: str, path: str) -> None:
     bad = _Violations()
     if len(set(ids)) != len(ids):
         bad.add(path, "ids must be unique")
@@ -118,7 +126,7 @@ def _pending(ids: list[str], known: Mapping[str, object], resource: str, path: s
         item = known.get(item_id)
         if item is None:
             raise NotFoundError(resource, item_id)
-        status = getattr(item, "status")
+        status = item.status
         if status is not ItemStatus.SUBMITTED:
             raise PreconditionError(
                 "ITEM_NOT_SUBMITTED",
@@ -150,9 +158,17 @@ def submit_expenses(state: Engagement, command: cmd.SubmitExpenses, ctx: Decisio
             bad.add(f"{path}.expense_id", f"expense {expense.expense_id!r} was already submitted")
         seen.add(expense.expense_id)
         if expense.amount.currency != contract.currency:
-            bad.add(f"{path}.amount.currency_code", f"expenses must be in the contract currency {contract.currency}")
-        _line_check(contract, expense.billing_line_id, BillingModel.PASS_THROUGH_EXPENSES,
-                    f"{path}.billing_line_id", bad)
+            bad.add(
+                f"{path}.amount.currency_code",
+                f"expenses must be in the contract currency {contract.currency}",
+            )
+        _line_check(
+            contract,
+            expense.billing_line_id,
+            BillingModel.PASS_THROUGH_EXPENSES,
+            f"{path}.billing_line_id",
+            bad,
+        )
     bad.raise_if_any()
     expenses = [Expense(**e.model_dump(), submit_time=ctx.now, update_time=ctx.now) for e in command.expenses]
     return [ev.ExpensesSubmitted(expenses=expenses)]
@@ -170,7 +186,9 @@ def reject_expenses(state: Engagement, command: cmd.RejectExpenses, ctx: Decisio
     return [ev.ExpensesRejected(expense_ids=command.expense_ids, reason=command.reason)]
 
 
-def _milestone_in(state: Engagement, milestone_id: str, allowed: Iterable[MilestoneStatus], action: str) -> None:
+def _milestone_in(
+    state: Engagement, milestone_id: str, allowed: Iterable[MilestoneStatus], action: str
+) -> None:
     milestone = state.milestones.get(milestone_id)
     if milestone is None:
         raise NotFoundError("milestone", milestone_id)
@@ -183,9 +201,13 @@ def _milestone_in(state: Engagement, milestone_id: str, allowed: Iterable[Milest
         )
 
 
-def complete_milestone(state: Engagement, command: cmd.CompleteMilestone, ctx: DecisionContext) -> list[ev.Event]:
+def complete_milestone(
+    state: Engagement, command: cmd.CompleteMilestone, ctx: DecisionContext
+) -> list[ev.Event]:
     """Delivery completes a planned (or reworked) milestone."""
-    _milestone_in(state, command.milestone_id, (MilestoneStatus.PLANNED, MilestoneStatus.REJECTED), "complete")
+    _milestone_in(
+        state, command.milestone_id, (MilestoneStatus.PLANNED, MilestoneStatus.REJECTED), "complete"
+    )
     return [ev.MilestoneCompleted(milestone_id=command.milestone_id)]
 
 
@@ -215,7 +237,7 @@ def _money_fields(terms: object) -> list[tuple[str, Money]]:
 
 
 def validate_contract(command: cmd.ApproveContract, rate_cards: Mapping[str, list[RateCard]]) -> None:
-    """Structural checks: amounts positive and in the contract currency, known rate cards, unique milestones."""
+    """Structural checks: positive amounts in the contract currency, known rate cards, unique ids."""
     bad = _Violations()
     milestone_ids: set[str] = set()
     for i, line in enumerate(command.billing_lines):

@@ -96,25 +96,41 @@ def check_contract(
     normalized = normalize_po(po_reference)
     gate.corrected["po_reference"] = normalized
     if normalized != po_reference:
-        gate.add("PO_REFERENCE_FORMAT", Severity.AUTO_CORRECTED, "PO reference was not normalized",
-                 f"NORMALIZE_PO_REFERENCE: {po_reference!r} -> {normalized!r}")
+        gate.add(
+            "PO_REFERENCE_FORMAT",
+            Severity.AUTO_CORRECTED,
+            "PO reference was not normalized",
+            f"NORMALIZE_PO_REFERENCE: {po_reference!r} -> {normalized!r}",
+        )
     if customer.po_required and not normalized:
         gate.add("PO_REFERENCE_PRESENT", Severity.BLOCKING, "customer requires a PO reference")
     if currency != customer.billing_currency:
-        gate.add("CONTRACT_CURRENCY_MATCHES_CUSTOMER", Severity.REVIEW,
-                 f"contract in {currency}, customer bills in {customer.billing_currency}")
+        gate.add(
+            "CONTRACT_CURRENCY_MATCHES_CUSTOMER",
+            Severity.REVIEW,
+            f"contract in {currency}, customer bills in {customer.billing_currency}",
+        )
     for terms in tm_lines:
         revisions = rate_cards.get(terms.rate_card_id, [])
         if any(card.currency != currency for card in revisions):
-            gate.add("RATE_CARD_CURRENCY", Severity.BLOCKING,
-                     f"rate card {terms.rate_card_id} is not in the contract currency {currency}")
+            gate.add(
+                "RATE_CARD_CURRENCY",
+                Severity.BLOCKING,
+                f"rate card {terms.rate_card_id} is not in the contract currency {currency}",
+            )
         if not covered(revisions, start, end):
             period = f"{start.isoformat()}..{end.isoformat() if end else 'open-ended'}"
-            gate.add("RATE_CARD_EFFECTIVE", Severity.BLOCKING,
-                     f"rate card {terms.rate_card_id} is not effective for the contract period {period}")
+            gate.add(
+                "RATE_CARD_EFFECTIVE",
+                Severity.BLOCKING,
+                f"rate card {terms.rate_card_id} is not effective for the contract period {period}",
+            )
         if terms.not_to_exceed is None:
-            gate.add("TM_CAP_SET", Severity.REVIEW,
-                     f"time-and-materials on {terms.rate_card_id} has no not-to-exceed cap")
+            gate.add(
+                "TM_CAP_SET",
+                Severity.REVIEW,
+                f"time-and-materials on {terms.rate_card_id} has no not-to-exceed cap",
+            )
     return gate
 
 
@@ -130,15 +146,25 @@ def check_activation(
     start = requested_start
     if start is None:
         start = contract_start
-        gate.add("START_DATE_SET", Severity.AUTO_CORRECTED, "no start date given",
-                 f"START_DATE_FROM_CONTRACT: set to {contract_start.isoformat()}")
+        gate.add(
+            "START_DATE_SET",
+            Severity.AUTO_CORRECTED,
+            "no start date given",
+            f"START_DATE_FROM_CONTRACT: set to {contract_start.isoformat()}",
+        )
     gate.corrected["start_date"] = start
     if start < contract_start or (contract_end is not None and start > contract_end):
-        gate.add("START_DATE_WITHIN_CONTRACT", Severity.BLOCKING,
-                 f"start date {start.isoformat()} is outside the contract period")
+        gate.add(
+            "START_DATE_WITHIN_CONTRACT",
+            Severity.BLOCKING,
+            f"start date {start.isoformat()} is outside the contract period",
+        )
     if not project_template_id and staffing_count == 0:
-        gate.add("DELIVERY_READINESS", Severity.BLOCKING,
-                 "neither a project template nor a staffing plan is present")
+        gate.add(
+            "DELIVERY_READINESS",
+            Severity.BLOCKING,
+            "neither a project template nor a staffing plan is present",
+        )
     return gate
 
 

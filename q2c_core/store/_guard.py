@@ -82,8 +82,9 @@ def _integrity(engine: Engine, exc: IntegrityError, attempt: Attempt | None) -> 
         ids = _unique(c.customer_id for c in batch.customers if c.version == 1)
         return ConcurrencyConflict(ids, "customer already exists")
     if table == s.rate_cards.name:
-        return ConcurrencyConflict(_unique(r.rate_card_id for r in batch.rate_cards),
-                                   "rate card revision exists")
+        return ConcurrencyConflict(
+            _unique(r.rate_card_id for r in batch.rate_cards), "rate card revision exists"
+        )
     return StoreError(f"integrity error on {table or 'unknown table'}: {exc.orig}")
 
 
@@ -116,10 +117,12 @@ def _taken_event_streams(engine: Engine, batch: WriteBatch) -> list[str]:
     if not batch.events:
         return []
     t = s.events
-    cond = or_(*(
-        and_(t.c.tenant_id == e.tenant_id, t.c.stream_id == e.stream_id, t.c.seq == e.seq)
-        for e in batch.events
-    ))
+    cond = or_(
+        *(
+            and_(t.c.tenant_id == e.tenant_id, t.c.stream_id == e.stream_id, t.c.seq == e.seq)
+            for e in batch.events
+        )
+    )
     with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
         taken = {r[0] for r in conn.execute(select(t.c.stream_id).where(cond).distinct())}
     return _unique(e.stream_id for e in batch.events if e.stream_id in taken) or _unique(
@@ -134,8 +137,10 @@ def _moved_audit_streams(engine: Engine, attempt: Attempt) -> list[str]:
     if not keys:
         return _unique(a.stream_id for a in attempt.batch.audit)
     cond = or_(*(and_(t.c.tenant_id == k[0], t.c.stream_id == k[1]) for k in keys))
-    query = select(t.c.tenant_id, t.c.stream_id, func.max(t.c.seq)).where(cond).group_by(
-        t.c.tenant_id, t.c.stream_id
+    query = (
+        select(t.c.tenant_id, t.c.stream_id, func.max(t.c.seq))
+        .where(cond)
+        .group_by(t.c.tenant_id, t.c.stream_id)
     )
     with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
         now = {(r[0], r[1]): r[2] for r in conn.execute(query)}

@@ -41,8 +41,7 @@ def decode_token(token: str, cols: Sequence[Column[Any]]) -> list[Any] | None:
         if not isinstance(after, list) or len(after) != len(cols):
             raise ValueError("page_token")
         return [_coerce(v, c) for v, c in zip(after, cols, strict=True)]
-    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError,
-            ValueError) as exc:
+    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ValueError("page_token") from exc
 
 

@@ -41,9 +41,7 @@ def load_streams(conn: Connection, tenant_id: str, ids: Sequence[str]) -> dict[s
     out: dict[str, StreamState] = {i: (None, []) for i in ids}
     for r in rows:
         out[r.engagement_id] = (to_engagement(r), [])
-    joined = ev.outerjoin(
-        e, and_(e.c.tenant_id == ev.c.tenant_id, e.c.engagement_id == ev.c.stream_id)
-    )
+    joined = ev.outerjoin(e, and_(e.c.tenant_id == ev.c.tenant_id, e.c.engagement_id == ev.c.stream_id))
     tail = (
         select(ev)
         .select_from(joined)
@@ -59,9 +57,7 @@ def load_streams(conn: Connection, tenant_id: str, ids: Sequence[str]) -> dict[s
     return out
 
 
-def read_events(
-    conn: Connection, tenant_id: str, stream_id: str, after_seq: int
-) -> list[StoredEvent]:
+def read_events(conn: Connection, tenant_id: str, stream_id: str, after_seq: int) -> list[StoredEvent]:
     """Events of one stream with seq > after_seq, in seq order."""
     ev = s.events
     query = (
@@ -72,9 +68,7 @@ def read_events(
     return [to_event(r) for r in conn.execute(query)]
 
 
-def read_all_events(
-    conn: Connection, tenant_id: str, after_position: int, limit: int
-) -> list[StoredEvent]:
+def read_all_events(conn: Connection, tenant_id: str, after_position: int, limit: int) -> list[StoredEvent]:
     """The tenant's events with position > after_position, in position order."""
     ev = s.events
     query = (
@@ -135,9 +129,7 @@ def list_engagements(
 def get_exception(conn: Connection, tenant_id: str, exception_id: str) -> ExceptionRow | None:
     """One exception row or None."""
     x = s.exceptions
-    row = conn.execute(
-        select(x).where(x.c.tenant_id == tenant_id, x.c.exception_id == exception_id)
-    ).first()
+    row = conn.execute(select(x).where(x.c.tenant_id == tenant_id, x.c.exception_id == exception_id)).first()
     return to_exception(row) if row else None
 
 
@@ -173,9 +165,7 @@ def list_exceptions(
 def get_customer(conn: Connection, tenant_id: str, customer_id: str) -> CustomerRow | None:
     """One customer row or None."""
     c = s.customers
-    row = conn.execute(
-        select(c).where(c.c.tenant_id == tenant_id, c.c.customer_id == customer_id)
-    ).first()
+    row = conn.execute(select(c).where(c.c.tenant_id == tenant_id, c.c.customer_id == customer_id)).first()
     return to_customer(row) if row else None
 
 
@@ -198,9 +188,7 @@ def list_customers(
     )
 
 
-def rate_card_revisions(
-    conn: Connection, tenant_id: str, ids: Sequence[str]
-) -> dict[str, list[RateCardRow]]:
+def rate_card_revisions(conn: Connection, tenant_id: str, ids: Sequence[str]) -> dict[str, list[RateCardRow]]:
     """All revisions (ascending) of each rate card id; ids with none are absent."""
     if not ids:
         return {}

@@ -41,8 +41,7 @@ def write_batch(conn: Connection, attempt: Attempt) -> list[AuditRecord]:
     if batch.rate_cards:
         conn.execute(insert(s.rate_cards), [rate_card_params(r) for r in batch.rate_cards])
     eng = _last_by_key(batch.engagements, lambda e: (e.tenant_id, e.engagement_id))
-    _upsert(conn, s.engagements, [engagement_params(e) for e in eng], ("create_time",),
-            guard_version=True)
+    _upsert(conn, s.engagements, [engagement_params(e) for e in eng], ("create_time",), guard_version=True)
     exc = _last_by_key(batch.exceptions, lambda x: (x.tenant_id, x.exception_id))
     _upsert(conn, s.exceptions, [exception_params(x) for x in exc], ())
     return records
@@ -80,23 +79,19 @@ def read_heads(conn: Connection, keys: Iterable[Key]) -> dict[Key, tuple[int, st
     )
     query = select(t.c.tenant_id, t.c.stream_id, t.c.seq, t.c.hash).join(
         mx,
-        and_(t.c.tenant_id == mx.c.tenant_id, t.c.stream_id == mx.c.stream_id,
-             t.c.seq == mx.c.mx),
+        and_(t.c.tenant_id == mx.c.tenant_id, t.c.stream_id == mx.c.stream_id, t.c.seq == mx.c.mx),
     )
     heads = {(r[0], r[1]): (int(r[2]), str(r[3])) for r in conn.execute(query)}
     return {k: v for k, v in heads.items() if k in keys}
 
 
-def _write_audit(
-    conn: Connection, entries: Sequence[AuditEntry], attempt: Attempt
-) -> list[AuditRecord]:
+def _write_audit(conn: Connection, entries: Sequence[AuditEntry], attempt: Attempt) -> list[AuditRecord]:
     """Assign seq / prev_hash / hash after the current heads and insert, in entry order."""
     if not entries:
         return []
     heads = read_heads(conn, ((a.tenant_id, a.stream_id) for a in entries))
     attempt.audit_heads = {
-        (a.tenant_id, a.stream_id): heads.get((a.tenant_id, a.stream_id), (0, ""))[0]
-        for a in entries
+        (a.tenant_id, a.stream_id): heads.get((a.tenant_id, a.stream_id), (0, ""))[0] for a in entries
     }
     params: list[Params] = []
     for a in entries:
@@ -106,9 +101,7 @@ def _write_audit(
         digest = chain_hash(prev, canonical(a, seq))
         params.append(audit_params(a, seq, prev, digest))
         heads[key] = (seq, digest)
-    stmt = insert(s.audit_records).returning(
-        s.audit_records.c.record_id, sort_by_parameter_order=True
-    )
+    stmt = insert(s.audit_records).returning(s.audit_records.c.record_id, sort_by_parameter_order=True)
     ids = conn.execute(stmt, params).scalars().all()
     return [to_audit({**p, "record_id": rid}) for p, rid in zip(params, ids, strict=True)]
 
@@ -129,8 +122,9 @@ def _write_customers(conn: Connection, rows: Sequence[CustomerRow]) -> None:
             values.pop(k)
         result = conn.execute(
             update(t)
-            .where(t.c.tenant_id == c.tenant_id, t.c.customer_id == c.customer_id,
-                   t.c.version == c.version - 1)
+            .where(
+                t.c.tenant_id == c.tenant_id, t.c.customer_id == c.customer_id, t.c.version == c.version - 1
+            )
             .values(**values)
         )
         if result.rowcount != 1:
@@ -139,7 +133,10 @@ def _write_customers(conn: Connection, rows: Sequence[CustomerRow]) -> None:
 
 
 def _upsert(
-    conn: Connection, table: Table, rows: list[Params], keep: tuple[str, ...],
+    conn: Connection,
+    table: Table,
+    rows: list[Params],
+    keep: tuple[str, ...],
     guard_version: bool = False,
 ) -> None:
     """INSERT ... ON CONFLICT (pk) DO UPDATE every non-key column except `keep`."""

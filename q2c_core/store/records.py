@@ -158,8 +158,13 @@ class WriteBatch:
     def is_empty(self) -> bool:
         """True when the batch writes nothing."""
         return not (
-            self.events or self.audit or self.idempotency or self.engagements
-            or self.exceptions or self.customers or self.rate_cards
+            self.events
+            or self.audit
+            or self.idempotency
+            or self.engagements
+            or self.exceptions
+            or self.customers
+            or self.rate_cards
         )
 
 

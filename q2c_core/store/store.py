@@ -99,9 +99,7 @@ class Store:
         with self._read() as conn:
             return q.read_all_events(conn, tenant_id, after_position, limit)
 
-    def find_idempotency(
-        self, tenant_id: str, request_ids: Sequence[str]
-    ) -> dict[str, IdempotencyRecord]:
+    def find_idempotency(self, tenant_id: str, request_ids: Sequence[str]) -> dict[str, IdempotencyRecord]:
         """Stored idempotency records by request id (one query)."""
         with self._read() as conn:
             return q.find_idempotency(conn, tenant_id, request_ids)
@@ -114,8 +112,13 @@ class Store:
             return q.get_engagement(conn, tenant_id, engagement_id)
 
     def list_engagements(
-        self, tenant_id: str, *, state: str | None = None, customer_id: str | None = None,
-        page_size: int = 50, page_token: str = "",
+        self,
+        tenant_id: str,
+        *,
+        state: str | None = None,
+        customer_id: str | None = None,
+        page_size: int = 50,
+        page_token: str = "",
     ) -> Page[EngagementRow]:
         """Engagements by (create_time, engagement_id); raises ValueError('page_token')."""
         with self._read() as conn:
@@ -127,14 +130,18 @@ class Store:
             return q.get_exception(conn, tenant_id, exception_id)
 
     def list_exceptions(
-        self, tenant_id: str, *, state: str | None = None, severity: str | None = None,
-        engagement_id: str | None = None, page_size: int = 50, page_token: str = "",
+        self,
+        tenant_id: str,
+        *,
+        state: str | None = None,
+        severity: str | None = None,
+        engagement_id: str | None = None,
+        page_size: int = 50,
+        page_token: str = "",
     ) -> Page[ExceptionRow]:
         """Exceptions by (raise_time, exception_id); raises ValueError('page_token')."""
         with self._read() as conn:
-            return q.list_exceptions(
-                conn, tenant_id, state, severity, engagement_id, page_size, page_token
-            )
+            return q.list_exceptions(conn, tenant_id, state, severity, engagement_id, page_size, page_token)
 
     def get_customer(self, tenant_id: str, customer_id: str) -> CustomerRow | None:
         """One customer or None."""
@@ -142,7 +149,11 @@ class Store:
             return q.get_customer(conn, tenant_id, customer_id)
 
     def list_customers(
-        self, tenant_id: str, *, status: str | None = None, page_size: int = 50,
+        self,
+        tenant_id: str,
+        *,
+        status: str | None = None,
+        page_size: int = 50,
         page_token: str = "",
     ) -> Page[CustomerRow]:
         """Customers by (create_time, customer_id); raises ValueError('page_token')."""
@@ -157,7 +168,11 @@ class Store:
             return q.get_rate_card(conn, tenant_id, rate_card_id, revision)
 
     def list_rate_cards(
-        self, tenant_id: str, *, currency_code: str | None = None, page_size: int = 50,
+        self,
+        tenant_id: str,
+        *,
+        currency_code: str | None = None,
+        page_size: int = 50,
         page_token: str = "",
     ) -> Page[RateCardRow]:
         """Latest revision of each rate card by rate_card_id; raises ValueError('page_token')."""

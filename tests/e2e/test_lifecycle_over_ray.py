@@ -23,26 +23,51 @@ async def test_whole_lifecycle_from_draft_to_completed(ray_stack: RayStack, tena
     eng = await active(s, md)
     assert eng.state == E.ENGAGEMENT_STATE_ACTIVE
     eid = eng.engagement_id
-    await s.engagements.SubmitTimeEntries(E.SubmitTimeEntriesRequest(
-        request_id=rid(), engagement_id=eid, entries=[time_entry("t1"), time_entry("t2", role="architect",
-                                                                                    person="ben")]), metadata=md)
-    await s.engagements.ApproveTimeEntries(E.ApproveTimeEntriesRequest(
-        request_id=rid(), engagement_id=eid, entry_ids=["t1", "t2"]), metadata=md)
-    await s.engagements.SubmitExpenses(E.SubmitExpensesRequest(request_id=rid(), engagement_id=eid, expenses=[
-        E.ExpenseInput(expense_id="x1", billing_line_id="ex", category="travel",
-                       incurred_date=d(date(2026, 2, 4)), amount=usd("99.90"))]), metadata=md)
-    await s.engagements.ApproveExpenses(E.ApproveExpensesRequest(
-        request_id=rid(), engagement_id=eid, expense_ids=["x1"]), metadata=md)
-    await s.engagements.CompleteMilestone(E.CompleteMilestoneRequest(
-        request_id=rid(), engagement_id=eid, milestone_id="m1"), metadata=md)
-    await s.engagements.AcceptMilestone(E.AcceptMilestoneRequest(
-        request_id=rid(), engagement_id=eid, milestone_id="m1"), metadata=md)
-    done = await s.engagements.CompleteEngagement(E.CompleteEngagementRequest(
-        request_id=rid(), engagement_id=eid), metadata=md)
+    await s.engagements.SubmitTimeEntries(
+        E.SubmitTimeEntriesRequest(
+            request_id=rid(),
+            engagement_id=eid,
+            entries=[time_entry("t1"), time_entry("t2", role="architect", person="ben")],
+        ),
+        metadata=md,
+    )
+    await s.engagements.ApproveTimeEntries(
+        E.ApproveTimeEntriesRequest(request_id=rid(), engagement_id=eid, entry_ids=["t1", "t2"]), metadata=md
+    )
+    await s.engagements.SubmitExpenses(
+        E.SubmitExpensesRequest(
+            request_id=rid(),
+            engagement_id=eid,
+            expenses=[
+                E.ExpenseInput(
+                    expense_id="x1",
+                    billing_line_id="ex",
+                    category="travel",
+                    incurred_date=d(date(2026, 2, 4)),
+                    amount=usd("99.90"),
+                )
+            ],
+        ),
+        metadata=md,
+    )
+    await s.engagements.ApproveExpenses(
+        E.ApproveExpensesRequest(request_id=rid(), engagement_id=eid, expense_ids=["x1"]), metadata=md
+    )
+    await s.engagements.CompleteMilestone(
+        E.CompleteMilestoneRequest(request_id=rid(), engagement_id=eid, milestone_id="m1"), metadata=md
+    )
+    await s.engagements.AcceptMilestone(
+        E.AcceptMilestoneRequest(request_id=rid(), engagement_id=eid, milestone_id="m1"), metadata=md
+    )
+    done = await s.engagements.CompleteEngagement(
+        E.CompleteEngagementRequest(request_id=rid(), engagement_id=eid), metadata=md
+    )
 
     assert done.state == E.ENGAGEMENT_STATE_COMPLETED
     assert {t.entry_id: t.status for t in done.time_entries} == {
-        "t1": E.TIME_ENTRY_STATUS_APPROVED, "t2": E.TIME_ENTRY_STATUS_APPROVED}
+        "t1": E.TIME_ENTRY_STATUS_APPROVED,
+        "t2": E.TIME_ENTRY_STATUS_APPROVED,
+    }
     assert [x.status for x in done.expenses] == [E.EXPENSE_STATUS_APPROVED]
     assert [m.status for m in done.milestones] == [E.MILESTONE_STATUS_ACCEPTED]
     fetched = await s.engagements.GetEngagement(E.GetEngagementRequest(engagement_id=eid), metadata=md)
@@ -59,23 +84,41 @@ async def test_close_won_without_tax_profile_holds_until_the_exception_is_resolv
     held = await won(s, md, cust.customer_id)
     assert held.state == E.ENGAGEMENT_STATE_ON_HOLD
     assert held.held_from_state == E.ENGAGEMENT_STATE_QUALIFIED
-    queue = await s.exceptions.ListExceptions(exception_pb2.ListExceptionsRequest(
-        engagement_id=held.engagement_id, state=exception_pb2.EXCEPTION_STATE_OPEN), metadata=md)
+    queue = await s.exceptions.ListExceptions(
+        exception_pb2.ListExceptionsRequest(
+            engagement_id=held.engagement_id, state=exception_pb2.EXCEPTION_STATE_OPEN
+        ),
+        metadata=md,
+    )
     assert [x.check for x in queue.exceptions] == ["TAX_PROFILE_PRESENT"]
     assert queue.exceptions[0].severity == exception_pb2.EXCEPTION_SEVERITY_BLOCKING
 
-    await s.customers.UpdateCustomer(customer_pb2.UpdateCustomerRequest(
-        request_id=rid(), customer=customer_pb2.Customer(
-            customer_id=cust.customer_id, tax_profile=customer_pb2.TaxProfile(jurisdiction="US-CA", rate="0.07")),
-        update_mask={"paths": ["tax_profile"]}, etag=cust.etag), metadata=md)
-    resolved = await s.exceptions.ResolveException(exception_pb2.ResolveExceptionRequest(
-        request_id=rid(), exception_id=queue.exceptions[0].exception_id, resolution_note="fixed in CRM"),
-        metadata=md)
+    await s.customers.UpdateCustomer(
+        customer_pb2.UpdateCustomerRequest(
+            request_id=rid(),
+            customer=customer_pb2.Customer(
+                customer_id=cust.customer_id,
+                tax_profile=customer_pb2.TaxProfile(jurisdiction="US-CA", rate="0.07"),
+            ),
+            update_mask={"paths": ["tax_profile"]},
+            etag=cust.etag,
+        ),
+        metadata=md,
+    )
+    resolved = await s.exceptions.ResolveException(
+        exception_pb2.ResolveExceptionRequest(
+            request_id=rid(), exception_id=queue.exceptions[0].exception_id, resolution_note="fixed in CRM"
+        ),
+        metadata=md,
+    )
     assert resolved.state == exception_pb2.EXCEPTION_STATE_RESOLVED
-    back = await s.engagements.GetEngagement(E.GetEngagementRequest(engagement_id=held.engagement_id), metadata=md)
+    back = await s.engagements.GetEngagement(
+        E.GetEngagementRequest(engagement_id=held.engagement_id), metadata=md
+    )
     assert back.state == E.ENGAGEMENT_STATE_QUALIFIED
-    retried = await s.engagements.CloseWonEngagement(E.CloseWonEngagementRequest(
-        request_id=rid(), engagement_id=held.engagement_id), metadata=md)
+    retried = await s.engagements.CloseWonEngagement(
+        E.CloseWonEngagementRequest(request_id=rid(), engagement_id=held.engagement_id), metadata=md
+    )
     assert retried.state == E.ENGAGEMENT_STATE_WON
 
 
@@ -89,8 +132,12 @@ async def test_contract_whose_rate_card_is_not_effective_for_its_period_is_held(
     held = await s.engagements.ApproveContract(contract(eng.engagement_id, card.rate_card_id), metadata=md)
     assert held.state == E.ENGAGEMENT_STATE_ON_HOLD
     assert held.held_step == common_pb2.GATED_STEP_APPROVE_CONTRACT
-    queue = await s.exceptions.ListExceptions(exception_pb2.ListExceptionsRequest(
-        engagement_id=eng.engagement_id, state=exception_pb2.EXCEPTION_STATE_OPEN), metadata=md)
+    queue = await s.exceptions.ListExceptions(
+        exception_pb2.ListExceptionsRequest(
+            engagement_id=eng.engagement_id, state=exception_pb2.EXCEPTION_STATE_OPEN
+        ),
+        metadata=md,
+    )
     assert [x.check for x in queue.exceptions] == ["RATE_CARD_EFFECTIVE"]
     assert not held.HasField("contract")
 
@@ -100,14 +147,17 @@ async def test_retried_request_id_returns_the_same_response_and_writes_nothing_n
 ) -> None:
     s, md = ray_stack, tenant
     eng = await active(s, md)
-    request = E.SubmitTimeEntriesRequest(request_id=rid(), engagement_id=eng.engagement_id,
-                                         entries=[time_entry("t1")])
+    request = E.SubmitTimeEntriesRequest(
+        request_id=rid(), engagement_id=eng.engagement_id, entries=[time_entry("t1")]
+    )
     first = await s.engagements.SubmitTimeEntries(request, metadata=md)
     audit_before = await s.audit.ListAuditRecords(
-        audit_pb2.ListAuditRecordsRequest(stream_id=eng.engagement_id, page_size=500), metadata=md)
+        audit_pb2.ListAuditRecordsRequest(stream_id=eng.engagement_id, page_size=500), metadata=md
+    )
     again = await s.engagements.SubmitTimeEntries(request, metadata=md)
     audit_after = await s.audit.ListAuditRecords(
-        audit_pb2.ListAuditRecordsRequest(stream_id=eng.engagement_id, page_size=500), metadata=md)
+        audit_pb2.ListAuditRecordsRequest(stream_id=eng.engagement_id, page_size=500), metadata=md
+    )
     assert again == first
     assert len(audit_after.audit_records) == len(audit_before.audit_records)
     request.entries[0].hours = "7"
@@ -122,15 +172,23 @@ async def test_killing_shard_actors_between_commands_loses_nothing_acknowledged(
     s, md = ray_stack, tenant
     engagements = [await active(s, md) for _ in range(4)]
     for n, eng in enumerate(engagements):
-        await s.engagements.SubmitTimeEntries(E.SubmitTimeEntriesRequest(
-            request_id=rid(), engagement_id=eng.engagement_id, entries=[time_entry(f"t{n}")]), metadata=md)
+        await s.engagements.SubmitTimeEntries(
+            E.SubmitTimeEntriesRequest(
+                request_id=rid(), engagement_id=eng.engagement_id, entries=[time_entry(f"t{n}")]
+            ),
+            metadata=md,
+        )
     pids_before = {stat["pid"] for stat in await s.runtime.shard_stats()}
     for lane in s.runtime.lanes:
         ray.kill(lane.handle, no_restart=False)  # Ray restarts them (max_restarts=-1)
 
     for n, eng in enumerate(engagements):
-        after = await s.engagements.ApproveTimeEntries(E.ApproveTimeEntriesRequest(
-            request_id=rid(), engagement_id=eng.engagement_id, entry_ids=[f"t{n}"]), metadata=md)
+        after = await s.engagements.ApproveTimeEntries(
+            E.ApproveTimeEntriesRequest(
+                request_id=rid(), engagement_id=eng.engagement_id, entry_ids=[f"t{n}"]
+            ),
+            metadata=md,
+        )
         assert [t.status for t in after.time_entries] == [E.TIME_ENTRY_STATUS_APPROVED]
         assert after.version == eng.version + 2  # submitted + approved: nothing lost, nothing doubled
     pids_after = {stat["pid"] for stat in await s.runtime.shard_stats()}
@@ -143,8 +201,14 @@ async def test_engagements_spread_over_every_shard(ray_stack: RayStack, tenant: 
     s, md = ray_stack, tenant
     cust = await customer(s, md)
     ids = [
-        (await s.engagements.CreateEngagement(E.CreateEngagementRequest(
-            request_id=rid(), customer_id=cust.customer_id, display_name=f"E{n}"), metadata=md)).engagement_id
+        (
+            await s.engagements.CreateEngagement(
+                E.CreateEngagementRequest(
+                    request_id=rid(), customer_id=cust.customer_id, display_name=f"E{n}"
+                ),
+                metadata=md,
+            )
+        ).engagement_id
         for n in range(24)
     ]
     owners = {s.runtime.lane_for(i).index for i in ids}
@@ -154,16 +218,34 @@ async def test_engagements_spread_over_every_shard(ray_stack: RayStack, tenant: 
 @pytest.mark.parametrize(
     ("make_request", "method", "code", "reason"),
     [
-        (lambda eid: E.GetEngagementRequest(engagement_id="nope"), "GetEngagement",
-         grpc.StatusCode.NOT_FOUND, "ENGAGEMENT_NOT_FOUND"),
-        (lambda eid: E.QualifyEngagementRequest(request_id=rid(), engagement_id=eid), "QualifyEngagement",
-         grpc.StatusCode.FAILED_PRECONDITION, "INVALID_STATE"),
-        (lambda eid: E.SubmitTimeEntriesRequest(request_id=rid(), engagement_id=eid,
-                                                entries=[time_entry("x", hours="-1")]),
-         "SubmitTimeEntries", grpc.StatusCode.INVALID_ARGUMENT, "VALIDATION_FAILED"),
-        (lambda eid: E.SubmitTimeEntriesRequest(request_id=rid(), engagement_id=eid,
-                                                entries=[time_entry("x", role="astronaut")]),
-         "SubmitTimeEntries", grpc.StatusCode.INVALID_ARGUMENT, "VALIDATION_FAILED"),
+        (
+            lambda eid: E.GetEngagementRequest(engagement_id="nope"),
+            "GetEngagement",
+            grpc.StatusCode.NOT_FOUND,
+            "ENGAGEMENT_NOT_FOUND",
+        ),
+        (
+            lambda eid: E.QualifyEngagementRequest(request_id=rid(), engagement_id=eid),
+            "QualifyEngagement",
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "INVALID_STATE",
+        ),
+        (
+            lambda eid: E.SubmitTimeEntriesRequest(
+                request_id=rid(), engagement_id=eid, entries=[time_entry("x", hours="-1")]
+            ),
+            "SubmitTimeEntries",
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "VALIDATION_FAILED",
+        ),
+        (
+            lambda eid: E.SubmitTimeEntriesRequest(
+                request_id=rid(), engagement_id=eid, entries=[time_entry("x", role="astronaut")]
+            ),
+            "SubmitTimeEntries",
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "VALIDATION_FAILED",
+        ),
     ],
     ids=["unknown-id", "wrong-state", "negative-hours", "unknown-role"],
 )
@@ -176,7 +258,9 @@ async def test_bad_input_through_ray_gets_a_clear_status(
         await getattr(s.engagements, method)(make_request(eng.engagement_id), metadata=md)
     assert failure.value.code() == code
     assert error_reasons(failure.value) == [reason]
-    after = await s.engagements.GetEngagement(E.GetEngagementRequest(engagement_id=eng.engagement_id), metadata=md)
+    after = await s.engagements.GetEngagement(
+        E.GetEngagementRequest(engagement_id=eng.engagement_id), metadata=md
+    )
     assert after.version == eng.version  # rejected: nothing changed
 
 

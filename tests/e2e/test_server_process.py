@@ -21,8 +21,20 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def server_process(ray_cluster: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """server.py joined to the session's Ray cluster, on a free port, with its own SQLite file."""
-    command = [sys.executable, "server.py", "--port", "0", "--shards", "1", "--ray-address", ray_cluster,
-               "--deployment", "proc-test", "--database-url", f"sqlite:///{tmp_path}/q2c.db"]
+    command = [
+        sys.executable,
+        "server.py",
+        "--port",
+        "0",
+        "--shards",
+        "1",
+        "--ray-address",
+        ray_cluster,
+        "--deployment",
+        "proc-test",
+        "--database-url",
+        f"sqlite:///{tmp_path}/q2c.db",
+    ]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     target = ""
@@ -43,11 +55,16 @@ def test_server_serves_then_reports_not_serving_and_exits_cleanly_on_sigterm(
     proc, target = server_process
     with grpc.insecure_channel(target) as channel:
         health = health_pb2_grpc.HealthStub(channel)
-        assert health.Check(health_pb2.HealthCheckRequest(), timeout=10).status == \
-            health_pb2.HealthCheckResponse.SERVING
+        assert (
+            health.Check(health_pb2.HealthCheckRequest(), timeout=10).status
+            == health_pb2.HealthCheckResponse.SERVING
+        )
         created = customer_pb2_grpc.CustomerServiceStub(channel).CreateCustomer(
-            customer_pb2.CreateCustomerRequest(request_id="r1", customer=customer_pb2.Customer(
-                display_name="Acme", billing_currency="EUR")), timeout=30)
+            customer_pb2.CreateCustomerRequest(
+                request_id="r1", customer=customer_pb2.Customer(display_name="Acme", billing_currency="EUR")
+            ),
+            timeout=30,
+        )
         assert created.customer_id
 
         watch = health.Watch(health_pb2.HealthCheckRequest(), timeout=60)

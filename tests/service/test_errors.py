@@ -192,8 +192,11 @@ async def test_rejected_command_is_audited_and_changes_nothing(api: Api) -> None
 async def test_malformed_mutation_is_audited_as_rejected_and_changes_nothing(api: Api) -> None:
     engagement = await flows.new_engagement(api, (await flows.new_customer(api)).customer_id)
     eid = engagement.engagement_id
-    code, _ = await rich_error(api.engagements.CancelEngagement(
-        pb.CancelEngagementRequest(request_id=rid(), engagement_id=eid, reason="")))
+    code, _ = await rich_error(
+        api.engagements.CancelEngagement(
+            pb.CancelEngagementRequest(request_id=rid(), engagement_id=eid, reason="")
+        )
+    )
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     records = (
         await api.audit.ListAuditRecords(audit_pb2.ListAuditRecordsRequest(stream_id=eid))

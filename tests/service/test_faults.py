@@ -105,12 +105,17 @@ async def test_missing_identity_metadata_is_unauthenticated_when_required(faulty
 async def test_validation_fails_before_the_runtime_is_called(faulty: Any) -> None:
     runtime, _, channel = faulty
     api = Api(Stubs.on(channel), tenant_id="t", principal="p")
-    code, _ = await rich_error(api.engagements.QualifyEngagement(pb.QualifyEngagementRequest(request_id="r9")))
+    code, _ = await rich_error(
+        api.engagements.QualifyEngagement(pb.QualifyEngagementRequest(request_id="r9"))
+    )
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert runtime.executed == 0
     [attempt] = runtime.rejections.attempts
     assert (attempt.command_type, attempt.request_id, attempt.reason) == (
-        "QualifyEngagement", "r9", "VALIDATION_FAILED")
+        "QualifyEngagement",
+        "r9",
+        "VALIDATION_FAILED",
+    )
 
 
 async def test_health_goes_not_serving_when_stop_begins(faulty: Any) -> None:

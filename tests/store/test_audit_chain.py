@@ -80,9 +80,19 @@ def test_edit_delete_reorder_are_detected() -> None:
 def test_any_single_field_edit_is_detected(n: int, data: st.DataObject) -> None:
     recs = _chain("s", n)
     i = data.draw(st.integers(min_value=0, max_value=n - 1))
-    name = data.draw(st.sampled_from(
-        ["tenant_id", "principal", "command_type", "correlation_id", "payload_digest",
-         "comment", "rejection_reason"]))
+    name = data.draw(
+        st.sampled_from(
+            [
+                "tenant_id",
+                "principal",
+                "command_type",
+                "correlation_id",
+                "payload_digest",
+                "comment",
+                "rejection_reason",
+            ]
+        )
+    )
     changes: dict[str, Any] = {name: "tampered"}
     recs[i] = dataclasses.replace(recs[i], **changes)
     result = verify(recs)

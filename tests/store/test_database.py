@@ -28,16 +28,17 @@ def test_sqlite_pragmas_are_set_per_connection(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'p.db'}")
     try:
         with engine.connect() as conn:
-            got = [conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in
-                   ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")]
+            got = [
+                conn.exec_driver_sql(f"PRAGMA {p}").scalar()
+                for p in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+            ]
         assert got == ["wal", 1, 5000, 1]
     finally:
         engine.dispose()
 
 
 def test_unreachable_database_raises_store_unavailable() -> None:
-    store = Store(make_engine("postgresql://postgres@127.0.0.1:1/nope", connect_args={
-        "connect_timeout": 2}))
+    store = Store(make_engine("postgresql://postgres@127.0.0.1:1/nope", connect_args={"connect_timeout": 2}))
     try:
         with pytest.raises(StoreUnavailable):
             store.commit(WriteBatch(customers=[customer("t", "c")]))

@@ -32,8 +32,7 @@ from tests.store.helpers import (
 )
 
 
-def _append(store: Store, tenant: str, stream: str, seqs: range, *, snapshot_at: int | None = None
-            ) -> None:
+def _append(store: Store, tenant: str, stream: str, seqs: range, *, snapshot_at: int | None = None) -> None:
     """Commit events for seqs (plus an audit record each), optionally a snapshot row."""
     batch = WriteBatch(
         events=[ev(tenant, stream, n) for n in seqs],
@@ -46,11 +45,13 @@ def _append(store: Store, tenant: str, stream: str, seqs: range, *, snapshot_at:
 
 def test_append_and_load_round_trip(store: Store, tenant_id: str) -> None:
     eid = uid("eng")
-    records = store.commit(WriteBatch(
-        events=[ev(tenant_id, eid, 1), ev(tenant_id, eid, 2, amount="10.50")],
-        audit=[audit(tenant_id, eid, event_ids=(f"{eid}:1", f"{eid}:2"), request_id="r1")],
-        idempotency=[idem(tenant_id, "r1", eid)],
-    ))
+    records = store.commit(
+        WriteBatch(
+            events=[ev(tenant_id, eid, 1), ev(tenant_id, eid, 2, amount="10.50")],
+            audit=[audit(tenant_id, eid, event_ids=(f"{eid}:1", f"{eid}:2"), request_id="r1")],
+            idempotency=[idem(tenant_id, "r1", eid)],
+        )
+    )
     assert [(r.seq, r.event_ids) for r in records] == [(1, (f"{eid}:1", f"{eid}:2"))]
     row, events = store.load_stream(tenant_id, eid)
     assert row is None
@@ -80,8 +81,14 @@ def test_snapshot_plus_tail_events(store: Store, tenant_id: str) -> None:
     assert many[other][0] is not None and many[other][1] == []
     assert many[empty] == (None, [])
     # several rows for one engagement in a group-committed batch: the last one wins
-    store.commit(WriteBatch(engagements=[engagement(tenant_id, other, 3, state="QUALIFIED"),
-                                         engagement(tenant_id, other, 4, state="WON")]))
+    store.commit(
+        WriteBatch(
+            engagements=[
+                engagement(tenant_id, other, 3, state="QUALIFIED"),
+                engagement(tenant_id, other, 4, state="WON"),
+            ]
+        )
+    )
     both = store.get_engagement(tenant_id, other)
     assert both is not None and (both.version, both.state) == (4, "WON")
     # a stale snapshot never overwrites a newer one
@@ -101,8 +108,9 @@ def test_concurrent_appends_to_one_engagement_from_two_hosts_exactly_one_wins(
     outcomes: list[object] = [None, None]
 
     def host(i: int) -> None:
-        batch = WriteBatch(events=[ev(tenant_id, eid, 3, f"FromHost{i}")],
-                           audit=[audit(tenant_id, eid, f"Host{i}")])
+        batch = WriteBatch(
+            events=[ev(tenant_id, eid, 3, f"FromHost{i}")], audit=[audit(tenant_id, eid, f"Host{i}")]
+        )
         barrier.wait()
         try:
             outcomes[i] = hosts[i].commit(batch)
@@ -160,11 +168,14 @@ def test_duplicate_request_id_writes_nothing(store: Store, tenant_id: str) -> No
     eid = uid("eng")
     store.commit(WriteBatch(idempotency=[idem(tenant_id, "req-1", eid)]))
     with pytest.raises(DuplicateRequestId) as info:
-        store.commit(WriteBatch(
-            events=[ev(tenant_id, eid, 1)], audit=[audit(tenant_id, eid)],
-            idempotency=[idem(tenant_id, "req-0", eid), idem(tenant_id, "req-1", eid)],
-            engagements=[engagement(tenant_id, eid, 1)],
-        ))
+        store.commit(
+            WriteBatch(
+                events=[ev(tenant_id, eid, 1)],
+                audit=[audit(tenant_id, eid)],
+                idempotency=[idem(tenant_id, "req-0", eid), idem(tenant_id, "req-1", eid)],
+                engagements=[engagement(tenant_id, eid, 1)],
+            )
+        )
     assert info.value.request_id == "req-1"
     assert store.load_stream(tenant_id, eid) == (None, [])
     assert store.list_audit(tenant_id, eid).items == []
@@ -183,15 +194,17 @@ def test_failed_batch_writes_nothing(store: Store, tenant_id: str) -> None:
     _append(store, tenant_id, eid, range(1, 2))
     cid = uid("cust")
     with pytest.raises(ConcurrencyConflict) as info:
-        store.commit(WriteBatch(
-            events=[ev(tenant_id, fresh, 1), ev(tenant_id, eid, 1)],  # eid:1 already taken
-            audit=[audit(tenant_id, fresh), audit(tenant_id, eid)],
-            idempotency=[idem(tenant_id, "fresh-req")],
-            engagements=[engagement(tenant_id, fresh, 1)],
-            exceptions=[exception_row(tenant_id, uid("x"), fresh)],
-            customers=[customer(tenant_id, cid)],
-            rate_cards=[rate_card(tenant_id, uid("rc"), 1)],
-        ))
+        store.commit(
+            WriteBatch(
+                events=[ev(tenant_id, fresh, 1), ev(tenant_id, eid, 1)],  # eid:1 already taken
+                audit=[audit(tenant_id, fresh), audit(tenant_id, eid)],
+                idempotency=[idem(tenant_id, "fresh-req")],
+                engagements=[engagement(tenant_id, fresh, 1)],
+                exceptions=[exception_row(tenant_id, uid("x"), fresh)],
+                customers=[customer(tenant_id, cid)],
+                rate_cards=[rate_card(tenant_id, uid("rc"), 1)],
+            )
+        )
     assert info.value.stream_ids == (eid,)
     assert store.load_stream(tenant_id, fresh) == (None, [])
     assert len(store.list_audit(tenant_id, eid).items) == 1
@@ -221,8 +234,11 @@ def _audit_row(store: Store, tenant: str, stream: str, seq: int) -> int:
     """record_id of one audit record."""
     a = s.audit_records
     with store.engine.connect() as conn:
-        return int(conn.execute(select(a.c.record_id).where(
-            a.c.tenant_id == tenant, a.c.stream_id == stream, a.c.seq == seq)).scalar_one())
+        return int(
+            conn.execute(
+                select(a.c.record_id).where(a.c.tenant_id == tenant, a.c.stream_id == stream, a.c.seq == seq)
+            ).scalar_one()
+        )
 
 
 def test_tampered_audit_row_is_detected(store: Store, tenant_id: str) -> None:
@@ -231,8 +247,9 @@ def test_tampered_audit_row_is_detected(store: Store, tenant_id: str) -> None:
         store.commit(WriteBatch(audit=[audit(tenant_id, sid) for _ in range(5)]))
     victim = _audit_row(store, tenant_id, second, 3)
     with store.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_records SET command_type = 'Forged' WHERE record_id = :r"),
-                     {"r": victim})
+        conn.execute(
+            text("UPDATE audit_records SET command_type = 'Forged' WHERE record_id = :r"), {"r": victim}
+        )
     result = store.verify_audit(tenant_id)
     assert not result.ok
     assert result.first_invalid is not None
@@ -255,14 +272,18 @@ def test_deleted_audit_row_is_detected(store: Store, tenant_id: str) -> None:
 
 def test_pagination_and_invalid_tokens(store: Store, tenant_id: str) -> None:
     eids = [f"eng-{i:02d}" for i in range(7)]
-    store.commit(WriteBatch(
-        engagements=[engagement(tenant_id, e, 1, minute=i // 2,
-                                state="ACTIVE" if i % 2 else "DRAFT") for i, e in enumerate(eids)],
-        exceptions=[exception_row(tenant_id, f"x-{i}", eids[0], minute=i) for i in range(5)],
-        customers=[customer(tenant_id, f"c-{i}", minute=i) for i in range(5)],
-        audit=[audit(tenant_id, "eng-00") for _ in range(5)],
-        rate_cards=[rate_card(tenant_id, f"rc-{i}", r) for i in range(3) for r in (1, 2)],
-    ))
+    store.commit(
+        WriteBatch(
+            engagements=[
+                engagement(tenant_id, e, 1, minute=i // 2, state="ACTIVE" if i % 2 else "DRAFT")
+                for i, e in enumerate(eids)
+            ],
+            exceptions=[exception_row(tenant_id, f"x-{i}", eids[0], minute=i) for i in range(5)],
+            customers=[customer(tenant_id, f"c-{i}", minute=i) for i in range(5)],
+            audit=[audit(tenant_id, "eng-00") for _ in range(5)],
+            rate_cards=[rate_card(tenant_id, f"rc-{i}", r) for i in range(3) for r in (1, 2)],
+        )
+    )
 
     def collect(fetch: Callable[[str], tuple[list[str], str]]) -> list[str]:
         out, token, pages = [], "", 0
@@ -319,12 +340,14 @@ def test_tenant_scoping(store: Store, tenant_id: str, make_tenant: Callable[[], 
     other = make_tenant()
     eid, cid, rid = uid("eng"), uid("cust"), uid("rc")
     _append(store, tenant_id, eid, range(1, 3), snapshot_at=2)
-    store.commit(WriteBatch(
-        idempotency=[idem(tenant_id, "req-a", eid)],
-        exceptions=[exception_row(tenant_id, "x-a", eid)],
-        customers=[customer(tenant_id, cid)],
-        rate_cards=[rate_card(tenant_id, rid, 1)],
-    ))
+    store.commit(
+        WriteBatch(
+            idempotency=[idem(tenant_id, "req-a", eid)],
+            exceptions=[exception_row(tenant_id, "x-a", eid)],
+            customers=[customer(tenant_id, cid)],
+            rate_cards=[rate_card(tenant_id, rid, 1)],
+        )
+    )
     assert store.load_stream(other, eid) == (None, [])
     assert store.load_streams(other, [eid]) == {eid: (None, [])}
     assert store.read_events(other, eid) == [] and store.read_all_events(other) == []

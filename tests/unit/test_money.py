@@ -157,6 +157,6 @@ def test_money_round_trips_through_json(amount: Decimal, currency: str) -> None:
 def test_amounts_beyond_a_quadrillion_are_refused_so_rounding_never_overflows() -> None:
     with pytest.raises(pydantic.ValidationError):
         Money.of("1000000000000000", "USD")
-    assert Money.of("999999999999999.994", "USD").rounded(RoundingRule.ROUND_HALF_UP_PER_LINE).amount == Decimal(
-        "999999999999999.99"
-    )
+    assert Money.of("999999999999999.994", "USD").rounded(
+        RoundingRule.ROUND_HALF_UP_PER_LINE
+    ).amount == Decimal("999999999999999.99")
