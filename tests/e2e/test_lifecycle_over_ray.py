@@ -9,6 +9,7 @@ import pytest
 import ray
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from sqlalchemy import text
 
 from q2c.v1 import audit_pb2, common_pb2, customer_pb2, engagement_pb2, exception_pb2
 from tests.e2e.conftest import RayStack
@@ -275,3 +276,24 @@ def error_reasons(error: grpc.aio.AioRpcError) -> list[str]:
             detail.Unpack(info)
             reasons.append(info.reason)
     return reasons
+
+
+async def test_verify_audit_log_names_the_first_tampered_record(ray_stack: RayStack, tenant: list) -> None:
+    s, md = ray_stack, tenant
+    eng = await active(s, md)
+    trail = await s.audit.ListAuditRecords(
+        audit_pb2.ListAuditRecordsRequest(stream_id=eng.engagement_id), metadata=md
+    )
+    victim = trail.audit_records[2]
+    with s.runtime.store.engine.begin() as conn:  # an insider edits history behind q2c's back
+        conn.execute(
+            text("UPDATE audit_records SET principal = 'mallory' WHERE record_id = :id"),
+            {"id": victim.record_id},
+        )
+    verdict = await s.audit.VerifyAuditLog(
+        audit_pb2.VerifyAuditLogRequest(stream_id=eng.engagement_id), metadata=md
+    )
+    assert not verdict.ok
+    assert verdict.first_invalid_record.record_id == victim.record_id
+    assert verdict.first_invalid_record.sequence == victim.sequence
+    assert verdict.problem
