@@ -35,7 +35,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -44,9 +44,18 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432"
 COMMANDS = [
-    "CreateEngagement", "QualifyEngagement", "CloseWonEngagement", "ApproveContract",
-    "ActivateEngagement", "SubmitTimeEntries", "ApproveTimeEntries", "SubmitExpenses",
-    "ApproveExpenses", "CompleteMilestone", "AcceptMilestone", "CompleteEngagement",
+    "CreateEngagement",
+    "QualifyEngagement",
+    "CloseWonEngagement",
+    "ApproveContract",
+    "ActivateEngagement",
+    "SubmitTimeEntries",
+    "ApproveTimeEntries",
+    "SubmitExpenses",
+    "ApproveExpenses",
+    "CompleteMilestone",
+    "AcceptMilestone",
+    "CompleteEngagement",
 ]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -76,41 +85,71 @@ def fresh_database(db: str, pg_base: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def running_server(url: str, shards: int, log_path: Path, py_spy: Path | None) -> Iterator[tuple[str, int]]:
-    """server.py on a free port; yields (target, pid); SIGTERM afterwards."""
-    command = [sys.executable, "server.py", "--port", "0", "--database-url", url, "--shards", str(shards),
-               "--ray-num-cpus", "2", "--log-level", "WARNING", "--deployment", "bench"]
+    """server.py on a free port; yields (target, server pid); SIGTERM afterwards.
+
+    With `py_spy`, the server runs under `py-spy record --subprocesses` (attaching to a running
+    process is refused on this machine; launching it under py-spy works), sampling the gateway
+    and every Ray process it starts, shard actors included, into a raw (collapsed) stack file.
+    """
+    command = [
+        sys.executable,
+        "server.py",
+        "--port",
+        "0",
+        "--database-url",
+        url,
+        "--shards",
+        str(shards),
+        "--ray-num-cpus",
+        "2",
+        "--log-level",
+        "WARNING",
+        "--deployment",
+        "bench",
+    ]
+    if py_spy is not None:
+        spy = str(Path(sys.executable).with_name("py-spy"))
+        command = [
+            spy,
+            "record",
+            "--subprocesses",
+            "--rate",
+            "50",
+            "--format",
+            "raw",
+            "--output",
+            str(py_spy),
+            "--",
+            *command,
+        ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("Q2C_")}
     log = log_path.open("w")
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
-    spy: subprocess.Popen[bytes] | None = None
+    server_pid = proc.pid
     try:
         assert proc.stdout is not None
         target = None
-        deadline = time.monotonic() + 120
         for line in proc.stdout:
             if line.startswith("q2c listening on"):
                 target = line.split()[-1]
                 break
-            if time.monotonic() > deadline:
-                break
         if target is None:
-            raise SystemExit(f"server did not start (exit {proc.poll()}); see {log_path}:\n"
-                             + log_path.read_text()[-3000:])
+            raise SystemExit(
+                f"server did not start (exit {proc.poll()}); see {log_path}:\n" + log_path.read_text()[-3000:]
+            )
         if py_spy is not None:
-            # Sample the gateway and, with --subprocesses, the Ray workers (shard actors) too.
-            spy = subprocess.Popen(["py-spy", "record", "--subprocesses", "--format", "speedscope",
-                                    "--rate", "50", "-o", str(py_spy), "--pid", str(proc.pid)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        yield target, proc.pid
+            server_pid = next(
+                pid
+                for pid in process_tree(proc.pid)[1:]
+                if b"server.py" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            )
+        yield target, server_pid
     finally:
-        if spy is not None:
-            spy.send_signal(signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                spy.wait(timeout=30)
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(server_pid, signal.SIGTERM)
             try:
-                proc.wait(timeout=60)
+                proc.wait(timeout=90)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
@@ -173,11 +212,12 @@ def rss_bytes(pid: int) -> int:
 
 def machine() -> dict[str, Any]:
     """Commit, nproc, timestamp and the exact command line."""
+
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
     return {
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "git_commit": git("rev-parse", "HEAD"),
         "git_dirty": bool(git("status", "--porcelain")),
         "nproc": os.cpu_count(),
@@ -226,8 +266,11 @@ class Driver:
         self.customers = customer_pb2_grpc.CustomerServiceStub(self.channel)
         self.rate_cards = rate_card_pb2_grpc.RateCardServiceStub(self.channel)
         self.deadline = deadline
-        self.metadata = [("x-tenant-id", tenant), ("x-principal", "bench"),
-                         ("x-correlation-id", uuid.uuid4().hex)]
+        self.metadata = [
+            ("x-tenant-id", tenant),
+            ("x-principal", "bench"),
+            ("x-correlation-id", uuid.uuid4().hex),
+        ]
         self.customer_id = ""
         self.rate_card_id = ""
 
@@ -254,31 +297,75 @@ class Driver:
         from tests.e2e.flows import contract, d, rid, time_entry, usd
 
         c = self.call
-        eng = await c(tally, "CreateEngagement", pb.CreateEngagementRequest(
-            request_id=rid(), customer_id=self.customer_id, display_name="Bench migration",
-            expected_start_date=d(date(2026, 2, 2))))
+        eng = await c(
+            tally,
+            "CreateEngagement",
+            pb.CreateEngagementRequest(
+                request_id=rid(),
+                customer_id=self.customer_id,
+                display_name="Bench migration",
+                expected_start_date=d(date(2026, 2, 2)),
+            ),
+        )
         eid = eng.engagement_id
         await c(tally, "QualifyEngagement", pb.QualifyEngagementRequest(request_id=rid(), engagement_id=eid))
-        await c(tally, "CloseWonEngagement", pb.CloseWonEngagementRequest(request_id=rid(), engagement_id=eid))
+        await c(
+            tally, "CloseWonEngagement", pb.CloseWonEngagementRequest(request_id=rid(), engagement_id=eid)
+        )
         await c(tally, "ApproveContract", contract(eid, self.rate_card_id))
-        await c(tally, "ActivateEngagement", pb.ActivateEngagementRequest(
-            request_id=rid(), engagement_id=eid, project_template_id="tpl"))
+        await c(
+            tally,
+            "ActivateEngagement",
+            pb.ActivateEngagementRequest(request_id=rid(), engagement_id=eid, project_template_id="tpl"),
+        )
         entries = [time_entry(f"t{i}", day=date(2026, 2, 2) + timedelta(days=i)) for i in range(5)]
-        await c(tally, "SubmitTimeEntries", pb.SubmitTimeEntriesRequest(
-            request_id=rid(), engagement_id=eid, entries=entries))
-        await c(tally, "ApproveTimeEntries", pb.ApproveTimeEntriesRequest(
-            request_id=rid(), engagement_id=eid, entry_ids=[e.entry_id for e in entries]))
-        await c(tally, "SubmitExpenses", pb.SubmitExpensesRequest(
-            request_id=rid(), engagement_id=eid, expenses=[pb.ExpenseInput(
-                expense_id="x1", billing_line_id="ex", category="travel",
-                incurred_date=d(date(2026, 2, 3)), amount=usd("612.40"))]))
-        await c(tally, "ApproveExpenses", pb.ApproveExpensesRequest(
-            request_id=rid(), engagement_id=eid, expense_ids=["x1"]))
-        await c(tally, "CompleteMilestone", pb.CompleteMilestoneRequest(
-            request_id=rid(), engagement_id=eid, milestone_id="m1"))
-        await c(tally, "AcceptMilestone", pb.AcceptMilestoneRequest(
-            request_id=rid(), engagement_id=eid, milestone_id="m1"))
-        await c(tally, "CompleteEngagement", pb.CompleteEngagementRequest(request_id=rid(), engagement_id=eid))
+        await c(
+            tally,
+            "SubmitTimeEntries",
+            pb.SubmitTimeEntriesRequest(request_id=rid(), engagement_id=eid, entries=entries),
+        )
+        await c(
+            tally,
+            "ApproveTimeEntries",
+            pb.ApproveTimeEntriesRequest(
+                request_id=rid(), engagement_id=eid, entry_ids=[e.entry_id for e in entries]
+            ),
+        )
+        await c(
+            tally,
+            "SubmitExpenses",
+            pb.SubmitExpensesRequest(
+                request_id=rid(),
+                engagement_id=eid,
+                expenses=[
+                    pb.ExpenseInput(
+                        expense_id="x1",
+                        billing_line_id="ex",
+                        category="travel",
+                        incurred_date=d(date(2026, 2, 3)),
+                        amount=usd("612.40"),
+                    )
+                ],
+            ),
+        )
+        await c(
+            tally,
+            "ApproveExpenses",
+            pb.ApproveExpensesRequest(request_id=rid(), engagement_id=eid, expense_ids=["x1"]),
+        )
+        await c(
+            tally,
+            "CompleteMilestone",
+            pb.CompleteMilestoneRequest(request_id=rid(), engagement_id=eid, milestone_id="m1"),
+        )
+        await c(
+            tally,
+            "AcceptMilestone",
+            pb.AcceptMilestoneRequest(request_id=rid(), engagement_id=eid, milestone_id="m1"),
+        )
+        await c(
+            tally, "CompleteEngagement", pb.CompleteEngagementRequest(request_id=rid(), engagement_id=eid)
+        )
         tally.engagements_done += 1
 
     async def client(self, tally: Tally, count: int) -> None:
@@ -333,13 +420,19 @@ async def lifecycle_mode(args: argparse.Namespace) -> int:
     meta = machine()
     failed = False
     rows = []
-    with fresh_database(args.db, args.pg_url) as url, tempfile.TemporaryDirectory(prefix="q2c-bench-log-") as logs:
+    with (
+        fresh_database(args.db, args.pg_url) as url,
+        tempfile.TemporaryDirectory(prefix="q2c-bench-log-") as logs,
+    ):
         log_path = Path(logs) / "server.log"
         spy = Path(args.py_spy) if args.py_spy else None
         started = time.perf_counter()
         with running_server(url, args.shards, log_path, spy) as (target, server_pid):
-            print(f"server {target} (pid {server_pid}) up in {time.perf_counter() - started:.1f}s; db {args.db}",
-                  file=sys.stderr)
+            print(
+                f"server {target} (pid {server_pid}) up in {time.perf_counter() - started:.1f}s;"
+                f" db {args.db}",
+                file=sys.stderr,
+            )
             driver = Driver(target, args.deadline, tenant=f"bench-{uuid.uuid4().hex[:8]}")
             try:
                 await driver.setup()
@@ -357,9 +450,15 @@ async def lifecycle_mode(args: argparse.Namespace) -> int:
                     summary = summarize(tally, wall)
                     commands = max(summary["commands"], 1)
                     record = {
-                        **meta, "mode": "lifecycle", "db": args.db, "clients": clients,
-                        "engagements": args.engagements, "shards": args.shards,
-                        "commands_per_engagement": len(COMMANDS), **summary,
+                        **meta,
+                        "mode": "lifecycle",
+                        "db": args.db,
+                        "clients": clients,
+                        "engagements": args.engagements,
+                        "shards": args.shards,
+                        "profiled": bool(args.py_spy),
+                        "commands_per_engagement": len(COMMANDS),
+                        **summary,
                         "cpu_s": {"client": round(cpu_client, 2), **cpu_server},
                         "cpu_ms_per_command": {
                             "client": round(cpu_client * 1000 / commands, 3),
@@ -370,8 +469,10 @@ async def lifecycle_mode(args: argparse.Namespace) -> int:
                     rows.append(record)
                     if tally.errors:
                         failed = True
-                        print(f"ERRORS ({len(tally.errors)}) at {clients} clients: {tally.errors[:5]}",
-                              file=sys.stderr)
+                        print(
+                            f"ERRORS ({len(tally.errors)}) at {clients} clients: {tally.errors[:5]}",
+                            file=sys.stderr,
+                        )
             finally:
                 await driver.close()
         if failed:
@@ -385,14 +486,18 @@ async def lifecycle_mode(args: argparse.Namespace) -> int:
 
 def print_table(rows: list[dict[str, Any]]) -> None:
     """db x clients -> cmds/s, latency, wall, errors, CPU per command."""
-    head = (f"{'db':<11}{'clients':>8}{'engs':>6}{'cmds':>7}{'cmds/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
-            f"{'p99 ms':>9}{'wall s':>8}{'errors':>7}{'cpu ms/cmd client':>19}{'server':>8}")
+    head = (
+        f"{'db':<11}{'clients':>8}{'engs':>6}{'cmds':>7}{'cmds/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'p99 ms':>9}{'wall s':>8}{'errors':>7}{'cpu ms/cmd client':>19}{'server':>8}"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r['db']:<11}{r['clients']:>8}{r['engagements']:>6}{r['commands']:>7}{r['commands_per_s']:>9.1f}"
-              f"{r['p50_ms']:>9.2f}{r['p95_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['wall_s']:>8.2f}{r['errors']:>7}"
-              f"{r['cpu_ms_per_command']['client']:>19.3f}{r['cpu_ms_per_command']['server_tree']:>8.3f}")
+        print(
+            f"{r['db']:<11}{r['clients']:>8}{r['engagements']:>6}{r['commands']:>7}{r['commands_per_s']:>9.1f}"
+            f"{r['p50_ms']:>9.2f}{r['p95_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['wall_s']:>8.2f}{r['errors']:>7}"
+            f"{r['cpu_ms_per_command']['client']:>19.3f}{r['cpu_ms_per_command']['server_tree']:>8.3f}"
+        )
     for r in rows:
         print(f"\n{r['db']} @ {r['clients']} clients, per command p50/p99 ms; CPU s: {r['cpu_s']}")
         for kind, v in r["per_command"].items():
@@ -402,8 +507,9 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 # -- memory mode ------------------------------------------------------------------------------
 
 
-async def host_engagements(runtime: Any, caller: Any, customer_id: str, rate_card_id: str,
-                           count: int, entries: int, chunk: int = 500) -> int:
+async def host_engagements(
+    runtime: Any, caller: Any, customer_id: str, rate_card_id: str, count: int, entries: int, chunk: int = 500
+) -> int:
     """Activate `count` engagements (5 commands each) plus `entries` approved time entries each."""
     from q2c_core.domain import commands as cmd
     from q2c_core.domain.entities import (
@@ -418,31 +524,63 @@ async def host_engagements(runtime: Any, caller: Any, customer_id: str, rate_car
 
     usd = lambda a: Money.of(a, "USD")  # noqa: E731
     contract = cmd.ApproveContract(
-        currency="USD", start_date=date(2026, 2, 1), end_date=date(2026, 12, 31), po_reference="PO-1",
+        currency="USD",
+        start_date=date(2026, 2, 1),
+        end_date=date(2026, 12, 31),
+        po_reference="PO-1",
         billing_lines=[
-            BillingLine(line_id="tm", terms=TimeAndMaterialsTerms(rate_card_id=rate_card_id,
-                                                                  not_to_exceed=usd("100000"))),
-            BillingLine(line_id="ff", terms=FixedFeeTerms(milestones=[
-                MilestoneSpec(milestone_id="m1", display_name="Design", amount=usd("20000"))])),
+            BillingLine(
+                line_id="tm",
+                terms=TimeAndMaterialsTerms(rate_card_id=rate_card_id, not_to_exceed=usd("100000")),
+            ),
+            BillingLine(
+                line_id="ff",
+                terms=FixedFeeTerms(
+                    milestones=[MilestoneSpec(milestone_id="m1", display_name="Design", amount=usd("20000"))]
+                ),
+            ),
             BillingLine(line_id="ex", terms=ExpenseTerms()),
-        ])
+        ],
+    )
     steps: list[cmd.Command] = [
-        cmd.CreateEngagement(customer_id=customer_id, display_name="Bench", expected_start_date=date(2026, 2, 2)),
-        cmd.QualifyEngagement(), cmd.CloseWonEngagement(), contract,
+        cmd.CreateEngagement(
+            customer_id=customer_id, display_name="Bench", expected_start_date=date(2026, 2, 2)
+        ),
+        cmd.QualifyEngagement(),
+        cmd.CloseWonEngagement(),
+        contract,
         cmd.ActivateEngagement(project_template_id="tpl"),
     ]
     if entries:
-        time_entries = [cmd.TimeEntryInput(entry_id=f"t{i}", billing_line_id="tm", person="ana", role="engineer",
-                                           work_date=date(2026, 2, 2) + timedelta(days=i), hours=Decimal("8"))
-                        for i in range(entries)]
-        steps += [cmd.SubmitTimeEntries(entries=time_entries),
-                  cmd.ApproveTimeEntries(entry_ids=[e.entry_id for e in time_entries])]
+        time_entries = [
+            cmd.TimeEntryInput(
+                entry_id=f"t{i}",
+                billing_line_id="tm",
+                person="ana",
+                role="engineer",
+                work_date=date(2026, 2, 2) + timedelta(days=i),
+                hours=Decimal("8"),
+            )
+            for i in range(entries)
+        ]
+        steps += [
+            cmd.SubmitTimeEntries(entries=time_entries),
+            cmd.ApproveTimeEntries(entry_ids=[e.entry_id for e in time_entries]),
+        ]
     failures = 0
     for offset in range(0, count, chunk):
         ids = [str(uuid.uuid4()) for _ in range(min(chunk, count - offset))]
         for command in steps:
-            results = await asyncio.gather(*(runtime.execute(CommandEnvelope(
-                caller=caller, engagement_id=eid, request_id=uuid.uuid4().hex, command=command)) for eid in ids))
+            results = await asyncio.gather(
+                *(
+                    runtime.execute(
+                        CommandEnvelope(
+                            caller=caller, engagement_id=eid, request_id=uuid.uuid4().hex, command=command
+                        )
+                    )
+                    for eid in ids
+                )
+            )
             bad = [r.error for r in results if r.error is not None]
             if bad:
                 raise SystemExit(f"{command.kind} failed for {len(bad)} engagements: {bad[0]}")
@@ -469,53 +607,87 @@ async def memory_mode(args: argparse.Namespace) -> int:
         try:
             caller = Caller(tenant_id=f"bench-{uuid.uuid4().hex[:8]}", principal="bench")
             catalog = Catalog(store)
-            customer = catalog.create_customer(caller, None, CustomerSpec(
-                display_name="Acme", legal_entity="Acme Ltd", billing_currency="USD", service_line="Cloud",
-                tax_profile=TaxProfile(jurisdiction="US-NY", rate=Decimal("0.08"))))
-            card = catalog.create_rate_card(caller, None, None, RateCardSpec(
-                currency="USD", effective_from=date(2026, 1, 1),
-                rates={"engineer": Money.of("150", "USD"), "architect": Money.of("200", "USD")}))
+            customer = catalog.create_customer(
+                caller,
+                None,
+                CustomerSpec(
+                    display_name="Acme",
+                    legal_entity="Acme Ltd",
+                    billing_currency="USD",
+                    service_line="Cloud",
+                    tax_profile=TaxProfile(jurisdiction="US-NY", rate=Decimal("0.08")),
+                ),
+            )
+            card = catalog.create_rate_card(
+                caller,
+                None,
+                None,
+                RateCardSpec(
+                    currency="USD",
+                    effective_from=date(2026, 1, 1),
+                    rates={"engineer": Money.of("150", "USD"), "architect": Money.of("200", "USD")},
+                ),
+            )
             for entries in args.memory_entries:
                 runtime = RayRuntime(store, url, shards=1, deployment=f"bench-mem-{entries}")
                 await runtime.wait_ready()
                 try:
                     pid = (await runtime.shard_stats())[0]["pid"]
                     # Warm the shard (imports, caches, first allocations) before the baseline.
-                    await host_engagements(runtime, caller, customer.customer_id, card.rate_card_id,
-                                           args.memory_warmup, entries)
+                    await host_engagements(
+                        runtime, caller, customer.customer_id, card.rate_card_id, args.memory_warmup, entries
+                    )
                     before = rss_bytes(pid)
                     resident_before = (await runtime.shard_stats())[0]["resident"]
                     start = time.perf_counter()
-                    await host_engagements(runtime, caller, customer.customer_id, card.rate_card_id,
-                                           args.memory_engagements, entries)
+                    await host_engagements(
+                        runtime,
+                        caller,
+                        customer.customer_id,
+                        card.rate_card_id,
+                        args.memory_engagements,
+                        entries,
+                    )
                     took = time.perf_counter() - start
                     after = rss_bytes(pid)
                     stats = (await runtime.shard_stats())[0]
                     hosted = stats["resident"] - resident_before
                     commands = args.memory_engagements * (5 + (2 if entries else 0))
                     record = {
-                        **meta, "mode": "memory", "db": args.db, "engagements": args.memory_engagements,
-                        "time_entries_each": entries, "resident_added": hosted,
-                        "shard_rss_before_mb": round(before / 2**20, 1), "shard_rss_after_mb": round(after / 2**20, 1),
+                        **meta,
+                        "mode": "memory",
+                        "db": args.db,
+                        "engagements": args.memory_engagements,
+                        "time_entries_each": entries,
+                        "resident_added": hosted,
+                        "shard_rss_before_mb": round(before / 2**20, 1),
+                        "shard_rss_after_mb": round(after / 2**20, 1),
                         "bytes_per_engagement": round((after - before) / max(hosted, 1)),
-                        "commands": commands, "load_s": round(took, 2),
+                        "commands": commands,
+                        "load_s": round(took, 2),
                         "commands_per_s_in_process": round(commands / took, 1),
                     }
                     append_result(args.db, record)
                     rows.append(record)
-                    print(f"entries={entries}: {hosted} resident engagements; shard RSS "
-                          f"{record['shard_rss_before_mb']} -> {record['shard_rss_after_mb']} MB = "
-                          f"{record['bytes_per_engagement']} B/engagement ({commands} commands in {took:.1f}s)",
-                          file=sys.stderr)
+                    print(
+                        f"entries={entries}: {hosted} resident engagements; shard RSS "
+                        f"{record['shard_rss_before_mb']} -> {record['shard_rss_after_mb']} MB = "
+                        f"{record['bytes_per_engagement']} B/engagement ({commands} commands in {took:.1f}s)",
+                        file=sys.stderr,
+                    )
                 finally:
                     await runtime.close(kill_shards=True)
         finally:
             store.close()
             ray.shutdown()
-    print(f"{'db':<11}{'entries':>8}{'engagements':>12}{'RSS before MB':>15}{'after MB':>10}{'bytes/eng':>11}")
+    print(
+        f"{'db':<11}{'entries':>8}{'engagements':>12}{'RSS before MB':>15}{'after MB':>10}{'bytes/eng':>11}"
+    )
     for r in rows:
-        print(f"{r['db']:<11}{r['time_entries_each']:>8}{r['resident_added']:>12}{r['shard_rss_before_mb']:>15}"
-              f"{r['shard_rss_after_mb']:>10}{r['bytes_per_engagement']:>11}")
+        print(
+            f"{r['db']:<11}{r['time_entries_each']:>8}{r['resident_added']:>12}{r['shard_rss_before_mb']:>15}"
+            f"{r['shard_rss_after_mb']:>10}{r['bytes_per_engagement']:>11}"
+        )
     return 0
 
 
@@ -527,8 +699,11 @@ def ints(text: str) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.lifecycle", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.lifecycle",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--pg-url", default=DEFAULT_PG, help="PostgreSQL server (no database name)")
     parser.add_argument("--clients", type=ints, default=[1, 32], help="comma-separated client counts")
@@ -536,17 +711,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=4, help="untimed lifecycles before measuring")
     parser.add_argument("--deadline", type=float, default=30.0, help="per-call deadline, seconds")
-    parser.add_argument("--py-spy", metavar="FILE", help="record the server tree with py-spy (speedscope)")
+    parser.add_argument(
+        "--py-spy",
+        metavar="FILE",
+        help="run the server under py-spy; raw collapsed stacks to FILE (distorts timing)",
+    )
     parser.add_argument("--memory", action="store_true", help="measure shard RSS per hosted engagement")
     parser.add_argument("--memory-engagements", type=int, default=5000)
     parser.add_argument("--memory-warmup", type=int, default=200)
-    parser.add_argument("--memory-entries", type=ints, default=[0, 20],
-                        help="time entries per engagement, one measurement each")
+    parser.add_argument(
+        "--memory-entries",
+        type=ints,
+        default=[0, 20],
+        help="time entries per engagement, one measurement each",
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     return asyncio.run(memory_mode(args) if args.memory else lifecycle_mode(args))
-
 
 
 if __name__ == "__main__":
