@@ -104,16 +104,7 @@ class Catalog:
             customer = Customer(customer_id=customer_id, create_time=now, update_time=now, **dict(spec))
         except PydanticValidationError as error:
             raise _violations(error, "customer") from None
-        self._write(
-            caller,
-            request_id,
-            digest,
-            "CreateCustomer",
-            customer_id,
-            now,
-            WriteBatch(customers=[_customer_row(caller.tenant_id, customer)]),
-        )
-        return customer
+        return self._save(caller, request_id, digest, "CreateCustomer", customer)
 
     def update_customer(
         self,
@@ -148,16 +139,7 @@ class Catalog:
             )
         except PydanticValidationError as error:
             raise _violations(error, "customer") from None
-        self._write(
-            caller,
-            request_id,
-            digest,
-            "UpdateCustomer",
-            customer_id,
-            now,
-            WriteBatch(customers=[_customer_row(caller.tenant_id, updated)]),
-        )
-        return updated
+        return self._save(caller, request_id, digest, "UpdateCustomer", updated)
 
     def get_customer(self, tenant_id: str, customer_id: str) -> Customer:
         """One customer."""
@@ -234,6 +216,21 @@ class Catalog:
         )
 
     # -- shared ----------------------------------------------------------------------------
+
+    def _save(
+        self, caller: Caller, request_id: str | None, digest: str, command_type: str, customer: Customer
+    ) -> Customer:
+        row = _customer_row(caller.tenant_id, customer)
+        self._write(
+            caller,
+            request_id,
+            digest,
+            command_type,
+            customer.customer_id,
+            customer.update_time,
+            WriteBatch(customers=[row]),
+        )
+        return customer
 
     def _customer_row(self, tenant_id: str, customer_id: str) -> CustomerRow:
         row = self._store.get_customer(tenant_id, customer_id)
