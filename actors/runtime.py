@@ -11,10 +11,11 @@ from ray.exceptions import ActorUnavailableError, RayActorError
 
 from actors.routing import shard_for
 from actors.shard import EngagementShard
-from q2c_core.catalog import Catalog, RejectionLog
+from q2c_core.catalog import Catalog
 from q2c_core.domain.errors import UnavailableError
 from q2c_core.messages import CommandEnvelope, CommandResult
 from q2c_core.queries import Queries
+from q2c_core.rejection_log import RejectionLog
 from q2c_core.store import Store
 
 log = logging.getLogger(__name__)

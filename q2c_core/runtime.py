@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from q2c_core.catalog import Catalog, RejectionLog
+from q2c_core.catalog import Catalog
 from q2c_core.host import EngagementHost
 from q2c_core.messages import CommandEnvelope, CommandResult
 from q2c_core.queries import Queries
+from q2c_core.rejection_log import RejectionLog
 from q2c_core.store import Store
 
 

@@ -6,10 +6,10 @@ import hashlib
 import logging
 from typing import Any
 
-from q2c_core.catalog import RejectedAttempt, RejectionLog
 from q2c_core.domain.errors import Q2cError
 from q2c_core.gateway.context import current_caller
 from q2c_core.gateway.runner import blocking
+from q2c_core.rejection_log import RejectedAttempt, RejectionLog
 
 log = logging.getLogger(__name__)
 UNASSIGNED_STREAM = "unassigned"
