@@ -8,7 +8,7 @@ from typing import Any
 
 from q2c_core.domain import commands as cmd
 from q2c_core.domain import events as ev
-from q2c_core.domain import items
+from q2c_core.domain import invoicing, items
 from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import (
@@ -42,9 +42,21 @@ def reference_needs(state: Engagement | None, command: cmd.Command) -> Reference
         return ReferenceNeeds(customer_id, frozenset())
     if isinstance(command, cmd.ApproveContract):
         return ReferenceNeeds(customer_id, _tm_rate_cards(command.billing_lines))
-    if isinstance(command, cmd.SubmitTimeEntries) and state and state.contract:
-        return ReferenceNeeds(None, _tm_rate_cards(state.contract.billing_lines))
+    if isinstance(command, cmd.SubmitTimeEntries) and state:
+        return ReferenceNeeds(None, _contract_rate_cards(state))
+    if isinstance(command, cmd.GenerateInvoice) and state:
+        return ReferenceNeeds(customer_id, _contract_rate_cards(state))
+    if isinstance(command, cmd.IssueInvoice):
+        return ReferenceNeeds(customer_id, frozenset())
+    if isinstance(command, cmd.AmendContract) and state:
+        return ReferenceNeeds(None, _tm_rate_cards(command.billing_lines) | _contract_rate_cards(state))
     return ReferenceNeeds(None, frozenset())
+
+
+def _contract_rate_cards(state: Engagement) -> frozenset[str]:
+    """Rate cards of every contract revision's T&M lines."""
+    revisions = state.contract_revisions or ([state.contract] if state.contract else [])
+    return frozenset().union(*(_tm_rate_cards(c.billing_lines) for c in revisions))
 
 
 def _tm_rate_cards(lines: list[Any]) -> frozenset[str]:
@@ -175,7 +187,7 @@ def _activate(state: Engagement, command: cmd.ActivateEngagement, ctx: DecisionC
 
 
 def _complete(state: Engagement, command: cmd.CompleteEngagement, ctx: DecisionContext) -> list[ev.Event]:
-    return [ev.EngagementCompleted()]
+    return invoicing.with_closing(state, [ev.EngagementCompleted()], ctx.now)
 
 
 def _cancel(state: Engagement, command: cmd.CancelEngagement, ctx: DecisionContext) -> list[ev.Event]:
@@ -183,15 +195,10 @@ def _cancel(state: Engagement, command: cmd.CancelEngagement, ctx: DecisionConte
 
 
 def _resolve(state: Engagement, command: cmd.ResolveException, ctx: DecisionContext) -> list[ev.Event]:
-    exception = state.exceptions.get(command.exception_id)
-    if exception is None:
-        raise NotFoundError("exception", command.exception_id)
-    if exception.state is not ExceptionState.OPEN:
-        raise PreconditionError(
-            "EXCEPTION_ALREADY_RESOLVED",
-            f"exception {command.exception_id} is already resolved",
-            {"exception_id": command.exception_id},
-        )
+    exception = invoicing.exception_open(state, command.exception_id)
+    effects: list[ev.Event] = []
+    if command.resolution is not cmd.Resolution.RESOLVE:
+        effects = invoicing.resolve_cap(state, exception, command.resolution)
     result: list[ev.Event] = [
         ev.BusinessExceptionResolved(
             exception_id=command.exception_id,
@@ -202,7 +209,7 @@ def _resolve(state: Engagement, command: cmd.ResolveException, ctx: DecisionCont
     still_blocking = [x for x in state.open_blocking() if x.exception_id != command.exception_id]
     if state.state is EngagementState.ON_HOLD and not still_blocking and state.held_from:
         result.append(ev.EngagementReleasedFromHold(returned_to=state.held_from))
-    return result
+    return invoicing.with_closing(state, [*result, *effects], ctx.now)
 
 
 _HANDLERS: dict[type, Callable[[Engagement, Any, DecisionContext], list[ev.Event]]] = {
@@ -222,4 +229,9 @@ _HANDLERS: dict[type, Callable[[Engagement, Any, DecisionContext], list[ev.Event
     cmd.CompleteEngagement: _complete,
     cmd.CancelEngagement: _cancel,
     cmd.ResolveException: _resolve,
+    cmd.GenerateInvoice: invoicing.generate,
+    cmd.IssueInvoice: invoicing.issue,
+    cmd.RecordPayment: invoicing.pay,
+    cmd.VoidInvoice: invoicing.void,
+    cmd.AmendContract: invoicing.amend,
 }

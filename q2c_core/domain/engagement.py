@@ -24,6 +24,7 @@ from q2c_core.domain.entities import (
     StaffingAssignment,
     TimeEntry,
 )
+from q2c_core.domain.invoices import Invoice, InvoiceState, LineSource
 
 
 class Engagement(Frozen):
@@ -46,6 +47,11 @@ class Engagement(Frozen):
     expenses: dict[str, Expense] = {}
     milestones: dict[str, Milestone] = {}
     exceptions: dict[str, BusinessException] = {}
+    contract_revisions: list[Contract] = []
+    invoices: dict[str, Invoice] = {}
+    invoiced_periods: dict[str, str] = {}  # period key -> invoice id (released by a void)
+    billed_recurring: dict[str, str] = {}  # "<line>:<period start>" -> invoice id
+    completed_on: date | None = None
     version: int = 0
     create_time: datetime
     update_time: datetime
@@ -57,6 +63,12 @@ class Engagement(Frozen):
     def open_blocking(self) -> list[BusinessException]:
         """Open exceptions that keep the engagement on hold."""
         return [x for x in self.open_exceptions() if x.severity is Severity.BLOCKING]
+
+    def contract_on(self, day: date) -> Contract | None:
+        """The contract revision whose terms apply to work done on the day."""
+        revisions = self.contract_revisions or ([self.contract] if self.contract else [])
+        applicable = [c for c in revisions if c.effective <= day]
+        return applicable[-1] if applicable else (revisions[0] if revisions else None)
 
 
 def evolve(state: Engagement | None, event: ev.Event, at: datetime) -> Engagement:
@@ -145,12 +157,14 @@ def _(event: ev.EngagementReleasedFromHold, state: Engagement, at: datetime) -> 
     return {"state": event.returned_to, "held_from": None, "held_step": None}
 
 
-@_apply.register
-def _(event: ev.ContractApproved, state: Engagement, at: datetime) -> dict[str, Any]:
+def _planned_milestones(state: Engagement, contract: Contract, at: datetime) -> dict[str, Milestone]:
+    """The contract's fixed-fee milestones, adding the new ones as PLANNED."""
     milestones = dict(state.milestones)
-    for line in event.contract.billing_lines:
+    for line in contract.billing_lines:
         if isinstance(line.terms, FixedFeeTerms):
             for spec in line.terms.milestones:
+                if spec.milestone_id in milestones:
+                    continue
                 milestones[spec.milestone_id] = Milestone(
                     milestone_id=spec.milestone_id,
                     billing_line_id=line.line_id,
@@ -159,7 +173,26 @@ def _(event: ev.ContractApproved, state: Engagement, at: datetime) -> dict[str, 
                     due_date=spec.due_date,
                     update_time=at,
                 )
-    return {"state": EngagementState.CONTRACTED, "contract": event.contract, "milestones": milestones}
+    return milestones
+
+
+@_apply.register
+def _(event: ev.ContractApproved, state: Engagement, at: datetime) -> dict[str, Any]:
+    return {
+        "state": EngagementState.CONTRACTED,
+        "contract": event.contract,
+        "contract_revisions": [event.contract],
+        "milestones": _planned_milestones(state, event.contract, at),
+    }
+
+
+@_apply.register
+def _(event: ev.ContractAmended, state: Engagement, at: datetime) -> dict[str, Any]:
+    return {
+        "contract": event.contract,
+        "contract_revisions": [*state.contract_revisions, event.contract],
+        "milestones": _planned_milestones(state, event.contract, at),
+    }
 
 
 @_apply.register
@@ -234,9 +267,115 @@ def _(event: ev.MilestoneRejected, state: Engagement, at: datetime) -> dict[str,
 
 @_apply.register
 def _(event: ev.EngagementCompleted, state: Engagement, at: datetime) -> dict[str, Any]:
-    return {"state": EngagementState.COMPLETED}
+    return {"state": EngagementState.COMPLETED, "completed_on": at.date()}
+
+
+@_apply.register
+def _(event: ev.EngagementClosed, state: Engagement, at: datetime) -> dict[str, Any]:
+    return {"state": EngagementState.CLOSED}
 
 
 @_apply.register
 def _(event: ev.EngagementCancelled, state: Engagement, at: datetime) -> dict[str, Any]:
     return {"state": EngagementState.CANCELLED, "held_from": None, "held_step": None}
+
+
+@_apply.register
+def _(event: ev.TimeEntriesHeldAtCap, state: Engagement, at: datetime) -> dict[str, Any]:
+    return {
+        "time_entries": _set_status(state.time_entries, event.entry_ids, at, status=ItemStatus.HELD_AT_CAP)
+    }
+
+
+@_apply.register
+def _(event: ev.TimeEntriesReleasedFromCap, state: Engagement, at: datetime) -> dict[str, Any]:
+    entries = _set_status(
+        state.time_entries, event.entry_ids, at, status=ItemStatus.APPROVED, cap_override=True
+    )
+    return {"time_entries": entries}
+
+
+@_apply.register
+def _(event: ev.TimeEntriesWrittenOff, state: Engagement, at: datetime) -> dict[str, Any]:
+    return {
+        "time_entries": _set_status(state.time_entries, event.entry_ids, at, status=ItemStatus.WRITTEN_OFF)
+    }
+
+
+@_apply.register
+def _(event: ev.InvoiceGenerated, state: Engagement, at: datetime) -> dict[str, Any]:
+    invoice = event.invoice
+    ids = billed_sources(invoice)
+    billed = {"status": ItemStatus.BILLED, "invoice_id": invoice.invoice_id}
+    return {
+        "invoices": {**state.invoices, invoice.invoice_id: invoice},
+        "invoiced_periods": {**state.invoiced_periods, invoice.period.key: invoice.invoice_id},
+        "billed_recurring": {
+            **state.billed_recurring,
+            **dict.fromkeys(event.recurring_keys, invoice.invoice_id),
+        },
+        "time_entries": _set_status(state.time_entries, ids[LineSource.TIME_ENTRY], at, **billed),
+        "expenses": _set_status(state.expenses, ids[LineSource.EXPENSE], at, **billed),
+        "milestones": _set_status(
+            state.milestones, ids[LineSource.MILESTONE], at, invoice_id=invoice.invoice_id
+        ),
+    }
+
+
+@_apply.register
+def _(event: ev.InvoiceIssued, state: Engagement, at: datetime) -> dict[str, Any]:
+    return _invoice_update(
+        state,
+        event.invoice_id,
+        at,
+        state=InvoiceState.ISSUED,
+        issue_date=event.issue_date,
+        due_date=event.due_date,
+    )
+
+
+@_apply.register
+def _(event: ev.PaymentRecorded, state: Engagement, at: datetime) -> dict[str, Any]:
+    invoice = state.invoices[event.invoice_id]
+    paid = invoice.amount_paid + event.payment.amount
+    settled = InvoiceState.PAID if paid.amount >= invoice.total.amount else InvoiceState.PARTIALLY_PAID
+    return _invoice_update(
+        state,
+        event.invoice_id,
+        at,
+        amount_paid=paid,
+        state=settled,
+        payments=[*invoice.payments, event.payment],
+    )
+
+
+@_apply.register
+def _(event: ev.InvoiceVoided, state: Engagement, at: datetime) -> dict[str, Any]:
+    invoice = state.invoices[event.invoice_id]
+    ids = billed_sources(invoice)
+    released = {"status": ItemStatus.APPROVED, "invoice_id": ""}
+    periods = {k: v for k, v in state.invoiced_periods.items() if v != invoice.invoice_id}
+    recurring = {k: v for k, v in state.billed_recurring.items() if v != invoice.invoice_id}
+    return {
+        **_invoice_update(
+            state, event.invoice_id, at, state=InvoiceState.VOID, credit_note=event.credit_note
+        ),
+        "invoiced_periods": periods,
+        "billed_recurring": recurring,
+        "time_entries": _set_status(state.time_entries, ids[LineSource.TIME_ENTRY], at, **released),
+        "expenses": _set_status(state.expenses, ids[LineSource.EXPENSE], at, **released),
+        "milestones": _set_status(state.milestones, ids[LineSource.MILESTONE], at, invoice_id=""),
+    }
+
+
+def billed_sources(invoice: Invoice) -> dict[LineSource, list[str]]:
+    """The ids of the items an invoice bills, by source kind."""
+    ids: dict[LineSource, list[str]] = {source: [] for source in LineSource}
+    for line in invoice.lines:
+        ids[line.source].append(line.source_id)
+    return ids
+
+
+def _invoice_update(engagement: Engagement, invoice_id: str, at: datetime, **fields: Any) -> dict[str, Any]:
+    updated = engagement.invoices[invoice_id].model_copy(update={**fields, "update_time": at})
+    return {"invoices": {**engagement.invoices, invoice_id: updated}}

@@ -35,6 +35,7 @@ class GatedStep(StrEnum):
     CLOSE_WON = "CLOSE_WON"
     APPROVE_CONTRACT = "APPROVE_CONTRACT"
     ACTIVATE = "ACTIVATE"
+    INVOICE = "INVOICE"
 
 
 class BillingModel(StrEnum):
@@ -132,6 +133,12 @@ class Contract(Frozen):
     po_reference: str = Field(default="", max_length=100)
     billing_lines: list[BillingLine] = Field(min_length=1, max_length=100)
     approve_time: datetime
+    effective_from: date | None = None  # revision 1: the start date; change orders: their date
+
+    @property
+    def effective(self) -> date:
+        """The first day this revision's terms apply to."""
+        return self.effective_from or self.start_date
 
     @field_validator("currency")
     @classmethod
@@ -156,6 +163,8 @@ class ItemStatus(StrEnum):
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
     BILLED = "BILLED"
+    HELD_AT_CAP = "HELD_AT_CAP"
+    WRITTEN_OFF = "WRITTEN_OFF"
 
 
 class MilestoneStatus(StrEnum):
@@ -180,6 +189,7 @@ class TimeEntry(Frozen):
     status: ItemStatus = ItemStatus.SUBMITTED
     rejection_reason: str = ""
     invoice_id: str = ""
+    cap_override: bool = False  # released over the not-to-exceed cap by an approver
     submit_time: datetime
     update_time: datetime
 
@@ -241,6 +251,7 @@ class BusinessException(Frozen):
     state: ExceptionState = ExceptionState.OPEN
     message: str
     correction: str = ""
+    item_ids: list[str] = []  # e.g. the time entries held at the cap
     resolution_note: str = ""
     resolved_by: str = ""
     raise_time: datetime

@@ -17,6 +17,7 @@ from q2c_core.domain.entities import (
     StaffingAssignment,
     TimeEntry,
 )
+from q2c_core.domain.invoices import CreditNote, Invoice, Payment
 
 
 class EngagementCreated(Frozen):
@@ -170,6 +171,74 @@ class EngagementCancelled(Frozen):
     reason: str
 
 
+class InvoiceGenerated(Frozen):
+    """A draft invoice billed these items; each is now billed exactly once."""
+
+    type: Literal["InvoiceGenerated"] = "InvoiceGenerated"
+    invoice: Invoice
+    recurring_keys: list[str] = []
+
+
+class TimeEntriesHeldAtCap(Frozen):
+    """Approved hours over the not-to-exceed cap wait for an approver."""
+
+    type: Literal["TimeEntriesHeldAtCap"] = "TimeEntriesHeldAtCap"
+    entry_ids: list[str]
+
+
+class TimeEntriesReleasedFromCap(Frozen):
+    """An approver released held hours: they bill in the next invoice, above the cap."""
+
+    type: Literal["TimeEntriesReleasedFromCap"] = "TimeEntriesReleasedFromCap"
+    entry_ids: list[str]
+
+
+class TimeEntriesWrittenOff(Frozen):
+    """An approver wrote held hours off: they are never billed."""
+
+    type: Literal["TimeEntriesWrittenOff"] = "TimeEntriesWrittenOff"
+    entry_ids: list[str]
+
+
+class InvoiceIssued(Frozen):
+    """The invoice was issued and is now immutable and due."""
+
+    type: Literal["InvoiceIssued"] = "InvoiceIssued"
+    invoice_id: str
+    issue_date: date
+    due_date: date
+
+
+class PaymentRecorded(Frozen):
+    """A payment was received against an invoice."""
+
+    type: Literal["PaymentRecorded"] = "PaymentRecorded"
+    invoice_id: str
+    payment: Payment
+
+
+class InvoiceVoided(Frozen):
+    """The invoice was voided (with a credit note if it had been issued); its items are released."""
+
+    type: Literal["InvoiceVoided"] = "InvoiceVoided"
+    invoice_id: str
+    reason: str
+    credit_note: CreditNote | None = None
+
+
+class ContractAmended(Frozen):
+    """A change order created a new contract revision."""
+
+    type: Literal["ContractAmended"] = "ContractAmended"
+    contract: Contract
+
+
+class EngagementClosed(Frozen):
+    """Delivery complete and every invoice paid or void."""
+
+    type: Literal["EngagementClosed"] = "EngagementClosed"
+
+
 Event = Annotated[
     EngagementCreated
     | EngagementQualified
@@ -190,7 +259,16 @@ Event = Annotated[
     | MilestoneAccepted
     | MilestoneRejected
     | EngagementCompleted
-    | EngagementCancelled,
+    | EngagementCancelled
+    | InvoiceGenerated
+    | TimeEntriesHeldAtCap
+    | TimeEntriesReleasedFromCap
+    | TimeEntriesWrittenOff
+    | InvoiceIssued
+    | PaymentRecorded
+    | InvoiceVoided
+    | ContractAmended
+    | EngagementClosed,
     Field(discriminator="type"),
 ]
 

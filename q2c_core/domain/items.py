@@ -12,6 +12,7 @@ from q2c_core.domain import events as ev
 from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import (
+    BillingLine,
     BillingModel,
     Contract,
     Expense,
@@ -88,10 +89,11 @@ def submit_time(state: Engagement, command: cmd.SubmitTimeEntries, ctx: Decision
         day_totals[(entry.person, entry.work_date)] += entry.hours
         if day_totals[(entry.person, entry.work_date)] > cmd.MAX_HOURS_PER_DAY:
             bad.add(f"{path}.hours", f"{entry.person} would have more than 24 hours on {entry.work_date}")
+        terms = state.contract_on(entry.work_date) or contract  # change orders re-term later work
         if _line_check(
-            contract, entry.billing_line_id, BillingModel.TIME_AND_MATERIALS, f"{path}.billing_line_id", bad
+            terms, entry.billing_line_id, BillingModel.TIME_AND_MATERIALS, f"{path}.billing_line_id", bad
         ):
-            _check_role(contract, entry, ctx.rate_cards, path, bad)
+            _check_role(terms, entry, ctx.rate_cards, path, bad)
     bad.raise_if_any()
     entries = [
         TimeEntry(**entry.model_dump(), submit_time=ctx.now, update_time=ctx.now) for entry in command.entries
@@ -163,7 +165,7 @@ def submit_expenses(state: Engagement, command: cmd.SubmitExpenses, ctx: Decisio
                 f"expenses must be in the contract currency {contract.currency}",
             )
         _line_check(
-            contract,
+            state.contract_on(expense.incurred_date) or contract,
             expense.billing_line_id,
             BillingModel.PASS_THROUGH_EXPENSES,
             f"{path}.billing_line_id",
@@ -238,13 +240,18 @@ def _money_fields(terms: object) -> list[tuple[str, Money]]:
 
 def validate_contract(command: cmd.ApproveContract, rate_cards: Mapping[str, list[RateCard]]) -> None:
     """Structural checks: positive amounts in the contract currency, known rate cards, unique ids."""
+    validate_lines(command.currency, command.billing_lines, rate_cards)
+
+
+def validate_lines(currency: str, lines: list[BillingLine], rate_cards: Mapping[str, list[RateCard]]) -> None:
+    """Every line's amounts positive and in `currency`, rate cards known, milestone ids unique."""
     bad = _Violations()
     milestone_ids: set[str] = set()
-    for i, line in enumerate(command.billing_lines):
+    for i, line in enumerate(lines):
         path = f"billing_lines[{i}].{BILLING_MODEL_FIELDS[line.terms.model]}"
         for name, money in _money_fields(line.terms):
-            if money.currency != command.currency:
-                bad.add(f"{path}.{name}.currency_code", f"must be the contract currency {command.currency}")
+            if money.currency != currency:
+                bad.add(f"{path}.{name}.currency_code", f"must be the contract currency {currency}")
             if money.amount <= 0:
                 bad.add(f"{path}.{name}.amount", "must be positive")
         if isinstance(line.terms, TimeAndMaterialsTerms) and not rate_cards.get(line.terms.rate_card_id):

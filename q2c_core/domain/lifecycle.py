@@ -47,6 +47,11 @@ _TABLE: dict[str, dict[S, S | None]] = {
     "CompleteEngagement": {S.ACTIVE: S.COMPLETED},
     "CancelEngagement": dict.fromkeys(OPEN_STATES, S.CANCELLED),
     "ResolveException": dict.fromkeys(set(S) - TERMINAL_STATES),
+    "GenerateInvoice": dict.fromkeys(_REVIEWABLE),
+    "IssueInvoice": dict.fromkeys(_REVIEWABLE),
+    "RecordPayment": dict.fromkeys(_REVIEWABLE),
+    "VoidInvoice": dict.fromkeys(_REVIEWABLE),
+    "AmendContract": dict.fromkeys(_DELIVERY),
 }
 
 

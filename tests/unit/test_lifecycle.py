@@ -21,7 +21,7 @@ GATED_AND_PLAIN_STEPS = [
 def test_table_covers_every_state_and_every_command_type() -> None:
     table = lifecycle.table()
     assert set(table) == {(state, kind) for state in S for kind in COMMAND_TYPES}
-    assert len(table) == len(S) * 17
+    assert len(table) == len(S) * 22  # 17 lifecycle and delivery commands + 5 billing commands
 
 
 @pytest.mark.parametrize(("state", "kind"), sorted(lifecycle.table(), key=str))

@@ -1,0 +1,335 @@
+"""Deciding billing commands: generate, issue, pay, void, amend, and cap resolutions (pure)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from q2c_core.domain import commands as cmd
+from q2c_core.domain import events as ev
+from q2c_core.domain.billing import BillingDraft, draft_invoice, rate_on
+from q2c_core.domain.context import DecisionContext
+from q2c_core.domain.engagement import Engagement, fold
+from q2c_core.domain.entities import (
+    BusinessException,
+    Contract,
+    EngagementState,
+    ExceptionState,
+    FixedFeeTerms,
+    GatedStep,
+    ItemStatus,
+    Milestone,
+    MilestoneStatus,
+    Severity,
+    TimeAndMaterialsTerms,
+)
+from q2c_core.domain.errors import FieldViolation, NotFoundError, PreconditionError, ValidationError
+from q2c_core.domain.invoices import CreditNote, Invoice, InvoiceState, Payment
+from q2c_core.domain.items import validate_lines
+from q2c_core.domain.money import Money
+
+CAP_CHECK = "TM_CAP_REACHED"
+PARKED_CHECK = "BILL_RUN_SKIPPED"
+PARKING = ("MISSING_PO_REFERENCE", "OPEN_BLOCKING_EXCEPTIONS", "MISSING_TAX_PROFILE", "UNPRICED_TIME")
+
+
+def _exception(
+    state: Engagement, ctx: DecisionContext, n: int, check: str, message: str, item_ids: list[str]
+) -> ev.BusinessExceptionRaised:
+    return ev.BusinessExceptionRaised(
+        exception=BusinessException(
+            exception_id=f"{ctx.engagement_id}.x{state.version + 1}.{n}",
+            engagement_id=ctx.engagement_id,
+            customer_id=state.customer_id,
+            step=GatedStep.INVOICE,
+            check=check,
+            severity=Severity.REVIEW,
+            message=message,
+            item_ids=item_ids,
+            raise_time=ctx.now,
+        )
+    )
+
+
+def generate(state: Engagement, command: cmd.GenerateInvoice, ctx: DecisionContext) -> list[ev.Event]:
+    """A draft invoice of everything billable; over-cap hours are held for an approver."""
+    draft = draft_invoice(state, command.period, ctx.rate_cards, ctx.customer)
+    events: list[ev.Event] = []
+    if draft.held_at_cap:
+        events += [
+            ev.TimeEntriesHeldAtCap(entry_ids=draft.held_at_cap),
+            _exception(
+                state, ctx, 1, CAP_CHECK, "approved hours exceed the not-to-exceed cap", draft.held_at_cap
+            ),
+        ]
+    stops = [b for b in draft.blockers if b.stops]
+    if not stops:
+        return [
+            *events,
+            ev.InvoiceGenerated(
+                invoice=_invoice(state, command, draft, ctx), recurring_keys=draft.recurring_keys
+            ),
+        ]
+    parked = [b for b in stops if b.kind in PARKING]
+    if command.bill_run_id and parked and not _already_parked(state, command, parked[0].kind):
+        message = f"{command.period.key}: {parked[0].kind}: {parked[0].message}"
+        return [
+            *events,
+            _exception(state, ctx, 2, PARKED_CHECK, message, [command.period.key, parked[0].kind]),
+        ]
+    if events:
+        return events  # the holds stand even though nothing else can be billed
+    raise _not_ready(stops[0].kind if len(stops) == 1 else "NOT_READY", [b.kind for b in stops])
+
+
+def _not_ready(reason: str, kinds: list[str]) -> PreconditionError:
+    if "PERIOD_ALREADY_INVOICED" in kinds:
+        reason = "PERIOD_ALREADY_INVOICED"
+    elif reason not in ("NOTHING_TO_BILL", "PERIOD_ALREADY_INVOICED"):
+        reason = "NOT_READY"
+    return PreconditionError(reason, f"cannot invoice: {', '.join(kinds)}", {"blockers": ",".join(kinds)})
+
+
+def _already_parked(state: Engagement, command: cmd.GenerateInvoice, kind: str) -> bool:
+    return any(
+        x.check == PARKED_CHECK and x.item_ids == [command.period.key, kind] for x in state.open_exceptions()
+    )
+
+
+def _invoice(
+    state: Engagement, command: cmd.GenerateInvoice, draft: BillingDraft, ctx: DecisionContext
+) -> Invoice:
+    assert draft.tax is not None and state.contract is not None
+    return Invoice(
+        invoice_id=f"{ctx.engagement_id}.inv.{len(state.invoices) + 1}",
+        engagement_id=ctx.engagement_id,
+        customer_id=state.customer_id,
+        period=command.period,
+        currency=draft.currency,
+        lines=draft.lines,
+        subtotal=draft.subtotal,
+        tax=draft.tax,
+        total=draft.total,
+        amount_paid=Money.zero(draft.currency),
+        bill_run_id=command.bill_run_id,
+        po_reference=state.contract.po_reference,
+        create_time=ctx.now,
+        update_time=ctx.now,
+    )
+
+
+def _invoice_in(
+    state: Engagement, invoice_id: str, allowed: tuple[InvoiceState, ...], action: str
+) -> Invoice:
+    invoice = state.invoices.get(invoice_id)
+    if invoice is None:
+        raise NotFoundError("invoice", invoice_id)
+    if invoice.state not in allowed:
+        raise PreconditionError(
+            "INVALID_INVOICE_STATE",
+            f"cannot {action} invoice {invoice_id}: it is {invoice.state.value}",
+            {"invoice_id": invoice_id, "state": invoice.state.value},
+        )
+    return invoice
+
+
+def issue(state: Engagement, command: cmd.IssueInvoice, ctx: DecisionContext) -> list[ev.Event]:
+    """DRAFT -> ISSUED, due after the customer's payment terms."""
+    invoice = _invoice_in(state, command.invoice_id, (InvoiceState.DRAFT,), "issue")
+    if not invoice.lines or invoice.total.amount <= 0:
+        raise PreconditionError(
+            "EMPTY_INVOICE",
+            f"invoice {invoice.invoice_id} has nothing to bill",
+            {"invoice_id": invoice.invoice_id},
+        )
+    terms = ctx.customer.payment_terms_days if ctx.customer else 30
+    today = ctx.now.date()
+    return [
+        ev.InvoiceIssued(
+            invoice_id=invoice.invoice_id, issue_date=today, due_date=today + timedelta(days=terms)
+        )
+    ]
+
+
+def pay(state: Engagement, command: cmd.RecordPayment, ctx: DecisionContext) -> list[ev.Event]:
+    """Record a payment in the invoice currency, never above the open balance."""
+    invoice = _invoice_in(
+        state, command.invoice_id, (InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID), "record a payment on"
+    )
+    if command.amount.currency != invoice.currency:
+        raise ValidationError.one("amount.currency_code", f"must be the invoice currency {invoice.currency}")
+    if command.amount.amount > invoice.balance_due.amount:
+        raise PreconditionError(
+            "OVERPAYMENT",
+            f"payment {command.amount} exceeds the open balance {invoice.balance_due}",
+            {"invoice_id": invoice.invoice_id, "balance_due": str(invoice.balance_due.amount)},
+        )
+    payment = Payment(
+        payment_id=f"{invoice.invoice_id}.pay.{len(invoice.payments) + 1}",
+        amount=command.amount,
+        received_date=command.received_date,
+        reference=command.reference,
+        record_time=ctx.now,
+    )
+    return with_closing(state, [ev.PaymentRecorded(invoice_id=invoice.invoice_id, payment=payment)], ctx.now)
+
+
+def void(state: Engagement, command: cmd.VoidInvoice, ctx: DecisionContext) -> list[ev.Event]:
+    """Void an unpaid invoice; an issued one gets a credit note. Its items can be billed again."""
+    invoice = _invoice_in(state, command.invoice_id, (InvoiceState.DRAFT, InvoiceState.ISSUED), "void")
+    note = None
+    if invoice.state is InvoiceState.ISSUED:
+        note = CreditNote(
+            credit_note_id=f"{invoice.invoice_id}.cn",
+            amount=invoice.total,
+            reason=command.reason,
+            create_time=ctx.now,
+        )
+    voided = ev.InvoiceVoided(invoice_id=invoice.invoice_id, reason=command.reason, credit_note=note)
+    return with_closing(state, [voided], ctx.now)
+
+
+def closable(state: Engagement) -> bool:
+    """COMPLETED, invoiced at least once, every invoice PAID or VOID, and nothing left to bill."""
+    if state.state is not EngagementState.COMPLETED or not state.invoices:
+        return False
+    if not all(invoice.settled for invoice in state.invoices.values()):
+        return False
+    pending = (ItemStatus.SUBMITTED, ItemStatus.APPROVED, ItemStatus.HELD_AT_CAP)
+    return (
+        not any(e.status in pending for e in state.time_entries.values())
+        and not any(x.status in pending for x in state.expenses.values())
+        and not any(_unbilled_milestone(m) for m in state.milestones.values())
+    )
+
+
+def _unbilled_milestone(milestone: Milestone) -> bool:
+    if milestone.status is MilestoneStatus.COMPLETED:
+        return True
+    return milestone.status is MilestoneStatus.ACCEPTED and not milestone.invoice_id
+
+
+def with_closing(state: Engagement, events: list[ev.Event], now: datetime) -> list[ev.Event]:
+    """Append EngagementClosed when these events settle the last open item."""
+    after = fold(((event, now) for event in events), state)
+    return [*events, ev.EngagementClosed()] if after is not None and closable(after) else events
+
+
+def resolve_cap(
+    state: Engagement, exception: BusinessException, resolution: cmd.Resolution
+) -> list[ev.Event]:
+    """RELEASE or WRITE_OFF the hours a cap exception holds."""
+    if exception.check != CAP_CHECK:
+        raise ValidationError.one("resolution", "RELEASE and WRITE_OFF apply only to cap exceptions")
+    held = [
+        i
+        for i in exception.item_ids
+        if i in state.time_entries and state.time_entries[i].status is ItemStatus.HELD_AT_CAP
+    ]
+    if not held:
+        return []
+    if resolution is cmd.Resolution.RELEASE:
+        return [ev.TimeEntriesReleasedFromCap(entry_ids=held)]
+    return [ev.TimeEntriesWrittenOff(entry_ids=held)]
+
+
+def amend(state: Engagement, command: cmd.AmendContract, ctx: DecisionContext) -> list[ev.Event]:
+    """A new contract revision from the effective date; invoiced periods are never re-termed."""
+    current = state.contract
+    assert current is not None
+    invoiced_to = max(
+        (i.period.end for i in state.invoices.values() if i.state is not InvoiceState.VOID), default=None
+    )
+    if invoiced_to is not None and command.effective_date <= invoiced_to:
+        raise PreconditionError(
+            "EFFECTIVE_DATE_IN_INVOICED_PERIOD",
+            f"effective date {command.effective_date} is not after the last invoiced day {invoiced_to}",
+            {"effective_date": command.effective_date.isoformat(), "invoiced_to": invoiced_to.isoformat()},
+        )
+    _check_amendment(state, current, command, ctx)
+    contract = Contract(
+        revision=len(state.contract_revisions) + 1,
+        currency=current.currency,
+        start_date=current.start_date,
+        end_date=current.end_date,
+        po_reference=current.po_reference
+        if command.po_reference is None
+        else command.po_reference.strip().upper(),
+        billing_lines=command.billing_lines,
+        approve_time=ctx.now,
+        effective_from=command.effective_date,
+    )
+    return [ev.ContractAmended(contract=contract)]
+
+
+def _check_amendment(
+    state: Engagement, current: Contract, command: cmd.AmendContract, ctx: DecisionContext
+) -> None:
+    bad: list[FieldViolation] = []
+    if command.effective_date < current.start_date or (
+        current.end_date and command.effective_date > current.end_date
+    ):
+        bad.append(FieldViolation(field="effective_date", description="must lie within the contract period"))
+    try:
+        validate_lines(current.currency, command.billing_lines, ctx.rate_cards)
+    except ValidationError as error:
+        bad += error.field_violations
+    specs = {
+        spec.milestone_id: spec
+        for line in command.billing_lines
+        if isinstance(line.terms, FixedFeeTerms)
+        for spec in line.terms.milestones
+    }
+    for milestone in state.milestones.values():
+        locked = milestone.status is MilestoneStatus.ACCEPTED or milestone.invoice_id
+        spec = specs.get(milestone.milestone_id)
+        if locked and (spec is None or spec.amount != milestone.amount):
+            bad.append(
+                FieldViolation(
+                    field="billing_lines",
+                    description=f"accepted milestone {milestone.milestone_id} must be kept as is",
+                )
+            )
+    bad += _unpriceable(state, command, ctx)
+    if bad:
+        raise ValidationError(bad)
+
+
+def _unpriceable(state: Engagement, command: cmd.AmendContract, ctx: DecisionContext) -> list[FieldViolation]:
+    """Unbilled hours dated on/after the change must still have a rate under the new terms."""
+    lines = {line.line_id: line.terms for line in command.billing_lines}
+    bad = []
+    for entry in state.time_entries.values():
+        if entry.work_date < command.effective_date or entry.status in (
+            ItemStatus.BILLED,
+            ItemStatus.REJECTED,
+            ItemStatus.WRITTEN_OFF,
+        ):
+            continue
+        terms = lines.get(entry.billing_line_id)
+        card = (
+            rate_on(ctx.rate_cards.get(terms.rate_card_id, []), entry.work_date)
+            if isinstance(terms, TimeAndMaterialsTerms)
+            else None
+        )
+        if card is None or entry.role not in card.rates:
+            bad.append(
+                FieldViolation(
+                    field="billing_lines",
+                    description=f"time entry {entry.entry_id} ({entry.role}, {entry.work_date}) has no rate",
+                )
+            )
+    return bad
+
+
+def exception_open(state: Engagement, exception_id: str) -> BusinessException:
+    """The exception, which must exist and be open."""
+    exception = state.exceptions.get(exception_id)
+    if exception is None:
+        raise NotFoundError("exception", exception_id)
+    if exception.state is not ExceptionState.OPEN:
+        raise PreconditionError(
+            "EXCEPTION_ALREADY_RESOLVED",
+            f"exception {exception_id} is already resolved",
+            {"exception_id": exception_id},
+        )
+    return exception
