@@ -149,12 +149,23 @@ def _blockers(
     blocking = [x.exception_id for x in state.open_blocking()]
     if blocking:
         yield Blocker("OPEN_BLOCKING_EXCEPTIONS", "blocking exceptions are open", tuple(blocking))
-    if period.key in state.invoiced_periods:
-        yield Blocker(
-            "PERIOD_ALREADY_INVOICED", f"invoice {state.invoiced_periods[period.key]} covers {period.key}"
-        )
+    overlapping = _overlapping_invoice(state, period)
+    if overlapping is not None:
+        yield Blocker("PERIOD_ALREADY_INVOICED", f"invoice {overlapping} covers {period.key}", (overlapping,))
     elif not draft.lines:
         yield Blocker("NOTHING_TO_BILL", f"nothing billable up to {period.end.isoformat()}")
+
+
+def _overlapping_invoice(state: Engagement, period: BillingPeriod) -> str | None:
+    """A live invoice whose period overlaps this one (invoiced periods never overlap)."""
+    for invoice in state.invoices.values():
+        if (
+            invoice.state is not InvoiceState.VOID
+            and invoice.period.start <= period.end
+            and period.start <= invoice.period.end
+        ):
+            return invoice.invoice_id
+    return None
 
 
 def _tax(subtotal: Money, customer: Customer | None) -> TaxDetail | None:
@@ -390,9 +401,9 @@ def _prorated(monthly: Money, days: int, days_in_month: int) -> tuple[Decimal, M
     """PRORATE_BY_CALENDAR_DAYS: (quantity, unit price, unrounded amount)."""
     if days == days_in_month:
         return Decimal(1), monthly, monthly
-    unit = Money(currency=monthly.currency, amount=monthly.amount / days_in_month)
+    fraction = Decimal(days) / Decimal(days_in_month)
     raw = Money(currency=monthly.currency, amount=monthly.amount * days / days_in_month)
-    return Decimal(days), unit, raw
+    return fraction.quantize(Decimal("0.000001")), monthly, raw  # quantity is for display only
 
 
 def _subscription_lines(state: Engagement, period: BillingPeriod, draft: BillingDraft) -> None:

@@ -196,9 +196,7 @@ def _cancel(state: Engagement, command: cmd.CancelEngagement, ctx: DecisionConte
 
 def _resolve(state: Engagement, command: cmd.ResolveException, ctx: DecisionContext) -> list[ev.Event]:
     exception = invoicing.exception_open(state, command.exception_id)
-    effects: list[ev.Event] = []
-    if command.resolution is not cmd.Resolution.RESOLVE:
-        effects = invoicing.resolve_cap(state, exception, command.resolution)
+    effects = invoicing.resolve_cap(state, exception, command.resolution)
     result: list[ev.Event] = [
         ev.BusinessExceptionResolved(
             exception_id=command.exception_id,

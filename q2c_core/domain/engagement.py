@@ -191,8 +191,35 @@ def _(event: ev.ContractAmended, state: Engagement, at: datetime) -> dict[str, A
     return {
         "contract": event.contract,
         "contract_revisions": [*state.contract_revisions, event.contract],
-        "milestones": _planned_milestones(state, event.contract, at),
+        "milestones": _amended_milestones(state, event.contract, at),
     }
+
+
+def _amended_milestones(state: Engagement, contract: Contract, at: datetime) -> dict[str, Milestone]:
+    """New specs plan milestones; open ones follow their spec or go; accepted or billed ones stay."""
+    specs = {
+        spec.milestone_id: (line.line_id, spec)
+        for line in contract.billing_lines
+        if isinstance(line.terms, FixedFeeTerms)
+        for spec in line.terms.milestones
+    }
+    kept: dict[str, Milestone] = {}
+    for milestone_id, milestone in state.milestones.items():
+        locked = milestone.status is MilestoneStatus.ACCEPTED or milestone.invoice_id
+        if locked:
+            kept[milestone_id] = milestone
+        elif milestone_id in specs:
+            line_id, spec = specs[milestone_id]
+            kept[milestone_id] = milestone.model_copy(
+                update={
+                    "billing_line_id": line_id,
+                    "display_name": spec.display_name,
+                    "amount": spec.amount,
+                    "due_date": spec.due_date,
+                    "update_time": at,
+                }
+            )
+    return _planned_milestones(state.model_copy(update={"milestones": kept}), contract, at)
 
 
 @_apply.register

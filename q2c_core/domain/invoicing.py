@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from q2c_core.domain import commands as cmd
 from q2c_core.domain import events as ev
-from q2c_core.domain.billing import BillingDraft, draft_invoice, rate_on
+from q2c_core.domain.billing import BillingDraft, Blocker, draft_invoice, rate_on
 from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.engagement import Engagement, fold
 from q2c_core.domain.entities import (
@@ -27,9 +27,9 @@ from q2c_core.domain.invoices import CreditNote, Invoice, InvoiceState, Payment
 from q2c_core.domain.items import validate_lines
 from q2c_core.domain.money import Money
 
-CAP_CHECK = "TM_CAP_REACHED"
-PARKED_CHECK = "BILL_RUN_SKIPPED"
-PARKING = ("MISSING_PO_REFERENCE", "OPEN_BLOCKING_EXCEPTIONS", "MISSING_TAX_PROFILE", "UNPRICED_TIME")
+CAP_CHECK = "NOT_TO_EXCEED_CAP"
+PARKING = ("MISSING_PO_REFERENCE", "MISSING_TAX_PROFILE", "UNPRICED_TIME")
+"""Bill-run skips that need someone to act raise a REVIEW exception named after the reason."""
 
 
 def _exception(
@@ -53,46 +53,54 @@ def _exception(
 def generate(state: Engagement, command: cmd.GenerateInvoice, ctx: DecisionContext) -> list[ev.Event]:
     """A draft invoice of everything billable; over-cap hours are held for an approver."""
     draft = draft_invoice(state, command.period, ctx.rate_cards, ctx.customer)
-    events: list[ev.Event] = []
-    if draft.held_at_cap:
-        events += [
-            ev.TimeEntriesHeldAtCap(entry_ids=draft.held_at_cap),
-            _exception(
-                state, ctx, 1, CAP_CHECK, "approved hours exceed the not-to-exceed cap", draft.held_at_cap
-            ),
-        ]
+    events = _cap_holds(state, draft, ctx)
     stops = [b for b in draft.blockers if b.stops]
     if not stops:
-        return [
-            *events,
-            ev.InvoiceGenerated(
-                invoice=_invoice(state, command, draft, ctx), recurring_keys=draft.recurring_keys
-            ),
-        ]
+        invoice = _invoice(state, command, draft, ctx)
+        return [*events, ev.InvoiceGenerated(invoice=invoice, recurring_keys=draft.recurring_keys)]
     parked = [b for b in stops if b.kind in PARKING]
     if command.bill_run_id and parked and not _already_parked(state, command, parked[0].kind):
-        message = f"{command.period.key}: {parked[0].kind}: {parked[0].message}"
-        return [
-            *events,
-            _exception(state, ctx, 2, PARKED_CHECK, message, [command.period.key, parked[0].kind]),
-        ]
+        message = f"bill run {command.bill_run_id} skipped {command.period.key}: {parked[0].message}"
+        return [*events, _exception(state, ctx, 0, parked[0].kind, message, [command.period.key])]
     if events:
         return events  # the holds stand even though nothing else can be billed
-    raise _not_ready(stops[0].kind if len(stops) == 1 else "NOT_READY", [b.kind for b in stops])
+    raise _not_ready(stops)
 
 
-def _not_ready(reason: str, kinds: list[str]) -> PreconditionError:
-    if "PERIOD_ALREADY_INVOICED" in kinds:
-        reason = "PERIOD_ALREADY_INVOICED"
-    elif reason not in ("NOTHING_TO_BILL", "PERIOD_ALREADY_INVOICED"):
-        reason = "NOT_READY"
-    return PreconditionError(reason, f"cannot invoice: {', '.join(kinds)}", {"blockers": ",".join(kinds)})
+def _cap_holds(state: Engagement, draft: BillingDraft, ctx: DecisionContext) -> list[ev.Event]:
+    """Hold over-cap hours; one open cap exception per billing line covers all its held hours."""
+    if not draft.held_at_cap:
+        return []
+    lines = sorted({state.time_entries[i].billing_line_id for i in draft.held_at_cap})
+    open_lines = {x.item_ids[0] for x in state.open_exceptions() if x.check == CAP_CHECK and x.item_ids}
+    raised = [
+        _exception(
+            state, ctx, n, CAP_CHECK, f"approved hours on line {line} exceed its not-to-exceed cap", [line]
+        )
+        for n, line in enumerate(lines, start=1)
+        if line not in open_lines
+    ]
+    return [ev.TimeEntriesHeldAtCap(entry_ids=draft.held_at_cap), *raised]
+
+
+def _not_ready(stops: list[Blocker]) -> PreconditionError:
+    """PERIOD_ALREADY_INVOICED, then NOT_READY (stopping blockers), then NOTHING_TO_BILL."""
+    kinds = [b.kind for b in stops]
+    already = next((b for b in stops if b.kind == "PERIOD_ALREADY_INVOICED"), None)
+    if already is not None:
+        return PreconditionError(already.kind, already.message, {"invoice_id": already.item_ids[0]})
+    ready_blockers = [k for k in kinds if k != "NOTHING_TO_BILL"]
+    if ready_blockers:
+        return PreconditionError(
+            "NOT_READY",
+            f"cannot invoice: {', '.join(ready_blockers)}",
+            {"blockers": ",".join(ready_blockers)},
+        )
+    return PreconditionError("NOTHING_TO_BILL", stops[0].message, {})
 
 
 def _already_parked(state: Engagement, command: cmd.GenerateInvoice, kind: str) -> bool:
-    return any(
-        x.check == PARKED_CHECK and x.item_ids == [command.period.key, kind] for x in state.open_exceptions()
-    )
+    return any(x.check == kind and x.item_ids == [command.period.key] for x in state.open_exceptions())
 
 
 def _invoice(
@@ -217,13 +225,18 @@ def with_closing(state: Engagement, events: list[ev.Event], now: datetime) -> li
 def resolve_cap(
     state: Engagement, exception: BusinessException, resolution: cmd.Resolution
 ) -> list[ev.Event]:
-    """RELEASE or WRITE_OFF the hours a cap exception holds."""
-    if exception.check != CAP_CHECK:
-        raise ValidationError.one("resolution", "RELEASE and WRITE_OFF apply only to cap exceptions")
+    """RELEASE or WRITE_OFF every hour of the exception's line held at the cap right now."""
+    is_cap = exception.check == CAP_CHECK
+    if is_cap == (resolution is cmd.Resolution.RESOLVE):
+        needed = "RELEASE or WRITE_OFF" if is_cap else "no RELEASE / WRITE_OFF (plain resolution)"
+        raise ValidationError.one("resolution", f"exception {exception.check} takes {needed}")
+    if not is_cap:
+        return []
+    line = exception.item_ids[0] if exception.item_ids else ""
     held = [
-        i
-        for i in exception.item_ids
-        if i in state.time_entries and state.time_entries[i].status is ItemStatus.HELD_AT_CAP
+        e.entry_id
+        for e in state.time_entries.values()
+        if e.status is ItemStatus.HELD_AT_CAP and e.billing_line_id == line
     ]
     if not held:
         return []
@@ -243,7 +256,10 @@ def amend(state: Engagement, command: cmd.AmendContract, ctx: DecisionContext) -
         raise PreconditionError(
             "EFFECTIVE_DATE_IN_INVOICED_PERIOD",
             f"effective date {command.effective_date} is not after the last invoiced day {invoiced_to}",
-            {"effective_date": command.effective_date.isoformat(), "invoiced_to": invoiced_to.isoformat()},
+            {
+                "effective_date": command.effective_date.isoformat(),
+                "invoiced_through": invoiced_to.isoformat(),
+            },
         )
     _check_amendment(state, current, command, ctx)
     contract = Contract(

@@ -51,7 +51,7 @@ _TABLE: dict[str, dict[S, S | None]] = {
     "IssueInvoice": dict.fromkeys(_REVIEWABLE),
     "RecordPayment": dict.fromkeys(_REVIEWABLE),
     "VoidInvoice": dict.fromkeys(_REVIEWABLE),
-    "AmendContract": dict.fromkeys(_DELIVERY),
+    "AmendContract": dict.fromkeys({S.CONTRACTED, S.ACTIVE}),
 }
 
 
