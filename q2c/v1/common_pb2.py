@@ -22,17 +22,20 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13q2c/v1/common.proto\x12\x06q2c.v1\".\n\x05Money\x12\x15\n\rcurrency_code\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t*{\n\tGatedStep\x12\x1a\n\x16GATED_STEP_UNSPECIFIED\x10\x00\x12\x18\n\x14GATED_STEP_CLOSE_WON\x10\x01\x12\x1f\n\x1bGATED_STEP_APPROVE_CONTRACT\x10\x02\x12\x17\n\x13GATED_STEP_ACTIVATE\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13q2c/v1/common.proto\x12\x06q2c.v1\x1a\x16google/type/date.proto\".\n\x05Money\x12\x15\n\rcurrency_code\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\"j\n\rBillingPeriod\x12\r\n\x05month\x18\x01 \x01(\t\x12%\n\nstart_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12#\n\x08\x65nd_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date*\x93\x01\n\tGatedStep\x12\x1a\n\x16GATED_STEP_UNSPECIFIED\x10\x00\x12\x18\n\x14GATED_STEP_CLOSE_WON\x10\x01\x12\x1f\n\x1bGATED_STEP_APPROVE_CONTRACT\x10\x02\x12\x17\n\x13GATED_STEP_ACTIVATE\x10\x03\x12\x16\n\x12GATED_STEP_INVOICE\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'q2c.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GATEDSTEP']._serialized_start=79
-  _globals['_GATEDSTEP']._serialized_end=202
-  _globals['_MONEY']._serialized_start=31
-  _globals['_MONEY']._serialized_end=77
+  _globals['_GATEDSTEP']._serialized_start=212
+  _globals['_GATEDSTEP']._serialized_end=359
+  _globals['_MONEY']._serialized_start=55
+  _globals['_MONEY']._serialized_end=101
+  _globals['_BILLINGPERIOD']._serialized_start=103
+  _globals['_BILLINGPERIOD']._serialized_end=209
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@ import datetime
 from google.api import field_behavior_pb2 as _field_behavior_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.type import date_pb2 as _date_pb2
+from q2c.v1 import billing_pb2 as _billing_pb2
 from q2c.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -49,6 +50,8 @@ class TimeEntryStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TIME_ENTRY_STATUS_APPROVED: _ClassVar[TimeEntryStatus]
     TIME_ENTRY_STATUS_REJECTED: _ClassVar[TimeEntryStatus]
     TIME_ENTRY_STATUS_BILLED: _ClassVar[TimeEntryStatus]
+    TIME_ENTRY_STATUS_HELD_AT_CAP: _ClassVar[TimeEntryStatus]
+    TIME_ENTRY_STATUS_WRITTEN_OFF: _ClassVar[TimeEntryStatus]
 
 class ExpenseStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -65,6 +68,20 @@ class MilestoneStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MILESTONE_STATUS_COMPLETED: _ClassVar[MilestoneStatus]
     MILESTONE_STATUS_ACCEPTED: _ClassVar[MilestoneStatus]
     MILESTONE_STATUS_REJECTED: _ClassVar[MilestoneStatus]
+
+class ReadinessBlockerKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    READINESS_BLOCKER_KIND_UNSPECIFIED: _ClassVar[ReadinessBlockerKind]
+    READINESS_BLOCKER_KIND_UNAPPROVED_TIME: _ClassVar[ReadinessBlockerKind]
+    READINESS_BLOCKER_KIND_UNAPPROVED_EXPENSES: _ClassVar[ReadinessBlockerKind]
+    READINESS_BLOCKER_KIND_UNACCEPTED_MILESTONES: _ClassVar[ReadinessBlockerKind]
+    READINESS_BLOCKER_KIND_MISSING_PO_REFERENCE: _ClassVar[ReadinessBlockerKind]
+    READINESS_BLOCKER_KIND_OPEN_BLOCKING_EXCEPTIONS: _ClassVar[ReadinessBlockerKind]
+    READINESS_BLOCKER_KIND_CAP_REACHED: _ClassVar[ReadinessBlockerKind]
+    READINESS_BLOCKER_KIND_PERIOD_ALREADY_INVOICED: _ClassVar[ReadinessBlockerKind]
+    READINESS_BLOCKER_KIND_NOTHING_TO_BILL: _ClassVar[ReadinessBlockerKind]
+    READINESS_BLOCKER_KIND_MISSING_TAX_PROFILE: _ClassVar[ReadinessBlockerKind]
+    READINESS_BLOCKER_KIND_UNPRICED_TIME: _ClassVar[ReadinessBlockerKind]
 ENGAGEMENT_STATE_UNSPECIFIED: EngagementState
 ENGAGEMENT_STATE_DRAFT: EngagementState
 ENGAGEMENT_STATE_QUALIFIED: EngagementState
@@ -90,6 +107,8 @@ TIME_ENTRY_STATUS_SUBMITTED: TimeEntryStatus
 TIME_ENTRY_STATUS_APPROVED: TimeEntryStatus
 TIME_ENTRY_STATUS_REJECTED: TimeEntryStatus
 TIME_ENTRY_STATUS_BILLED: TimeEntryStatus
+TIME_ENTRY_STATUS_HELD_AT_CAP: TimeEntryStatus
+TIME_ENTRY_STATUS_WRITTEN_OFF: TimeEntryStatus
 EXPENSE_STATUS_UNSPECIFIED: ExpenseStatus
 EXPENSE_STATUS_SUBMITTED: ExpenseStatus
 EXPENSE_STATUS_APPROVED: ExpenseStatus
@@ -100,9 +119,20 @@ MILESTONE_STATUS_PLANNED: MilestoneStatus
 MILESTONE_STATUS_COMPLETED: MilestoneStatus
 MILESTONE_STATUS_ACCEPTED: MilestoneStatus
 MILESTONE_STATUS_REJECTED: MilestoneStatus
+READINESS_BLOCKER_KIND_UNSPECIFIED: ReadinessBlockerKind
+READINESS_BLOCKER_KIND_UNAPPROVED_TIME: ReadinessBlockerKind
+READINESS_BLOCKER_KIND_UNAPPROVED_EXPENSES: ReadinessBlockerKind
+READINESS_BLOCKER_KIND_UNACCEPTED_MILESTONES: ReadinessBlockerKind
+READINESS_BLOCKER_KIND_MISSING_PO_REFERENCE: ReadinessBlockerKind
+READINESS_BLOCKER_KIND_OPEN_BLOCKING_EXCEPTIONS: ReadinessBlockerKind
+READINESS_BLOCKER_KIND_CAP_REACHED: ReadinessBlockerKind
+READINESS_BLOCKER_KIND_PERIOD_ALREADY_INVOICED: ReadinessBlockerKind
+READINESS_BLOCKER_KIND_NOTHING_TO_BILL: ReadinessBlockerKind
+READINESS_BLOCKER_KIND_MISSING_TAX_PROFILE: ReadinessBlockerKind
+READINESS_BLOCKER_KIND_UNPRICED_TIME: ReadinessBlockerKind
 
 class Engagement(_message.Message):
-    __slots__ = ("engagement_id", "customer_id", "display_name", "opportunity_ref", "service_line", "expected_start_date", "start_date", "state", "held_from_state", "held_step", "contract", "time_entries", "expenses", "milestones", "open_exception_ids", "version", "create_time", "update_time", "etag", "project_template_id", "staffing_plan")
+    __slots__ = ("engagement_id", "customer_id", "display_name", "opportunity_ref", "service_line", "expected_start_date", "start_date", "state", "held_from_state", "held_step", "contract", "time_entries", "expenses", "milestones", "open_exception_ids", "version", "create_time", "update_time", "etag", "project_template_id", "staffing_plan", "contract_revisions", "invoice_ids")
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -124,6 +154,8 @@ class Engagement(_message.Message):
     ETAG_FIELD_NUMBER: _ClassVar[int]
     PROJECT_TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
     STAFFING_PLAN_FIELD_NUMBER: _ClassVar[int]
+    CONTRACT_REVISIONS_FIELD_NUMBER: _ClassVar[int]
+    INVOICE_IDS_FIELD_NUMBER: _ClassVar[int]
     engagement_id: str
     customer_id: str
     display_name: str
@@ -145,10 +177,12 @@ class Engagement(_message.Message):
     etag: str
     project_template_id: str
     staffing_plan: _containers.RepeatedCompositeFieldContainer[StaffingAssignment]
-    def __init__(self, engagement_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., display_name: _Optional[str] = ..., opportunity_ref: _Optional[str] = ..., service_line: _Optional[str] = ..., expected_start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., state: _Optional[_Union[EngagementState, str]] = ..., held_from_state: _Optional[_Union[EngagementState, str]] = ..., held_step: _Optional[_Union[_common_pb2.GatedStep, str]] = ..., contract: _Optional[_Union[Contract, _Mapping]] = ..., time_entries: _Optional[_Iterable[_Union[TimeEntry, _Mapping]]] = ..., expenses: _Optional[_Iterable[_Union[Expense, _Mapping]]] = ..., milestones: _Optional[_Iterable[_Union[Milestone, _Mapping]]] = ..., open_exception_ids: _Optional[_Iterable[str]] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., project_template_id: _Optional[str] = ..., staffing_plan: _Optional[_Iterable[_Union[StaffingAssignment, _Mapping]]] = ...) -> None: ...
+    contract_revisions: _containers.RepeatedCompositeFieldContainer[Contract]
+    invoice_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, engagement_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., display_name: _Optional[str] = ..., opportunity_ref: _Optional[str] = ..., service_line: _Optional[str] = ..., expected_start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., state: _Optional[_Union[EngagementState, str]] = ..., held_from_state: _Optional[_Union[EngagementState, str]] = ..., held_step: _Optional[_Union[_common_pb2.GatedStep, str]] = ..., contract: _Optional[_Union[Contract, _Mapping]] = ..., time_entries: _Optional[_Iterable[_Union[TimeEntry, _Mapping]]] = ..., expenses: _Optional[_Iterable[_Union[Expense, _Mapping]]] = ..., milestones: _Optional[_Iterable[_Union[Milestone, _Mapping]]] = ..., open_exception_ids: _Optional[_Iterable[str]] = ..., version: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., project_template_id: _Optional[str] = ..., staffing_plan: _Optional[_Iterable[_Union[StaffingAssignment, _Mapping]]] = ..., contract_revisions: _Optional[_Iterable[_Union[Contract, _Mapping]]] = ..., invoice_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Contract(_message.Message):
-    __slots__ = ("revision", "currency_code", "start_date", "end_date", "po_reference", "billing_lines", "approve_time")
+    __slots__ = ("revision", "currency_code", "start_date", "end_date", "po_reference", "billing_lines", "approve_time", "effective_from")
     REVISION_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
     START_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -156,6 +190,7 @@ class Contract(_message.Message):
     PO_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     BILLING_LINES_FIELD_NUMBER: _ClassVar[int]
     APPROVE_TIME_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_FROM_FIELD_NUMBER: _ClassVar[int]
     revision: int
     currency_code: str
     start_date: _date_pb2.Date
@@ -163,7 +198,8 @@ class Contract(_message.Message):
     po_reference: str
     billing_lines: _containers.RepeatedCompositeFieldContainer[BillingLine]
     approve_time: _timestamp_pb2.Timestamp
-    def __init__(self, revision: _Optional[int] = ..., currency_code: _Optional[str] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., end_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., po_reference: _Optional[str] = ..., billing_lines: _Optional[_Iterable[_Union[BillingLine, _Mapping]]] = ..., approve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    effective_from: _date_pb2.Date
+    def __init__(self, revision: _Optional[int] = ..., currency_code: _Optional[str] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., end_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., po_reference: _Optional[str] = ..., billing_lines: _Optional[_Iterable[_Union[BillingLine, _Mapping]]] = ..., approve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., effective_from: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class BillingLine(_message.Message):
     __slots__ = ("line_id", "description", "time_and_materials", "fixed_fee", "retainer", "pass_through_expenses", "subscription", "billing_model")
@@ -572,3 +608,69 @@ class CancelEngagementRequest(_message.Message):
     engagement_id: str
     reason: str
     def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class GetInvoiceReadinessRequest(_message.Message):
+    __slots__ = ("engagement_id", "period")
+    ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    engagement_id: str
+    period: _common_pb2.BillingPeriod
+    def __init__(self, engagement_id: _Optional[str] = ..., period: _Optional[_Union[_common_pb2.BillingPeriod, _Mapping]] = ...) -> None: ...
+
+class InvoiceReadiness(_message.Message):
+    __slots__ = ("engagement_id", "period", "ready", "billable_lines", "subtotal", "tax", "total", "blockers")
+    ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    READY_FIELD_NUMBER: _ClassVar[int]
+    BILLABLE_LINES_FIELD_NUMBER: _ClassVar[int]
+    SUBTOTAL_FIELD_NUMBER: _ClassVar[int]
+    TAX_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    BLOCKERS_FIELD_NUMBER: _ClassVar[int]
+    engagement_id: str
+    period: _common_pb2.BillingPeriod
+    ready: bool
+    billable_lines: _containers.RepeatedCompositeFieldContainer[_billing_pb2.InvoiceLine]
+    subtotal: _common_pb2.Money
+    tax: _common_pb2.Money
+    total: _common_pb2.Money
+    blockers: _containers.RepeatedCompositeFieldContainer[ReadinessBlocker]
+    def __init__(self, engagement_id: _Optional[str] = ..., period: _Optional[_Union[_common_pb2.BillingPeriod, _Mapping]] = ..., ready: _Optional[bool] = ..., billable_lines: _Optional[_Iterable[_Union[_billing_pb2.InvoiceLine, _Mapping]]] = ..., subtotal: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., blockers: _Optional[_Iterable[_Union[ReadinessBlocker, _Mapping]]] = ...) -> None: ...
+
+class ReadinessBlocker(_message.Message):
+    __slots__ = ("kind", "message", "item_ids")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    ITEM_IDS_FIELD_NUMBER: _ClassVar[int]
+    kind: ReadinessBlockerKind
+    message: str
+    item_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, kind: _Optional[_Union[ReadinessBlockerKind, str]] = ..., message: _Optional[str] = ..., item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GenerateInvoiceRequest(_message.Message):
+    __slots__ = ("request_id", "engagement_id", "period", "comment")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    engagement_id: str
+    period: _common_pb2.BillingPeriod
+    comment: str
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., period: _Optional[_Union[_common_pb2.BillingPeriod, _Mapping]] = ..., comment: _Optional[str] = ...) -> None: ...
+
+class AmendContractRequest(_message.Message):
+    __slots__ = ("request_id", "engagement_id", "effective_date", "billing_lines", "po_reference", "comment")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_DATE_FIELD_NUMBER: _ClassVar[int]
+    BILLING_LINES_FIELD_NUMBER: _ClassVar[int]
+    PO_REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    engagement_id: str
+    effective_date: _date_pb2.Date
+    billing_lines: _containers.RepeatedCompositeFieldContainer[BillingLine]
+    po_reference: str
+    comment: str
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., effective_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., billing_lines: _Optional[_Iterable[_Union[BillingLine, _Mapping]]] = ..., po_reference: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from q2c.v1 import billing_pb2 as q2c_dot_v1_dot_billing__pb2
 from q2c.v1 import engagement_pb2 as q2c_dot_v1_dot_engagement__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -125,6 +126,21 @@ class EngagementServiceStub:
                 request_serializer=q2c_dot_v1_dot_engagement__pb2.CancelEngagementRequest.SerializeToString,
                 response_deserializer=q2c_dot_v1_dot_engagement__pb2.Engagement.FromString,
                 _registered_method=True)
+        self.GetInvoiceReadiness = channel.unary_unary(
+                '/q2c.v1.EngagementService/GetInvoiceReadiness',
+                request_serializer=q2c_dot_v1_dot_engagement__pb2.GetInvoiceReadinessRequest.SerializeToString,
+                response_deserializer=q2c_dot_v1_dot_engagement__pb2.InvoiceReadiness.FromString,
+                _registered_method=True)
+        self.GenerateInvoice = channel.unary_unary(
+                '/q2c.v1.EngagementService/GenerateInvoice',
+                request_serializer=q2c_dot_v1_dot_engagement__pb2.GenerateInvoiceRequest.SerializeToString,
+                response_deserializer=q2c_dot_v1_dot_billing__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.AmendContract = channel.unary_unary(
+                '/q2c.v1.EngagementService/AmendContract',
+                request_serializer=q2c_dot_v1_dot_engagement__pb2.AmendContractRequest.SerializeToString,
+                response_deserializer=q2c_dot_v1_dot_engagement__pb2.Engagement.FromString,
+                _registered_method=True)
 
 
 class EngagementServiceServicer:
@@ -149,8 +165,9 @@ class EngagementServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListEngagements(self, request, context):
-        """Lists engagements (summary view: time_entries, expenses and milestones are left empty;
-        use GetEngagement for the full resource), ordered by create_time then engagement_id.
+        """Lists engagements (summary view: time_entries, expenses, milestones and
+        contract_revisions are left empty; use GetEngagement for the full resource), ordered by
+        create_time then engagement_id.
         Errors: INVALID_ARGUMENT (VALIDATION_FAILED: bad page_size or page_token).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -304,6 +321,73 @@ class EngagementServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetInvoiceReadiness(self, request, context):
+        """Previews the invoice GenerateInvoice would create for the period now: the billable lines,
+        their totals and every blocker. ready is true when no blocker stops generation. Read-only:
+        nothing is billed, held or raised.
+        Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND), FAILED_PRECONDITION (INVALID_STATE, as for
+        GenerateInvoice; CONTRACT_MISSING), INVALID_ARGUMENT (VALIDATION_FAILED: bad period).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GenerateInvoice(self, request, context):
+        """Creates a DRAFT invoice (billing.proto) of everything billable for the period P, in the
+        contract currency, and marks its items BILLED (invoice_id set):
+        - APPROVED time entries dated on or before P's end, not yet billed (late approvals of
+        earlier periods are caught up), each priced under the contract revision and rate card
+        revision effective on its work date; on a capped time-and-materials line, entries (in
+        work_date, entry_id order) whose amount would take the line's billed total over
+        not_to_exceed go HELD_AT_CAP instead, and a REVIEW exception (step GATED_STEP_INVOICE,
+        check "NOT_TO_EXCEED_CAP") is raised, one open per line;
+        - APPROVED expenses incurred on or before P's end, not yet billed, with the markup of the
+        revision effective on the incurred date;
+        - ACCEPTED milestones not yet billed;
+        - subscription periods (anchored on the activation date) that start on or before P's end
+        and not after completion, each billed whole, in advance (SUBSCRIPTION_IN_ADVANCE);
+        - retainer months, in arrears: a month is billed once its active days (from activation to
+        completion or the contract end) have ended on or before P's end, pro-rated by calendar
+        days for a partial month (PRORATE_BY_CALENDAR_DAYS), under the terms in force on the
+        month's first active day.
+        At most one non-void invoice per (engagement, period); periods invoiced for one engagement
+        never overlap. Allowed in ACTIVE and COMPLETED; other states -> INVALID_STATE. When every
+        billable hour is over the cap, the hours are held (and the cap exception raised) and the
+        call fails with NOTHING_TO_BILL.
+        Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND), FAILED_PRECONDITION (INVALID_STATE;
+        CONTRACT_MISSING; PERIOD_ALREADY_INVOICED: a non-void invoice's period overlaps P,
+        metadata `invoice_id`; NOT_READY: a stopping blocker (MISSING_PO_REFERENCE,
+        OPEN_BLOCKING_EXCEPTIONS), metadata `blockers` and one PreconditionFailure violation per
+        blocker (type = the ReadinessBlockerKind name, subject = the engagement id, description =
+        its message); NOTHING_TO_BILL: no billable item), INVALID_ARGUMENT (VALIDATION_FAILED: bad
+        period), ALREADY_EXISTS (REQUEST_ID_REUSED). Checked in that order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AmendContract(self, request, context):
+        """Records a change order: contract revision N+1 (currency, start and end dates carried
+        over) effective from effective_date. Work dated on or after effective_date (time, expenses,
+        retainer days) is billed under the new terms, earlier work under the old; recurring
+        charges already billed are not re-priced, the new terms apply from the first service
+        period not yet billed. Earlier revisions are never edited. Time entries and expenses must
+        name a billing line of the revision effective on their date. On an ACTIVE engagement new
+        milestone specs create PLANNED milestones, changed specs update milestones not yet
+        accepted, and milestones left out that are not yet accepted are removed. The business
+        checks of ApproveContract are not run again. CONTRACTED or ACTIVE only.
+        Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND), FAILED_PRECONDITION (INVALID_STATE;
+        CONTRACT_MISSING; EFFECTIVE_DATE_IN_INVOICED_PERIOD: effective_date on or before the end
+        of the last period with a non-void invoice, metadata `invoiced_through`),
+        INVALID_ARGUMENT (VALIDATION_FAILED: billing lines invalid as for ApproveContract; an
+        ACCEPTED or billed milestone changed or left out; effective_date missing, not after the
+        latest revision's effective_from, or outside the contract period), ALREADY_EXISTS
+        (REQUEST_ID_REUSED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EngagementServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -395,6 +479,21 @@ def add_EngagementServiceServicer_to_server(servicer, server):
             'CancelEngagement': grpc.unary_unary_rpc_method_handler(
                     servicer.CancelEngagement,
                     request_deserializer=q2c_dot_v1_dot_engagement__pb2.CancelEngagementRequest.FromString,
+                    response_serializer=q2c_dot_v1_dot_engagement__pb2.Engagement.SerializeToString,
+            ),
+            'GetInvoiceReadiness': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInvoiceReadiness,
+                    request_deserializer=q2c_dot_v1_dot_engagement__pb2.GetInvoiceReadinessRequest.FromString,
+                    response_serializer=q2c_dot_v1_dot_engagement__pb2.InvoiceReadiness.SerializeToString,
+            ),
+            'GenerateInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.GenerateInvoice,
+                    request_deserializer=q2c_dot_v1_dot_engagement__pb2.GenerateInvoiceRequest.FromString,
+                    response_serializer=q2c_dot_v1_dot_billing__pb2.Invoice.SerializeToString,
+            ),
+            'AmendContract': grpc.unary_unary_rpc_method_handler(
+                    servicer.AmendContract,
+                    request_deserializer=q2c_dot_v1_dot_engagement__pb2.AmendContractRequest.FromString,
                     response_serializer=q2c_dot_v1_dot_engagement__pb2.Engagement.SerializeToString,
             ),
     }
@@ -884,6 +983,87 @@ class EngagementService:
             target,
             '/q2c.v1.EngagementService/CancelEngagement',
             q2c_dot_v1_dot_engagement__pb2.CancelEngagementRequest.SerializeToString,
+            q2c_dot_v1_dot_engagement__pb2.Engagement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInvoiceReadiness(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/q2c.v1.EngagementService/GetInvoiceReadiness',
+            q2c_dot_v1_dot_engagement__pb2.GetInvoiceReadinessRequest.SerializeToString,
+            q2c_dot_v1_dot_engagement__pb2.InvoiceReadiness.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GenerateInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/q2c.v1.EngagementService/GenerateInvoice',
+            q2c_dot_v1_dot_engagement__pb2.GenerateInvoiceRequest.SerializeToString,
+            q2c_dot_v1_dot_billing__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AmendContract(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/q2c.v1.EngagementService/AmendContract',
+            q2c_dot_v1_dot_engagement__pb2.AmendContractRequest.SerializeToString,
             q2c_dot_v1_dot_engagement__pb2.Engagement.FromString,
             options,
             channel_credentials,

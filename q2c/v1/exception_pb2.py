@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from q2c.v1 import common_pb2 as q2c_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16q2c/v1/exception.proto\x12\x06q2c.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13q2c/v1/common.proto\"\x94\x03\n\x11\x42usinessException\x12\x1a\n\x0c\x65xception_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\rengagement_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x1f\n\x04step\x18\x04 \x01(\x0e\x32\x11.q2c.v1.GatedStep\x12\r\n\x05\x63heck\x18\x05 \x01(\t\x12+\n\x08severity\x18\x06 \x01(\x0e\x32\x19.q2c.v1.ExceptionSeverity\x12%\n\x05state\x18\x07 \x01(\x0e\x32\x16.q2c.v1.ExceptionState\x12\x0f\n\x07message\x18\x08 \x01(\t\x12\x12\n\ncorrection\x18\t \x01(\t\x12\x17\n\x0fresolution_note\x18\n \x01(\t\x12\x13\n\x0bresolved_by\x18\x0b \x01(\t\x12.\n\nraise_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cresolve_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa9\x01\n\x15ListExceptionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12%\n\x05state\x18\x03 \x01(\x0e\x32\x16.q2c.v1.ExceptionState\x12+\n\x08severity\x18\x04 \x01(\x0e\x32\x19.q2c.v1.ExceptionSeverity\x12\x15\n\rengagement_id\x18\x05 \x01(\t\"`\n\x16ListExceptionsResponse\x12-\n\nexceptions\x18\x01 \x03(\x0b\x32\x19.q2c.v1.BusinessException\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"1\n\x13GetExceptionRequest\x12\x1a\n\x0c\x65xception_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"h\n\x17ResolveExceptionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x1a\n\x0c\x65xception_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fresolution_note\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02*\x9e\x01\n\x11\x45xceptionSeverity\x12\"\n\x1e\x45XCEPTION_SEVERITY_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x45XCEPTION_SEVERITY_BLOCKING\x10\x01\x12\x1d\n\x19\x45XCEPTION_SEVERITY_REVIEW\x10\x02\x12%\n!EXCEPTION_SEVERITY_AUTO_CORRECTED\x10\x03*i\n\x0e\x45xceptionState\x12\x1f\n\x1b\x45XCEPTION_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45XCEPTION_STATE_OPEN\x10\x01\x12\x1c\n\x18\x45XCEPTION_STATE_RESOLVED\x10\x02\x32\xfb\x01\n\x10\x45xceptionService\x12O\n\x0eListExceptions\x12\x1d.q2c.v1.ListExceptionsRequest\x1a\x1e.q2c.v1.ListExceptionsResponse\x12\x46\n\x0cGetException\x12\x1b.q2c.v1.GetExceptionRequest\x1a\x19.q2c.v1.BusinessException\x12N\n\x10ResolveException\x12\x1f.q2c.v1.ResolveExceptionRequest\x1a\x19.q2c.v1.BusinessExceptionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16q2c/v1/exception.proto\x12\x06q2c.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13q2c/v1/common.proto\"\x94\x03\n\x11\x42usinessException\x12\x1a\n\x0c\x65xception_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\rengagement_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x1f\n\x04step\x18\x04 \x01(\x0e\x32\x11.q2c.v1.GatedStep\x12\r\n\x05\x63heck\x18\x05 \x01(\t\x12+\n\x08severity\x18\x06 \x01(\x0e\x32\x19.q2c.v1.ExceptionSeverity\x12%\n\x05state\x18\x07 \x01(\x0e\x32\x16.q2c.v1.ExceptionState\x12\x0f\n\x07message\x18\x08 \x01(\t\x12\x12\n\ncorrection\x18\t \x01(\t\x12\x17\n\x0fresolution_note\x18\n \x01(\t\x12\x13\n\x0bresolved_by\x18\x0b \x01(\t\x12.\n\nraise_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cresolve_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa9\x01\n\x15ListExceptionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12%\n\x05state\x18\x03 \x01(\x0e\x32\x16.q2c.v1.ExceptionState\x12+\n\x08severity\x18\x04 \x01(\x0e\x32\x19.q2c.v1.ExceptionSeverity\x12\x15\n\rengagement_id\x18\x05 \x01(\t\"`\n\x16ListExceptionsResponse\x12-\n\nexceptions\x18\x01 \x03(\x0b\x32\x19.q2c.v1.BusinessException\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"1\n\x13GetExceptionRequest\x12\x1a\n\x0c\x65xception_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x99\x01\n\x17ResolveExceptionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x1a\n\x0c\x65xception_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fresolution_note\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\nresolution\x18\x04 \x01(\x0e\x32\x1b.q2c.v1.ExceptionResolution*\x9e\x01\n\x11\x45xceptionSeverity\x12\"\n\x1e\x45XCEPTION_SEVERITY_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x45XCEPTION_SEVERITY_BLOCKING\x10\x01\x12\x1d\n\x19\x45XCEPTION_SEVERITY_REVIEW\x10\x02\x12%\n!EXCEPTION_SEVERITY_AUTO_CORRECTED\x10\x03*i\n\x0e\x45xceptionState\x12\x1f\n\x1b\x45XCEPTION_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45XCEPTION_STATE_OPEN\x10\x01\x12\x1c\n\x18\x45XCEPTION_STATE_RESOLVED\x10\x02*\x81\x01\n\x13\x45xceptionResolution\x12$\n EXCEPTION_RESOLUTION_UNSPECIFIED\x10\x00\x12 \n\x1c\x45XCEPTION_RESOLUTION_RELEASE\x10\x01\x12\"\n\x1e\x45XCEPTION_RESOLUTION_WRITE_OFF\x10\x02\x32\xfb\x01\n\x10\x45xceptionService\x12O\n\x0eListExceptions\x12\x1d.q2c.v1.ListExceptionsRequest\x1a\x1e.q2c.v1.ListExceptionsResponse\x12\x46\n\x0cGetException\x12\x1b.q2c.v1.GetExceptionRequest\x1a\x19.q2c.v1.BusinessException\x12N\n\x10ResolveException\x12\x1f.q2c.v1.ResolveExceptionRequest\x1a\x19.q2c.v1.BusinessExceptionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,10 +42,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESOLVEEXCEPTIONREQUEST'].fields_by_name['exception_id']._serialized_options = b'\342A\001\002'
   _globals['_RESOLVEEXCEPTIONREQUEST'].fields_by_name['resolution_note']._loaded_options = None
   _globals['_RESOLVEEXCEPTIONREQUEST'].fields_by_name['resolution_note']._serialized_options = b'\342A\001\002'
-  _globals['_EXCEPTIONSEVERITY']._serialized_start=956
-  _globals['_EXCEPTIONSEVERITY']._serialized_end=1114
-  _globals['_EXCEPTIONSTATE']._serialized_start=1116
-  _globals['_EXCEPTIONSTATE']._serialized_end=1221
+  _globals['_EXCEPTIONSEVERITY']._serialized_start=1006
+  _globals['_EXCEPTIONSEVERITY']._serialized_end=1164
+  _globals['_EXCEPTIONSTATE']._serialized_start=1166
+  _globals['_EXCEPTIONSTATE']._serialized_end=1271
+  _globals['_EXCEPTIONRESOLUTION']._serialized_start=1274
+  _globals['_EXCEPTIONRESOLUTION']._serialized_end=1403
   _globals['_BUSINESSEXCEPTION']._serialized_start=122
   _globals['_BUSINESSEXCEPTION']._serialized_end=526
   _globals['_LISTEXCEPTIONSREQUEST']._serialized_start=529
@@ -54,8 +56,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTEXCEPTIONSRESPONSE']._serialized_end=796
   _globals['_GETEXCEPTIONREQUEST']._serialized_start=798
   _globals['_GETEXCEPTIONREQUEST']._serialized_end=847
-  _globals['_RESOLVEEXCEPTIONREQUEST']._serialized_start=849
-  _globals['_RESOLVEEXCEPTIONREQUEST']._serialized_end=953
-  _globals['_EXCEPTIONSERVICE']._serialized_start=1224
-  _globals['_EXCEPTIONSERVICE']._serialized_end=1475
+  _globals['_RESOLVEEXCEPTIONREQUEST']._serialized_start=850
+  _globals['_RESOLVEEXCEPTIONREQUEST']._serialized_end=1003
+  _globals['_EXCEPTIONSERVICE']._serialized_start=1406
+  _globals['_EXCEPTIONSERVICE']._serialized_end=1657
 # @@protoc_insertion_point(module_scope)

@@ -24,6 +24,12 @@ class ExceptionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXCEPTION_STATE_UNSPECIFIED: _ClassVar[ExceptionState]
     EXCEPTION_STATE_OPEN: _ClassVar[ExceptionState]
     EXCEPTION_STATE_RESOLVED: _ClassVar[ExceptionState]
+
+class ExceptionResolution(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXCEPTION_RESOLUTION_UNSPECIFIED: _ClassVar[ExceptionResolution]
+    EXCEPTION_RESOLUTION_RELEASE: _ClassVar[ExceptionResolution]
+    EXCEPTION_RESOLUTION_WRITE_OFF: _ClassVar[ExceptionResolution]
 EXCEPTION_SEVERITY_UNSPECIFIED: ExceptionSeverity
 EXCEPTION_SEVERITY_BLOCKING: ExceptionSeverity
 EXCEPTION_SEVERITY_REVIEW: ExceptionSeverity
@@ -31,6 +37,9 @@ EXCEPTION_SEVERITY_AUTO_CORRECTED: ExceptionSeverity
 EXCEPTION_STATE_UNSPECIFIED: ExceptionState
 EXCEPTION_STATE_OPEN: ExceptionState
 EXCEPTION_STATE_RESOLVED: ExceptionState
+EXCEPTION_RESOLUTION_UNSPECIFIED: ExceptionResolution
+EXCEPTION_RESOLUTION_RELEASE: ExceptionResolution
+EXCEPTION_RESOLUTION_WRITE_OFF: ExceptionResolution
 
 class BusinessException(_message.Message):
     __slots__ = ("exception_id", "engagement_id", "customer_id", "step", "check", "severity", "state", "message", "correction", "resolution_note", "resolved_by", "raise_time", "resolve_time")
@@ -91,11 +100,13 @@ class GetExceptionRequest(_message.Message):
     def __init__(self, exception_id: _Optional[str] = ...) -> None: ...
 
 class ResolveExceptionRequest(_message.Message):
-    __slots__ = ("request_id", "exception_id", "resolution_note")
+    __slots__ = ("request_id", "exception_id", "resolution_note", "resolution")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     EXCEPTION_ID_FIELD_NUMBER: _ClassVar[int]
     RESOLUTION_NOTE_FIELD_NUMBER: _ClassVar[int]
+    RESOLUTION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     exception_id: str
     resolution_note: str
-    def __init__(self, request_id: _Optional[str] = ..., exception_id: _Optional[str] = ..., resolution_note: _Optional[str] = ...) -> None: ...
+    resolution: ExceptionResolution
+    def __init__(self, request_id: _Optional[str] = ..., exception_id: _Optional[str] = ..., resolution_note: _Optional[str] = ..., resolution: _Optional[_Union[ExceptionResolution, str]] = ...) -> None: ...
