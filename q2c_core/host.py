@@ -125,7 +125,7 @@ class EngagementHost:
         try:
             staged = self._decide(envelopes)
             self._commit(staged)
-            return staged.results
+            return self._with_replayed_state(envelopes, staged.results)
         except (ConcurrencyConflict, DuplicateRequestId):
             self._forget(envelopes)
             return [self._process_alone(envelope) for envelope in envelopes]
@@ -137,7 +137,7 @@ class EngagementHost:
             try:
                 staged = self._decide([envelope])
                 self._commit(staged)
-                return staged.results[0]
+                return self._with_replayed_state([envelope], staged.results)[0]
             except (ConcurrencyConflict, DuplicateRequestId):
                 self._forget([envelope])
             except StoreError as error:
@@ -148,6 +148,22 @@ class EngagementHost:
             {"engagement_id": envelope.engagement_id},
         )
         return CommandResult(error=conflict.to_payload())
+
+    def _with_replayed_state(
+        self, envelopes: list[CommandEnvelope], results: list[CommandResult]
+    ) -> list[CommandResult]:
+        """Idempotency keeps slim results: rebuild the engagement as the original reply had it."""
+        return [
+            self._state_at(envelope, result)
+            if result.replayed and result.engagement is None and result.ok and not envelope.slim_reply
+            else result
+            for envelope, result in zip(envelopes, results, strict=True)
+        ]
+
+    def _state_at(self, envelope: CommandEnvelope, result: CommandResult) -> CommandResult:
+        events = self.store.read_events(envelope.caller.tenant_id, envelope.engagement_id)
+        journal = ((event_from_payload(e.payload), e.occurred_at) for e in events if e.seq <= result.version)
+        return result.model_copy(update={"engagement": fold(journal)})
 
     def _unavailable(self, envelopes: list[CommandEnvelope], error: StoreError) -> list[CommandResult]:
         log.warning("store unavailable: %s", error)

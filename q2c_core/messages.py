@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from q2c_core.domain.commands import Command
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.errors import ErrorPayload
+from q2c_core.domain.invoices import Invoice
 
 DEFAULT_TENANT = "default"
 
@@ -34,6 +35,7 @@ class CommandEnvelope(BaseModel):
     engagement_id: str
     request_id: str | None = None
     command: Command
+    slim_reply: bool = False  # bulk callers (bill runs) want the outcome, not the whole engagement
 
     def digest(self) -> str:
         """sha256 of the canonical command payload (what idempotency compares)."""
@@ -49,6 +51,12 @@ class CommandResult(BaseModel):
     error: ErrorPayload | None = None
     event_ids: list[str] = []
     replayed: bool = False
+    version: int = 0  # the engagement's version after the command
+    invoice: Invoice | None = None  # the invoice a GenerateInvoice created, if any
+
+    def slim(self) -> CommandResult:
+        """The result without the engagement (what idempotency records and bulk callers keep)."""
+        return self.model_copy(update={"engagement": None})
 
     @property
     def ok(self) -> bool:

@@ -12,7 +12,7 @@ from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.decide import decide, reference_needs
 from q2c_core.domain.engagement import Engagement, evolve
 from q2c_core.domain.errors import ErrorKind, ErrorPayload, Q2cError, RequestIdReusedError
-from q2c_core.domain.events import Event, event_to_payload
+from q2c_core.domain.events import Event, InvoiceGenerated, event_to_payload
 from q2c_core.domain.reference import Customer, RateCard
 from q2c_core.messages import CommandEnvelope, CommandResult
 from q2c_core.reference_data import ReferenceData
@@ -95,7 +95,8 @@ class BatchDecider:
             error = RequestIdReusedError(envelope.request_id).to_payload()
             self._audit(envelope, digest, "REJECTED", error.reason, (), self._clock())
             return CommandResult(error=error)
-        return earlier[2].model_copy(update={"replayed": True})
+        replay = earlier[2].model_copy(update={"replayed": True})
+        return replay.slim() if envelope.slim_reply else replay
 
     def _context(self, envelope: CommandEnvelope, state: Engagement | None, now: datetime) -> DecisionContext:
         needs = reference_needs(state, envelope.command)
@@ -148,9 +149,12 @@ class BatchDecider:
         event_ids = [record.event_id for record in records]
         self._stage_read_models(caller.tenant_id, state, new_state)
         self._audit(envelope, digest, "ACCEPTED", None, tuple(event_ids), now)
-        result = CommandResult(engagement=new_state, event_ids=event_ids)
+        invoice = next((e.invoice for e in events if isinstance(e, InvoiceGenerated)), None)
+        result = CommandResult(
+            engagement=new_state, event_ids=event_ids, version=new_state.version, invoice=invoice
+        )
         self._remember(envelope, digest, result, now)
-        return result
+        return result.slim() if envelope.slim_reply else result
 
     def _reject(
         self, envelope: CommandEnvelope, digest: str, error: ErrorPayload, now: datetime
@@ -204,7 +208,7 @@ class BatchDecider:
                 stream_id=envelope.engagement_id,
                 command_type=envelope.command.kind,
                 payload_digest=digest,
-                response=result.model_dump(mode="json"),
+                response=result.slim().model_dump(mode="json"),  # the engagement is rebuilt on replay
                 created_at=now,
             )
         )
