@@ -7,20 +7,22 @@ import logging
 from typing import Any
 
 import ray
-from ray.exceptions import ActorUnavailableError, RayActorError
 
+from actors.bill_run import BillRunCoordinatorActor, coordinator_name, shard_name
+from actors.retry import LANE_POLICY, call_with_retries
 from actors.routing import shard_for
 from actors.shard import EngagementShard
+from q2c_core.bill_run_control import BillRunControl
+from q2c_core.bill_runs import BillRun, BillRunSpec
+from q2c_core.billing_runner import DEFAULT_CHUNK
 from q2c_core.catalog import Catalog
 from q2c_core.domain.errors import UnavailableError
-from q2c_core.messages import CommandEnvelope, CommandResult
+from q2c_core.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.queries import Queries
 from q2c_core.rejection_log import RejectionLog
 from q2c_core.store import Store
 
 log = logging.getLogger(__name__)
-RETRIES_AFTER_SHARD_DEATH = 3
-_ACTOR_ERRORS = (RayActorError, ActorUnavailableError)
 
 
 def _unavailable(shard_index: int) -> CommandResult:
@@ -61,27 +63,14 @@ class ShardLane:
                     future.set_result(result)
 
     async def _call(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
-        for attempt in range(RETRIES_AFTER_SHARD_DEATH + 1):
-            try:
-                self.calls += 1
-                results: list[CommandResult] = await self.handle.execute_batch.remote(envelopes)
-                return results
-            except _ACTOR_ERRORS as error:
-                log.warning("shard %d failed a call (attempt %d): %s", self.index, attempt + 1, error)
-                # Only commands with a request_id are safe to send again: the store dedupes them.
-                retry = [e for e in envelopes if e.request_id]
-                if len(retry) != len(envelopes) or attempt == RETRIES_AFTER_SHARD_DEATH:
-                    return await self._partial_retry(envelopes, retry, attempt)
-                await asyncio.sleep(0.2 * (attempt + 1))  # let Ray restart the actor
-        return [_unavailable(self.index) for _ in envelopes]
+        return await call_with_retries(
+            self._send, envelopes, lambda _: _unavailable(self.index), LANE_POLICY, f"shard {self.index}"
+        )
 
-    async def _partial_retry(
-        self, envelopes: list[CommandEnvelope], retry: list[CommandEnvelope], attempt: int
-    ) -> list[CommandResult]:
-        if not retry or attempt == RETRIES_AFTER_SHARD_DEATH:
-            return [_unavailable(self.index) for _ in envelopes]
-        retried = iter(await self._call(retry))
-        return [next(retried) if e.request_id else _unavailable(self.index) for e in envelopes]
+    async def _send(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
+        self.calls += 1
+        results: list[CommandResult] = await self.handle.execute_batch.remote(envelopes)
+        return results
 
 
 class RayRuntime:
@@ -95,10 +84,17 @@ class RayRuntime:
         shards: int,
         deployment: str = "q2c",
         max_batch: int = 256,
+        bill_run_chunk: int = DEFAULT_CHUNK,
+        bill_run_pause: float = 0.0,
     ) -> None:
         if shards < 1:
             raise ValueError("shards must be at least 1")
         self.store = store
+        self.database_url = database_url
+        self.bill_runs = BillRunControl(store)
+        self.bill_run_chunk = bill_run_chunk
+        self.bill_run_pause = bill_run_pause
+        self.bill_run_watchers: dict[str, asyncio.Task[None]] = {}
         self.catalog = Catalog(store)
         self.queries = Queries(store)
         self.rejections = RejectionLog(store)
@@ -113,7 +109,7 @@ class RayRuntime:
     def _shard(url: str, deployment: str, index: int, count: int, max_batch: int) -> Any:
         # Named and detached: every gateway of a deployment shares the same shards.
         return EngagementShard.options(  # type: ignore[attr-defined]
-            name=f"{deployment}-shard-{index}-of-{count}",
+            name=shard_name(deployment, index, count),
             namespace="q2c",
             get_if_exists=True,
             lifetime="detached",
@@ -129,6 +125,50 @@ class RayRuntime:
             return CommandResult(error=UnavailableError("RUNTIME_CLOSED", "shutting down").to_payload())
         return await self.lane_for(envelope.engagement_id).submit(envelope)
 
+    async def start_bill_run(self, caller: Caller, request_id: str | None, spec: BillRunSpec) -> BillRun:
+        """Record the run, then coordinate it in a detached coordinator actor (returns at once)."""
+        run, created = await asyncio.to_thread(self.bill_runs.start, caller, request_id, spec)
+        if created:
+            self._launch(run)
+        return run
+
+    def _launch(self, run: BillRun) -> None:
+        actor = BillRunCoordinatorActor.options(  # type: ignore[attr-defined]
+            name=coordinator_name(self.deployment, run.bill_run_id),
+            namespace="q2c",
+            lifetime="detached",
+            get_if_exists=True,
+        ).remote(
+            self.database_url,
+            self.deployment,
+            len(self.lanes),
+            run.tenant_id,
+            run.bill_run_id,
+            (self.bill_run_chunk, self.bill_run_pause),
+        )
+        task = asyncio.get_running_loop().create_task(self._watch(actor, run))
+        self.bill_run_watchers[run.bill_run_id] = task
+        task.add_done_callback(lambda _: self.bill_run_watchers.pop(run.bill_run_id, None))
+
+    async def _watch(self, actor: Any, run: BillRun) -> None:
+        """When the coordinator dies before finishing its run, the run ends FAILED."""
+        try:
+            await actor.run.remote()
+        except Exception as error:  # the actor exits (or died): the store says which
+            log.info("bill run %s coordinator ended: %s", run.bill_run_id, type(error).__name__)
+        message = "the bill run coordinator died; start a new run for the period to finish it"
+        await asyncio.to_thread(self.bill_runs.fail, run.tenant_id, run.bill_run_id, message)
+
+    async def cancel_bill_run(
+        self, caller: Caller, request_id: str | None, bill_run_id: str, reason: str
+    ) -> BillRun:
+        """Mark the run CANCELLED; its coordinator actor notices at its next chunk and exits."""
+        return await asyncio.to_thread(self.bill_runs.cancel, caller, request_id, bill_run_id, reason)
+
+    def coordinator(self, bill_run_id: str) -> Any:
+        """The live coordinator actor of a run (ValueError once it has exited)."""
+        return ray.get_actor(coordinator_name(self.deployment, bill_run_id), namespace="q2c")
+
     async def wait_ready(self) -> None:
         """Wait until every shard actor has started."""
         await asyncio.gather(*(lane.handle.stats.remote() for lane in self.lanes))
@@ -142,8 +182,13 @@ class RayRuntime:
         return list(await asyncio.gather(*(lane.handle.stats.remote() for lane in self.lanes)))
 
     async def close(self, *, kill_shards: bool = False) -> None:
-        """Stop routing; optionally kill the shard actors (tests, or the last gateway)."""
+        """Stop routing; optionally kill the shard actors (tests, or the last gateway).
+
+        Running bill runs go on in their detached coordinator actors; only watching stops.
+        """
         self._closed = True
+        for watcher in list(self.bill_run_watchers.values()):
+            watcher.cancel()
         if kill_shards:
             for lane in self.lanes:
                 ray.kill(lane.handle, no_restart=True)

@@ -6,6 +6,7 @@ import os
 
 import ray
 
+from q2c_core.billing_runner import BillOutcome, outcomes
 from q2c_core.host import EngagementHost
 from q2c_core.messages import CommandEnvelope, CommandResult
 from q2c_core.store import Store
@@ -23,6 +24,10 @@ class EngagementShard:
     async def execute_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
         """Run a batch of commands (group-committed); results, never raised domain errors."""
         return await self.host.submit_many(envelopes)
+
+    async def bill_batch(self, envelopes: list[CommandEnvelope]) -> list[BillOutcome]:
+        """A bill-run chunk: group-committed like execute_batch, answered with small outcomes."""
+        return outcomes(envelopes, await self.host.submit_many(envelopes))
 
     async def stats(self) -> dict[str, int]:
         """Process id, resident engagements and committed batches (for tests and operators)."""

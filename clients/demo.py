@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clients.connection import Q2c, money, pb_date
+from clients.demo_billing import bill_run, invoice_month
 from q2c.v1 import (
     audit_pb2,
     customer_pb2,
@@ -229,7 +230,7 @@ def state_name(value: int) -> str:
 
 
 def scenario(q: Q2c) -> None:
-    """The story: a clean engagement, one held at close-won and released, and the audit trail."""
+    """The story: a clean engagement billed and paid, one held at close-won, bill runs, the audit."""
     card = create_rate_card(q)
     acme = create_customer(q, "Acme", tax=True)
     globex = create_customer(q, "Globex", tax=False)
@@ -309,6 +310,9 @@ def scenario(q: Q2c) -> None:
     )
     step(f"Globex: close-won retried -> {state_name(held.state)}")
 
+    invoice_month(q, eng.engagement_id, "2026-01")
+    bill_run(q, "2026-02")
+    bill_run(q, "2026-02")  # a re-run bills nothing twice
     show_errors(q, eng.engagement_id)
     eng = q.call(
         q.engagements.CompleteEngagement,

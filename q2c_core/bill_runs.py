@@ -10,6 +10,7 @@ from pydantic import Field
 
 from q2c_core.domain.base import Frozen
 from q2c_core.domain.periods import BillingPeriod
+from q2c_core.store import BillRunRow
 
 MAX_SKIPS_KEPT = 100
 
@@ -66,3 +67,22 @@ class BillRun(Frozen):
     create_time: datetime
     update_time: datetime
     finish_time: datetime | None = None
+
+
+def bill_run_row(run: BillRun, version: int) -> BillRunRow:
+    """The store row of a bill run at `version`."""
+    return BillRunRow(
+        tenant_id=run.tenant_id,
+        bill_run_id=run.bill_run_id,
+        period_key=run.spec.period.key,
+        state=run.state.value,
+        version=version,
+        data=run.model_dump(mode="json"),
+        create_time=run.create_time,
+        update_time=run.update_time,
+    )
+
+
+def bill_run_from_row(row: BillRunRow) -> BillRun:
+    """The bill run stored in a row."""
+    return BillRun.model_validate(row.data)

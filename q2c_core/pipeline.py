@@ -13,6 +13,7 @@ from q2c_core.domain.decide import decide, reference_needs
 from q2c_core.domain.engagement import Engagement, evolve
 from q2c_core.domain.errors import ErrorKind, ErrorPayload, Q2cError, RequestIdReusedError
 from q2c_core.domain.events import Event, InvoiceGenerated, event_to_payload
+from q2c_core.domain.invoices import Invoice
 from q2c_core.domain.reference import Customer, RateCard
 from q2c_core.messages import CommandEnvelope, CommandResult
 from q2c_core.reference_data import ReferenceData
@@ -22,6 +23,7 @@ from q2c_core.store import (
     EventRecord,
     ExceptionRow,
     IdempotencyRecord,
+    InvoiceRow,
     WriteBatch,
 )
 
@@ -235,6 +237,10 @@ class BatchDecider:
                         resolve_time=exception.resolve_time,
                     )
                 )
+        earlier = before.invoices if before else {}
+        for invoice_id, invoice in after.invoices.items():
+            if earlier.get(invoice_id) != invoice:
+                writes.invoices.append(invoice_row(tenant_id, invoice))
 
 
 def engagement_row(tenant_id: str, state: Engagement) -> EngagementRow:
@@ -249,4 +255,23 @@ def engagement_row(tenant_id: str, state: Engagement) -> EngagementRow:
         snapshot=state.model_dump(mode="json"),
         create_time=state.create_time,
         update_time=state.update_time,
+        currency=state.contract.currency if state.contract else None,
+    )
+
+
+def invoice_row(tenant_id: str, invoice: Invoice) -> InvoiceRow:
+    """The read-model row of an invoice."""
+    return InvoiceRow(
+        tenant_id=tenant_id,
+        invoice_id=invoice.invoice_id,
+        engagement_id=invoice.engagement_id,
+        customer_id=invoice.customer_id,
+        state=invoice.state.value,
+        period_key=invoice.period.key,
+        bill_run_id=invoice.bill_run_id,
+        currency=invoice.currency,
+        total=str(invoice.total.amount),
+        data=invoice.model_dump(mode="json"),
+        create_time=invoice.create_time,
+        update_time=invoice.update_time,
     )

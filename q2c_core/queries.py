@@ -1,12 +1,27 @@
-"""Read side: engagements, exceptions and the audit log, straight from the read models."""
+"""Read side: engagements, exceptions, invoices, bill runs and the audit log, from the read models."""
 
 from __future__ import annotations
 
+from q2c_core.bill_runs import BillRun, bill_run_from_row
+from q2c_core.domain import commands as cmd
+from q2c_core.domain.billing import BillingDraft, draft_invoice
+from q2c_core.domain.decide import reference_needs
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import BusinessException, EngagementState, ExceptionState, Severity
 from q2c_core.domain.errors import NotFoundError
+from q2c_core.domain.invoices import Invoice, InvoiceState
+from q2c_core.domain.periods import BillingPeriod
 from q2c_core.paging import paged
-from q2c_core.store import AuditRecord, EngagementRow, ExceptionRow, Page, Store, VerifyResult
+from q2c_core.reference_data import ReferenceData
+from q2c_core.store import (
+    AuditRecord,
+    EngagementRow,
+    ExceptionRow,
+    InvoiceRow,
+    Page,
+    Store,
+    VerifyResult,
+)
 
 
 def engagement_from_row(row: EngagementRow) -> Engagement:
@@ -17,6 +32,11 @@ def engagement_from_row(row: EngagementRow) -> Engagement:
 def exception_from_row(row: ExceptionRow) -> BusinessException:
     """The business exception stored in its read-model row."""
     return BusinessException.model_validate(row.data)
+
+
+def invoice_from_row(row: InvoiceRow) -> Invoice:
+    """The invoice stored in its read-model row."""
+    return Invoice.model_validate(row.data)
 
 
 class Queries:
@@ -96,3 +116,61 @@ class Queries:
     def verify_audit(self, tenant_id: str, stream_id: str | None) -> VerifyResult:
         """Recompute the hash chain of one stream (or all of the tenant's)."""
         return self._store.verify_audit(tenant_id, stream_id or None)
+
+    # -- billing ---------------------------------------------------------------------------
+
+    def get_invoice(self, tenant_id: str, invoice_id: str) -> Invoice:
+        """One invoice, as of its engagement's last committed command."""
+        row = self._store.get_invoice(tenant_id, invoice_id)
+        if row is None:
+            raise NotFoundError("invoice", invoice_id)
+        return invoice_from_row(row)
+
+    def list_invoices(
+        self,
+        tenant_id: str,
+        engagement_id: str | None,
+        customer_id: str | None,
+        state: InvoiceState | None,
+        bill_run_id: str | None,
+        page_size: int,
+        page_token: str,
+    ) -> Page[Invoice]:
+        """Invoices in creation order, filtered by engagement, customer, state and bill run."""
+        return paged(
+            lambda size: self._store.list_invoices(
+                tenant_id,
+                engagement_id=engagement_id or None,
+                customer_id=customer_id or None,
+                state=state.value if state else None,
+                bill_run_id=bill_run_id or None,
+                page_size=size,
+                page_token=page_token,
+            ),
+            page_size,
+            invoice_from_row,
+        )
+
+    def get_bill_run(self, tenant_id: str, bill_run_id: str) -> BillRun:
+        """One bill run with its current progress."""
+        row = self._store.get_bill_run(tenant_id, bill_run_id)
+        if row is None:
+            raise NotFoundError("bill_run", bill_run_id)
+        return bill_run_from_row(row)
+
+    def list_bill_runs(self, tenant_id: str, page_size: int, page_token: str) -> Page[BillRun]:
+        """Bill runs, newest first."""
+        return paged(
+            lambda size: self._store.list_bill_runs(tenant_id, size, page_token),
+            page_size,
+            bill_run_from_row,
+        )
+
+    def invoice_readiness(self, tenant_id: str, engagement_id: str, period: BillingPeriod) -> BillingDraft:
+        """What GenerateInvoice would bill for the period now, and what stands in the way."""
+        state = self.get_engagement(tenant_id, engagement_id)
+        needs = reference_needs(state, cmd.GenerateInvoice(period=period))
+        reference = ReferenceData(self._store)
+        customer = reference.customer(tenant_id, needs.customer_id) if needs.customer_id else None
+        cards = reference.rate_cards(tenant_id, needs.rate_card_ids)
+        return draft_invoice(state, period, cards, customer)

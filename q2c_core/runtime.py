@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
+from q2c_core.bill_run_control import BillRunControl
+from q2c_core.bill_runs import BillRun, BillRunSpec
+from q2c_core.billing_runner import DEFAULT_CHUNK, BillOutcome, BillRunCoordinator, outcomes
 from q2c_core.catalog import Catalog
 from q2c_core.host import EngagementHost
-from q2c_core.messages import CommandEnvelope, CommandResult
+from q2c_core.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.queries import Queries
 from q2c_core.rejection_log import RejectionLog
 from q2c_core.store import Store
@@ -23,6 +27,23 @@ class Runtime(Protocol):
         """Run one command on the host that owns its engagement; never raises domain errors."""
         ...
 
+    async def start_bill_run(self, caller: Caller, request_id: str | None, spec: BillRunSpec) -> BillRun:
+        """Start a bill run and return it at once (PENDING, or as it stands when replayed).
+
+        Raises ValidationError (currency_code), RequestIdReusedError, UnavailableError.
+        """
+        ...
+
+    async def cancel_bill_run(
+        self, caller: Caller, request_id: str | None, bill_run_id: str, reason: str
+    ) -> BillRun:
+        """PENDING / RUNNING -> CANCELLED; dispatching stops at the next chunk.
+
+        Raises NotFoundError("bill_run"), PreconditionError BILL_RUN_FINISHED, ValidationError
+        (reason), RequestIdReusedError.
+        """
+        ...
+
     async def healthy(self) -> bool:
         """True while the runtime can take commands."""
         ...
@@ -35,21 +56,64 @@ class Runtime(Protocol):
 class LocalRuntime:
     """One in-process EngagementHost: fast tests and single-process deployments."""
 
-    def __init__(self, store: Store, host: EngagementHost | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        host: EngagementHost | None = None,
+        *,
+        bill_run_chunk: int = DEFAULT_CHUNK,
+        bill_run_pause: float = 0.0,
+    ) -> None:
         self.store = store
         self.host = host or EngagementHost(store)
         self.catalog = Catalog(store)
         self.queries = Queries(store)
         self.rejections = RejectionLog(store)
+        self.bill_runs = BillRunControl(store)
+        self.bill_run_chunk = bill_run_chunk
+        self.bill_run_pause = bill_run_pause
+        self.bill_run_tasks: dict[str, asyncio.Task[BillRun]] = {}
 
     async def execute(self, envelope: CommandEnvelope) -> CommandResult:
         """Run one command through the host's group-commit pipeline."""
         return await self.host.submit(envelope)
+
+    async def start_bill_run(self, caller: Caller, request_id: str | None, spec: BillRunSpec) -> BillRun:
+        """Record the run, then coordinate it in an asyncio task over the one host."""
+        run, created = await asyncio.to_thread(self.bill_runs.start, caller, request_id, spec)
+        if created:
+            coordinator = BillRunCoordinator(
+                self.store,
+                run.tenant_id,
+                run.bill_run_id,
+                shards=1,
+                shard_of=lambda _: 0,
+                dispatch=self._dispatch,
+                chunk_size=self.bill_run_chunk,
+                pause=self.bill_run_pause,
+            )
+            task = asyncio.get_running_loop().create_task(coordinator.run())
+            self.bill_run_tasks[run.bill_run_id] = task
+            task.add_done_callback(lambda _: self.bill_run_tasks.pop(run.bill_run_id, None))
+        return run
+
+    async def _dispatch(self, shard: int, envelopes: list[CommandEnvelope]) -> list[BillOutcome]:
+        return outcomes(envelopes, await self.host.submit_many(envelopes))
+
+    async def cancel_bill_run(
+        self, caller: Caller, request_id: str | None, bill_run_id: str, reason: str
+    ) -> BillRun:
+        """Mark the run CANCELLED; its coordinator notices at its next save."""
+        return await asyncio.to_thread(self.bill_runs.cancel, caller, request_id, bill_run_id, reason)
 
     async def healthy(self) -> bool:
         """Always true while open."""
         return not self.host.closed
 
     async def close(self) -> None:
-        """Stop the host."""
+        """Interrupt running bill runs (they end FAILED), then stop the host."""
+        tasks = list(self.bill_run_tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.host.close()

@@ -169,7 +169,7 @@ class BillingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListBillRuns(self, request, context):
-        """Lists bill runs ordered by create_time, then bill_run_id.
+        """Lists bill runs, newest first (create_time descending, then bill_run_id).
         Errors: INVALID_ARGUMENT (VALIDATION_FAILED: bad page_size or page_token).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

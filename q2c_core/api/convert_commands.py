@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from q2c_core.api.convert_common import (
     Violations,
     build,
     date_in,
+    enum_in,
     money_payload,
     require_id,
 )
@@ -111,17 +112,22 @@ def _subscription(terms: pb.SubscriptionTerms, path: str, bad: Violations) -> Pa
     }
 
 
-def approve_contract(request: pb.ApproveContractRequest) -> Mutation:
-    """ApproveContractRequest -> ApproveContract (billing-line oneof -> discriminated terms)."""
-    bad = Violations()
-    lines = [
+def billing_lines_payload(lines: Iterable[pb.BillingLine], bad: Violations) -> list[Payload]:
+    """Contract billing lines as domain payloads (ApproveContract and AmendContract)."""
+    return [
         {
             "line_id": line.line_id,
             "description": line.description,
             "terms": _terms(line, f"billing_lines[{i}]", bad),
         }
-        for i, line in enumerate(request.billing_lines)
+        for i, line in enumerate(lines)
     ]
+
+
+def approve_contract(request: pb.ApproveContractRequest) -> Mutation:
+    """ApproveContractRequest -> ApproveContract (billing-line oneof -> discriminated terms)."""
+    bad = Violations()
+    lines = billing_lines_payload(request.billing_lines, bad)
     payload = {
         "currency": request.currency_code,
         "start_date": date_in(request, "start_date", "start_date", bad),
@@ -229,8 +235,19 @@ def cancel(request: pb.CancelEngagementRequest) -> Mutation:
 
 
 def resolve_exception(request: exception_pb2.ResolveExceptionRequest) -> cmd.ResolveException:
-    """ResolveExceptionRequest -> ResolveException (the engagement is looked up later)."""
+    """ResolveExceptionRequest -> ResolveException; resolution UNSPECIFIED is a plain RESOLVE."""
     bad = Violations()
     require_id(request.exception_id, "exception_id", bad)
-    payload = {"exception_id": request.exception_id, "resolution_note": request.resolution_note}
+    resolution = enum_in(
+        exception_pb2.ExceptionResolution,
+        "EXCEPTION_RESOLUTION_",
+        request.resolution,
+        cmd.Resolution,
+        "resolution",
+    )
+    payload = {
+        "exception_id": request.exception_id,
+        "resolution_note": request.resolution_note,
+        "resolution": resolution or cmd.Resolution.RESOLVE,
+    }
     return build(cmd.ResolveException, payload, bad=bad)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -14,7 +15,7 @@ from google.type import date_pb2  # type: ignore[import-untyped, unused-ignore]
 from q2c.v1 import common_pb2
 from q2c_core.domain.entities import BillingModel
 from q2c_core.domain.errors import FieldViolation, ValidationError
-from q2c_core.domain.money import Money
+from q2c_core.domain.money import Money, minor_units
 from q2c_core.domain.policies import BILLING_MODEL_FIELDS
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -133,11 +134,25 @@ def money_payload(parent: Any, field: str) -> Payload | None:
     return {"currency": money.currency_code, "amount": money.amount}
 
 
+def decimal_out(value: Decimal) -> str:
+    """An exact decimal string: plain notation, never an exponent ("1E+3" -> "1000")."""
+    return f"{value:f}"
+
+
 def money_out(value: Money | None) -> common_pb2.Money | None:
-    """Domain money on the wire (the amount as an exact decimal string)."""
+    """Domain money on the wire (the amount as an exact decimal string, full precision)."""
     if value is None:
         return None
-    return common_pb2.Money(currency_code=value.currency, amount=str(value.amount))
+    return common_pb2.Money(currency_code=value.currency, amount=decimal_out(value.amount))
+
+
+def amount_out(value: Money) -> common_pb2.Money:
+    """Billed money on the wire, padded (never rounded) to the currency's minor unit: "0.00"."""
+    amount = value.amount
+    quantum = Decimal(1).scaleb(-minor_units(value.currency))
+    if amount.as_tuple().exponent > quantum.as_tuple().exponent:  # type: ignore[operator]
+        amount = amount.quantize(quantum)  # exact: only adds trailing zeros
+    return common_pb2.Money(currency_code=value.currency, amount=decimal_out(amount))
 
 
 def date_in(parent: Any, field: str, path: str, bad: Violations) -> date | None:

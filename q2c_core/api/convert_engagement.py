@@ -14,6 +14,7 @@ from q2c_core.api.convert_common import (
     money_out,
     timestamp_out,
 )
+from q2c_core.api.convert_invoices import invoice_number
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import (
     BillingLine,
@@ -47,7 +48,7 @@ def engagement_etag(engagement: Engagement) -> str:
 
 
 def engagement_out(engagement: Engagement, *, summary: bool = False) -> pb.Engagement:
-    """Domain engagement -> proto; `summary` leaves out time, expenses and milestones."""
+    """Domain engagement -> proto; `summary` leaves out time, expenses, milestones and revisions."""
     message = pb.Engagement(
         engagement_id=engagement.engagement_id,
         customer_id=engagement.customer_id,
@@ -67,8 +68,10 @@ def engagement_out(engagement: Engagement, *, summary: bool = False) -> pb.Engag
         etag=engagement_etag(engagement),
         project_template_id=engagement.project_template_id,
         staffing_plan=[pb.StaffingAssignment(person=s.person, role=s.role) for s in engagement.staffing_plan],
+        invoice_ids=sorted(engagement.invoices, key=invoice_number),
     )
     if not summary:
+        message.contract_revisions.extend(contract_out(c) for c in engagement.contract_revisions)
         created = engagement.contract.approve_time if engagement.contract else None
         message.time_entries.extend(time_entry_out(e) for e in engagement.time_entries.values())
         message.expenses.extend(expense_out(x) for x in engagement.expenses.values())
@@ -86,6 +89,7 @@ def contract_out(contract: Contract) -> pb.Contract:
         po_reference=contract.po_reference,
         billing_lines=[billing_line_out(line) for line in contract.billing_lines],
         approve_time=timestamp_out(contract.approve_time),
+        effective_from=date_out(contract.effective),
     )
 
 

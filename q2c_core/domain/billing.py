@@ -37,7 +37,6 @@ from q2c_core.domain.reference import Customer, RateCard
 LINE_RULE = RoundingRule.ROUND_HALF_UP_PER_LINE
 TAX_RULE = RoundingRule.TAX_ON_SUBTOTAL_HALF_UP
 PRORATE_RULE = "PRORATE_BY_CALENDAR_DAYS"
-SUBSCRIPTION_RULE = "SUBSCRIPTION_IN_ADVANCE"
 PERIOD_MONTHS = {PeriodUnit.MONTH: 1, PeriodUnit.QUARTER: 3, PeriodUnit.YEAR: 12}
 STOPPING = frozenset(
     {
@@ -209,10 +208,14 @@ def _line(
     )
 
 
-def _terms_for(state: Engagement, day: date, line_id: str, kind: type) -> tuple[Contract, object] | None:
-    """The terms of `line_id` in force on `day` (falling back to the latest revision that has it)."""
+def _terms_for(
+    state: Engagement, day: date, line_id: str, kind: type, strict: bool = False
+) -> tuple[Contract, object] | None:
+    """The terms of `line_id` in force on `day` (unless strict, falling back to the latest
+    revision that has it; strict: a line a change order left out has ended)."""
     contract = state.contract_on(day)
-    candidates = ([contract] if contract else []) + list(reversed(state.contract_revisions))
+    fallback = [] if strict else list(reversed(state.contract_revisions))
+    candidates = ([contract] if contract else []) + fallback
     for revision in candidates:
         line = revision.line(line_id)
         if line is not None and isinstance(line.terms, kind):
@@ -372,7 +375,7 @@ def _retainer_lines(state: Engagement, period: BillingPeriod, draft: BillingDraf
             start, end = max(first_day, state.start_date), month_end(first_day)
             end = min(end, until) if until else end
             key = f"{line_id}:{first_day.strftime('%Y-%m')}"
-            found = _terms_for(state, start, line_id, RetainerTerms)
+            found = _terms_for(state, start, line_id, RetainerTerms, strict=True)
             if end > period.end or start > end or key in state.billed_recurring or found is None:
                 continue
             contract, terms = found
@@ -390,7 +393,7 @@ def _retainer_lines(state: Engagement, period: BillingPeriod, draft: BillingDraf
                     quantity,
                     unit,
                     raw,
-                    rule=f"{PRORATE_RULE}+{LINE_RULE.value}",
+                    rule=LINE_RULE.value if quantity == 1 else PRORATE_RULE,
                     service_period=BillingPeriod(start=start, end=end),
                 )
             )
@@ -414,7 +417,7 @@ def _subscription_lines(state: Engagement, period: BillingPeriod, draft: Billing
     for line_id in _recurring_line_ids(state, SubscriptionTerms):
         for start, months in _subscription_starts(state, line_id, min(period.end, until or period.end)):
             key = f"{line_id}:{start.isoformat()}"
-            found = _terms_for(state, start, line_id, SubscriptionTerms)
+            found = _terms_for(state, start, line_id, SubscriptionTerms, strict=True)
             if found is None or key in state.billed_recurring:
                 continue
             contract, terms = found
@@ -430,7 +433,7 @@ def _subscription_lines(state: Engagement, period: BillingPeriod, draft: Billing
                     Decimal(1),
                     terms.amount_per_period,
                     terms.amount_per_period,
-                    rule=f"{SUBSCRIPTION_RULE}+{LINE_RULE.value}",
+                    rule=LINE_RULE.value,
                     service_period=service,
                 )
             )
@@ -445,3 +448,14 @@ def _subscription_starts(state: Engagement, line_id: str, last: date) -> Iterato
     while (start := add_months(state.start_date, step * months)) <= last:
         yield start, months
         step += 1
+
+
+def unbilled_recurring(state: Engagement) -> list[str]:
+    """Retainer months and subscription periods of a completed engagement not yet billed."""
+    if state.completed_on is None or state.contract is None:
+        return []
+    draft = BillingDraft(currency=state.contract.currency)
+    last_day = BillingPeriod(start=state.completed_on, end=state.completed_on)
+    _retainer_lines(state, last_day, draft)
+    _subscription_lines(state, last_day, draft)
+    return draft.recurring_keys

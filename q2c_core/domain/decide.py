@@ -210,20 +210,32 @@ def _resolve(state: Engagement, command: cmd.ResolveException, ctx: DecisionCont
     return invoicing.with_closing(state, [*result, *effects], ctx.now)
 
 
-_HANDLERS: dict[type, Callable[[Engagement, Any, DecisionContext], list[ev.Event]]] = {
+Handler = Callable[[Engagement, Any, DecisionContext], list[ev.Event]]
+
+
+def _closing(handler: Handler) -> Handler:
+    """Rejecting the last pending item of a settled COMPLETED engagement closes it too."""
+
+    def decide_then_close(state: Engagement, command: Any, ctx: DecisionContext) -> list[ev.Event]:
+        return invoicing.with_closing(state, handler(state, command, ctx), ctx.now)
+
+    return decide_then_close
+
+
+_HANDLERS: dict[type, Handler] = {
     cmd.QualifyEngagement: _qualify,
     cmd.CloseWonEngagement: _close_won,
     cmd.ApproveContract: _approve_contract,
     cmd.ActivateEngagement: _activate,
     cmd.SubmitTimeEntries: items.submit_time,
     cmd.ApproveTimeEntries: items.approve_time,
-    cmd.RejectTimeEntries: items.reject_time,
+    cmd.RejectTimeEntries: _closing(items.reject_time),
     cmd.SubmitExpenses: items.submit_expenses,
     cmd.ApproveExpenses: items.approve_expenses,
-    cmd.RejectExpenses: items.reject_expenses,
+    cmd.RejectExpenses: _closing(items.reject_expenses),
     cmd.CompleteMilestone: items.complete_milestone,
     cmd.AcceptMilestone: items.accept_milestone,
-    cmd.RejectMilestone: items.reject_milestone,
+    cmd.RejectMilestone: _closing(items.reject_milestone),
     cmd.CompleteEngagement: _complete,
     cmd.CancelEngagement: _cancel,
     cmd.ResolveException: _resolve,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from q2c_core.domain import commands as cmd
 from q2c_core.domain import events as ev
-from q2c_core.domain.billing import BillingDraft, Blocker, draft_invoice, rate_on
+from q2c_core.domain.billing import BillingDraft, Blocker, draft_invoice, rate_on, unbilled_recurring
 from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.engagement import Engagement, fold
 from q2c_core.domain.entities import (
@@ -58,6 +58,8 @@ def generate(state: Engagement, command: cmd.GenerateInvoice, ctx: DecisionConte
     if not stops:
         invoice = _invoice(state, command, draft, ctx)
         return [*events, ev.InvoiceGenerated(invoice=invoice, recurring_keys=draft.recurring_keys)]
+    if any(b.kind == "PERIOD_ALREADY_INVOICED" for b in stops):
+        raise _not_ready(stops)  # checked first: nothing is held or parked for an invoiced period
     parked = [b for b in stops if b.kind in PARKING]
     if command.bill_run_id and parked and not _already_parked(state, command, parked[0].kind):
         message = f"bill run {command.bill_run_id} skipped {command.period.key}: {parked[0].message}"
@@ -207,6 +209,7 @@ def closable(state: Engagement) -> bool:
         not any(e.status in pending for e in state.time_entries.values())
         and not any(x.status in pending for x in state.expenses.values())
         and not any(_unbilled_milestone(m) for m in state.milestones.values())
+        and not unbilled_recurring(state)
     )
 
 
@@ -285,20 +288,29 @@ def _check_amendment(
         current.end_date and command.effective_date > current.end_date
     ):
         bad.append(FieldViolation(field="effective_date", description="must lie within the contract period"))
+    elif command.effective_date <= current.effective:
+        bad.append(
+            FieldViolation(
+                field="effective_date",
+                description=f"must be after the latest revision's effective date {current.effective}",
+            )
+        )
     try:
         validate_lines(current.currency, command.billing_lines, ctx.rate_cards)
     except ValidationError as error:
         bad += error.field_violations
     specs = {
-        spec.milestone_id: spec
+        spec.milestone_id: (line.line_id, spec)
         for line in command.billing_lines
         if isinstance(line.terms, FixedFeeTerms)
         for spec in line.terms.milestones
     }
     for milestone in state.milestones.values():
         locked = milestone.status is MilestoneStatus.ACCEPTED or milestone.invoice_id
-        spec = specs.get(milestone.milestone_id)
-        if locked and (spec is None or spec.amount != milestone.amount):
+        line_id, spec = specs.get(milestone.milestone_id, ("", None))
+        if locked and (
+            spec is None or spec.amount != milestone.amount or line_id != milestone.billing_line_id
+        ):
             bad.append(
                 FieldViolation(
                     field="billing_lines",

@@ -12,6 +12,8 @@ from grpc_reflection.v1alpha import reflection
 from q2c.v1 import (
     audit_pb2,
     audit_pb2_grpc,
+    billing_pb2,
+    billing_pb2_grpc,
     customer_pb2,
     customer_pb2_grpc,
     engagement_pb2,
@@ -35,6 +37,7 @@ SERVICE_NAMES: tuple[str, ...] = (
     engagement_pb2.DESCRIPTOR.services_by_name["EngagementService"].full_name,
     exception_pb2.DESCRIPTOR.services_by_name["ExceptionService"].full_name,
     audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+    billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name,
 )
 """Fully qualified names of the q2c.v1 services this server hosts."""
 
@@ -65,6 +68,7 @@ _REGISTRARS: tuple[tuple[Any, Any], ...] = (
     (engagement_pb2_grpc.add_EngagementServiceServicer_to_server, servicers.EngagementServicer),
     (exception_pb2_grpc.add_ExceptionServiceServicer_to_server, servicers.ExceptionServicer),
     (audit_pb2_grpc.add_AuditServiceServicer_to_server, servicers.AuditServicer),
+    (billing_pb2_grpc.add_BillingServiceServicer_to_server, servicers.BillingServicer),
 )
 """Generated registration function and servicer class of each q2c.v1 service."""
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from q2c.v1 import billing_pb2, engagement_pb2_grpc
 from q2c.v1 import engagement_pb2 as pb
-from q2c.v1 import engagement_pb2_grpc
 from q2c_core.api import convert
 from q2c_core.api.convert_common import enum_in
+from q2c_core.api.convert_invoices import invoice_number
+from q2c_core.domain.commands import GenerateInvoice
 from q2c_core.domain.entities import EngagementState
+from q2c_core.domain.errors import PreconditionError
+from q2c_core.domain.invoices import Invoice, InvoiceState
+from q2c_core.domain.periods import BillingPeriod
 from q2c_core.gateway.context import current_caller
 from q2c_core.gateway.runner import CommandRunner, blocking
-from q2c_core.messages import new_resource_id
+from q2c_core.messages import CommandResult, new_resource_id
 
 if TYPE_CHECKING:
     from q2c_core.runtime import Runtime
@@ -87,3 +92,43 @@ class EngagementServicer(engagement_pb2_grpc.EngagementServiceServicer):
     RejectMilestone = _mutation(convert.reject_milestone)
     CompleteEngagement = _mutation(convert.complete)
     CancelEngagement = _mutation(convert.cancel)
+    AmendContract = _mutation(convert.amend_contract)
+
+    async def GetInvoiceReadiness(
+        self, request: pb.GetInvoiceReadinessRequest, context: Context
+    ) -> pb.InvoiceReadiness:
+        """What GenerateInvoice would bill for the period now, and what blocks it."""
+        engagement_id, period = convert.readiness_query(request)
+        draft = await blocking(
+            self.runtime.queries.invoice_readiness, current_caller().tenant_id, engagement_id, period
+        )
+        return convert.readiness_out(engagement_id, request.period, draft)
+
+    async def GenerateInvoice(
+        self, request: pb.GenerateInvoiceRequest, context: Context
+    ) -> billing_pb2.Invoice:
+        """Create the period's DRAFT invoice and return it; hours only held at the cap -> NOTHING_TO_BILL."""
+        mutation = convert.generate_invoice(request)
+        result = await self.runner.run_result(mutation.engagement_id, mutation.request_id, mutation.command)
+        assert isinstance(mutation.command, GenerateInvoice)
+        return convert.invoice_out(created_invoice(result, mutation.engagement_id, mutation.command.period))
+
+
+def created_invoice(result: CommandResult, engagement_id: str, period: BillingPeriod) -> Invoice:
+    """The invoice an accepted GenerateInvoice created; none (every hour held at the cap) is an error."""
+    if result.invoice is not None:
+        return result.invoice
+    candidates = [
+        invoice
+        for invoice in (result.engagement.invoices.values() if result.engagement else ())
+        if invoice.period == period and invoice.state is not InvoiceState.VOID
+    ]
+    if candidates:  # an accepted command leaves no older live invoice for the period
+        return max(candidates, key=lambda invoice: invoice_number(invoice.invoice_id))
+    error = PreconditionError(
+        "NOTHING_TO_BILL",
+        f"nothing billable for {period.key}: the approved hours are held at the not-to-exceed cap",
+        {"engagement_id": engagement_id, "period": period.key},
+    )
+    error.audited = True  # the host recorded the accepted command (it held the hours)
+    raise error

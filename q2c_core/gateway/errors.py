@@ -38,6 +38,14 @@ STATUS_OF_KIND: dict[ErrorKind, int] = {
 }
 """The table itself (STYLE.md §5); UnauthenticatedError adds UNAUTHENTICATED."""
 
+BLOCKER_DESCRIPTIONS: dict[str, str] = {
+    "MISSING_PO_REFERENCE": "the customer requires a PO reference and the contract has none",
+    "OPEN_BLOCKING_EXCEPTIONS": "the engagement has open blocking business exceptions",
+    "MISSING_TAX_PROFILE": "the customer has no tax profile, so tax cannot be computed",
+    "UNPRICED_TIME": "approved hours have no rate on the rate card in force on their work date",
+}
+"""Human text for each stopping readiness blocker a NOT_READY error names (one violation each)."""
+
 
 def _packed(message: object) -> any_pb2.Any:
     packed = any_pb2.Any()
@@ -61,12 +69,26 @@ def _extra_details(error: Q2cError) -> list[any_pb2.Any]:
         ]
         return [_packed(error_details_pb2.BadRequest(field_violations=violations))]
     if error.kind is ErrorKind.PRECONDITION:
-        subject = _subject(error.metadata)
-        violation = error_details_pb2.PreconditionFailure.Violation(
-            type=error.reason, subject=subject, description=error.message
-        )
-        return [_packed(error_details_pb2.PreconditionFailure(violations=[violation]))]
+        return [_packed(error_details_pb2.PreconditionFailure(violations=_precondition_violations(error)))]
     return []
+
+
+def _precondition_violations(error: Q2cError) -> list[error_details_pb2.PreconditionFailure.Violation]:
+    """One violation per failed condition: each readiness blocker of NOT_READY, else the reason."""
+    subject = _subject(error.metadata)
+    blockers = [kind for kind in error.metadata.get("blockers", "").split(",") if kind]
+    if error.reason != "NOT_READY" or not blockers:
+        return [
+            error_details_pb2.PreconditionFailure.Violation(
+                type=error.reason, subject=subject, description=error.message
+            )
+        ]
+    return [
+        error_details_pb2.PreconditionFailure.Violation(
+            type=kind, subject=subject, description=BLOCKER_DESCRIPTIONS.get(kind, error.message)
+        )
+        for kind in blockers
+    ]
 
 
 def _subject(metadata: dict[str, str]) -> str:

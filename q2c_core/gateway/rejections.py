@@ -6,6 +6,7 @@ import hashlib
 import logging
 from typing import Any
 
+from q2c_core.api.convert_invoices import INVOICE_MARKER
 from q2c_core.domain.errors import Q2cError
 from q2c_core.gateway.context import current_caller
 from q2c_core.gateway.runner import blocking
@@ -15,11 +16,15 @@ log = logging.getLogger(__name__)
 UNASSIGNED_STREAM = "unassigned"
 """The chain for refused attempts that name no resource (e.g. a malformed create)."""
 
-_STREAM_FIELDS = ("engagement_id", "exception_id", "rate_card_id")
+_STREAM_FIELDS = ("engagement_id", "exception_id", "rate_card_id", "bill_run_id")
 
 
 def stream_of(request: Any) -> str:
-    """The resource whose audit chain records the attempt."""
+    """The resource whose audit chain records the attempt (an invoice's is its engagement's)."""
+    invoice_id = getattr(request, "invoice_id", "")
+    if invoice_id:
+        engagement_id, marker, _ = invoice_id.rpartition(INVOICE_MARKER)
+        return engagement_id if marker and engagement_id else UNASSIGNED_STREAM
     for name in _STREAM_FIELDS:
         value = getattr(request, name, "")
         if value:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from q2c_core.domain.commands import Command
 from q2c_core.domain.engagement import Engagement
 from q2c_core.gateway.context import current_caller
-from q2c_core.messages import CommandEnvelope
+from q2c_core.messages import CommandEnvelope, CommandResult
 
 if TYPE_CHECKING:
     from q2c_core.runtime import Runtime
@@ -31,6 +31,13 @@ class CommandRunner:
 
     async def run(self, engagement_id: str, request_id: str | None, command: Command) -> Engagement:
         """The engagement after the command, or the domain error that rejected it."""
+        result = await self.run_result(engagement_id, request_id, command)
+        if result.engagement is None:
+            raise RuntimeError(f"runtime accepted {command.kind} but returned no engagement")
+        return result.engagement
+
+    async def run_result(self, engagement_id: str, request_id: str | None, command: Command) -> CommandResult:
+        """The accepted command's whole result (engagement, created invoice), or the rejection."""
         envelope = CommandEnvelope(
             caller=current_caller(),
             engagement_id=engagement_id,
@@ -43,6 +50,4 @@ class CommandRunner:
             error.audited = True  # the host audited this rejection with its command
             error.metadata.setdefault("engagement_id", engagement_id)
             raise error
-        if result.engagement is None:
-            raise RuntimeError(f"runtime accepted {command.kind} but returned no engagement")
-        return result.engagement
+        return result

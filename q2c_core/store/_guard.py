@@ -81,6 +81,9 @@ def _integrity(engine: Engine, exc: IntegrityError, attempt: Attempt | None) -> 
     if table == s.customers.name:
         ids = _unique(c.customer_id for c in batch.customers if c.version == 1)
         return ConcurrencyConflict(ids, "customer already exists")
+    if table == s.bill_runs.name:
+        ids = _unique(b.bill_run_id for b in batch.bill_runs if b.version == 1)
+        return ConcurrencyConflict(ids, "bill run already exists")
     if table == s.rate_cards.name:
         return ConcurrencyConflict(
             _unique(r.rate_card_id for r in batch.rate_cards), "rate card revision exists"

@@ -60,12 +60,14 @@ def _coerce(value: Any, col: Column[Any]) -> Any:
     return value
 
 
-def after(cols: Sequence[Column[Any]], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Lexicographic (cols) > (values), written portably."""
+def after(
+    cols: Sequence[Column[Any]], values: Sequence[Any], descending: bool = False
+) -> ColumnElement[bool]:
+    """Lexicographic (cols) > (values) (< when descending), written portably."""
     terms = []
     for i, col in enumerate(cols):
         eqs = [c == v for c, v in zip(cols[:i], values[:i], strict=True)]
-        terms.append(and_(*eqs, col > values[i]))
+        terms.append(and_(*eqs, col < values[i] if descending else col > values[i]))
     return or_(*terms)
 
 
@@ -77,13 +79,15 @@ def keyset_page(
     page_token: str,
     to_item: Callable[[Any], T],
     key_of: Callable[[T], Sequence[Any]],
+    descending: bool = False,
 ) -> Page[T]:
     """Run `query` ordered by `cols` after the token's key; one extra row detects more."""
     size = clamp_page_size(page_size)
     start = decode_token(page_token, cols)
     if start is not None:
-        query = query.where(after(cols, start))
-    rows = conn.execute(query.order_by(*cols).limit(size + 1)).all()
+        query = query.where(after(cols, start, descending))
+    order = [c.desc() for c in cols] if descending else list(cols)
+    rows = conn.execute(query.order_by(*order).limit(size + 1)).all()
     items = [to_item(r) for r in rows[:size]]
     token = encode_token(key_of(items[-1])) if len(rows) > size else ""
     return Page(items, token)

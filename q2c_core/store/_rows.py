@@ -149,6 +149,7 @@ def engagement_params(e: EngagementRow) -> Params:
         "snapshot": e.snapshot,
         "create_time": utc(e.create_time),
         "update_time": utc(e.update_time),
+        "currency": e.currency,
     }
 
 
@@ -165,6 +166,7 @@ def to_engagement(r: Row[Any]) -> EngagementRow:
         snapshot=m["snapshot"],
         create_time=utc(m["create_time"]),
         update_time=utc(m["update_time"]),
+        currency=m["currency"],
     )
 
 

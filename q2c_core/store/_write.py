@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Table, and_, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from q2c_core.store import schema as s
+from q2c_core.store._billing import invoice_params, write_bill_runs
 from q2c_core.store._guard import Attempt, Key
 from q2c_core.store._rows import (
     Params,
@@ -44,6 +45,9 @@ def write_batch(conn: Connection, attempt: Attempt) -> list[AuditRecord]:
     _upsert(conn, s.engagements, [engagement_params(e) for e in eng], ("create_time",), guard_version=True)
     exc = _last_by_key(batch.exceptions, lambda x: (x.tenant_id, x.exception_id))
     _upsert(conn, s.exceptions, [exception_params(x) for x in exc], ())
+    inv = _last_by_key(batch.invoices, lambda i: (i.tenant_id, i.invoice_id))
+    _upsert(conn, s.invoices, [invoice_params(i) for i in inv], ("create_time",))
+    write_bill_runs(conn, batch.bill_runs)
     return records
 
 

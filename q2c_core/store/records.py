@@ -92,6 +92,7 @@ class EngagementRow:
     snapshot: JsonDict
     create_time: datetime
     update_time: datetime
+    currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,6 +138,38 @@ class RateCardRow:
     create_time: datetime
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvoiceRow:
+    """Invoice read-model row; `data` is the full serialized invoice, `total` exact decimal text."""
+
+    tenant_id: str
+    invoice_id: str
+    engagement_id: str
+    customer_id: str
+    state: str
+    period_key: str
+    bill_run_id: str
+    currency: str
+    total: str
+    data: JsonDict
+    create_time: datetime
+    update_time: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BillRunRow:
+    """A bill run; version 1 inserts, version n>1 updates only a row at version n-1."""
+
+    tenant_id: str
+    bill_run_id: str
+    period_key: str
+    state: str
+    version: int
+    data: JsonDict
+    create_time: datetime
+    update_time: datetime
+
+
 @dataclass(slots=True, kw_only=True)
 class WriteBatch:
     """Everything one transaction writes (a command or a group-committed batch of them)."""
@@ -148,6 +181,8 @@ class WriteBatch:
     exceptions: list[ExceptionRow] = field(default_factory=list)
     customers: list[CustomerRow] = field(default_factory=list)
     rate_cards: list[RateCardRow] = field(default_factory=list)
+    invoices: list[InvoiceRow] = field(default_factory=list)
+    bill_runs: list[BillRunRow] = field(default_factory=list)
     version_guards: dict[tuple[str, str], int] = field(default_factory=dict)
     """(tenant, engagement) -> the version a decision without events was based on (0: absent).
 
@@ -165,6 +200,8 @@ class WriteBatch:
             or self.exceptions
             or self.customers
             or self.rate_cards
+            or self.invoices
+            or self.bill_runs
         )
 
 

@@ -101,6 +101,7 @@ engagements = Table(
     Column("snapshot", JSON, nullable=False),
     _ts("create_time"),
     _ts("update_time"),
+    Column("currency", String, nullable=True),  # the contract currency (none before a contract)
     PrimaryKeyConstraint("tenant_id", "engagement_id"),
     Index(None, "tenant_id", "state"),
     Index(None, "tenant_id", "customer_id"),
@@ -150,4 +151,42 @@ rate_cards = Table(
     Column("data", JSON, nullable=False),
     _ts("create_time"),
     PrimaryKeyConstraint("tenant_id", "rate_card_id", "revision"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("tenant_id", String, nullable=False),
+    Column("invoice_id", String, nullable=False),
+    Column("engagement_id", String, nullable=False),
+    Column("customer_id", String, nullable=False),
+    Column("state", String, nullable=False),
+    Column("period_key", String, nullable=False),
+    Column("bill_run_id", String, nullable=False),
+    Column("currency", String, nullable=False),
+    Column("total", String, nullable=False),  # exact decimal text
+    Column("data", JSON, nullable=False),
+    _ts("create_time"),
+    _ts("update_time"),
+    PrimaryKeyConstraint("tenant_id", "invoice_id"),
+    Index(None, "tenant_id", "engagement_id"),
+    Index(None, "tenant_id", "customer_id"),
+    Index(None, "tenant_id", "state"),
+    Index(None, "tenant_id", "bill_run_id"),
+    Index(None, "tenant_id", "create_time", "invoice_id"),
+)
+
+bill_runs = Table(
+    "bill_runs",
+    metadata,
+    Column("tenant_id", String, nullable=False),
+    Column("bill_run_id", String, nullable=False),
+    Column("period_key", String, nullable=False),
+    Column("state", String, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    _ts("create_time"),
+    _ts("update_time"),
+    PrimaryKeyConstraint("tenant_id", "bill_run_id"),
+    Index(None, "tenant_id", "create_time", "bill_run_id"),
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from q2c_core.store import _billing as b
 from q2c_core.store import _queries as q
 from q2c_core.store._guard import Attempt, guard
 from q2c_core.store._write import write_batch
@@ -16,10 +17,12 @@ from q2c_core.store.database import READ_ONLY, make_engine
 from q2c_core.store.database import migrate as run_migrations
 from q2c_core.store.records import (
     AuditRecord,
+    BillRunRow,
     CustomerRow,
     EngagementRow,
     ExceptionRow,
     IdempotencyRecord,
+    InvoiceRow,
     Page,
     RateCardRow,
     StoredEvent,
@@ -187,6 +190,55 @@ class Store:
         """All revisions of several rate cards (one query); unknown ids are absent."""
         with self._read() as conn:
             return q.rate_card_revisions(conn, tenant_id, ids)
+
+    # -- billing ----------------------------------------------------------------------------
+
+    def get_invoice(self, tenant_id: str, invoice_id: str) -> InvoiceRow | None:
+        """One invoice row or None."""
+        with self._read() as conn:
+            return b.get_invoice(conn, tenant_id, invoice_id)
+
+    def list_invoices(
+        self,
+        tenant_id: str,
+        *,
+        engagement_id: str | None = None,
+        customer_id: str | None = None,
+        state: str | None = None,
+        bill_run_id: str | None = None,
+        page_size: int = 50,
+        page_token: str = "",
+    ) -> Page[InvoiceRow]:
+        """Invoices by (create_time, invoice_id); raises ValueError('page_token')."""
+        filters = {
+            "engagement_id": engagement_id,
+            "customer_id": customer_id,
+            "state": state,
+            "bill_run_id": bill_run_id,
+        }
+        with self._read() as conn:
+            return b.list_invoices(conn, tenant_id, filters, page_size, page_token)
+
+    def get_bill_run(self, tenant_id: str, bill_run_id: str) -> BillRunRow | None:
+        """One bill run row or None."""
+        with self._read() as conn:
+            return b.get_bill_run(conn, tenant_id, bill_run_id)
+
+    def list_bill_runs(self, tenant_id: str, page_size: int = 50, page_token: str = "") -> Page[BillRunRow]:
+        """Bill runs newest first by (create_time, bill_run_id); raises ValueError('page_token')."""
+        with self._read() as conn:
+            return b.list_bill_runs(conn, tenant_id, page_size, page_token)
+
+    def save_bill_run(self, row: BillRunRow) -> None:
+        """Insert (version 1) or update from version n-1; raises ConcurrencyConflict otherwise."""
+        self.commit(WriteBatch(bill_runs=[row]))
+
+    def list_billable_engagements(
+        self, tenant_id: str, *, customer_ids: Sequence[str] = (), currency: str | None = None
+    ) -> list[str]:
+        """Ids of ACTIVE / COMPLETED engagements in scope, sorted (one query, ids only)."""
+        with self._read() as conn:
+            return b.billable_engagements(conn, tenant_id, customer_ids, currency or None)
 
     # -- audit ------------------------------------------------------------------------------
 

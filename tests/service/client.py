@@ -15,6 +15,7 @@ from grpc_status import rpc_status
 
 from q2c.v1 import (
     audit_pb2_grpc,
+    billing_pb2_grpc,
     common_pb2,
     customer_pb2,
     customer_pb2_grpc,
@@ -37,6 +38,7 @@ class Stubs:
     engagements: engagement_pb2_grpc.EngagementServiceStub
     exceptions: exception_pb2_grpc.ExceptionServiceStub
     audit: audit_pb2_grpc.AuditServiceStub
+    billing: billing_pb2_grpc.BillingServiceStub
 
     @classmethod
     def on(cls, channel: grpc.aio.Channel) -> Stubs:
@@ -47,6 +49,7 @@ class Stubs:
             engagement_pb2_grpc.EngagementServiceStub(channel),
             exception_pb2_grpc.ExceptionServiceStub(channel),
             audit_pb2_grpc.AuditServiceStub(channel),
+            billing_pb2_grpc.BillingServiceStub(channel),
         )
 
 
@@ -78,7 +81,7 @@ class Api:
 
     def __post_init__(self) -> None:
         self.metadata = (("x-tenant-id", self.tenant_id), ("x-principal", self.principal))
-        for name in ("customers", "rate_cards", "engagements", "exceptions", "audit"):
+        for name in ("customers", "rate_cards", "engagements", "exceptions", "audit", "billing"):
             setattr(self, name, Bound(getattr(self.stubs, name), self.metadata))
 
     customers: Any = field(init=False)
@@ -86,6 +89,7 @@ class Api:
     engagements: Any = field(init=False)
     exceptions: Any = field(init=False)
     audit: Any = field(init=False)
+    billing: Any = field(init=False)
 
 
 def rid() -> str:
