@@ -78,7 +78,8 @@ class BillingDraft:
     @property
     def subtotal(self) -> Money:
         """Sum of the rounded line amounts."""
-        return sum((line.amount for line in self.lines), Money.zero(self.currency))
+        total = sum((line.amount.amount for line in self.lines), Decimal(0))
+        return Money.model_construct(currency=self.currency, amount=total)
 
     @property
     def total(self) -> Money:

@@ -72,6 +72,9 @@ _DECIMAL_ROUNDING = {
 }
 
 
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in set(MINOR_UNITS.values())}
+
+
 class UnknownCurrencyError(ValueError):
     """The code is not an ISO-4217 currency q2c accepts."""
 
@@ -145,25 +148,26 @@ class Money(BaseModel):
         if other.currency != self.currency:
             raise ValueError(f"currency mismatch: {self.currency} vs {other.currency}")
 
+    def _derived(self, amount: Decimal) -> Money:
+        # Arithmetic on validated money: the currency is known, the amount exact; skip re-parsing.
+        return Money.model_construct(currency=self.currency, amount=amount)
+
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)
-        return Money(currency=self.currency, amount=self.amount + other.amount)
+        return self._derived(self.amount + other.amount)
 
     def __sub__(self, other: Money) -> Money:
         self._same_currency(other)
-        return Money(currency=self.currency, amount=self.amount - other.amount)
+        return self._derived(self.amount - other.amount)
 
     def times(self, factor: Decimal) -> Money:
         """Multiply by an exact factor (hours, a percentage, a pro-rata fraction)."""
-        return Money(currency=self.currency, amount=self.amount * factor)
+        return self._derived(self.amount * factor)
 
     def rounded(self, rule: RoundingRule) -> Money:
         """Round to the currency's minor unit with the named rule."""
-        quantum = Decimal(1).scaleb(-minor_units(self.currency))
-        return Money(
-            currency=self.currency,
-            amount=self.amount.quantize(quantum, rounding=_DECIMAL_ROUNDING[rule]),
-        )
+        quantum = _QUANTUM[minor_units(self.currency)]
+        return self._derived(self.amount.quantize(quantum, rounding=_DECIMAL_ROUNDING[rule]))
 
     def is_negative(self) -> bool:
         """True when below zero."""
