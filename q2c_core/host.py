@@ -57,6 +57,7 @@ class EngagementHost:
         self._idle_seconds = idle_seconds
         self._max_resident = max_resident
         self._resident: OrderedDict[Key, tuple[Engagement, float]] = OrderedDict()
+        self._snapshot_at: dict[Key, int] = {}  # the version each stored snapshot holds
         self._queue: list[tuple[CommandEnvelope, asyncio.Future[CommandResult]]] = []
         self._wakeup: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -88,6 +89,7 @@ class EngagementHost:
     def evict_all(self) -> None:
         """Forget every resident engagement (they re-activate from the store on next use)."""
         self._resident.clear()
+        self._snapshot_at.clear()
 
     async def close(self) -> None:
         """Finish queued work, then refuse new commands."""
@@ -173,13 +175,20 @@ class EngagementHost:
 
     def _decide(self, envelopes: list[CommandEnvelope]) -> StagedBatch:
         states = self._activate({(e.caller.tenant_id, e.engagement_id) for e in envelopes})
-        decider = BatchDecider(states, self._idempotency(envelopes), ReferenceData(self.store), self._clock)
+        decider = BatchDecider(
+            states,
+            self._idempotency(envelopes),
+            ReferenceData(self.store),
+            self._clock,
+            {key: self._snapshot_at.get(key, 0) for key in states},
+        )
         return decider.decide_all(envelopes)
 
     def _commit(self, staged: StagedBatch) -> None:
         self.store.commit(staged.writes)
         self.batches_committed += 1
         now = time.monotonic()
+        self._snapshot_at.update(staged.snapshot_at)
         for key, state in staged.states.items():
             self._resident[key] = (state, now)
             self._resident.move_to_end(key)
@@ -210,13 +219,16 @@ class EngagementHost:
                 states[key] = resident[0]
         for tenant_id, ids in missing.items():
             for engagement_id, (row, tail) in self.store.load_streams(tenant_id, ids).items():
-                base = Engagement.model_validate(row.snapshot) if row else None
+                base = Engagement.model_validate(row.snapshot) if row and row.snapshot else None
                 states[(tenant_id, engagement_id)] = _replay(base, tail)
+                self._snapshot_at[(tenant_id, engagement_id)] = row.snapshot_at if row else 0
         return states
 
     def _forget(self, envelopes: Iterable[CommandEnvelope]) -> None:
         for envelope in envelopes:
-            self._resident.pop((envelope.caller.tenant_id, envelope.engagement_id), None)
+            key = (envelope.caller.tenant_id, envelope.engagement_id)
+            self._resident.pop(key, None)
+            self._snapshot_at.pop(key, None)
 
     def _evict_idle(self, now: float) -> None:
         while self._resident:
@@ -224,6 +236,7 @@ class EngagementHost:
             if len(self._resident) <= self._max_resident and now - last_used < self._idle_seconds:
                 break
             del self._resident[key]
+            self._snapshot_at.pop(key, None)
 
 
 def _replay(base: Engagement | None, tail: list[StoredEvent]) -> Engagement | None:

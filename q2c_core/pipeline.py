@@ -38,6 +38,11 @@ class StagedBatch:
     writes: WriteBatch = field(default_factory=WriteBatch)
     results: list[CommandResult] = field(default_factory=list)
     states: dict[Key, Engagement] = field(default_factory=dict)
+    snapshot_at: dict[Key, int] = field(default_factory=dict)
+
+
+SNAPSHOT_EVERY = 8
+"""Write a full state snapshot when the stored one is this many versions behind (or new)."""
 
 
 class BatchDecider:
@@ -49,8 +54,10 @@ class BatchDecider:
         idempotency: dict[Key, IdempotencyRecord],
         reference: ReferenceData,
         clock: Callable[[], datetime],
+        snapshot_at: dict[Key, int] | None = None,
     ) -> None:
         self._states = states
+        self._snapshot_at = snapshot_at or {}
         self._base_versions = {key: state.version for key, state in states.items() if state}
         self._idempotency = idempotency
         self._reference = reference
@@ -62,7 +69,17 @@ class BatchDecider:
         """Decide each envelope in arrival order; each is accepted or rejected on its own."""
         for envelope in envelopes:
             self.staged.results.append(self._one(envelope))
+        for key, state in self.staged.states.items():
+            self.staged.writes.engagements.append(self._engagement_row(key, state))
         return self.staged
+
+    def _engagement_row(self, key: Key, state: Engagement) -> EngagementRow:
+        """Columns always; the full snapshot only when new or SNAPSHOT_EVERY versions behind."""
+        stale = state.version - self._snapshot_at.get(key, 0) >= SNAPSHOT_EVERY
+        if key not in self._base_versions or stale:
+            self.staged.snapshot_at[key] = state.version
+            return engagement_row(key[0], state)
+        return engagement_row(key[0], state, with_snapshot=False)
 
     def _one(self, envelope: CommandEnvelope) -> CommandResult:
         digest = envelope.digest()
@@ -217,8 +234,6 @@ class BatchDecider:
 
     def _stage_read_models(self, tenant_id: str, before: Engagement | None, after: Engagement) -> None:
         writes = self.staged.writes
-        writes.engagements = [r for r in writes.engagements if r.engagement_id != after.engagement_id]
-        writes.engagements.append(engagement_row(tenant_id, after))
         previous = before.exceptions if before else {}
         for exception_id, exception in after.exceptions.items():
             if previous.get(exception_id) != exception:
@@ -243,8 +258,8 @@ class BatchDecider:
                 writes.invoices.append(invoice_row(tenant_id, invoice))
 
 
-def engagement_row(tenant_id: str, state: Engagement) -> EngagementRow:
-    """The read-model row (and snapshot) of an engagement state."""
+def engagement_row(tenant_id: str, state: Engagement, *, with_snapshot: bool = True) -> EngagementRow:
+    """The read-model row of an engagement state, with or without a full snapshot."""
     return EngagementRow(
         tenant_id=tenant_id,
         engagement_id=state.engagement_id,
@@ -252,7 +267,7 @@ def engagement_row(tenant_id: str, state: Engagement) -> EngagementRow:
         display_name=state.display_name,
         state=state.state.value,
         version=state.version,
-        snapshot=state.model_dump(mode="json"),
+        snapshot=state.model_dump(mode="json") if with_snapshot else None,
         create_time=state.create_time,
         update_time=state.update_time,
         currency=state.contract.currency if state.contract else None,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from q2c_core.bill_runs import BillRun, bill_run_from_row
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.billing import BillingDraft, draft_invoice
 from q2c_core.domain.decide import reference_needs
-from q2c_core.domain.engagement import Engagement
+from q2c_core.domain.engagement import Engagement, fold
 from q2c_core.domain.entities import BusinessException, EngagementState, ExceptionState, Severity
 from q2c_core.domain.errors import NotFoundError
+from q2c_core.domain.events import event_from_payload
 from q2c_core.domain.invoices import Invoice, InvoiceState
 from q2c_core.domain.periods import BillingPeriod
 from q2c_core.paging import paged
@@ -20,13 +23,19 @@ from q2c_core.store import (
     InvoiceRow,
     Page,
     Store,
+    StoredEvent,
     VerifyResult,
 )
 
 
-def engagement_from_row(row: EngagementRow) -> Engagement:
-    """The engagement state snapshotted in its read-model row."""
-    return Engagement.model_validate(row.snapshot)
+def engagement_from_row(row: EngagementRow, tail: Sequence[StoredEvent] = ()) -> Engagement:
+    """The engagement: its row's snapshot with the events recorded after it folded on."""
+    state = Engagement.model_validate(row.snapshot)
+    if tail:
+        folded = fold(((event_from_payload(e.payload), e.occurred_at) for e in tail), state)
+        assert folded is not None
+        return folded
+    return state
 
 
 def exception_from_row(row: ExceptionRow) -> BusinessException:
@@ -47,10 +56,10 @@ class Queries:
 
     def get_engagement(self, tenant_id: str, engagement_id: str) -> Engagement:
         """One engagement, as of its last committed command."""
-        row = self._store.get_engagement(tenant_id, engagement_id)
+        row, tail = self._store.load_stream(tenant_id, engagement_id)
         if row is None:
             raise NotFoundError("engagement", engagement_id)
-        return engagement_from_row(row)
+        return engagement_from_row(row, tail)
 
     def list_engagements(
         self,
@@ -61,7 +70,7 @@ class Queries:
         page_token: str,
     ) -> Page[Engagement]:
         """Engagements in creation order, optionally filtered by state and customer."""
-        return paged(
+        page = paged(
             lambda size: self._store.list_engagements(
                 tenant_id,
                 state=state.value if state else None,
@@ -70,8 +79,15 @@ class Queries:
                 page_token=page_token,
             ),
             page_size,
-            engagement_from_row,
+            lambda row: row,
         )
+        stale = [row.engagement_id for row in page.items if row.snapshot_at < row.version]
+        current = self._store.load_streams(tenant_id, stale) if stale else {}
+        items = []
+        for row in page.items:
+            fresh, tail = current.get(row.engagement_id, (row, []))
+            items.append(engagement_from_row(fresh or row, tail))
+        return Page(items=items, next_page_token=page.next_page_token)
 
     def get_exception(self, tenant_id: str, exception_id: str) -> BusinessException:
         """One business exception."""

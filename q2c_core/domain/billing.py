@@ -110,7 +110,7 @@ def draft_invoice(
     _retainer_lines(state, period, draft)
     _subscription_lines(state, period, draft)
     for n, line in enumerate(draft.lines, start=1):
-        draft.lines[n - 1] = line.model_copy(update={"line_id": f"L{n}"})
+        draft.lines[n - 1] = InvoiceLine.model_construct(**{**dict(line), "line_id": f"L{n}"})
     draft.tax = _tax(draft.subtotal, customer)
     draft.blockers.extend(_blockers(state, period, customer, draft))
     return draft
@@ -194,7 +194,8 @@ def _line(
     rule: str = LINE_RULE.value,
     service_period: BillingPeriod | None = None,
 ) -> InvoiceLine:
-    return InvoiceLine(
+    # Every field is an already-validated domain value: build without re-validating.
+    return InvoiceLine.model_construct(
         line_id="",
         source=source,
         source_id=source_id,
@@ -254,6 +255,7 @@ def _time_lines(
         ),
         key=lambda e: (e.work_date, e.entry_id),
     )
+    caps: dict[str, Money | None] = {}
     for entry in entries:
         priced = _price(state, entry, rate_cards)
         if priced is None:
@@ -261,7 +263,9 @@ def _time_lines(
             continue
         contract, _, rate = priced
         raw = rate.times(entry.hours)
-        cap = _cap(state, period, entry.billing_line_id)
+        if entry.billing_line_id not in caps:
+            caps[entry.billing_line_id] = _cap(state, period, entry.billing_line_id)
+        cap = caps[entry.billing_line_id]
         amount = raw.rounded(LINE_RULE).amount
         if cap is not None and not entry.cap_override and billed[entry.billing_line_id] + amount > cap.amount:
             draft.held_at_cap.append(entry.entry_id)

@@ -48,7 +48,7 @@ def load_streams(conn: Connection, tenant_id: str, ids: Sequence[str]) -> dict[s
         .where(
             ev.c.tenant_id == tenant_id,
             ev.c.stream_id.in_(ids),
-            ev.c.seq > func.coalesce(e.c.version, 0),
+            ev.c.seq > func.coalesce(e.c.snapshot_version, 0),
         )
         .order_by(ev.c.stream_id, ev.c.seq)
     )

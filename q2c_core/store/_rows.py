@@ -146,10 +146,10 @@ def engagement_params(e: EngagementRow) -> Params:
         "display_name": e.display_name,
         "state": e.state,
         "version": e.version,
-        "snapshot": e.snapshot,
         "create_time": utc(e.create_time),
         "update_time": utc(e.update_time),
         "currency": e.currency,
+        **({"snapshot": e.snapshot, "snapshot_version": e.snapshot_at} if e.snapshot is not None else {}),
     }
 
 
@@ -167,6 +167,7 @@ def to_engagement(r: Row[Any]) -> EngagementRow:
         create_time=utc(m["create_time"]),
         update_time=utc(m["update_time"]),
         currency=m["currency"],
+        snapshot_version=m["snapshot_version"],
     )
 
 

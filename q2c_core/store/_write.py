@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from q2c_core.store import schema as s
@@ -42,7 +42,9 @@ def write_batch(conn: Connection, attempt: Attempt) -> list[AuditRecord]:
     if batch.rate_cards:
         conn.execute(insert(s.rate_cards), [rate_card_params(r) for r in batch.rate_cards])
     eng = _last_by_key(batch.engagements, lambda e: (e.tenant_id, e.engagement_id))
-    _upsert(conn, s.engagements, [engagement_params(e) for e in eng], ("create_time",), guard_version=True)
+    snapshots = [engagement_params(e) for e in eng if e.snapshot is not None]
+    _upsert(conn, s.engagements, snapshots, ("create_time",), guard_version=True)
+    _update_columns(conn, [engagement_params(e) for e in eng if e.snapshot is None])
     exc = _last_by_key(batch.exceptions, lambda x: (x.tenant_id, x.exception_id))
     _upsert(conn, s.exceptions, [exception_params(x) for x in exc], ())
     inv = _last_by_key(batch.invoices, lambda i: (i.tenant_id, i.invoice_id))
@@ -158,6 +160,35 @@ def _upsert(
     sets = {c.name: ins.excluded[c.name] for c in table.columns if c.name not in (*pk, *keep)}
     where = table.c.version <= ins.excluded.version if guard_version else None
     conn.execute(ins.on_conflict_do_update(index_elements=pk, set_=sets, where=where), rows)
+
+
+def _update_columns(conn: Connection, rows: list[Params]) -> None:
+    """Read-model columns of existing engagements, keeping their snapshot (never going back)."""
+    if not rows:
+        return
+    e = s.engagements
+    statement = (
+        update(e)
+        .where(
+            e.c.tenant_id == bindparam("b_tenant"),
+            e.c.engagement_id == bindparam("b_id"),
+            e.c.version <= bindparam("b_version"),
+        )
+        .values({name: bindparam(name) for name in _COLUMNS})
+    )
+    params = [
+        {
+            **{name: row[name] for name in _COLUMNS},
+            "b_tenant": row["tenant_id"],
+            "b_id": row["engagement_id"],
+            "b_version": row["version"],
+        }
+        for row in rows
+    ]
+    conn.execute(statement, params)
+
+
+_COLUMNS = ("state", "version", "display_name", "update_time", "currency")
 
 
 def _last_by_key(items: Sequence[R], key: Callable[[R], Key]) -> list[R]:

@@ -81,7 +81,11 @@ class IdempotencyRecord:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EngagementRow:
-    """Engagement read-model row plus full state snapshot at `version` (last seq applied)."""
+    """Engagement read-model columns at `version`, and a state snapshot at `snapshot_version`.
+
+    Snapshots are written every few versions: a row with `snapshot=None` updates the columns
+    and keeps the stored snapshot; loading folds the events after `snapshot_version` onto it.
+    """
 
     tenant_id: str
     engagement_id: str
@@ -89,10 +93,16 @@ class EngagementRow:
     display_name: str
     state: str
     version: int
-    snapshot: JsonDict
+    snapshot: JsonDict | None
     create_time: datetime
     update_time: datetime
     currency: str | None = None
+    snapshot_version: int | None = None  # None with a snapshot: the snapshot is at `version`
+
+    @property
+    def snapshot_at(self) -> int:
+        """The version the snapshot holds."""
+        return self.version if self.snapshot_version is None else self.snapshot_version
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -102,6 +102,7 @@ engagements = Table(
     _ts("create_time"),
     _ts("update_time"),
     Column("currency", String, nullable=True),  # the contract currency (none before a contract)
+    Column("snapshot_version", Integer, nullable=False, server_default="0"),  # version `snapshot` holds
     PrimaryKeyConstraint("tenant_id", "engagement_id"),
     Index(None, "tenant_id", "state"),
     Index(None, "tenant_id", "customer_id"),
