@@ -14,6 +14,7 @@ from google.type import date_pb2
 
 from q2c.v1 import (
     audit_pb2_grpc,
+    billing_pb2_grpc,
     common_pb2,
     customer_pb2_grpc,
     engagement_pb2_grpc,
@@ -58,6 +59,7 @@ class Q2c:
         self.engagements = engagement_pb2_grpc.EngagementServiceStub(self.channel)
         self.exceptions = exception_pb2_grpc.ExceptionServiceStub(self.channel)
         self.audit = audit_pb2_grpc.AuditServiceStub(self.channel)
+        self.billing = billing_pb2_grpc.BillingServiceStub(self.channel)
 
     @property
     def metadata(self) -> list[tuple[str, str]]:

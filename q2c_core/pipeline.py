@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
 from q2c_core.domain.commands import command_comment
 from q2c_core.domain.context import DecisionContext
@@ -63,6 +64,7 @@ class BatchDecider:
         self._reference = reference
         self._clock = clock
         self.staged = StagedBatch()
+        self._invoice_json: dict[str, tuple[Invoice, dict[str, Any]]] = {}  # serialized once per batch
         self._seen_requests: dict[Key, tuple[str, str, CommandResult]] = {}
 
     def decide_all(self, envelopes: list[CommandEnvelope]) -> StagedBatch:
@@ -153,7 +155,7 @@ class BatchDecider:
                     stream_id=envelope.engagement_id,
                     seq=new_state.version,
                     event_type=event.type,
-                    payload=event_to_payload(event),
+                    payload=self._payload(event),
                     principal=caller.principal,
                     correlation_id=caller.correlation_id,
                     request_id=envelope.request_id,
@@ -174,6 +176,15 @@ class BatchDecider:
         )
         self._remember(envelope, digest, result, now)
         return result.slim() if envelope.slim_reply else result
+
+    def _payload(self, event: Event) -> dict[str, Any]:
+        payload = event_to_payload(event)
+        if isinstance(event, InvoiceGenerated):  # reused by the invoice row and the idempotency record
+            self._invoice_json[event.invoice.invoice_id] = (
+                event.invoice,
+                cast(dict[str, Any], payload["invoice"]),
+            )
+        return payload
 
     def _reject(
         self, envelope: CommandEnvelope, digest: str, error: ErrorPayload, now: datetime
@@ -227,10 +238,25 @@ class BatchDecider:
                 stream_id=envelope.engagement_id,
                 command_type=envelope.command.kind,
                 payload_digest=digest,
-                response=result.slim().model_dump(mode="json"),  # the engagement is rebuilt on replay
+                response=self._response_json(result),
                 created_at=now,
             )
         )
+
+    def _response_json(self, result: CommandResult) -> dict[str, Any]:
+        """The stored reply: slim (the engagement is rebuilt on replay), invoice JSON reused."""
+        cached = self._json_of(result.invoice) if result.invoice else None
+        if cached is None:
+            return result.slim().model_dump(mode="json")
+        return {
+            **result.slim().model_copy(update={"invoice": None}).model_dump(mode="json"),
+            "invoice": cached,
+        }
+
+    def _json_of(self, invoice: Invoice) -> dict[str, Any] | None:
+        """The JSON already made for exactly this invoice object, if any."""
+        cached = self._invoice_json.get(invoice.invoice_id)
+        return cached[1] if cached is not None and cached[0] is invoice else None
 
     def _stage_read_models(self, tenant_id: str, before: Engagement | None, after: Engagement) -> None:
         writes = self.staged.writes
@@ -255,7 +281,7 @@ class BatchDecider:
         earlier = before.invoices if before else {}
         for invoice_id, invoice in after.invoices.items():
             if earlier.get(invoice_id) != invoice:
-                writes.invoices.append(invoice_row(tenant_id, invoice))
+                writes.invoices.append(invoice_row(tenant_id, invoice, self._json_of(invoice)))
 
 
 def engagement_row(tenant_id: str, state: Engagement, *, with_snapshot: bool = True) -> EngagementRow:
@@ -274,8 +300,8 @@ def engagement_row(tenant_id: str, state: Engagement, *, with_snapshot: bool = T
     )
 
 
-def invoice_row(tenant_id: str, invoice: Invoice) -> InvoiceRow:
-    """The read-model row of an invoice."""
+def invoice_row(tenant_id: str, invoice: Invoice, data: dict[str, Any] | None = None) -> InvoiceRow:
+    """The read-model row of an invoice (`data`: its JSON, when already serialized)."""
     return InvoiceRow(
         tenant_id=tenant_id,
         invoice_id=invoice.invoice_id,
@@ -286,7 +312,7 @@ def invoice_row(tenant_id: str, invoice: Invoice) -> InvoiceRow:
         bill_run_id=invoice.bill_run_id,
         currency=invoice.currency,
         total=str(invoice.total.amount),
-        data=invoice.model_dump(mode="json"),
+        data=data if data is not None else invoice.model_dump(mode="json"),
         create_time=invoice.create_time,
         update_time=invoice.update_time,
     )
