@@ -79,7 +79,7 @@ class BillingDraft:
     def subtotal(self) -> Money:
         """Sum of the rounded line amounts."""
         total = sum((line.amount.amount for line in self.lines), Decimal(0))
-        return Money.model_construct(currency=self.currency, amount=total)
+        return Money(currency=self.currency, amount=total)
 
     @property
     def total(self) -> Money:
@@ -109,8 +109,6 @@ def draft_invoice(
     _milestone_lines(state, draft)
     _retainer_lines(state, period, draft)
     _subscription_lines(state, period, draft)
-    for n, line in enumerate(draft.lines, start=1):
-        draft.lines[n - 1] = InvoiceLine.model_construct(**{**dict(line), "line_id": f"L{n}"})
     draft.tax = _tax(draft.subtotal, customer)
     draft.blockers.extend(_blockers(state, period, customer, draft))
     return draft
@@ -182,7 +180,8 @@ def _tax(subtotal: Money, customer: Customer | None) -> TaxDetail | None:
     )
 
 
-def _line(
+def _add_line(
+    draft: BillingDraft,
     source: LineSource,
     source_id: str,
     line_id: str,
@@ -193,20 +192,22 @@ def _line(
     raw: Money,
     rule: str = LINE_RULE.value,
     service_period: BillingPeriod | None = None,
-) -> InvoiceLine:
-    # Every field is an already-validated domain value: build without re-validating.
-    return InvoiceLine.model_construct(
-        line_id="",
-        source=source,
-        source_id=source_id,
-        billing_line_id=line_id,
-        contract_revision=contract.revision,
-        description=description,
-        quantity=quantity,
-        unit_price=unit_price,
-        amount=raw.rounded(LINE_RULE),
-        rounding_rule=rule,
-        service_period=service_period,
+) -> None:
+    """Append a priced line, numbered in order (L1, L2, ...)."""
+    draft.lines.append(
+        InvoiceLine(
+            line_id=f"L{len(draft.lines) + 1}",
+            source=source,
+            source_id=source_id,
+            billing_line_id=line_id,
+            contract_revision=contract.revision,
+            description=description,
+            quantity=quantity,
+            unit_price=unit_price,
+            amount=raw.rounded(LINE_RULE),
+            rounding_rule=rule,
+            service_period=service_period,
+        )
     )
 
 
@@ -271,17 +272,16 @@ def _time_lines(
             draft.held_at_cap.append(entry.entry_id)
             continue
         billed[entry.billing_line_id] += amount
-        draft.lines.append(
-            _line(
-                LineSource.TIME_ENTRY,
-                entry.entry_id,
-                entry.billing_line_id,
-                contract,
-                f"{entry.person} ({entry.role}) {entry.work_date.isoformat()}",
-                entry.hours,
-                rate,
-                raw,
-            )
+        _add_line(
+            draft,
+            LineSource.TIME_ENTRY,
+            entry.entry_id,
+            entry.billing_line_id,
+            contract,
+            f"{entry.person} ({entry.role}) {entry.work_date.isoformat()}",
+            entry.hours,
+            rate,
+            raw,
         )
     if unpriced:
         draft.blockers.append(Blocker("UNPRICED_TIME", "no rate applies to these entries", tuple(unpriced)))
@@ -322,17 +322,16 @@ def _expense_lines(state: Engagement, period: BillingPeriod, draft: BillingDraft
         assert isinstance(terms, ExpenseTerms)
         factor = 1 + terms.markup_percent / 100
         unit = expense.amount.times(factor)
-        draft.lines.append(
-            _line(
-                LineSource.EXPENSE,
-                expense.expense_id,
-                expense.billing_line_id,
-                contract,
-                f"{expense.category} {expense.incurred_date.isoformat()} (+{terms.markup_percent}%)",
-                Decimal(1),
-                unit,
-                unit,
-            )
+        _add_line(
+            draft,
+            LineSource.EXPENSE,
+            expense.expense_id,
+            expense.billing_line_id,
+            contract,
+            f"{expense.category} {expense.incurred_date.isoformat()} (+{terms.markup_percent}%)",
+            Decimal(1),
+            unit,
+            unit,
         )
 
 
@@ -341,17 +340,16 @@ def _milestone_lines(state: Engagement, draft: BillingDraft) -> None:
         if milestone.status is MilestoneStatus.ACCEPTED and not milestone.invoice_id:
             contract = state.contract_on(milestone.update_time.date()) or state.contract
             assert contract is not None
-            draft.lines.append(
-                _line(
-                    LineSource.MILESTONE,
-                    milestone.milestone_id,
-                    milestone.billing_line_id,
-                    contract,
-                    milestone.display_name,
-                    Decimal(1),
-                    milestone.amount,
-                    milestone.amount,
-                )
+            _add_line(
+                draft,
+                LineSource.MILESTONE,
+                milestone.milestone_id,
+                milestone.billing_line_id,
+                contract,
+                milestone.display_name,
+                Decimal(1),
+                milestone.amount,
+                milestone.amount,
             )
 
 
@@ -388,19 +386,18 @@ def _retainer_lines(state: Engagement, period: BillingPeriod, draft: BillingDraf
             quantity, unit, raw = _prorated(
                 terms.amount_per_month, (end - start).days + 1, month_end(start).day
             )
-            draft.lines.append(
-                _line(
-                    LineSource.RETAINER,
-                    key,
-                    line_id,
-                    contract,
-                    f"retainer {first_day:%Y-%m} ({(end - start).days + 1}/{month_end(start).day} days)",
-                    quantity,
-                    unit,
-                    raw,
-                    rule=LINE_RULE.value if quantity == 1 else PRORATE_RULE,
-                    service_period=BillingPeriod(start=start, end=end),
-                )
+            _add_line(
+                draft,
+                LineSource.RETAINER,
+                key,
+                line_id,
+                contract,
+                f"retainer {first_day:%Y-%m} ({(end - start).days + 1}/{month_end(start).day} days)",
+                quantity,
+                unit,
+                raw,
+                rule=LINE_RULE.value if quantity == 1 else PRORATE_RULE,
+                service_period=BillingPeriod(start=start, end=end),
             )
             draft.recurring_keys.append(key)
 
@@ -428,19 +425,18 @@ def _subscription_lines(state: Engagement, period: BillingPeriod, draft: Billing
             contract, terms = found
             assert isinstance(terms, SubscriptionTerms)
             service = BillingPeriod(start=start, end=add_months(start, months) - timedelta(days=1))
-            draft.lines.append(
-                _line(
-                    LineSource.SUBSCRIPTION,
-                    key,
-                    line_id,
-                    contract,
-                    f"subscription {service.start.isoformat()}..{service.end.isoformat()}",
-                    Decimal(1),
-                    terms.amount_per_period,
-                    terms.amount_per_period,
-                    rule=LINE_RULE.value,
-                    service_period=service,
-                )
+            _add_line(
+                draft,
+                LineSource.SUBSCRIPTION,
+                key,
+                line_id,
+                contract,
+                f"subscription {service.start.isoformat()}..{service.end.isoformat()}",
+                Decimal(1),
+                terms.amount_per_period,
+                terms.amount_per_period,
+                rule=LINE_RULE.value,
+                service_period=service,
             )
             draft.recurring_keys.append(key)
 

@@ -149,8 +149,8 @@ class Money(BaseModel):
             raise ValueError(f"currency mismatch: {self.currency} vs {other.currency}")
 
     def _derived(self, amount: Decimal) -> Money:
-        # Arithmetic on validated money: the currency is known, the amount exact; skip re-parsing.
-        return Money.model_construct(currency=self.currency, amount=amount)
+        # Validating a Decimal is cheap (pydantic-core); it measured faster than model_construct.
+        return Money(currency=self.currency, amount=amount)
 
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)
