@@ -324,9 +324,9 @@ class EngagementServiceServicer:
     def GetInvoiceReadiness(self, request, context):
         """Previews the invoice GenerateInvoice would create for the period now: the billable lines,
         their totals and every blocker. ready is true when no blocker stops generation. Read-only:
-        nothing is billed, held or raised.
-        Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND), FAILED_PRECONDITION (INVALID_STATE, as for
-        GenerateInvoice; CONTRACT_MISSING), INVALID_ARGUMENT (VALIDATION_FAILED: bad period).
+        nothing is billed, held or raised. Answers in any state (an engagement without a contract
+        reports NOTHING_TO_BILL).
+        Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND), INVALID_ARGUMENT (VALIDATION_FAILED: bad period).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -64,8 +64,8 @@ def generate(state: Engagement, command: cmd.GenerateInvoice, ctx: DecisionConte
     if command.bill_run_id and parked and not _already_parked(state, command, parked[0].kind):
         message = f"bill run {command.bill_run_id} skipped {command.period.key}: {parked[0].message}"
         return [*events, _exception(state, ctx, 0, parked[0].kind, message, [command.period.key])]
-    if events:
-        return events  # the holds stand even though nothing else can be billed
+    if events and [b.kind for b in stops] == ["NOTHING_TO_BILL"]:
+        return events  # every billable hour is over the cap: the holds stand, nothing else to bill
     raise _not_ready(stops)
 
 

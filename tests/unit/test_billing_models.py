@@ -274,6 +274,18 @@ def test_when_every_billable_hour_is_over_the_cap_the_hours_are_held_and_nothing
     assert not driver.engagement.invoices
 
 
+def test_hours_over_the_cap_are_not_held_when_another_blocker_stops_the_invoice() -> None:
+    driver = active(tm(cap=money("500")), rate_cards=cards(engineer="100"), po_reference="")
+    driver.customer = taxed(po_required=True)
+    work(driver, "big", date(2025, 3, 3), "8")
+    with pytest.raises(PreconditionError) as raised:
+        driver.run(cmd.GenerateInvoice(period=month("2025-03")))
+    assert raised.value.reason == "NOT_READY"
+    assert raised.value.metadata["blockers"] == "MISSING_PO_REFERENCE"
+    assert driver.engagement.time_entries["big"].status is ItemStatus.APPROVED
+    assert not cap_exceptions(driver)
+
+
 # --- fixed fee ------------------------------------------------------------------------------
 
 
