@@ -38,6 +38,10 @@ class EngagementShard:
             "batches_committed": self.host.batches_committed,
         }
 
+    async def idle(self) -> None:
+        """Return once every command this shard has received so far is committed."""
+        await self.host.idle()
+
     async def drain(self) -> None:
         """Finish queued work and refuse new commands (before a planned shutdown)."""
         await self.host.close()

@@ -91,6 +91,11 @@ class EngagementHost:
         self._resident.clear()
         self._snapshot_at.clear()
 
+    async def idle(self) -> None:
+        """Wait until every command queued so far has been committed (or rejected)."""
+        while self._worker is not None and not self._worker.done():
+            await asyncio.shield(self._worker)
+
     async def close(self) -> None:
         """Finish queued work, then refuse new commands."""
         self.closed = True

@@ -145,7 +145,7 @@ async def test_a_killed_coordinator_fails_its_run_and_a_new_run_finishes_the_per
     ray.kill(runtime.coordinator(first.bill_run_id), no_restart=True)
     dead = await finished(runtime, first)
     assert dead.state is BillRunState.FAILED and "coordinator died" in dead.failure_message
-    await asyncio.sleep(0.2)  # let a chunk the shards already had in hand commit
+    await asyncio.gather(*(lane.handle.idle.remote() for lane in runtime.lanes))  # chunks in hand commit
     second = await finished(runtime, await runtime.start_bill_run(caller(tenant), None, SPEC))
     assert second.state is BillRunState.SUCCEEDED
     by_first = runtime.queries.list_invoices(tenant, None, None, None, first.bill_run_id, 500, "").items
