@@ -17,14 +17,13 @@ from q2c_core.domain.events import Event, InvoiceGenerated, event_to_payload
 from q2c_core.domain.invoices import Invoice
 from q2c_core.domain.reference import Customer, RateCard
 from q2c_core.messages import CommandEnvelope, CommandResult
+from q2c_core.read_models import engagement_row, exception_row, invoice_row
 from q2c_core.reference_data import ReferenceData
 from q2c_core.store import (
     AuditEntry,
     EngagementRow,
     EventRecord,
-    ExceptionRow,
     IdempotencyRecord,
-    InvoiceRow,
     WriteBatch,
 )
 
@@ -263,56 +262,8 @@ class BatchDecider:
         previous = before.exceptions if before else {}
         for exception_id, exception in after.exceptions.items():
             if previous.get(exception_id) != exception:
-                writes.exceptions.append(
-                    ExceptionRow(
-                        tenant_id=tenant_id,
-                        exception_id=exception_id,
-                        engagement_id=after.engagement_id,
-                        customer_id=exception.customer_id,
-                        step=exception.step.value,
-                        check_name=exception.check,
-                        severity=exception.severity.value,
-                        state=exception.state.value,
-                        data=exception.model_dump(mode="json"),
-                        raise_time=exception.raise_time,
-                        resolve_time=exception.resolve_time,
-                    )
-                )
+                writes.exceptions.append(exception_row(tenant_id, after.engagement_id, exception))
         earlier = before.invoices if before else {}
         for invoice_id, invoice in after.invoices.items():
             if earlier.get(invoice_id) != invoice:
                 writes.invoices.append(invoice_row(tenant_id, invoice, self._json_of(invoice)))
-
-
-def engagement_row(tenant_id: str, state: Engagement, *, with_snapshot: bool = True) -> EngagementRow:
-    """The read-model row of an engagement state, with or without a full snapshot."""
-    return EngagementRow(
-        tenant_id=tenant_id,
-        engagement_id=state.engagement_id,
-        customer_id=state.customer_id,
-        display_name=state.display_name,
-        state=state.state.value,
-        version=state.version,
-        snapshot=state.model_dump(mode="json") if with_snapshot else None,
-        create_time=state.create_time,
-        update_time=state.update_time,
-        currency=state.contract.currency if state.contract else None,
-    )
-
-
-def invoice_row(tenant_id: str, invoice: Invoice, data: dict[str, Any] | None = None) -> InvoiceRow:
-    """The read-model row of an invoice (`data`: its JSON, when already serialized)."""
-    return InvoiceRow(
-        tenant_id=tenant_id,
-        invoice_id=invoice.invoice_id,
-        engagement_id=invoice.engagement_id,
-        customer_id=invoice.customer_id,
-        state=invoice.state.value,
-        period_key=invoice.period.key,
-        bill_run_id=invoice.bill_run_id,
-        currency=invoice.currency,
-        total=str(invoice.total.amount),
-        data=data if data is not None else invoice.model_dump(mode="json"),
-        create_time=invoice.create_time,
-        update_time=invoice.update_time,
-    )

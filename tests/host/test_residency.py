@@ -8,7 +8,7 @@ from q2c_core.domain import events as ev
 from q2c_core.domain.entities import EngagementState
 from q2c_core.domain.events import event_to_payload
 from q2c_core.host import EngagementHost
-from q2c_core.pipeline import engagement_row
+from q2c_core.read_models import engagement_row
 from q2c_core.store import EventRecord, Store, WriteBatch
 from tests.host.helpers import (
     activate,
