@@ -10,9 +10,15 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from q2c_core.domain.base import Frozen
-from q2c_core.domain.entities import BillingLine, Identifier, StaffingAssignment
+from q2c_core.domain.billing_commands import (
+    AmendContract,
+    GenerateInvoice,
+    IssueInvoice,
+    RecordPayment,
+    VoidInvoice,
+)
+from q2c_core.domain.entities import BillingLine, Identifier, StaffingAssignment, Text
 from q2c_core.domain.money import ExactDecimal, Money, check_currency
-from q2c_core.domain.periods import BillingPeriod
 
 MAX_BATCH = 500
 """Largest number of items in one submit/approve/reject batch (documented in the API)."""
@@ -20,7 +26,6 @@ MAX_BATCH = 500
 MAX_HOURS_PER_DAY = Decimal(24)
 
 IdList = Annotated[list[Identifier], Field(min_length=1, max_length=MAX_BATCH)]
-Text = Annotated[str, Field(max_length=2000)]
 
 
 class CreateEngagement(Frozen):
@@ -226,65 +231,6 @@ class ResolveException(Frozen):
     resolution: Resolution = Resolution.RESOLVE
 
 
-class GenerateInvoice(Frozen):
-    """Invoice everything billable for the period (a bill run sets bill_run_id)."""
-
-    kind: Literal["GenerateInvoice"] = "GenerateInvoice"
-    period: BillingPeriod
-    bill_run_id: str = Field(default="", max_length=128)
-    comment: Text = ""
-
-
-class IssueInvoice(Frozen):
-    """DRAFT -> ISSUED: the invoice becomes immutable and due."""
-
-    kind: Literal["IssueInvoice"] = "IssueInvoice"
-    invoice_id: Identifier
-    comment: Text = ""
-
-
-class RecordPayment(Frozen):
-    """Money received against an issued invoice."""
-
-    kind: Literal["RecordPayment"] = "RecordPayment"
-    invoice_id: Identifier
-    amount: Money
-    received_date: date
-    reference: str = Field(default="", max_length=200)
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, value: Money) -> Money:
-        if value.amount <= 0:
-            raise ValueError("payment amount must be positive")
-        return value
-
-
-class VoidInvoice(Frozen):
-    """Cancel an unpaid invoice with a credit note; its items can be billed again."""
-
-    kind: Literal["VoidInvoice"] = "VoidInvoice"
-    invoice_id: Identifier
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class AmendContract(Frozen):
-    """A change order: a new contract revision, effective from a date."""
-
-    kind: Literal["AmendContract"] = "AmendContract"
-    effective_date: date
-    billing_lines: list[BillingLine] = Field(min_length=1, max_length=100)
-    po_reference: str | None = Field(default=None, max_length=100)
-    comment: Text = ""
-
-    @model_validator(mode="after")
-    def _unique_lines(self) -> AmendContract:
-        ids = [line.line_id for line in self.billing_lines]
-        if len(set(ids)) != len(ids):
-            raise ValueError("billing line ids must be unique")
-        return self
-
-
 Command = Annotated[
     CreateEngagement
     | QualifyEngagement
@@ -346,4 +292,14 @@ def command_comment(command: Frozen) -> str:
     return ""
 
 
-__all__ = ["MAX_BATCH", "Command", "Money"]
+__all__ = [
+    "MAX_BATCH",
+    "AmendContract",
+    "Command",
+    "GenerateInvoice",
+    "IssueInvoice",
+    "Money",
+    "RecordPayment",
+    "Text",
+    "VoidInvoice",
+]

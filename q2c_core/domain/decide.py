@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from q2c_core.domain import change_orders, invoicing, items
 from q2c_core.domain import commands as cmd
 from q2c_core.domain import events as ev
-from q2c_core.domain import invoicing, items
 from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import (
@@ -243,5 +243,5 @@ _HANDLERS: dict[type, Handler] = {
     cmd.IssueInvoice: invoicing.issue,
     cmd.RecordPayment: invoicing.pay,
     cmd.VoidInvoice: invoicing.void,
-    cmd.AmendContract: invoicing.amend,
+    cmd.AmendContract: change_orders.amend,
 }

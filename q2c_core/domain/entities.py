@@ -13,6 +13,7 @@ from q2c_core.domain.base import Frozen
 from q2c_core.domain.money import ExactDecimal, Money, check_currency
 
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
+Text = Annotated[str, Field(max_length=2000)]
 
 
 class EngagementState(StrEnum):
