@@ -1,0 +1,165 @@
+"""What a failed `q2c` command exits with, and the one readable line it prints.
+
+Every gRPC error becomes an `ErrorReport`: the canonical code, the `google.rpc.ErrorInfo`
+reason, the message and the offending fields (`BadRequest`) or preconditions
+(`PreconditionFailure`), rendered as one line (or one JSON object) and mapped to an exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+import grpc
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+
+class ExitCode(IntEnum):
+    """Exit codes of the `q2c` command; scripts may rely on them."""
+
+    OK = 0
+    LOCAL_ERROR = 1
+    USAGE = 2
+    INVALID_ARGUMENT = 3
+    NOT_FOUND = 4
+    CONFLICT = 5
+    RETRY_LATER = 6
+    SERVER_ERROR = 7
+    NOT_AVAILABLE = 8
+    CHECK_FAILED = 9
+    INTERRUPTED = 130
+
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0    ok
+  1    unexpected local error (a bug in the CLI, a broken install)
+  2    usage error (bad command line)
+  3    INVALID_ARGUMENT: the request is invalid; the offending field is named
+  4    NOT_FOUND: no such customer, engagement, invoice, exception, bill run ...
+  5    FAILED_PRECONDITION / ABORTED / ALREADY_EXISTS: the request conflicts with the state
+  6    UNAVAILABLE / DEADLINE_EXCEEDED: server down, unreachable or slow; retry later
+  7    any other server error (INTERNAL, UNAUTHENTICATED, PERMISSION_DENIED ...)
+  8    the feature is not available on this server (e.g. dead letters before DeliveryService)
+  9    the command ran, but what it checked failed: the audit log does not verify, or a
+       watched bill run ended FAILED or CANCELLED
+  130  interrupted (Ctrl-C)"""
+
+_EXIT_BY_CODE: dict[grpc.StatusCode, ExitCode] = {
+    grpc.StatusCode.INVALID_ARGUMENT: ExitCode.INVALID_ARGUMENT,
+    grpc.StatusCode.OUT_OF_RANGE: ExitCode.INVALID_ARGUMENT,
+    grpc.StatusCode.NOT_FOUND: ExitCode.NOT_FOUND,
+    grpc.StatusCode.FAILED_PRECONDITION: ExitCode.CONFLICT,
+    grpc.StatusCode.ABORTED: ExitCode.CONFLICT,
+    grpc.StatusCode.ALREADY_EXISTS: ExitCode.CONFLICT,
+    grpc.StatusCode.UNAVAILABLE: ExitCode.RETRY_LATER,
+    grpc.StatusCode.DEADLINE_EXCEEDED: ExitCode.RETRY_LATER,
+    grpc.StatusCode.UNIMPLEMENTED: ExitCode.NOT_AVAILABLE,
+}
+
+
+def exit_code_for(code: grpc.StatusCode) -> ExitCode:
+    """The exit code for a gRPC status code (anything unlisted is a server error)."""
+    return _EXIT_BY_CODE.get(code, ExitCode.SERVER_ERROR)
+
+
+@dataclass(frozen=True)
+class ErrorReport:
+    """One failure, ready to print: code, reason, message, offending fields, exit code."""
+
+    code: str
+    message: str
+    exit_code: ExitCode
+    reason: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+    preconditions: tuple[tuple[str, str], ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def line(self) -> str:
+        """`error: CODE REASON: message (field f: why; ...)`, on one line."""
+        head = " ".join(part for part in (self.code, self.reason) if part)
+        extras = [f"field {name}: {why}" for name, why in self.fields if f"{name}: {why}" not in self.message]
+        extras += [f"{subject}: {why}" for subject, why in self.preconditions if why not in self.message]
+        tail = f" ({'; '.join(extras)})" if extras else ""
+        return _one_line(f"error: {head}: {self.message}{tail}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON error object printed in `--json` mode."""
+        return {
+            "error": {
+                "code": self.code,
+                "reason": self.reason,
+                "message": self.message,
+                "field_violations": [{"field": f, "description": d} for f, d in self.fields],
+                "precondition_violations": [{"subject": s, "description": d} for s, d in self.preconditions],
+                "metadata": self.metadata,
+                "exit_code": int(self.exit_code),
+            }
+        }
+
+
+class CliError(Exception):
+    """A failure the CLI itself detected (feature missing, check failed); carries its report."""
+
+    def __init__(self, report: ErrorReport) -> None:
+        super().__init__(report.message)
+        self.report = report
+
+
+def not_available(feature: str, service: str, target: str) -> CliError:
+    """The server at `target` does not host `service`, which `feature` needs."""
+    message = f"{feature} are not available on this server ({target} has no {service})"
+    return CliError(
+        ErrorReport("NOT_AVAILABLE", message, ExitCode.NOT_AVAILABLE, reason="SERVICE_NOT_HOSTED")
+    )
+
+
+def report_rpc_error(error: grpc.RpcError, target: str) -> ErrorReport:
+    """Turn a gRPC error (unary or stream, sync client) into an ErrorReport."""
+    code: grpc.StatusCode = error.code()
+    details: str = error.details() or ""
+    status = _rich_status(error)
+    report = ErrorReport(code.name, details or code.name.lower(), exit_code_for(code))
+    if status is not None:
+        report = _with_details(report, status)
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) and not report.reason:
+        report = ErrorReport(report.code, f"{report.message} [target {target}]", report.exit_code)
+    return report
+
+
+def _rich_status(error: grpc.RpcError) -> status_pb2.Status | None:
+    """The google.rpc.Status in the trailers, when the server sent one."""
+    try:
+        return rpc_status.from_call(error)
+    except (ValueError, AttributeError):
+        return None
+
+
+def _with_details(report: ErrorReport, status: status_pb2.Status) -> ErrorReport:
+    """Add ErrorInfo reason/metadata, BadRequest fields and PreconditionFailure subjects."""
+    reason, metadata = "", {}
+    fields: list[tuple[str, str]] = []
+    preconditions: list[tuple[str, str]] = []
+    for detail in status.details:
+        info, bad, pre = (
+            error_details_pb2.ErrorInfo(),
+            error_details_pb2.BadRequest(),
+            error_details_pb2.PreconditionFailure(),
+        )
+        if detail.Unpack(info):
+            reason, metadata = info.reason, dict(info.metadata)
+        elif detail.Unpack(bad):
+            fields += [(v.field, v.description) for v in bad.field_violations]
+        elif detail.Unpack(pre):
+            preconditions += [(v.subject or v.type, v.description) for v in pre.violations]
+    message = status.message or report.message
+    return ErrorReport(
+        report.code, message, report.exit_code, reason, tuple(fields), tuple(preconditions), metadata
+    )
+
+
+def _one_line(text: str) -> str:
+    """Collapse newlines so an error is always exactly one line."""
+    return " ".join(text.split())

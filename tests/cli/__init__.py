@@ -1,0 +1,1 @@
+"""CLI tests: the `q2c` command against a real server."""
