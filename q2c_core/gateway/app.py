@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from grpc import aio
@@ -93,10 +94,15 @@ async def start_server(
     *,
     identity: IdentityResolver | None = None,
     options: list[tuple[str, Any]] | None = None,
+    interceptors: Sequence[aio.ServerInterceptor] = (),
 ) -> GatewayServer:
-    """Build, bind and start the gateway; `port=0` picks a free port (see `.port`)."""
+    """Build, bind and start the gateway; `port=0` picks a free port (see `.port`).
+
+    `interceptors` run after (inside) the built-in one, closest to the servicers; tests use
+    them to inject faults.
+    """
     interceptor = CallContextInterceptor(identity, RejectionAuditor(runtime.rejections))
-    server = aio.server(interceptors=[interceptor], options=options or [])
+    server = aio.server(interceptors=[interceptor, *interceptors], options=options or [])
     _add_servicers(server, runtime)
     health = await _add_health(server)
     reflection.enable_server_reflection(

@@ -1,0 +1,52 @@
+"""The SDK's retry policy: which failures are retried, how often, and how long to wait."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import grpc
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retry UNAVAILABLE with exponential backoff and full jitter, within the call's deadline.
+
+    Mirrors `protos/q2c/v1/service_config.json` (4 attempts, 0.1 s doubling to 2 s). Reads are
+    always retry-safe; a mutation is retried only when it carries a request_id (API rule 12),
+    and every attempt sends the same one, so the server applies it at most once.
+    """
+
+    max_attempts: int = 4
+    """Attempts in all, the first included; 1 disables retries."""
+    initial_backoff: float = 0.1
+    """Upper bound, in seconds, of the wait before the first retry."""
+    max_backoff: float = 2.0
+    """Cap on the upper bound of any wait, in seconds."""
+    multiplier: float = 2.0
+    """Growth of the upper bound per retry."""
+    retryable_codes: frozenset[grpc.StatusCode] = field(
+        default_factory=lambda: frozenset({grpc.StatusCode.UNAVAILABLE})
+    )
+    """Status codes worth another attempt. Only UNAVAILABLE is safe for q2c mutations."""
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be >= 1")
+        if self.initial_backoff < 0 or self.max_backoff < 0 or self.multiplier < 1:
+            raise ValueError("backoffs must be >= 0 and multiplier >= 1")
+
+    def retries(self, code: grpc.StatusCode, attempt: int) -> bool:
+        """Whether a failure with `code` on attempt number `attempt` (from 1) is retried."""
+        return code in self.retryable_codes and attempt < self.max_attempts
+
+    def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait after failed attempt `attempt` (from 1): uniform in [0, bound]."""
+        bound = min(self.max_backoff, self.initial_backoff * self.multiplier ** (attempt - 1))
+        return (rng or _RNG).uniform(0.0, bound)
+
+
+NO_RETRIES = RetryPolicy(max_attempts=1)
+"""A policy that never retries."""
+
+_RNG = random.Random()
