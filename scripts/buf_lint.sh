@@ -3,6 +3,9 @@
 #
 #   bash scripts/buf_lint.sh                          # lint
 #   bash scripts/buf_lint.sh --breaking-against REF   # lint, then `buf breaking` against git REF
+#   bash scripts/buf_lint.sh --breaking-only REF      # only `buf breaking` against git REF
+#
+# scripts/check_breaking.sh chooses REF for CI (the previous commit, or the last release tag).
 #
 # No buf registry is reachable, so the googleapis imports (google/api, google/rpc, google/type)
 # are copied from the googleapis-common-protos wheel and the well-known types (google/protobuf)
@@ -11,11 +14,18 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUF=(npx --yes @bufbuild/buf)
+# buf is pinned so a new release's lint or breaking rules cannot change CI's verdict on an
+# unchanged tree; bump it deliberately (override with $Q2C_BUF_VERSION).
+BUF_VERSION="${Q2C_BUF_VERSION:-1.75.0}"
+BUF=(npx --yes "@bufbuild/buf@$BUF_VERSION")
 AGAINST=""
-if [[ "${1:-}" == "--breaking-against" ]]; then
-  AGAINST="${2:?--breaking-against needs a git ref}"
-fi
+LINT=1
+case "${1:-}" in
+  "") ;;
+  --breaking-against) AGAINST="${2:?--breaking-against needs a git ref}" ;;
+  --breaking-only) AGAINST="${2:?--breaking-only needs a git ref}"; LINT=0 ;;
+  *) echo "usage: $0 [--breaking-against REF | --breaking-only REF]" >&2; exit 2 ;;
+esac
 
 find_python() {
   local candidate
@@ -62,15 +72,21 @@ PYEOF
 }
 
 make_workspace "$WORK/current" "$ROOT/protos"
-cd "$WORK/current"
-"${BUF[@]}" lint --path protos/q2c
-echo "buf lint: OK"
+if [[ "$LINT" == 1 ]]; then
+  (cd "$WORK/current" && "${BUF[@]}" lint --path protos/q2c)
+  echo "buf lint: OK"
+fi
 
 if [[ -n "$AGAINST" ]]; then
   mkdir -p "$WORK/against-src"
-  git -C "$ROOT" archive "$AGAINST" protos | tar -x -C "$WORK/against-src"
+  git -C "$ROOT" rev-parse --verify --quiet "$AGAINST^{commit}" >/dev/null \
+    || { echo "buf breaking: $AGAINST is not a commit of $ROOT" >&2; exit 2; }
+  git -C "$ROOT" archive "$AGAINST" -- protos | tar -x -C "$WORK/against-src"
   make_workspace "$WORK/against" "$WORK/against-src/protos"
-  cd "$WORK"
-  "${BUF[@]}" breaking current/protos --against against/protos
+  cd "$WORK/current"
+  if ! "${BUF[@]}" breaking protos --against ../against/protos; then
+    echo "buf breaking against $AGAINST: FAILED (breaking changes listed above; API_RULES.md rule 1)" >&2
+    exit 1
+  fi
   echo "buf breaking against $AGAINST: OK"
 fi

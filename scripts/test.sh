@@ -2,23 +2,35 @@
 # Install q2c with its development tools into a virtual environment, then run every check
 # and the whole test suite (unit, store, host, service, end-to-end with Ray) on SQLite and
 # PostgreSQL. Needs: python3 (3.11+), PostgreSQL on 127.0.0.1:5432 (trust auth), node/npx.
+#
+# Order (fails fast): generated code fresh, API reference fresh (+ every RPC and field
+# commented), buf lint, buf breaking against the previous commit, ruff, mypy, pytest, then the
+# Node client's own tests when clients/node/test.sh exists. Arguments are passed to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${Q2C_VENV:-.venv}"
 if [ ! -x "$VENV/bin/python" ]; then
   "${PYTHON:-python3}" -m venv "$VENV"
 fi
-PY="$VENV/bin/python"
+PY="$(cd "$VENV" && pwd)/bin/python"
 "$PY" -m pip install --quiet --upgrade pip
 "$PY" -m pip install --quiet -e '.[dev]'
 
 echo "== generated protobuf code is fresh"
 "$PY" scripts/gen_protos.py --check
+echo "== API reference docs/api.md is fresh, every RPC and field has a comment"
+"$PY" scripts/gen_api_docs.py --check
 echo "== buf lint"
 PYTHON="$PY" bash scripts/buf_lint.sh
+echo "== buf breaking against the previous commit"
+PYTHON="$PY" bash scripts/check_breaking.sh
 echo "== ruff"
 "$VENV/bin/ruff" check .
 echo "== mypy --strict (q2c_core)"
 "$VENV/bin/mypy" q2c_core
 echo "== pytest"
 "$PY" -m pytest "$@"
+if [ -f clients/node/test.sh ]; then
+  echo "== Node client (clients/node/test.sh)"
+  Q2C_PYTHON="$PY" bash clients/node/test.sh
+fi
