@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
-from q2c_sdk import Q2cClient
 
 from actors.runtime import RayRuntime
 from q2c_core.gateway.app import GatewayServer, start_server
 from q2c_core.runtime import LocalRuntime
 from q2c_core.store import Store
+from q2c_sdk import Q2cClient
 from tests.conftest_db import new_tenant_id
 from tests.sdk.fake_server import FakeQ2c
 from tests.sdk.faults import ReplyLost

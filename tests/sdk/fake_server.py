@@ -16,9 +16,9 @@ import grpc_testing  # type: ignore[import-untyped]
 from google.protobuf import any_pb2  # type: ignore[import-untyped, unused-ignore]
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
-from q2c_sdk import Q2cClient, RetryPolicy
 
 from q2c.v1 import audit_pb2, billing_pb2, customer_pb2, engagement_pb2, exception_pb2, rate_card_pb2
+from q2c_sdk import Q2cClient, RetryPolicy
 
 SERVICES = (
     customer_pb2.DESCRIPTOR.services_by_name["CustomerService"],

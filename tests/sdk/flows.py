@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from q2c_sdk import Q2cClient, date, money
-
 from q2c.v1 import customer_pb2, rate_card_pb2
 from q2c.v1 import engagement_pb2 as pb
+from q2c_sdk import Q2cClient, date, money
 
 CONTRACT_START = dt.date(2025, 2, 1)
 CONTRACT_END = dt.date(2025, 12, 31)

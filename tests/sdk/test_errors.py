@@ -8,7 +8,10 @@ from typing import Any
 
 import grpc
 import pytest
+
 import q2c_sdk
+from q2c.v1 import customer_pb2
+from q2c.v1 import engagement_pb2 as pb
 from q2c_sdk import (
     NO_RETRIES,
     REASON_CLASSES,
@@ -21,9 +24,6 @@ from q2c_sdk import (
     UnavailableError,
     ValidationFailedError,
 )
-
-from q2c.v1 import customer_pb2
-from q2c.v1 import engagement_pb2 as pb
 from tests.sdk.fake_server import FakeQ2c, bad_request, bare, precondition_failure, rich_failure
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
+from q2c.v1 import audit_pb2, billing_pb2
+from q2c.v1 import engagement_pb2 as pb
 from q2c_sdk import (
     InvalidStateError,
     OverpaymentError,
@@ -20,9 +23,6 @@ from q2c_sdk import (
     money,
     month,
 )
-
-from q2c.v1 import audit_pb2, billing_pb2
-from q2c.v1 import engagement_pb2 as pb
 from tests.sdk import flows
 from tests.sdk.conftest import RealServer
 

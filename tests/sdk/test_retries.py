@@ -6,10 +6,10 @@ import queue
 
 import grpc
 import pytest
-from q2c_sdk import NO_RETRIES, InvalidStateError, RetryPolicy, StoreUnavailableError, UnavailableError
 
 from q2c.v1 import billing_pb2, customer_pb2
 from q2c.v1 import engagement_pb2 as pb
+from q2c_sdk import NO_RETRIES, InvalidStateError, RetryPolicy, StoreUnavailableError, UnavailableError
 from tests.sdk.fake_server import FakeQ2c, bare, rich_failure
 
 ENGAGEMENTS = "EngagementService"

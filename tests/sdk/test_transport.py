@@ -7,10 +7,10 @@ from typing import Any, Unpack
 
 import grpc
 import pytest
-from q2c_sdk import DeadlineExceededError, RetryPolicy, UnavailableError
-from q2c_sdk.transport import CallOptions, Transport
 
 from q2c.v1 import customer_pb2
+from q2c_sdk import DeadlineExceededError, RetryPolicy, UnavailableError
+from q2c_sdk.transport import CallOptions, Transport
 
 
 class Unavailable(grpc.RpcError, grpc.Call):  # type: ignore[misc]

@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
+
 from q2c_sdk.errors import STATUS_CLASSES, FieldViolation, PreconditionViolation, Q2cError, UnknownError
 from q2c_sdk.reasons import REASON_CLASSES
 
