@@ -120,7 +120,7 @@ def open_engagement(q: Q2c, customer_id: str, name: str) -> engagement_pb2.Engag
 
 
 def billing_lines(rate_card_id: str) -> list[engagement_pb2.BillingLine]:
-    """T&M with a cap, two fixed-fee milestones, a retainer and pass-through expenses."""
+    """Every billing model: capped T&M, fixed-fee milestones, a retainer, expenses, a subscription."""
     return [
         engagement_pb2.BillingLine(
             line_id="tm",
@@ -152,6 +152,13 @@ def billing_lines(rate_card_id: str) -> list[engagement_pb2.BillingLine]:
             line_id="exp",
             description="Travel at cost + 5%",
             pass_through_expenses=engagement_pb2.ExpenseTerms(markup_percent="5"),
+        ),
+        engagement_pb2.BillingLine(
+            line_id="sub",
+            description="Managed platform subscription",
+            subscription=engagement_pb2.SubscriptionTerms(
+                amount_per_period=money("1200", "USD"), period=engagement_pb2.BILLING_PERIOD_UNIT_QUARTER
+            ),
         ),
     ]
 
