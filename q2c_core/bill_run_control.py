@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from q2c_core.audited import record_accepted, stored_response
 from q2c_core.bill_runs import BillRun, BillRunSpec, BillRunState, bill_run_from_row, bill_run_row
 from q2c_core.domain.errors import (
     ConflictError,
@@ -17,10 +18,8 @@ from q2c_core.domain.errors import (
 from q2c_core.domain.money import check_currency
 from q2c_core.messages import Caller, new_resource_id, payload_digest
 from q2c_core.store import (
-    AuditEntry,
     ConcurrencyConflict,
     DuplicateRequestId,
-    IdempotencyRecord,
     Store,
     StoreUnavailable,
     WriteBatch,
@@ -128,14 +127,12 @@ class BillRunControl:
         return self.load(tenant_id, bill_run_id)[0]
 
     def _replay(self, caller: Caller, request_id: str | None, digest: str) -> BillRun | None:
-        if not request_id:
+        response = stored_response(self._store, caller, request_id, digest)
+        if response is None:
             return None
-        record = self._store.find_idempotency(caller.tenant_id, [request_id]).get(request_id)
-        if record is None:
-            return None
-        if record.payload_digest != digest or "bill_run_id" not in record.response:
-            raise RequestIdReusedError(request_id)
-        return self.load(caller.tenant_id, record.response["bill_run_id"])[0]
+        if "bill_run_id" not in response:  # the id was used for another kind of request
+            raise RequestIdReusedError(str(request_id))
+        return self.load(caller.tenant_id, response["bill_run_id"])[0]
 
     def _write(
         self,
@@ -147,36 +144,17 @@ class BillRunControl:
         version: int,
         comment: str,
     ) -> None:
-        now = run.update_time
-        batch = WriteBatch(
-            bill_runs=[bill_run_row(run, version)],
-            audit=[
-                AuditEntry(
-                    tenant_id=caller.tenant_id,
-                    stream_id=run.bill_run_id,
-                    principal=caller.principal,
-                    command_type=command_type,
-                    request_id=request_id,
-                    correlation_id=caller.correlation_id,
-                    payload_digest=digest,
-                    outcome="ACCEPTED",
-                    comment=comment or None,
-                    recorded_at=now,
-                )
-            ],
+        batch = record_accepted(
+            WriteBatch(bill_runs=[bill_run_row(run, version)]),
+            caller,
+            request_id=request_id,
+            digest=digest,
+            command_type=command_type,
+            stream_id=run.bill_run_id,
+            now=run.update_time,
+            response={"bill_run_id": run.bill_run_id},
+            comment=comment,
         )
-        if request_id:
-            batch.idempotency.append(
-                IdempotencyRecord(
-                    tenant_id=caller.tenant_id,
-                    request_id=request_id,
-                    stream_id=run.bill_run_id,
-                    command_type=command_type,
-                    payload_digest=digest,
-                    response={"bill_run_id": run.bill_run_id},
-                    created_at=now,
-                )
-            )
         try:
             self._store.commit(batch)
         except StoreUnavailable:

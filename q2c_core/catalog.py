@@ -9,12 +9,12 @@ from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import to_jsonable_python
 
+from q2c_core.audited import record_accepted, stored_response
 from q2c_core.domain.base import Frozen
 from q2c_core.domain.errors import (
     ConflictError,
     FieldViolation,
     NotFoundError,
-    RequestIdReusedError,
     UnavailableError,
     ValidationError,
 )
@@ -24,11 +24,9 @@ from q2c_core.messages import Caller, new_resource_id, payload_digest
 from q2c_core.paging import paged
 from q2c_core.reference_data import customer_from_row, rate_card_from_row
 from q2c_core.store import (
-    AuditEntry,
     ConcurrencyConflict,
     CustomerRow,
     DuplicateRequestId,
-    IdempotencyRecord,
     Page,
     RateCardRow,
     Store,
@@ -239,14 +237,7 @@ class Catalog:
         return row
 
     def _replay(self, caller: Caller, request_id: str | None, digest: str) -> dict[str, Any] | None:
-        if not request_id:
-            return None
-        record = self._store.find_idempotency(caller.tenant_id, [request_id]).get(request_id)
-        if record is None:
-            return None
-        if record.payload_digest != digest:
-            raise RequestIdReusedError(request_id)
-        return record.response
+        return stored_response(self._store, caller, request_id, digest)
 
     def _write(
         self,
@@ -259,31 +250,16 @@ class Catalog:
         batch: WriteBatch,
         response: dict[str, Any] | None = None,
     ) -> None:
-        batch.audit.append(
-            AuditEntry(
-                tenant_id=caller.tenant_id,
-                stream_id=stream_id,
-                principal=caller.principal,
-                command_type=command_type,
-                request_id=request_id,
-                correlation_id=caller.correlation_id,
-                payload_digest=digest,
-                outcome="ACCEPTED",
-                recorded_at=now,
-            )
+        record_accepted(
+            batch,
+            caller,
+            request_id=request_id,
+            digest=digest,
+            command_type=command_type,
+            stream_id=stream_id,
+            now=now,
+            response=response or {"customer_id": stream_id},
         )
-        if request_id:
-            batch.idempotency.append(
-                IdempotencyRecord(
-                    tenant_id=caller.tenant_id,
-                    request_id=request_id,
-                    stream_id=stream_id,
-                    command_type=command_type,
-                    payload_digest=digest,
-                    response=response or {"customer_id": stream_id},
-                    created_at=now,
-                )
-            )
         try:
             self._store.commit(batch)
         except DuplicateRequestId:
