@@ -102,7 +102,7 @@ class CliApi:
         return self.q.call(self.q.engagements.GetEngagement, request)  # type: ignore[no-any-return]
 
     def list_exceptions(self, request: exception_pb2.ListExceptionsRequest, limit: int) -> Any:
-        """Business exceptions matching the request's filters, oldest first."""
+        """Business exceptions matching the request's filters, in its order (default oldest first)."""
         return self.page_through(self.q.exceptions.ListExceptions, request, "exceptions", limit)
 
     def get_exception(self, exception_id: str) -> exception_pb2.BusinessException:

@@ -11,6 +11,7 @@ from clients.cli_context import (
     add_enum_option,
     add_list_options,
     command,
+    enum_labels,
     enum_value,
     group,
 )
@@ -22,6 +23,7 @@ INVOICE_STATE = (billing_pb2.InvoiceState, "INVOICE_STATE_")
 EXCEPTION_STATE = (exception_pb2.ExceptionState, "EXCEPTION_STATE_")
 SEVERITY = (exception_pb2.ExceptionSeverity, "EXCEPTION_SEVERITY_")
 RESOLUTION = (exception_pb2.ExceptionResolution, "EXCEPTION_RESOLUTION_")
+OWNER_QUEUE = (exception_pb2.OwnerQueue, "OWNER_QUEUE_")
 CUSTOMER_STATUS = (customer_pb2.CustomerStatus, "CUSTOMER_STATUS_")
 
 
@@ -91,12 +93,15 @@ def get_invoice(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def list_exceptions(ctx: Context, args: argparse.Namespace) -> int:
-    """The business-exception queue, by state, severity and engagement."""
+    """The business-exception queue, by state, severity, engagement and owner queue; by age."""
+    queue = args.queue.replace("-", "_") if args.queue else None
     request = exception_pb2.ListExceptionsRequest(
         page_token=args.page_token,
         state=enum_value(*EXCEPTION_STATE, args.state),
         severity=enum_value(*SEVERITY, args.severity),
         engagement_id=args.engagement,
+        owner_queue=enum_value(*OWNER_QUEUE, queue),
+        order_by=args.order,
     )
     ctx.out.emit(ctx.api.list_exceptions(request, args.limit), views.exceptions)
     return 0
@@ -169,6 +174,28 @@ def _register_exceptions(subparsers: Subparsers) -> None:
     add_enum_option(parser, "--state", *EXCEPTION_STATE, "state")
     add_enum_option(parser, "--severity", *SEVERITY, "severity")
     parser.add_argument("--engagement", default="", help="only this engagement's exceptions")
+    parser.add_argument(
+        "--queue",
+        type=lambda text: text.lower().replace("_", "-"),
+        choices=[label.replace("_", "-") for label in enum_labels(*OWNER_QUEUE)],
+        help="only exceptions this operations queue owns",
+    )
+    order = parser.add_mutually_exclusive_group()
+    order.add_argument(
+        "--oldest-first",
+        dest="order",
+        action="store_const",
+        const=exception_pb2.EXCEPTION_ORDER_OLDEST_FIRST,
+        default=exception_pb2.EXCEPTION_ORDER_UNSPECIFIED,
+        help="by age, oldest first (the default order)",
+    )
+    order.add_argument(
+        "--newest-first",
+        dest="order",
+        action="store_const",
+        const=exception_pb2.EXCEPTION_ORDER_NEWEST_FIRST,
+        help="newest first",
+    )
     _get(actions, get_exception, "exception")
     parser = command(actions, "resolve", resolve_exception, "resolve an OPEN exception")
     parser.add_argument("id", help="the exception id")

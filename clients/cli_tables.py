@@ -190,15 +190,38 @@ def _tax_detail(tax: billing_pb2.TaxDetail) -> str:
     return f"exempt {tax.jurisdiction}".strip() if tax.exempt else f"{tax.jurisdiction} @ {tax.rate}"
 
 
+def _age(x: exception_pb2.BusinessException) -> str:
+    """`3d 4h`, `2h 5m`, `7m`, `12s`: the two largest units of the exception's age."""
+    seconds = x.age.seconds
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m" if minutes else f"{secs}s"
+
+
+def _sla(x: exception_pb2.BusinessException) -> str:
+    """The SLA due time to the minute, `LATE` once breached; `-` without an SLA."""
+    if not x.HasField("sla_due_time"):
+        return "-"
+    due = str(x.sla_due_time.ToDatetime().strftime("%Y-%m-%d %H:%MZ"))
+    return f"{due} LATE" if x.sla_breached else due
+
+
 EXCEPTION_COLUMNS: list[Column] = [
-    ("exception", lambda x: x.exception_id),
-    ("engagement", lambda x: x.engagement_id),
-    ("step", lambda x: _step(x.step)),
+    ("exception", lambda x: x.exception_id),  # <engagement id>.x<version>.<n>
     ("check", lambda x: x.check),
     ("severity", lambda x: enum_label(exception_pb2.ExceptionSeverity, x.severity, "EXCEPTION_SEVERITY_")),
     ("state", lambda x: enum_label(exception_pb2.ExceptionState, x.state, "EXCEPTION_STATE_")),
+    ("queue", lambda x: enum_label(exception_pb2.OwnerQueue, x.owner_queue, "OWNER_QUEUE_")),
+    ("age", _age),
+    ("SLA due", _sla),
     ("message", lambda x: x.message),
 ]
+"""The list view (engagement and step are in the detail view)."""
 
 
 def exceptions(response: Any) -> Views:
@@ -211,6 +234,9 @@ def exception(x: exception_pb2.BusinessException) -> Views:
     """One business exception."""
     rows = [(header, render(x)) for header, render in EXCEPTION_COLUMNS]
     rows += [
+        ("engagement", x.engagement_id),
+        ("step", _step(x.step)),
+        ("SLA breached", "yes" if x.sla_breached else "no"),
         ("customer", x.customer_id),
         ("correction", x.correction),
         ("raised", moment(x.raise_time)),

@@ -9,7 +9,13 @@ from q2c_core.domain import commands as cmd
 from q2c_core.domain.billing import BillingDraft, draft_invoice
 from q2c_core.domain.decide import reference_needs
 from q2c_core.domain.engagement import Engagement, fold
-from q2c_core.domain.entities import BusinessException, EngagementState, ExceptionState, Severity
+from q2c_core.domain.entities import (
+    BusinessException,
+    EngagementState,
+    ExceptionState,
+    OwnerQueue,
+    Severity,
+)
 from q2c_core.domain.errors import NotFoundError
 from q2c_core.domain.events import event_from_payload
 from q2c_core.domain.invoices import Invoice, InvoiceState
@@ -104,14 +110,19 @@ class Queries:
         engagement_id: str | None,
         page_size: int,
         page_token: str,
+        owner_queue: OwnerQueue | None = None,
+        newest_first: bool = False,
     ) -> Page[BusinessException]:
-        """The exception queue, filtered by state, severity and engagement."""
+        """The exception queue, filtered by state, severity, engagement and owner queue; oldest
+        raise_time (the greatest age) first, or newest first."""
         return paged(
             lambda size: self._store.list_exceptions(
                 tenant_id,
                 state=state.value if state else None,
                 severity=severity.value if severity else None,
                 engagement_id=engagement_id or None,
+                owner_queue=owner_queue.value if owner_queue else None,
+                order_by="newest_first" if newest_first else "oldest_first",
                 page_size=size,
                 page_token=page_token,
             ),
@@ -190,3 +201,19 @@ class Queries:
         customer = reference.customer(tenant_id, needs.customer_id) if needs.customer_id else None
         cards = reference.rate_cards(tenant_id, needs.rate_card_ids)
         return draft_invoice(state, period, cards, customer)
+
+    # -- event stream ----------------------------------------------------------------------
+
+    def read_events(
+        self,
+        tenant_id: str,
+        after_position: int,
+        limit: int,
+        event_types: Sequence[str] = (),
+        engagement_id: str | None = None,
+    ) -> list[StoredEvent]:
+        """Up to `limit` of the tenant's events after a global position, in position order,
+        optionally only of some types and of one engagement (the event stream's page)."""
+        return self._store.read_all_events(
+            tenant_id, after_position, limit, event_types=event_types, stream_id=engagement_id
+        )

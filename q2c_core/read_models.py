@@ -24,6 +24,8 @@ def exception_row(tenant_id: str, engagement_id: str, exception: BusinessExcepti
         data=exception.model_dump(mode="json"),
         raise_time=exception.raise_time,
         resolve_time=exception.resolve_time,
+        owner_queue=exception.owner_queue.value,
+        sla_due_time=exception.sla_due_time,
     )
 
 

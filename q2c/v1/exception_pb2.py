@@ -23,11 +23,12 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from q2c.v1 import common_pb2 as q2c_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16q2c/v1/exception.proto\x12\x06q2c.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13q2c/v1/common.proto\"\x94\x03\n\x11\x42usinessException\x12\x1a\n\x0c\x65xception_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\rengagement_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x1f\n\x04step\x18\x04 \x01(\x0e\x32\x11.q2c.v1.GatedStep\x12\r\n\x05\x63heck\x18\x05 \x01(\t\x12+\n\x08severity\x18\x06 \x01(\x0e\x32\x19.q2c.v1.ExceptionSeverity\x12%\n\x05state\x18\x07 \x01(\x0e\x32\x16.q2c.v1.ExceptionState\x12\x0f\n\x07message\x18\x08 \x01(\t\x12\x12\n\ncorrection\x18\t \x01(\t\x12\x17\n\x0fresolution_note\x18\n \x01(\t\x12\x13\n\x0bresolved_by\x18\x0b \x01(\t\x12.\n\nraise_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cresolve_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa9\x01\n\x15ListExceptionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12%\n\x05state\x18\x03 \x01(\x0e\x32\x16.q2c.v1.ExceptionState\x12+\n\x08severity\x18\x04 \x01(\x0e\x32\x19.q2c.v1.ExceptionSeverity\x12\x15\n\rengagement_id\x18\x05 \x01(\t\"`\n\x16ListExceptionsResponse\x12-\n\nexceptions\x18\x01 \x03(\x0b\x32\x19.q2c.v1.BusinessException\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"1\n\x13GetExceptionRequest\x12\x1a\n\x0c\x65xception_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x99\x01\n\x17ResolveExceptionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x1a\n\x0c\x65xception_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fresolution_note\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\nresolution\x18\x04 \x01(\x0e\x32\x1b.q2c.v1.ExceptionResolution*\x9e\x01\n\x11\x45xceptionSeverity\x12\"\n\x1e\x45XCEPTION_SEVERITY_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x45XCEPTION_SEVERITY_BLOCKING\x10\x01\x12\x1d\n\x19\x45XCEPTION_SEVERITY_REVIEW\x10\x02\x12%\n!EXCEPTION_SEVERITY_AUTO_CORRECTED\x10\x03*i\n\x0e\x45xceptionState\x12\x1f\n\x1b\x45XCEPTION_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45XCEPTION_STATE_OPEN\x10\x01\x12\x1c\n\x18\x45XCEPTION_STATE_RESOLVED\x10\x02*\x81\x01\n\x13\x45xceptionResolution\x12$\n EXCEPTION_RESOLUTION_UNSPECIFIED\x10\x00\x12 \n\x1c\x45XCEPTION_RESOLUTION_RELEASE\x10\x01\x12\"\n\x1e\x45XCEPTION_RESOLUTION_WRITE_OFF\x10\x02\x32\xfb\x01\n\x10\x45xceptionService\x12O\n\x0eListExceptions\x12\x1d.q2c.v1.ListExceptionsRequest\x1a\x1e.q2c.v1.ListExceptionsResponse\x12\x46\n\x0cGetException\x12\x1b.q2c.v1.GetExceptionRequest\x1a\x19.q2c.v1.BusinessException\x12N\n\x10ResolveException\x12\x1f.q2c.v1.ResolveExceptionRequest\x1a\x19.q2c.v1.BusinessExceptionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16q2c/v1/exception.proto\x12\x06q2c.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13q2c/v1/common.proto\"\xc5\x04\n\x11\x42usinessException\x12\x1a\n\x0c\x65xception_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\rengagement_id\x18\x02 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x03 \x01(\t\x12\x1f\n\x04step\x18\x04 \x01(\x0e\x32\x11.q2c.v1.GatedStep\x12\r\n\x05\x63heck\x18\x05 \x01(\t\x12+\n\x08severity\x18\x06 \x01(\x0e\x32\x19.q2c.v1.ExceptionSeverity\x12%\n\x05state\x18\x07 \x01(\x0e\x32\x16.q2c.v1.ExceptionState\x12\x0f\n\x07message\x18\x08 \x01(\t\x12\x12\n\ncorrection\x18\t \x01(\t\x12\x17\n\x0fresolution_note\x18\n \x01(\t\x12\x13\n\x0bresolved_by\x18\x0b \x01(\t\x12.\n\nraise_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cresolve_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x0bowner_queue\x18\x0e \x01(\x0e\x32\x12.q2c.v1.OwnerQueueB\x04\xe2\x41\x01\x03\x12\x36\n\x0csla_due_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12,\n\x03\x61ge\x18\x10 \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x03\x12\x1a\n\x0csla_breached\x18\x11 \x01(\x08\x42\x04\xe2\x41\x01\x03\"\xfc\x01\n\x15ListExceptionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12%\n\x05state\x18\x03 \x01(\x0e\x32\x16.q2c.v1.ExceptionState\x12+\n\x08severity\x18\x04 \x01(\x0e\x32\x19.q2c.v1.ExceptionSeverity\x12\x15\n\rengagement_id\x18\x05 \x01(\t\x12\'\n\x0bowner_queue\x18\x06 \x01(\x0e\x32\x12.q2c.v1.OwnerQueue\x12(\n\x08order_by\x18\x07 \x01(\x0e\x32\x16.q2c.v1.ExceptionOrder\"`\n\x16ListExceptionsResponse\x12-\n\nexceptions\x18\x01 \x03(\x0b\x32\x19.q2c.v1.BusinessException\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"1\n\x13GetExceptionRequest\x12\x1a\n\x0c\x65xception_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x99\x01\n\x17ResolveExceptionRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x1a\n\x0c\x65xception_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fresolution_note\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\nresolution\x18\x04 \x01(\x0e\x32\x1b.q2c.v1.ExceptionResolution*\x9e\x01\n\x11\x45xceptionSeverity\x12\"\n\x1e\x45XCEPTION_SEVERITY_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x45XCEPTION_SEVERITY_BLOCKING\x10\x01\x12\x1d\n\x19\x45XCEPTION_SEVERITY_REVIEW\x10\x02\x12%\n!EXCEPTION_SEVERITY_AUTO_CORRECTED\x10\x03*i\n\x0e\x45xceptionState\x12\x1f\n\x1b\x45XCEPTION_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45XCEPTION_STATE_OPEN\x10\x01\x12\x1c\n\x18\x45XCEPTION_STATE_RESOLVED\x10\x02*\x7f\n\nOwnerQueue\x12\x1b\n\x17OWNER_QUEUE_UNSPECIFIED\x10\x00\x12\x1b\n\x17OWNER_QUEUE_FINANCE_OPS\x10\x01\x12\x1c\n\x18OWNER_QUEUE_DELIVERY_OPS\x10\x02\x12\x19\n\x15OWNER_QUEUE_SALES_OPS\x10\x03*u\n\x0e\x45xceptionOrder\x12\x1f\n\x1b\x45XCEPTION_ORDER_UNSPECIFIED\x10\x00\x12 \n\x1c\x45XCEPTION_ORDER_OLDEST_FIRST\x10\x01\x12 \n\x1c\x45XCEPTION_ORDER_NEWEST_FIRST\x10\x02*\x81\x01\n\x13\x45xceptionResolution\x12$\n EXCEPTION_RESOLUTION_UNSPECIFIED\x10\x00\x12 \n\x1c\x45XCEPTION_RESOLUTION_RELEASE\x10\x01\x12\"\n\x1e\x45XCEPTION_RESOLUTION_WRITE_OFF\x10\x02\x32\xfb\x01\n\x10\x45xceptionService\x12O\n\x0eListExceptions\x12\x1d.q2c.v1.ListExceptionsRequest\x1a\x1e.q2c.v1.ListExceptionsResponse\x12\x46\n\x0cGetException\x12\x1b.q2c.v1.GetExceptionRequest\x1a\x19.q2c.v1.BusinessException\x12N\n\x10ResolveException\x12\x1f.q2c.v1.ResolveExceptionRequest\x1a\x19.q2c.v1.BusinessExceptionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,28 +37,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_BUSINESSEXCEPTION'].fields_by_name['exception_id']._loaded_options = None
   _globals['_BUSINESSEXCEPTION'].fields_by_name['exception_id']._serialized_options = b'\342A\001\003'
+  _globals['_BUSINESSEXCEPTION'].fields_by_name['owner_queue']._loaded_options = None
+  _globals['_BUSINESSEXCEPTION'].fields_by_name['owner_queue']._serialized_options = b'\342A\001\003'
+  _globals['_BUSINESSEXCEPTION'].fields_by_name['sla_due_time']._loaded_options = None
+  _globals['_BUSINESSEXCEPTION'].fields_by_name['sla_due_time']._serialized_options = b'\342A\001\003'
+  _globals['_BUSINESSEXCEPTION'].fields_by_name['age']._loaded_options = None
+  _globals['_BUSINESSEXCEPTION'].fields_by_name['age']._serialized_options = b'\342A\001\003'
+  _globals['_BUSINESSEXCEPTION'].fields_by_name['sla_breached']._loaded_options = None
+  _globals['_BUSINESSEXCEPTION'].fields_by_name['sla_breached']._serialized_options = b'\342A\001\003'
   _globals['_GETEXCEPTIONREQUEST'].fields_by_name['exception_id']._loaded_options = None
   _globals['_GETEXCEPTIONREQUEST'].fields_by_name['exception_id']._serialized_options = b'\342A\001\002'
   _globals['_RESOLVEEXCEPTIONREQUEST'].fields_by_name['exception_id']._loaded_options = None
   _globals['_RESOLVEEXCEPTIONREQUEST'].fields_by_name['exception_id']._serialized_options = b'\342A\001\002'
   _globals['_RESOLVEEXCEPTIONREQUEST'].fields_by_name['resolution_note']._loaded_options = None
   _globals['_RESOLVEEXCEPTIONREQUEST'].fields_by_name['resolution_note']._serialized_options = b'\342A\001\002'
-  _globals['_EXCEPTIONSEVERITY']._serialized_start=1006
-  _globals['_EXCEPTIONSEVERITY']._serialized_end=1164
-  _globals['_EXCEPTIONSTATE']._serialized_start=1166
-  _globals['_EXCEPTIONSTATE']._serialized_end=1271
-  _globals['_EXCEPTIONRESOLUTION']._serialized_start=1274
-  _globals['_EXCEPTIONRESOLUTION']._serialized_end=1403
-  _globals['_BUSINESSEXCEPTION']._serialized_start=122
-  _globals['_BUSINESSEXCEPTION']._serialized_end=526
-  _globals['_LISTEXCEPTIONSREQUEST']._serialized_start=529
-  _globals['_LISTEXCEPTIONSREQUEST']._serialized_end=698
-  _globals['_LISTEXCEPTIONSRESPONSE']._serialized_start=700
-  _globals['_LISTEXCEPTIONSRESPONSE']._serialized_end=796
-  _globals['_GETEXCEPTIONREQUEST']._serialized_start=798
-  _globals['_GETEXCEPTIONREQUEST']._serialized_end=847
-  _globals['_RESOLVEEXCEPTIONREQUEST']._serialized_start=850
-  _globals['_RESOLVEEXCEPTIONREQUEST']._serialized_end=1003
-  _globals['_EXCEPTIONSERVICE']._serialized_start=1406
-  _globals['_EXCEPTIONSERVICE']._serialized_end=1657
+  _globals['_EXCEPTIONSEVERITY']._serialized_start=1298
+  _globals['_EXCEPTIONSEVERITY']._serialized_end=1456
+  _globals['_EXCEPTIONSTATE']._serialized_start=1458
+  _globals['_EXCEPTIONSTATE']._serialized_end=1563
+  _globals['_OWNERQUEUE']._serialized_start=1565
+  _globals['_OWNERQUEUE']._serialized_end=1692
+  _globals['_EXCEPTIONORDER']._serialized_start=1694
+  _globals['_EXCEPTIONORDER']._serialized_end=1811
+  _globals['_EXCEPTIONRESOLUTION']._serialized_start=1814
+  _globals['_EXCEPTIONRESOLUTION']._serialized_end=1943
+  _globals['_BUSINESSEXCEPTION']._serialized_start=154
+  _globals['_BUSINESSEXCEPTION']._serialized_end=735
+  _globals['_LISTEXCEPTIONSREQUEST']._serialized_start=738
+  _globals['_LISTEXCEPTIONSREQUEST']._serialized_end=990
+  _globals['_LISTEXCEPTIONSRESPONSE']._serialized_start=992
+  _globals['_LISTEXCEPTIONSRESPONSE']._serialized_end=1088
+  _globals['_GETEXCEPTIONREQUEST']._serialized_start=1090
+  _globals['_GETEXCEPTIONREQUEST']._serialized_end=1139
+  _globals['_RESOLVEEXCEPTIONREQUEST']._serialized_start=1142
+  _globals['_RESOLVEEXCEPTIONREQUEST']._serialized_end=1295
+  _globals['_EXCEPTIONSERVICE']._serialized_start=1946
+  _globals['_EXCEPTIONSERVICE']._serialized_end=2197
 # @@protoc_insertion_point(module_scope)

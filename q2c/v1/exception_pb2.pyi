@@ -1,6 +1,7 @@
 import datetime
 
 from google.api import field_behavior_pb2 as _field_behavior_pb2
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from q2c.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
@@ -25,6 +26,19 @@ class ExceptionState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXCEPTION_STATE_OPEN: _ClassVar[ExceptionState]
     EXCEPTION_STATE_RESOLVED: _ClassVar[ExceptionState]
 
+class OwnerQueue(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OWNER_QUEUE_UNSPECIFIED: _ClassVar[OwnerQueue]
+    OWNER_QUEUE_FINANCE_OPS: _ClassVar[OwnerQueue]
+    OWNER_QUEUE_DELIVERY_OPS: _ClassVar[OwnerQueue]
+    OWNER_QUEUE_SALES_OPS: _ClassVar[OwnerQueue]
+
+class ExceptionOrder(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXCEPTION_ORDER_UNSPECIFIED: _ClassVar[ExceptionOrder]
+    EXCEPTION_ORDER_OLDEST_FIRST: _ClassVar[ExceptionOrder]
+    EXCEPTION_ORDER_NEWEST_FIRST: _ClassVar[ExceptionOrder]
+
 class ExceptionResolution(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     EXCEPTION_RESOLUTION_UNSPECIFIED: _ClassVar[ExceptionResolution]
@@ -37,12 +51,19 @@ EXCEPTION_SEVERITY_AUTO_CORRECTED: ExceptionSeverity
 EXCEPTION_STATE_UNSPECIFIED: ExceptionState
 EXCEPTION_STATE_OPEN: ExceptionState
 EXCEPTION_STATE_RESOLVED: ExceptionState
+OWNER_QUEUE_UNSPECIFIED: OwnerQueue
+OWNER_QUEUE_FINANCE_OPS: OwnerQueue
+OWNER_QUEUE_DELIVERY_OPS: OwnerQueue
+OWNER_QUEUE_SALES_OPS: OwnerQueue
+EXCEPTION_ORDER_UNSPECIFIED: ExceptionOrder
+EXCEPTION_ORDER_OLDEST_FIRST: ExceptionOrder
+EXCEPTION_ORDER_NEWEST_FIRST: ExceptionOrder
 EXCEPTION_RESOLUTION_UNSPECIFIED: ExceptionResolution
 EXCEPTION_RESOLUTION_RELEASE: ExceptionResolution
 EXCEPTION_RESOLUTION_WRITE_OFF: ExceptionResolution
 
 class BusinessException(_message.Message):
-    __slots__ = ("exception_id", "engagement_id", "customer_id", "step", "check", "severity", "state", "message", "correction", "resolution_note", "resolved_by", "raise_time", "resolve_time")
+    __slots__ = ("exception_id", "engagement_id", "customer_id", "step", "check", "severity", "state", "message", "correction", "resolution_note", "resolved_by", "raise_time", "resolve_time", "owner_queue", "sla_due_time", "age", "sla_breached")
     EXCEPTION_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -56,6 +77,10 @@ class BusinessException(_message.Message):
     RESOLVED_BY_FIELD_NUMBER: _ClassVar[int]
     RAISE_TIME_FIELD_NUMBER: _ClassVar[int]
     RESOLVE_TIME_FIELD_NUMBER: _ClassVar[int]
+    OWNER_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    SLA_DUE_TIME_FIELD_NUMBER: _ClassVar[int]
+    AGE_FIELD_NUMBER: _ClassVar[int]
+    SLA_BREACHED_FIELD_NUMBER: _ClassVar[int]
     exception_id: str
     engagement_id: str
     customer_id: str
@@ -69,21 +94,29 @@ class BusinessException(_message.Message):
     resolved_by: str
     raise_time: _timestamp_pb2.Timestamp
     resolve_time: _timestamp_pb2.Timestamp
-    def __init__(self, exception_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., step: _Optional[_Union[_common_pb2.GatedStep, str]] = ..., check: _Optional[str] = ..., severity: _Optional[_Union[ExceptionSeverity, str]] = ..., state: _Optional[_Union[ExceptionState, str]] = ..., message: _Optional[str] = ..., correction: _Optional[str] = ..., resolution_note: _Optional[str] = ..., resolved_by: _Optional[str] = ..., raise_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    owner_queue: OwnerQueue
+    sla_due_time: _timestamp_pb2.Timestamp
+    age: _duration_pb2.Duration
+    sla_breached: bool
+    def __init__(self, exception_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., step: _Optional[_Union[_common_pb2.GatedStep, str]] = ..., check: _Optional[str] = ..., severity: _Optional[_Union[ExceptionSeverity, str]] = ..., state: _Optional[_Union[ExceptionState, str]] = ..., message: _Optional[str] = ..., correction: _Optional[str] = ..., resolution_note: _Optional[str] = ..., resolved_by: _Optional[str] = ..., raise_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., owner_queue: _Optional[_Union[OwnerQueue, str]] = ..., sla_due_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., age: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., sla_breached: _Optional[bool] = ...) -> None: ...
 
 class ListExceptionsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "state", "severity", "engagement_id")
+    __slots__ = ("page_size", "page_token", "state", "severity", "engagement_id", "owner_queue", "order_by")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     SEVERITY_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     state: ExceptionState
     severity: ExceptionSeverity
     engagement_id: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., state: _Optional[_Union[ExceptionState, str]] = ..., severity: _Optional[_Union[ExceptionSeverity, str]] = ..., engagement_id: _Optional[str] = ...) -> None: ...
+    owner_queue: OwnerQueue
+    order_by: ExceptionOrder
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., state: _Optional[_Union[ExceptionState, str]] = ..., severity: _Optional[_Union[ExceptionSeverity, str]] = ..., engagement_id: _Optional[str] = ..., owner_queue: _Optional[_Union[OwnerQueue, str]] = ..., order_by: _Optional[_Union[ExceptionOrder, str]] = ...) -> None: ...
 
 class ListExceptionsResponse(_message.Message):
     __slots__ = ("exceptions", "next_page_token")

@@ -57,7 +57,8 @@ class ExceptionServiceServicer:
     """
 
     def ListExceptions(self, request, context):
-        """Lists business exceptions, oldest raise_time first.
+        """Lists business exceptions, oldest raise_time first (greatest age first) unless order_by
+        says otherwise; filters by state, severity, engagement and owner queue.
         Errors: INVALID_ARGUMENT (VALIDATION_FAILED: bad page_size or page_token).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

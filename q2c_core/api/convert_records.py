@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from google.protobuf.duration_pb2 import Duration  # type: ignore[import-untyped, unused-ignore]
+
 from q2c.v1 import audit_pb2, common_pb2, exception_pb2
 from q2c_core.api.convert_common import enum_in, enum_out, timestamp_out
-from q2c_core.domain.entities import BusinessException, ExceptionState, Severity
+from q2c_core.domain.entities import BusinessException, ExceptionState, OwnerQueue, Severity
+from q2c_core.domain.errors import ValidationError
 from q2c_core.store import AuditRecord, VerifyResult
 
 _SEVERITY = "EXCEPTION_SEVERITY_"
 _STATE = "EXCEPTION_STATE_"
+_QUEUE = "OWNER_QUEUE_"
 
 
-def exception_out(exception: BusinessException) -> exception_pb2.BusinessException:
-    """Business exception -> proto."""
+@dataclass(frozen=True, slots=True)
+class ExceptionFilters:
+    """What ListExceptions asks for: filters (None = any) and the order."""
+
+    state: ExceptionState | None
+    severity: Severity | None
+    engagement_id: str | None
+    owner_queue: OwnerQueue | None
+    newest_first: bool
+
+
+def exception_out(exception: BusinessException, now: datetime) -> exception_pb2.BusinessException:
+    """Business exception -> proto; age and sla_breached are computed as of `now`."""
+    age = Duration()
+    age.FromTimedelta(exception.age(now))
     return exception_pb2.BusinessException(
         exception_id=exception.exception_id,
         engagement_id=exception.engagement_id,
@@ -27,16 +47,27 @@ def exception_out(exception: BusinessException) -> exception_pb2.BusinessExcepti
         resolved_by=exception.resolved_by,
         raise_time=timestamp_out(exception.raise_time),
         resolve_time=timestamp_out(exception.resolve_time),
+        owner_queue=enum_out(exception_pb2.OwnerQueue, _QUEUE, exception.owner_queue),
+        sla_due_time=timestamp_out(exception.sla_due_time),
+        age=age,
+        sla_breached=exception.sla_breached(now),
     )
 
 
-def exception_filters(
-    request: exception_pb2.ListExceptionsRequest,
-) -> tuple[ExceptionState | None, Severity | None, str | None]:
-    """ListExceptionsRequest filters: state, severity, engagement (UNSPECIFIED / empty = any)."""
+def exception_filters(request: exception_pb2.ListExceptionsRequest) -> ExceptionFilters:
+    """ListExceptionsRequest filters (UNSPECIFIED / empty = any) and order (UNSPECIFIED = oldest first)."""
     state = enum_in(exception_pb2.ExceptionState, _STATE, request.state, ExceptionState, "state")
     severity = enum_in(exception_pb2.ExceptionSeverity, _SEVERITY, request.severity, Severity, "severity")
-    return state, severity, request.engagement_id or None
+    queue = enum_in(exception_pb2.OwnerQueue, _QUEUE, request.owner_queue, OwnerQueue, "owner_queue")
+    orders = exception_pb2.ExceptionOrder
+    if request.order_by not in (
+        orders.EXCEPTION_ORDER_UNSPECIFIED,
+        orders.EXCEPTION_ORDER_OLDEST_FIRST,
+        orders.EXCEPTION_ORDER_NEWEST_FIRST,
+    ):
+        raise ValidationError.one("order_by", f"unknown enum value {request.order_by}")
+    newest = request.order_by == orders.EXCEPTION_ORDER_NEWEST_FIRST
+    return ExceptionFilters(state, severity, request.engagement_id or None, queue, newest)
 
 
 def audit_record_out(record: AuditRecord) -> audit_pb2.AuditRecord:

@@ -21,8 +21,9 @@ from q2c_core.domain.entities import (
 )
 from q2c_core.domain.errors import InvalidStateError, NotFoundError, PreconditionError
 from q2c_core.domain.lifecycle import Rejected, outcome
-from q2c_core.domain.policies import GateResult, check_activation, check_close_won, check_contract
+from q2c_core.domain.policies import Finding, GateResult, check_activation, check_close_won, check_contract
 from q2c_core.domain.reference import Customer
+from q2c_core.domain.routing import route
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,30 +104,37 @@ def _gate(state: Engagement, gate: GateResult, ctx: DecisionContext, passed: ev.
     blocking = gate.blocking
     chosen = blocking if blocking else gate.findings
     raised: list[ev.Event] = [
-        ev.BusinessExceptionRaised(
-            exception=BusinessException(
-                exception_id=f"{ctx.engagement_id}.x{state.version + 1}.{n}",
-                engagement_id=ctx.engagement_id,
-                customer_id=state.customer_id,
-                step=gate.step,
-                check=finding.check,
-                severity=finding.severity,
-                state=ExceptionState.RESOLVED
-                if finding.severity is Severity.AUTO_CORRECTED
-                else ExceptionState.OPEN,
-                message=finding.message,
-                correction=finding.correction,
-                resolution_note="auto-corrected" if finding.severity is Severity.AUTO_CORRECTED else "",
-                resolved_by="q2c" if finding.severity is Severity.AUTO_CORRECTED else "",
-                raise_time=ctx.now,
-                resolve_time=ctx.now if finding.severity is Severity.AUTO_CORRECTED else None,
-            )
-        )
+        ev.BusinessExceptionRaised(exception=_raised(state, gate, ctx, n, finding))
         for n, finding in enumerate(chosen, start=1)
     ]
     if blocking:
         return [*raised, ev.EngagementPutOnHold(step=gate.step, held_from=state.state)]
     return [*raised, passed]
+
+
+def _raised(
+    state: Engagement, gate: GateResult, ctx: DecisionContext, n: int, finding: Finding
+) -> BusinessException:
+    """The exception a finding raises, routed to its owner queue with its SLA."""
+    corrected = finding.severity is Severity.AUTO_CORRECTED
+    queue, due = route(finding.check, gate.step, finding.severity, ctx.now)
+    return BusinessException(
+        exception_id=f"{ctx.engagement_id}.x{state.version + 1}.{n}",
+        engagement_id=ctx.engagement_id,
+        customer_id=state.customer_id,
+        step=gate.step,
+        check=finding.check,
+        severity=finding.severity,
+        state=ExceptionState.RESOLVED if corrected else ExceptionState.OPEN,
+        message=finding.message,
+        correction=finding.correction,
+        resolution_note="auto-corrected" if corrected else "",
+        resolved_by="q2c" if corrected else "",
+        raise_time=ctx.now,
+        resolve_time=ctx.now if corrected else None,
+        owner_queue=queue,
+        sla_due_time=due,
+    )
 
 
 def _qualify(state: Engagement, command: cmd.QualifyEngagement, ctx: DecisionContext) -> list[ev.Event]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -233,6 +233,14 @@ class Severity(StrEnum):
     AUTO_CORRECTED = "AUTO_CORRECTED"
 
 
+class OwnerQueue(StrEnum):
+    """The operations team that owns a business exception (routing: q2c_core.domain.routing)."""
+
+    FINANCE_OPS = "FINANCE_OPS"
+    DELIVERY_OPS = "DELIVERY_OPS"
+    SALES_OPS = "SALES_OPS"
+
+
 class ExceptionState(StrEnum):
     """Whether a business exception still needs someone's attention."""
 
@@ -241,7 +249,12 @@ class ExceptionState(StrEnum):
 
 
 class BusinessException(Frozen):
-    """A failed policy check, queued for finance or delivery operations to resolve."""
+    """A failed policy check, routed to an operations queue to resolve within its SLA.
+
+    owner_queue and sla_due_time are set when it is raised (q2c_core.domain.routing); data
+    written before routing existed (events, snapshots, read-model rows) gets them derived
+    from check, step, severity and raise_time when it is loaded.
+    """
 
     exception_id: str
     engagement_id: str
@@ -257,6 +270,30 @@ class BusinessException(Frozen):
     resolved_by: str = ""
     raise_time: datetime
     resolve_time: datetime | None = None
+    owner_queue: OwnerQueue
+    sla_due_time: datetime | None  # None: no SLA (AUTO_CORRECTED)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _routed(cls, data: Any) -> Any:
+        """Derive owner_queue / sla_due_time when absent (data from before routing)."""
+        if not isinstance(data, dict) or ("owner_queue" in data and "sla_due_time" in data):
+            return data
+        from q2c_core.domain.routing import routing_defaults  # routing imports this module
+
+        return {**data, **routing_defaults(data)}
+
+    def age(self, now: datetime) -> timedelta:
+        """How long it has been open: until now while OPEN, until resolve_time once RESOLVED."""
+        end = self.resolve_time if self.state is ExceptionState.RESOLVED and self.resolve_time else now
+        return max(end - self.raise_time, timedelta(0))
+
+    def sla_breached(self, now: datetime) -> bool:
+        """Past its SLA: still OPEN after sla_due_time, or RESOLVED after it. Never without an SLA."""
+        if self.sla_due_time is None:
+            return False
+        end = self.resolve_time if self.state is ExceptionState.RESOLVED and self.resolve_time else now
+        return end > self.sla_due_time
 
 
 class StaffingAssignment(Frozen):

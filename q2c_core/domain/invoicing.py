@@ -24,6 +24,7 @@ from q2c_core.domain.errors import NotFoundError, PreconditionError, ValidationE
 from q2c_core.domain.invoices import CreditNote, Invoice, InvoiceState, Payment
 from q2c_core.domain.money import Money
 from q2c_core.domain.recurring import unbilled_recurring
+from q2c_core.domain.routing import route
 
 CAP_CHECK = "NOT_TO_EXCEED_CAP"
 PARKING = ("MISSING_PO_REFERENCE", "MISSING_TAX_PROFILE", "UNPRICED_TIME")
@@ -33,6 +34,7 @@ PARKING = ("MISSING_PO_REFERENCE", "MISSING_TAX_PROFILE", "UNPRICED_TIME")
 def _exception(
     state: Engagement, ctx: DecisionContext, n: int, check: str, message: str, item_ids: list[str]
 ) -> ev.BusinessExceptionRaised:
+    queue, due = route(check, GatedStep.INVOICE, Severity.REVIEW, ctx.now)
     return ev.BusinessExceptionRaised(
         exception=BusinessException(
             exception_id=f"{ctx.engagement_id}.x{state.version + 1}.{n}",
@@ -44,6 +46,8 @@ def _exception(
             message=message,
             item_ids=item_ids,
             raise_time=ctx.now,
+            owner_queue=queue,
+            sla_due_time=due,
         )
     )
 

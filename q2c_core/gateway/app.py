@@ -19,12 +19,15 @@ from q2c.v1 import (
     customer_pb2_grpc,
     engagement_pb2,
     engagement_pb2_grpc,
+    event_pb2,
+    event_pb2_grpc,
     exception_pb2,
     exception_pb2_grpc,
     rate_card_pb2,
     rate_card_pb2_grpc,
 )
 from q2c_core.gateway import servicers
+from q2c_core.gateway.event_servicer import EventServicer
 from q2c_core.gateway.identity import IdentityResolver
 from q2c_core.gateway.interceptors import CallContextInterceptor
 from q2c_core.gateway.rejections import RejectionAuditor
@@ -39,6 +42,7 @@ SERVICE_NAMES: tuple[str, ...] = (
     exception_pb2.DESCRIPTOR.services_by_name["ExceptionService"].full_name,
     audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
     billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name,
+    event_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
 )
 """Fully qualified names of the q2c.v1 services this server hosts."""
 
@@ -70,6 +74,7 @@ _REGISTRARS: tuple[tuple[Any, Any], ...] = (
     (exception_pb2_grpc.add_ExceptionServiceServicer_to_server, servicers.ExceptionServicer),
     (audit_pb2_grpc.add_AuditServiceServicer_to_server, servicers.AuditServicer),
     (billing_pb2_grpc.add_BillingServiceServicer_to_server, servicers.BillingServicer),
+    (event_pb2_grpc.add_EventServiceServicer_to_server, EventServicer),
 )
 """Generated registration function and servicer class of each q2c.v1 service."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from q2c.v1 import audit_pb2, audit_pb2_grpc, exception_pb2, exception_pb2_grpc
@@ -15,29 +17,41 @@ if TYPE_CHECKING:
 Context = Any
 
 
-class ExceptionServicer(exception_pb2_grpc.ExceptionServiceServicer):
-    """q2c.v1.ExceptionService: reads from the query side, resolution through the runtime."""
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
 
-    def __init__(self, runtime: Runtime) -> None:
+
+class ExceptionServicer(exception_pb2_grpc.ExceptionServiceServicer):
+    """q2c.v1.ExceptionService: reads from the query side, resolution through the runtime.
+
+    `clock` is the "now" of the computed age and sla_breached fields.
+    """
+
+    def __init__(self, runtime: Runtime, clock: Callable[[], datetime] = utc_now) -> None:
         self.queries = runtime.queries
         self.runner = CommandRunner(runtime)
+        self.clock = clock
 
     async def ListExceptions(
         self, request: exception_pb2.ListExceptionsRequest, context: Context
     ) -> exception_pb2.ListExceptionsResponse:
         """A page of the exception queue."""
-        state, severity, engagement_id = convert.exception_filters(request)
+        wanted = convert.exception_filters(request)
         page = await blocking(
             self.queries.list_exceptions,
             current_caller().tenant_id,
-            state,
-            severity,
-            engagement_id,
+            wanted.state,
+            wanted.severity,
+            wanted.engagement_id,
             convert.check_page_size(request.page_size),
             request.page_token,
+            owner_queue=wanted.owner_queue,
+            newest_first=wanted.newest_first,
         )
+        now = self.clock()
         return exception_pb2.ListExceptionsResponse(
-            exceptions=[convert.exception_out(x) for x in page.items],
+            exceptions=[convert.exception_out(x, now) for x in page.items],
             next_page_token=page.next_page_token,
         )
 
@@ -47,7 +61,7 @@ class ExceptionServicer(exception_pb2_grpc.ExceptionServiceServicer):
         """One business exception."""
         exception_id = convert.require_id(request.exception_id, "exception_id")
         found = await blocking(self.queries.get_exception, current_caller().tenant_id, exception_id)
-        return convert.exception_out(found)
+        return convert.exception_out(found, self.clock())
 
     async def ResolveException(
         self, request: exception_pb2.ResolveExceptionRequest, context: Context
@@ -56,7 +70,7 @@ class ExceptionServicer(exception_pb2_grpc.ExceptionServiceServicer):
         command = convert.resolve_exception(request)
         found = await blocking(self.queries.get_exception, current_caller().tenant_id, command.exception_id)
         engagement = await self.runner.run(found.engagement_id, request.request_id, command)
-        return convert.exception_out(engagement.exceptions[command.exception_id])
+        return convert.exception_out(engagement.exceptions[command.exception_id], self.clock())
 
 
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):

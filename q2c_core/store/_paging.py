@@ -1,4 +1,9 @@
-"""Opaque keyset page tokens: base64url(JSON {"after": [key values]})."""
+"""Opaque keyset page tokens: base64url(JSON {"after": [key values]}), tagged with the order.
+
+A list that can be read in more than one order tags its tokens with the order's name
+({"after": [...], "order": "newest_first"}); a token is only valid for the order it was made
+for. The untagged form is the list's default order, so tokens issued before tagging still work.
+"""
 
 from __future__ import annotations
 
@@ -24,20 +29,27 @@ def clamp_page_size(page_size: int) -> int:
     return DEFAULT_PAGE_SIZE if page_size <= 0 else min(page_size, MAX_PAGE_SIZE)
 
 
-def encode_token(values: Sequence[Any]) -> str:
-    """Opaque token for the key of the last item on a page."""
+def encode_token(values: Sequence[Any], order: str = "") -> str:
+    """Opaque token for the key of the last item on a page (read in `order`; "" = default)."""
     out = [utc(v).isoformat() if isinstance(v, datetime) else v for v in values]
-    raw = json.dumps({"after": out}, separators=(",", ":")).encode()
+    body: dict[str, Any] = {"after": out, "order": order} if order else {"after": out}
+    raw = json.dumps(body, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(token: str, cols: Sequence[Column[Any]]) -> list[Any] | None:
-    """Key values from a token ('' -> None); raises ValueError("page_token") if invalid."""
+def decode_token(token: str, cols: Sequence[Column[Any]], order: str = "") -> list[Any] | None:
+    """Key values from a token ('' -> None); raises ValueError("page_token") if invalid.
+
+    A token made for another order than `order` is invalid.
+    """
     if not token:
         return None
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        after = json.loads(raw)["after"]
+        body = json.loads(raw)
+        after = body["after"]
+        if body.get("order", "") != order:
+            raise ValueError("page_token")
         if not isinstance(after, list) or len(after) != len(cols):
             raise ValueError("page_token")
         return [_coerce(v, c) for v, c in zip(after, cols, strict=True)]
@@ -80,14 +92,18 @@ def keyset_page(
     to_item: Callable[[Any], T],
     key_of: Callable[[T], Sequence[Any]],
     descending: bool = False,
+    order: str = "",
 ) -> Page[T]:
-    """Run `query` ordered by `cols` after the token's key; one extra row detects more."""
+    """Run `query` ordered by `cols` after the token's key; one extra row detects more.
+
+    `order` names the order for the tokens ("" = the list's default order).
+    """
     size = clamp_page_size(page_size)
-    start = decode_token(page_token, cols)
+    start = decode_token(page_token, cols, order)
     if start is not None:
         query = query.where(after(cols, start, descending))
-    order = [c.desc() for c in cols] if descending else list(cols)
-    rows = conn.execute(query.order_by(*order).limit(size + 1)).all()
+    ordering = [c.desc() for c in cols] if descending else list(cols)
+    rows = conn.execute(query.order_by(*ordering).limit(size + 1)).all()
     items = [to_item(r) for r in rows[:size]]
-    token = encode_token(key_of(items[-1])) if len(rows) > size else ""
+    token = encode_token(key_of(items[-1]), order) if len(rows) > size else ""
     return Page(items, token)

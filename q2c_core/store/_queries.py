@@ -68,16 +68,23 @@ def read_events(conn: Connection, tenant_id: str, stream_id: str, after_seq: int
     return [to_event(r) for r in conn.execute(query)]
 
 
-def read_all_events(conn: Connection, tenant_id: str, after_position: int, limit: int) -> list[StoredEvent]:
-    """The tenant's events with position > after_position, in position order."""
+def read_all_events(
+    conn: Connection,
+    tenant_id: str,
+    after_position: int,
+    limit: int,
+    event_types: Sequence[str] = (),
+    stream_id: str | None = None,
+) -> list[StoredEvent]:
+    """The tenant's events with position > after_position, in position order, optionally
+    only of `event_types` (empty = all) and of one stream."""
     ev = s.events
-    query = (
-        select(ev)
-        .where(ev.c.tenant_id == tenant_id, ev.c.position > after_position)
-        .order_by(ev.c.position)
-        .limit(limit)
-    )
-    return [to_event(r) for r in conn.execute(query)]
+    query = select(ev).where(ev.c.tenant_id == tenant_id, ev.c.position > after_position)
+    if event_types:
+        query = query.where(ev.c.event_type.in_(sorted(set(event_types))))
+    if stream_id is not None:
+        query = query.where(ev.c.stream_id == stream_id)
+    return [to_event(r) for r in conn.execute(query.order_by(ev.c.position).limit(limit))]
 
 
 def find_idempotency(
@@ -133,6 +140,10 @@ def get_exception(conn: Connection, tenant_id: str, exception_id: str) -> Except
     return to_exception(row) if row else None
 
 
+EXCEPTION_ORDERS = ("oldest_first", "newest_first")
+"""Orders of list_exceptions: by (raise_time, exception_id) ascending (the default) or descending."""
+
+
 def list_exceptions(
     conn: Connection,
     tenant_id: str,
@@ -141,8 +152,15 @@ def list_exceptions(
     engagement_id: str | None,
     page_size: int,
     page_token: str,
+    owner_queue: str | None = None,
+    order_by: str = "oldest_first",
 ) -> Page[ExceptionRow]:
-    """Exceptions ordered by (raise_time, exception_id)."""
+    """Exceptions ordered by (raise_time, exception_id): oldest first (the default) or newest first.
+
+    Page tokens are valid only for the order they were made for.
+    """
+    if order_by not in EXCEPTION_ORDERS:
+        raise ValueError(f"order_by must be one of {EXCEPTION_ORDERS}")
     x = s.exceptions
     query = select(x).where(x.c.tenant_id == tenant_id)
     if state:
@@ -151,6 +169,9 @@ def list_exceptions(
         query = query.where(x.c.severity == severity)
     if engagement_id:
         query = query.where(x.c.engagement_id == engagement_id)
+    if owner_queue:
+        query = query.where(x.c.owner_queue == owner_queue)
+    newest = order_by == "newest_first"
     return keyset_page(
         conn,
         query,
@@ -159,6 +180,8 @@ def list_exceptions(
         page_token,
         to_exception,
         lambda r: (r.raise_time, r.exception_id),
+        descending=newest,
+        order=order_by if newest else "",
     )
 
 

@@ -185,6 +185,8 @@ def exception_params(x: ExceptionRow) -> Params:
         "data": x.data,
         "raise_time": utc(x.raise_time),
         "resolve_time": utc(x.resolve_time),
+        "owner_queue": x.owner_queue,
+        "sla_due_time": utc(x.sla_due_time),
     }
 
 
@@ -203,6 +205,8 @@ def to_exception(r: Row[Any]) -> ExceptionRow:
         data=m["data"],
         raise_time=utc(m["raise_time"]),
         resolve_time=utc(m["resolve_time"]),
+        owner_queue=m["owner_queue"],
+        sla_due_time=utc(m["sla_due_time"]),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from q2c_core.store import schema as s
@@ -28,12 +28,25 @@ from q2c_core.store.records import AuditEntry, AuditRecord, CustomerRow
 
 R = TypeVar("R")
 
+EVENT_ORDER_LOCK_KEY = 7142051134
+"""PostgreSQL advisory lock that event-writing transactions hold from their events insert to
+commit (the migration lock is 7142051133).
+
+A sequence hands out positions at insert time, but transactions commit in any order, so
+without it a reader could see position 12 committed while 11 is still in flight, move its
+cursor past 11 and never see it. Holding one transaction-scoped lock from `nextval` to
+commit makes commit order equal position order: the committed positions are always a prefix
+of the assigned ones (rolled-back positions leave gaps, never late arrivals). SQLite needs
+nothing: BEGIN IMMEDIATE already serializes writers.
+"""
+
 
 def write_batch(conn: Connection, attempt: Attempt) -> list[AuditRecord]:
     """Write everything in the batch on `conn` (inside its transaction); return audit records."""
     batch = attempt.batch
     _check_versions(conn, batch.version_guards)
     if batch.events:
+        lock_event_order(conn)
         conn.execute(insert(s.events), [event_params(e) for e in batch.events])
     records = _write_audit(conn, batch.audit, attempt)
     if batch.idempotency:
@@ -51,6 +64,12 @@ def write_batch(conn: Connection, attempt: Attempt) -> list[AuditRecord]:
     _upsert(conn, s.invoices, [invoice_params(i) for i in inv], ("create_time",))
     write_bill_runs(conn, batch.bill_runs)
     return records
+
+
+def lock_event_order(conn: Connection) -> None:
+    """Wait for the event-order lock (PostgreSQL; released at commit / rollback)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK_KEY})"))
 
 
 def _check_versions(conn: Connection, guards: dict[tuple[str, str], int]) -> None:

@@ -120,6 +120,8 @@ class ExceptionRow:
     data: JsonDict
     raise_time: datetime
     resolve_time: datetime | None = None
+    owner_queue: str = ""
+    sla_due_time: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

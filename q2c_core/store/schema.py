@@ -123,9 +123,12 @@ exceptions = Table(
     Column("data", JSON, nullable=False),
     _ts("raise_time"),
     _ts("resolve_time", nullable=True),
+    Column("owner_queue", String, nullable=False, server_default=""),  # FINANCE_OPS, ...
+    _ts("sla_due_time", nullable=True),  # none: no SLA (AUTO_CORRECTED)
     PrimaryKeyConstraint("tenant_id", "exception_id"),
     Index(None, "tenant_id", "state", "severity"),
     Index(None, "tenant_id", "engagement_id"),
+    Index(None, "tenant_id", "owner_queue"),
 )
 
 customers = Table(

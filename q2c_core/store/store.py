@@ -96,11 +96,23 @@ class Store:
             return q.read_events(conn, tenant_id, stream_id, after_seq)
 
     def read_all_events(
-        self, tenant_id: str, after_position: int = 0, limit: int = 1000
+        self,
+        tenant_id: str,
+        after_position: int = 0,
+        limit: int = 1000,
+        *,
+        event_types: Sequence[str] = (),
+        stream_id: str | None = None,
     ) -> list[StoredEvent]:
-        """The tenant's events after a global position, at most `limit`."""
+        """The tenant's events after a global position in position order, at most `limit`;
+        only of `event_types` when given, only of one stream (engagement) when given.
+
+        Committed positions are always a prefix of the assigned ones (see
+        `_write.EVENT_ORDER_LOCK_KEY`), so a reader resuming after the last position it saw misses
+        nothing.
+        """
         with self._read() as conn:
-            return q.read_all_events(conn, tenant_id, after_position, limit)
+            return q.read_all_events(conn, tenant_id, after_position, limit, event_types, stream_id)
 
     def find_idempotency(self, tenant_id: str, request_ids: Sequence[str]) -> dict[str, IdempotencyRecord]:
         """Stored idempotency records by request id (one query)."""
@@ -139,12 +151,28 @@ class Store:
         state: str | None = None,
         severity: str | None = None,
         engagement_id: str | None = None,
+        owner_queue: str | None = None,
+        order_by: str = "oldest_first",
         page_size: int = 50,
         page_token: str = "",
     ) -> Page[ExceptionRow]:
-        """Exceptions by (raise_time, exception_id); raises ValueError('page_token')."""
+        """Exceptions by (raise_time, exception_id), oldest first (order_by "oldest_first", the
+        default: oldest by age first) or newest first ("newest_first"); filtered by state,
+        severity, engagement and owner queue. Raises ValueError('page_token'), also for a token
+        made for the other order.
+        """
         with self._read() as conn:
-            return q.list_exceptions(conn, tenant_id, state, severity, engagement_id, page_size, page_token)
+            return q.list_exceptions(
+                conn,
+                tenant_id,
+                state,
+                severity,
+                engagement_id,
+                page_size,
+                page_token,
+                owner_queue=owner_queue,
+                order_by=order_by,
+            )
 
     def get_customer(self, tenant_id: str, customer_id: str) -> CustomerRow | None:
         """One customer or None."""

@@ -104,6 +104,34 @@ def test_exceptions_list_and_get_show_the_blocking_exception(cli: Cli, server: S
     assert "CLOSE_WON" in cli("exceptions", "get", server.data.exception_id).out
 
 
+def test_exceptions_list_by_queue_oldest_first_shows_queue_age_and_sla(cli: Cli, server: Server) -> None:
+    run = cli("exceptions", "list", "--queue", "finance-ops", "--oldest-first")
+    assert run.code == 0, run.err
+    assert server.data.exception_id in run.out
+    assert "FINANCE_OPS" in run.out and "SLA due" in run.out and "age" in run.out
+    assert server.data.exception_id not in cli("exceptions", "list", "--queue", "sales-ops").out
+    listed = cli("--json", "exceptions", "list", "--queue", "FINANCE_OPS").json()["exceptions"]
+    assert {x["owner_queue"] for x in listed} == {"OWNER_QUEUE_FINANCE_OPS"}
+    [held] = [x for x in listed if x["exception_id"] == server.data.exception_id]
+    assert held["sla_due_time"] and held["age"].endswith("s") and held["sla_breached"] is False
+    detail = cli("exceptions", "get", server.data.exception_id).out
+    assert "FINANCE_OPS" in detail and "SLA breached" in detail and "CLOSE_WON" in detail
+
+
+def test_exceptions_list_newest_first_reverses_the_age_order(cli: Cli, server: Server) -> None:
+    def ids(*flags: str) -> list[str]:
+        run = cli("--json", "exceptions", "list", *flags)
+        assert run.code == 0, run.err
+        return [x["exception_id"] for x in run.json()["exceptions"]]
+
+    oldest = ids("--oldest-first")
+    assert len(oldest) >= 2 and oldest == ids()
+    assert ids("--newest-first") == oldest[::-1]
+    assert ids("--newest-first", "--limit", "1") == oldest[-1:]
+    assert cli("exceptions", "list", "--oldest-first", "--newest-first").code == 2
+    assert cli("exceptions", "list", "--queue", "legal-ops").code == 2
+
+
 def test_resolving_an_exception_twice_conflicts(cli: Cli, server: Server) -> None:
     first = cli("--json", "exceptions", "resolve", server.data.exception_id, "--note", "tax profile added")
     assert first.code == 0, first.err

@@ -104,3 +104,32 @@ def test_rate_card_round_trips_exact_amounts() -> None:
     out = convert.rate_card_out(card)
     assert out.rates[0].hourly_rate == money("133.333")
     assert out.effective_from == gdate(date(2025, 1, 1)) and not out.HasField("effective_to")
+
+
+def test_exception_out_computes_age_and_breach_as_of_now() -> None:
+    from datetime import timedelta
+
+    from q2c.v1 import exception_pb2
+    from q2c_core.domain.entities import BusinessException, ExceptionState, GatedStep, Severity
+
+    raised = datetime(2026, 3, 6, 9, tzinfo=UTC)  # a Friday: REVIEW in FINANCE_OPS due Tuesday 09:00
+    late = BusinessException(
+        exception_id="e.x1.1",
+        engagement_id="e",
+        customer_id="c",
+        step=GatedStep.INVOICE,
+        check="UNPRICED_TIME",
+        severity=Severity.REVIEW,
+        message="no rate",
+        raise_time=raised,
+        state=ExceptionState.RESOLVED,
+        resolve_time=raised + timedelta(days=5),
+    )
+    now = raised + timedelta(days=30)
+    out = convert.exception_out(late, now)
+    assert out.owner_queue == exception_pb2.OWNER_QUEUE_FINANCE_OPS
+    assert out.sla_due_time.ToDatetime(tzinfo=UTC) == raised + timedelta(days=4)
+    assert out.age.ToTimedelta() == timedelta(days=5)  # resolved: frozen at resolve_time
+    assert out.sla_breached
+    still_open = convert.exception_out(late.model_copy(update={"state": ExceptionState.OPEN}), raised)
+    assert still_open.age.ToTimedelta() == timedelta(0) and not still_open.sla_breached

@@ -15,7 +15,10 @@ class ExceptionMethods(Bound):
     def list_exceptions(
         self, request: exception_pb2.ListExceptionsRequest, **options: Unpack[CallOptions]
     ) -> exception_pb2.ListExceptionsResponse:
-        """Lists business exceptions, oldest raise_time first.
+        """Lists business exceptions, oldest raise_time first unless `order_by` says otherwise.
+
+        Filters: state, severity, engagement_id, owner_queue. Each exception carries its
+        owner_queue, sla_due_time, and age / sla_breached computed when read.
 
         `ExceptionService.ListExceptions`. Read: retried on UNAVAILABLE.
         """
