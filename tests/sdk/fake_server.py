@@ -17,7 +17,15 @@ from google.protobuf import any_pb2  # type: ignore[import-untyped, unused-ignor
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from q2c.v1 import audit_pb2, billing_pb2, customer_pb2, engagement_pb2, exception_pb2, rate_card_pb2
+from q2c.v1 import (
+    audit_pb2,
+    billing_pb2,
+    customer_pb2,
+    engagement_pb2,
+    event_pb2,
+    exception_pb2,
+    rate_card_pb2,
+)
 from q2c_sdk import Q2cClient, RetryPolicy
 
 SERVICES = (
@@ -27,6 +35,7 @@ SERVICES = (
     exception_pb2.DESCRIPTOR.services_by_name["ExceptionService"],
     audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
     billing_pb2.DESCRIPTOR.services_by_name["BillingService"],
+    event_pb2.DESCRIPTOR.services_by_name["EventService"],
 )
 FAST_RETRIES = RetryPolicy(max_attempts=4, initial_backoff=0.001, max_backoff=0.005)
 

@@ -7,7 +7,7 @@ import queue
 import grpc
 import pytest
 
-from q2c.v1 import billing_pb2, customer_pb2
+from q2c.v1 import billing_pb2, customer_pb2, event_pb2
 from q2c.v1 import engagement_pb2 as pb
 from q2c_sdk import NO_RETRIES, InvalidStateError, RetryPolicy, StoreUnavailableError, UnavailableError
 from tests.sdk.fake_server import FakeQ2c, bare, rich_failure
@@ -187,3 +187,29 @@ def test_watch_bill_run_reopens_the_stream_after_unavailable(fake: FakeQ2c) -> N
     assert seen.empty()
     assert second.request.bill_run_id == "b-1"
     assert len(fake.recording.timeouts) == 2 and all(t is not None for t in fake.recording.timeouts)
+
+
+def test_subscribe_events_resumes_after_the_last_event_it_delivered(fake: FakeQ2c) -> None:
+    client = fake.client()
+    seen: queue.Queue[event_pb2.Event] = queue.Queue()
+
+    def follow() -> None:
+        for event in client.subscribe_events(
+            event_pb2.SubscribeEventsRequest(after_position=10, follow=True)
+        ):
+            seen.put(event)
+
+    result = fake.run(follow)
+    first = fake.take_stream("EventService", "SubscribeEvents")
+    assert first.request.after_position == 10
+    first.rpc.send_response(event_pb2.Event(position=11, event_type="EngagementCreated"))
+    first.rpc.send_response(event_pb2.Event(position=14, event_type="EngagementQualified"))
+    assert [seen.get(timeout=WAIT).position for _ in range(2)] == [11, 14]
+    first.rpc.terminate((), grpc.StatusCode.UNAVAILABLE, "gone")
+    second = fake.take_stream("EventService", "SubscribeEvents")
+    assert second.request.after_position == 14  # neither skips nor repeats what was delivered
+    assert second.request.follow
+    second.rpc.send_response(event_pb2.Event(position=15, event_type="EngagementWon"))
+    assert seen.get(timeout=WAIT).position == 15
+    second.rpc.terminate((), grpc.StatusCode.OK, "")
+    result.result(WAIT)

@@ -13,6 +13,7 @@ from q2c_sdk.billing import BillingMethods
 from q2c_sdk.business_exceptions import ExceptionMethods
 from q2c_sdk.customers import CustomerMethods
 from q2c_sdk.engagements import EngagementMethods
+from q2c_sdk.events import EventMethods
 from q2c_sdk.rate_cards import RateCardMethods
 from q2c_sdk.retry import RetryPolicy
 from q2c_sdk.stubs import Stubs
@@ -33,6 +34,7 @@ class Q2cClient(
     BillingMethods,
     ExceptionMethods,
     AuditMethods,
+    EventMethods,
 ):
     """A q2c client over one channel; thread-safe, reuse one per process and target.
 

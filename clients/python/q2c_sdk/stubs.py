@@ -12,6 +12,7 @@ from q2c.v1 import (
     billing_pb2_grpc,
     customer_pb2_grpc,
     engagement_pb2_grpc,
+    event_pb2_grpc,
     exception_pb2_grpc,
     rate_card_pb2_grpc,
 )
@@ -28,6 +29,7 @@ class Stubs:
     exceptions: Any
     audit: Any
     billing: Any
+    events: Any
 
     @classmethod
     def on(cls, channel: grpc.Channel) -> Stubs:
@@ -42,6 +44,7 @@ _FACTORIES: tuple[Any, ...] = (
     exception_pb2_grpc.ExceptionServiceStub,
     audit_pb2_grpc.AuditServiceStub,
     billing_pb2_grpc.BillingServiceStub,
+    event_pb2_grpc.EventServiceStub,
 )
 """The generated stub classes, in the field order of `Stubs` (untyped generated code)."""
 
