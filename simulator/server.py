@@ -1,0 +1,180 @@
+"""The simulator's HTTP/JSON front: routing, fault application and replies."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from simulator.faults import Decision, FaultInjector, PlanError
+from simulator.store import KeyConflict, Store, UnknownReference
+
+_RECORD_ROUTES = {
+    re.compile(r"^/erp/customers/([^/]+)$"): "customer",
+    re.compile(r"^/erp/jobs/([^/]+)$"): "job",
+    re.compile(r"^/psa/projects/([^/]+)$"): "project",
+}
+_DOCUMENT_ROUTES = {"/erp/invoices": "invoice", "/erp/payments": "payment"}
+_DOCUMENT_GET = re.compile(r"^/erp/(invoices|payments)(?:/([^/]+))?$")
+#: Deliberately not the documented JSON: truncated, so any JSON parser rejects it.
+MALFORMED_BODY = b'{"document_number": "INV-'
+
+
+class _Reply(Exception):
+    """Raised inside a route to reply with an error status and message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class SimulatorServer(ThreadingHTTPServer):
+    """A threading HTTP server carrying the store and the fault injector."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], store: Store) -> None:
+        super().__init__(address, SimulatorHandler)
+        self.store = store
+        self.faults = FaultInjector()
+
+
+class SimulatorHandler(BaseHTTPRequestHandler):
+    """One request: read the body, apply faults, route, reply (or not)."""
+
+    server: SimulatorServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the process quiet; the demo and tests read stdout only for the banner."""
+
+    def do_GET(self) -> None:
+        """Reads: health, faults, documents, records."""
+        self._handle("GET")
+
+    def do_PUT(self) -> None:
+        """Upserts of reference records (customers, jobs, PSA projects)."""
+        self._handle("PUT")
+
+    def do_POST(self) -> None:
+        """Document postings and fault plans."""
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        """Clearing the fault plan."""
+        self._handle("DELETE")
+
+    def _handle(self, method: str) -> None:
+        path = self.path.split("?", 1)[0]
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        decision = self.server.faults.decide(path, is_write=method in ("PUT", "POST"))
+        if decision.latency_s:
+            time.sleep(decision.latency_s)
+        if decision.hold_then_drop_s is not None:
+            time.sleep(decision.hold_then_drop_s)
+            self._drop()
+            return
+        if decision.status is not None:
+            self._fault_reply(decision)
+            return
+        try:
+            status, body = self._route(method, path, raw)
+        except _Reply as reply:
+            status, body = reply.status, {"error": reply.message}
+        if decision.crash_after_commit:
+            self._drop()
+            return
+        if decision.malformed and status < 400:
+            self._send(HTTPStatus.OK, MALFORMED_BODY)
+            return
+        self._send(status, json.dumps(body).encode())
+
+    def _route(self, method: str, path: str, raw: bytes) -> tuple[int, Any]:
+        store = self.server.store
+        if path == "/health" and method == "GET":
+            return 200, {"status": "ok"}
+        if path == "/faults":
+            return self._faults(method, raw)
+        if method == "POST" and path in _DOCUMENT_ROUTES:
+            return self._post_document(_DOCUMENT_ROUTES[path], self._json(raw))
+        for pattern, kind in _RECORD_ROUTES.items():
+            match = pattern.match(path)
+            if match and method == "PUT":
+                record, created = store.upsert_record(kind, match.group(1), self._json(raw))
+                return (201 if created else 200), record
+            if match and method == "GET":
+                found = store.get_record(kind, match.group(1))
+                if found is None:
+                    raise _Reply(404, f"no {kind} {match.group(1)!r}")
+                return 200, found
+        match = _DOCUMENT_GET.match(path)
+        if match and method == "GET":
+            kind = "invoice" if match.group(1) == "invoices" else "payment"
+            if match.group(2) is None:
+                return 200, {"documents": [d.to_json() for d in store.list_documents(kind)]}
+            document = store.get_document(kind, match.group(2))
+            if document is None:
+                raise _Reply(404, f"no {kind} with key {match.group(2)!r}")
+            return 200, document.to_json()
+        raise _Reply(404, f"no route {method} {path}")
+
+    def _faults(self, method: str, raw: bytes) -> tuple[int, Any]:
+        faults = self.server.faults
+        if method == "GET":
+            return 200, faults.describe()
+        if method == "DELETE":
+            faults.clear()
+            return 200, faults.describe()
+        if method == "POST":
+            try:
+                return 200, faults.set(self._json(raw))
+            except PlanError as exc:
+                raise _Reply(400, str(exc)) from exc
+        raise _Reply(405, f"{method} not allowed on /faults")
+
+    def _post_document(self, kind: str, payload: dict[str, Any]) -> tuple[int, Any]:
+        key = self.headers.get("Idempotency-Key") or payload.get("key")
+        if not isinstance(key, str) or not key:
+            raise _Reply(400, "an Idempotency-Key header or a 'key' field is required")
+        try:
+            document, replayed = self.server.store.post_document(kind, key, payload)
+        except KeyConflict as exc:
+            raise _Reply(409, str(exc)) from exc
+        except UnknownReference as exc:
+            raise _Reply(422, str(exc)) from exc
+        return (200 if replayed else 201), document.to_json(replayed=replayed)
+
+    @staticmethod
+    def _json(raw: bytes) -> dict[str, Any]:
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError as exc:
+            raise _Reply(400, f"body is not JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise _Reply(400, "body must be a JSON object")
+        return body
+
+    def _fault_reply(self, decision: Decision) -> None:
+        assert decision.status is not None
+        reasons = {429: "throttled", 503: "maintenance window"}
+        body = json.dumps({"error": reasons.get(decision.status, "injected error")}).encode()
+        headers = {} if decision.retry_after is None else {"Retry-After": str(decision.retry_after)}
+        self._send(decision.status, body, headers)
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _drop(self) -> None:
+        """Close the connection without a reply (the client sees a connection error)."""
+        self.close_connection = True
