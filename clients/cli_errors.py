@@ -12,8 +12,8 @@ from enum import IntEnum
 from typing import Any
 
 import grpc
-from google.rpc import error_details_pb2, status_pb2
-from grpc_status import rpc_status
+
+from q2c_sdk.details import error_from_rpc
 
 
 class ExitCode(IntEnum):
@@ -117,47 +117,24 @@ def not_available(feature: str, service: str, target: str) -> CliError:
 
 
 def report_rpc_error(error: grpc.RpcError, target: str) -> ErrorReport:
-    """Turn a gRPC error (unary or stream, sync client) into an ErrorReport."""
-    code: grpc.StatusCode = error.code()
-    details: str = error.details() or ""
-    status = _rich_status(error)
-    report = ErrorReport(code.name, details or code.name.lower(), exit_code_for(code))
-    if status is not None:
-        report = _with_details(report, status)
+    """Turn a gRPC error (unary or stream, sync client) into an ErrorReport.
+
+    The rich status is read by the SDK's one parser (`q2c_sdk.details.error_from_rpc`).
+    """
+    failure = error_from_rpc(error)
+    code = failure.code if isinstance(failure.code, grpc.StatusCode) else grpc.StatusCode.UNKNOWN
+    report = ErrorReport(
+        code.name,
+        failure.message or code.name.lower(),
+        exit_code_for(code),
+        failure.reason,
+        tuple((v.field, v.description) for v in failure.field_violations),
+        tuple((v.subject or v.type, v.description) for v in failure.precondition_violations),
+        dict(failure.metadata),
+    )
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) and not report.reason:
         report = ErrorReport(report.code, f"{report.message} [target {target}]", report.exit_code)
     return report
-
-
-def _rich_status(error: grpc.RpcError) -> status_pb2.Status | None:
-    """The google.rpc.Status in the trailers, when the server sent one."""
-    try:
-        return rpc_status.from_call(error)
-    except (ValueError, AttributeError):
-        return None
-
-
-def _with_details(report: ErrorReport, status: status_pb2.Status) -> ErrorReport:
-    """Add ErrorInfo reason/metadata, BadRequest fields and PreconditionFailure subjects."""
-    reason, metadata = "", {}
-    fields: list[tuple[str, str]] = []
-    preconditions: list[tuple[str, str]] = []
-    for detail in status.details:
-        info, bad, pre = (
-            error_details_pb2.ErrorInfo(),
-            error_details_pb2.BadRequest(),
-            error_details_pb2.PreconditionFailure(),
-        )
-        if detail.Unpack(info):
-            reason, metadata = info.reason, dict(info.metadata)
-        elif detail.Unpack(bad):
-            fields += [(v.field, v.description) for v in bad.field_violations]
-        elif detail.Unpack(pre):
-            preconditions += [(v.subject or v.type, v.description) for v in pre.violations]
-    message = status.message or report.message
-    return ErrorReport(
-        report.code, message, report.exit_code, reason, tuple(fields), tuple(preconditions), metadata
-    )
 
 
 def _one_line(text: str) -> str:
