@@ -259,11 +259,13 @@ class BatchDecider:
 
     def _stage_read_models(self, tenant_id: str, before: Engagement | None, after: Engagement) -> None:
         writes = self.staged.writes
+        # evolve replaces only what an event touched: identity, not a deep compare of every
+        # invoice and its lines, says what changed
         previous = before.exceptions if before else {}
         for exception_id, exception in after.exceptions.items():
-            if previous.get(exception_id) != exception:
+            if previous.get(exception_id) is not exception:
                 writes.exceptions.append(exception_row(tenant_id, after.engagement_id, exception))
         earlier = before.invoices if before else {}
         for invoice_id, invoice in after.invoices.items():
-            if earlier.get(invoice_id) != invoice:
+            if earlier.get(invoice_id) is not invoice:
                 writes.invoices.append(invoice_row(tenant_id, invoice, self._json_of(invoice)))
