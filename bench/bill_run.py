@@ -21,14 +21,13 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.lifecycle import DEFAULT_PG, RESULTS, machine, rss_bytes
+from bench.lifecycle import DEFAULT_PG, RESULTS, fresh_database, machine, rss_bytes
 from bench.seed import CALLER, seed
 from q2c_core.bill_runs import BillRunSpec
 from q2c_core.domain.periods import BillingPeriod
@@ -40,23 +39,9 @@ PERIOD = BillingPeriod.month(2026, 1)
 @contextlib.contextmanager
 def seeded_template(db: str, engagements: int, pg_base: str) -> Iterator[str]:
     """A seeded database to copy from (removed afterwards)."""
-    if db == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="q2c-bill-") as workdir:
-            url = f"sqlite:///{workdir}/template.db"
-            asyncio.run(seed(url, engagements))
-            yield url
-        return
-    import psycopg
-
-    name = f"q2c_bill_tpl_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(f"{pg_base}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        asyncio.run(seed(f"{pg_base}/{name}", engagements))
-        yield f"{pg_base}/{name}"
-    finally:
-        with psycopg.connect(f"{pg_base}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(db, pg_base) as url:
+        asyncio.run(seed(url, engagements))
+        yield url
 
 
 @contextlib.contextmanager
