@@ -54,9 +54,11 @@ def _install_sqlite_listeners(engine: Engine) -> None:
         dbapi_conn.isolation_level = None  # let the "begin" listener emit BEGIN itself
         cur = dbapi_conn.cursor()
         try:
+            # busy_timeout first: switching a fresh file to WAL needs a lock that another
+            # connection opening at the same moment may hold
+            cur.execute("PRAGMA busy_timeout=5000")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=5000")
             cur.execute("PRAGMA foreign_keys=ON")
         finally:
             cur.close()
