@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from q2c_core.delivery.config import DeliveryConfig
+
 
 class Settings(BaseSettings):
     """Everything `q2c serve` can be told; each field is also a Q2C_<NAME> variable."""
@@ -24,6 +26,30 @@ class Settings(BaseSettings):
     local: bool = Field(False, description="run engagements in-process, without Ray")
     grace_seconds: float = Field(10.0, ge=0, description="drain time for in-flight calls on shutdown")
     log_level: str = Field("INFO", description="logging level")
+    erp_url: str | None = Field(None, description="ERP base URL (the simulator's); absent: no ERP delivery")
+    psa_url: str | None = Field(None, description="PSA base URL (the simulator's); absent: no PSA delivery")
+    delivery_max_attempts: int = Field(10, ge=1, description="attempts before an item is a dead letter")
+    delivery_base_seconds: float = Field(1.0, ge=0, description="first retry delay (doubles, jittered)")
+    delivery_cap_seconds: float = Field(300.0, ge=0, description="longest retry delay")
+    erp_concurrency: int = Field(8, ge=1, description="ERP calls in flight at most")
+    psa_concurrency: int = Field(4, ge=1, description="PSA calls in flight at most")
+    connector_timeout_seconds: float = Field(10.0, gt=0, description="timeout of one ERP/PSA call")
+    reconcile_interval_seconds: float | None = Field(
+        None, gt=0, description="run ERP reconciliation for every tenant this often; absent: on request only"
+    )
+
+    def delivery_config(self) -> DeliveryConfig:
+        """The delivery worker's part of the settings."""
+        return DeliveryConfig(
+            erp_url=self.erp_url,
+            psa_url=self.psa_url,
+            max_attempts=self.delivery_max_attempts,
+            base_seconds=self.delivery_base_seconds,
+            cap_seconds=self.delivery_cap_seconds,
+            erp_concurrency=self.erp_concurrency,
+            psa_concurrency=self.psa_concurrency,
+            timeout_seconds=self.connector_timeout_seconds,
+        )
 
 
 def parse_settings(argv: Sequence[str] | None = None) -> Settings:

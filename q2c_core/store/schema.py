@@ -194,3 +194,60 @@ bill_runs = Table(
     PrimaryKeyConstraint("tenant_id", "bill_run_id"),
     Index(None, "tenant_id", "create_time", "bill_run_id"),
 )
+
+# -- outbound delivery (q2c_core.delivery) ------------------------------------------------------
+
+delivery_cursors = Table(
+    "delivery_cursors",
+    metadata,
+    Column("consumer", String, nullable=False),  # e.g. "delivery": who reads the events outbox
+    Column("position", BigInteger, nullable=False),  # the last event position planned
+    _ts("update_time"),
+    PrimaryKeyConstraint("consumer"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("delivery_id", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", String, nullable=False),
+    Column("destination", String, nullable=False),  # ERP, PSA
+    Column("operation", String, nullable=False),  # create_job, post_invoice, ...
+    Column("key", String, nullable=False),  # the downstream idempotency key
+    Column("engagement_id", String, nullable=False),
+    Column("subject_id", String, nullable=False),  # engagement, invoice or payment id
+    Column("invoice_id", String, nullable=True),
+    Column("source_position", BigInteger, nullable=False),  # the event that asked for it
+    Column("status", String, nullable=False),  # PENDING, DELIVERED, DEAD
+    Column("attempts", Integer, nullable=False),
+    _ts("next_attempt_time"),
+    Column("failure_kind", String, nullable=True),  # FailureKind of the last failure
+    Column("last_error", String, nullable=True),
+    Column("last_http_status", Integer, nullable=True),
+    Column("last_payload", String, nullable=True),  # raw reply of a MALFORMED failure
+    Column("document_number", String, nullable=True),
+    _ts("create_time"),
+    _ts("update_time"),
+    _ts("delivered_time", nullable=True),
+    _ts("dead_time", nullable=True),
+    UniqueConstraint("tenant_id", "destination", "key"),
+    Index(None, "status", "destination", "next_attempt_time"),
+    Index(None, "destination", "engagement_id", "status"),
+    Index(None, "tenant_id", "status", "delivery_id"),
+    sqlite_autoincrement=True,
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("attempt_id", BigId, primary_key=True, autoincrement=True),
+    Column("delivery_id", BigInteger, nullable=False),
+    Column("attempt", Integer, nullable=False),  # 1, 2, ... within the item's current round
+    _ts("attempt_time"),
+    Column("outcome", String, nullable=False),  # DELIVERED or the FailureKind
+    Column("message", String, nullable=False),
+    Column("http_status", Integer, nullable=True),
+    Column("payload", String, nullable=True),
+    Index(None, "delivery_id", "attempt_id"),
+    sqlite_autoincrement=True,
+)
