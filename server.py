@@ -30,13 +30,36 @@ def start_ray(settings: Settings) -> bool:
 
 async def build_runtime(settings: Settings, store: Store) -> Runtime:
     """LocalRuntime with --local, otherwise RayRuntime over named shard actors."""
+    delivery = settings.delivery_config()
     if settings.local:
-        return LocalRuntime(store)
+        local = LocalRuntime(store, delivery=delivery)
+        await local.start_delivery()
+        return local
     from actors.runtime import RayRuntime
 
-    runtime = RayRuntime(store, settings.database_url, shards=settings.shards, deployment=settings.deployment)
+    runtime = RayRuntime(
+        store,
+        settings.database_url,
+        shards=settings.shards,
+        deployment=settings.deployment,
+        delivery=delivery,
+    )
     await runtime.wait_ready()
+    await runtime.start_delivery()
     return runtime
+
+
+def schedule_reconciliation(
+    settings: Settings, runtime: Runtime, stop: asyncio.Event
+) -> asyncio.Task[None] | None:
+    """With --reconcile-interval-seconds and an ERP: reconcile every tenant that often."""
+    reconciler = runtime.reconciler
+    if settings.reconcile_interval_seconds is None or reconciler is None:
+        return None
+    from q2c_core.reconciliation import reconcile_periodically
+
+    interval = settings.reconcile_interval_seconds
+    return asyncio.create_task(reconcile_periodically(reconciler, reconciler.tenants, interval, stop))
 
 
 async def serve(settings: Settings) -> None:
@@ -57,7 +80,10 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    scheduled = schedule_reconciliation(settings, runtime, stop)
     await stop.wait()
+    if scheduled is not None:
+        await scheduled
     log.info("shutting down: NOT_SERVING, draining for up to %.1fs", settings.grace_seconds)
     await gateway.stop(settings.grace_seconds)
     await runtime.close()

@@ -9,6 +9,7 @@ from typing import Any
 import ray
 
 from actors.bill_run import BillRunCoordinatorActor, coordinator_name, shard_name
+from actors.delivery import DeliveryActor, delivery_name
 from actors.retry import LANE_POLICY, call_with_retries
 from actors.routing import shard_for
 from actors.shard import EngagementShard
@@ -16,11 +17,15 @@ from q2c_core.bill_run_control import BillRunControl
 from q2c_core.bill_runs import BillRun, BillRunSpec
 from q2c_core.billing_runner import DEFAULT_CHUNK
 from q2c_core.catalog import Catalog
+from q2c_core.delivery.config import DeliveryConfig
+from q2c_core.delivery.control import DeliveryControl
 from q2c_core.domain.errors import UnavailableError
 from q2c_core.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.queries import Queries
 from q2c_core.rejection_log import RejectionLog
+from q2c_core.runtime import reconciler_for
 from q2c_core.store import Store
+from q2c_core.store.deliveries import DeliveryStore
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +91,7 @@ class RayRuntime:
         max_batch: int = 256,
         bill_run_chunk: int = DEFAULT_CHUNK,
         bill_run_pause: float = 0.0,
+        delivery: DeliveryConfig | None = None,
     ) -> None:
         if shards < 1:
             raise ValueError("shards must be at least 1")
@@ -104,6 +110,10 @@ class RayRuntime:
             for i in range(shards)
         ]
         self._closed = False
+        self.delivery_config = delivery or DeliveryConfig()
+        self.delivery_actor: Any = None
+        self.deliveries = DeliveryControl(DeliveryStore(store.engine), wake=self.wake_delivery)
+        self.reconciler = reconciler_for(store, self.delivery_config, self.execute)
 
     @staticmethod
     def _shard(url: str, deployment: str, index: int, count: int, max_batch: int) -> Any:
@@ -114,6 +124,23 @@ class RayRuntime:
             get_if_exists=True,
             lifetime="detached",
         ).remote(url, index, max_batch)
+
+    async def start_delivery(self) -> None:
+        """Start (or join) the deployment's delivery actor when an ERP or PSA is configured."""
+        if not self.delivery_config.enabled or self.delivery_actor is not None:
+            return
+        self.delivery_actor = DeliveryActor.options(  # type: ignore[attr-defined]
+            name=delivery_name(self.deployment),
+            namespace="q2c",
+            get_if_exists=True,
+            lifetime="detached",
+        ).remote(self.database_url, self.deployment, len(self.lanes), self.delivery_config)
+        await self.delivery_actor.stats.remote()
+
+    def wake_delivery(self) -> None:
+        """Nudge the delivery actor (fire and forget)."""
+        if self.delivery_actor is not None:
+            self.delivery_actor.wake.remote()
 
     def lane_for(self, engagement_id: str) -> ShardLane:
         """The lane (shard) that owns the engagement."""
@@ -190,5 +217,7 @@ class RayRuntime:
         for watcher in list(self.bill_run_watchers.values()):
             watcher.cancel()
         if kill_shards:
+            if self.delivery_actor is not None:
+                ray.kill(self.delivery_actor, no_restart=True)
             for lane in self.lanes:
                 ray.kill(lane.handle, no_restart=True)

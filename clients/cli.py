@@ -10,7 +10,10 @@
                    resolve ID --note TEXT [--resolution release|write-off]
         bill-runs start --month YYYY-MM [--watch]|list|get ID|watch ID|cancel ID --reason TEXT
         audit list STREAM_ID|verify [--stream ID]
-        dead-letters list|get ID        (needs q2c.v1.DeliveryService on the server)
+        dead-letters list [--destination D] [--operation O] [--engagement E]|show ID
+                     retry ID|retry --all [--destination D] [--operation O] [--engagement E]
+        deliveries list [--status S] [--destination D] ...|stats
+        reconcile [--grace-seconds N]   (reconcile with the ERP now; exit 9 on mismatches)
 
 Tables by default, `--json` for one JSON document (proto field names). `--target`, `--tenant`
 and `--principal` default to $Q2C_TARGET (127.0.0.1:50051), $Q2C_TENANT ("default") and
@@ -21,7 +24,7 @@ Exit codes: 0 ok; 1 unexpected local error; 2 usage error; 3 INVALID_ARGUMENT; 4
 5 FAILED_PRECONDITION / ABORTED / ALREADY_EXISTS (conflicts with the state); 6 UNAVAILABLE /
 DEADLINE_EXCEEDED (retry later); 7 any other server error; 8 feature not available on this
 server; 9 the checked outcome failed (audit log does not verify, watched bill run FAILED or
-CANCELLED); 130 interrupted. See `clients.cli_errors.ExitCode`.
+CANCELLED, reconcile found mismatches); 130 interrupted. See `clients.cli_errors.ExitCode`.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from collections.abc import Sequence
 
 import grpc
 
-from clients import cli_audit, cli_billruns, cli_deadletters, cli_records
+from clients import cli_audit, cli_billruns, cli_deadletters, cli_reconcile, cli_records
 from clients.cli_api import CliApi
 from clients.cli_context import Context, add_global_options, default_principal
 from clients.cli_errors import EXIT_CODES_HELP, CliError, ErrorReport, ExitCode, report_rpc_error
@@ -55,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", help="run the q2c service (q2c serve --help for its settings)")
     commands.add_parser("demo", help="drive the demo scenario (q2c demo --help)")
-    for module in (cli_records, cli_billruns, cli_audit, cli_deadletters):
+    for module in (cli_records, cli_billruns, cli_audit, cli_deadletters, cli_reconcile):
         module.register(commands)
     return parser
 

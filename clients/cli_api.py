@@ -10,11 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import grpc
-from google.protobuf import descriptor_pool, message_factory
-from google.protobuf.descriptor import ServiceDescriptor
-from google.protobuf.message import Message
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from clients.connection import Q2c
 from q2c.v1 import (
@@ -22,6 +17,8 @@ from q2c.v1 import (
     billing_pb2,
     common_pb2,
     customer_pb2,
+    delivery_pb2,
+    delivery_pb2_grpc,
     engagement_pb2,
     exception_pb2,
     rate_card_pb2,
@@ -47,6 +44,7 @@ class CliApi:
     def __init__(self, target: str, tenant_id: str, principal: str, timeout: float) -> None:
         self.target = target
         self.q = Q2c(target, tenant_id=tenant_id, principal=principal, deadline=timeout)
+        self.deliveries = delivery_pb2_grpc.DeliveryServiceStub(self.q.channel)
 
     def close(self) -> None:
         """Close the channel."""
@@ -172,38 +170,27 @@ class CliApi:
         request = audit_pb2.VerifyAuditLogRequest(stream_id=stream_id)
         return self.q.call(self.q.audit.VerifyAuditLog, request)  # type: ignore[no-any-return]
 
-    # --- services the server may not host -----------------------------------------------------
-    def hosted_services(self) -> set[str] | None:
-        """Service names from server reflection; None when the server has no reflection."""
-        stub = reflection_pb2_grpc.ServerReflectionStub(self.q.channel)
-        ask = reflection_pb2.ServerReflectionRequest(list_services="")
-        try:
-            replies = stub.ServerReflectionInfo(
-                iter([ask]), metadata=self.q.metadata, timeout=self.q.deadline
-            )
-            return {s.name for reply in replies for s in reply.list_services_response.service}
-        except grpc.RpcError as error:
-            if error.code() == grpc.StatusCode.UNIMPLEMENTED:
-                return None
-            raise
+    # --- deliveries ---------------------------------------------------------------------------
+    def list_dead_letters(self, request: delivery_pb2.ListDeadLettersRequest, limit: int) -> Any:
+        """Dead letters matching the request's filters, oldest first."""
+        return self.page_through(self.deliveries.ListDeadLetters, request, "dead_letters", limit)
 
-    def describe_service(self, name: str) -> ServiceDescriptor:
-        """A hosted service's descriptor, fetched by server reflection."""
-        pool = descriptor_pool.DescriptorPool(ProtoReflectionDescriptorDatabase(self.q.channel))
-        return pool.FindServiceByName(name)
+    def get_dead_letter(self, delivery_id: int) -> delivery_pb2.Delivery:
+        """One delivery item with its attempt history."""
+        request = delivery_pb2.GetDeadLetterRequest(delivery_id=delivery_id)
+        return self.q.call(self.deliveries.GetDeadLetter, request)  # type: ignore[no-any-return]
 
-    def raw_method(self, service: ServiceDescriptor, name: str) -> tuple[Any, type[Message]]:
-        """A callable for a method known only from its descriptor, and its request class."""
-        method = service.methods_by_name[name]
-        request_type = message_factory.GetMessageClass(method.input_type)
-        response_type = message_factory.GetMessageClass(method.output_type)
-        callable_ = self.q.channel.unary_unary(
-            f"/{service.full_name}/{name}",
-            request_serializer=request_type.SerializeToString,
-            response_deserializer=response_type.FromString,
-        )
-        return callable_, request_type
+    def retry_dead_letter(
+        self, request: delivery_pb2.RetryDeadLetterRequest
+    ) -> delivery_pb2.RetryDeadLetterResponse:
+        """Dead letters back to PENDING (a request_id is added, so a retry is safe)."""
+        return self.q.call(self.deliveries.RetryDeadLetter, request)  # type: ignore[no-any-return]
 
-    def call_raw(self, method: Any, request: Message) -> Message:
-        """Call a method from raw_method with metadata and the deadline."""
-        return self.q.call(method, request)
+    def list_deliveries(self, request: delivery_pb2.ListDeliveriesRequest, limit: int) -> Any:
+        """Delivery items of any status matching the request's filters."""
+        return self.page_through(self.deliveries.ListDeliveries, request, "deliveries", limit)
+
+    def get_delivery_stats(self) -> delivery_pb2.DeliveryStats:
+        """Counts per destination and the outbox lag."""
+        request = delivery_pb2.GetDeliveryStatsRequest()
+        return self.q.call(self.deliveries.GetDeliveryStats, request)  # type: ignore[no-any-return]

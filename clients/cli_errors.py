@@ -43,8 +43,8 @@ exit codes:
   6    UNAVAILABLE / DEADLINE_EXCEEDED: server down, unreachable or slow; retry later
   7    any other server error (INTERNAL, UNAUTHENTICATED, PERMISSION_DENIED ...)
   8    the feature is not available on this server (e.g. dead letters before DeliveryService)
-  9    the command ran, but what it checked failed: the audit log does not verify, or a
-       watched bill run ended FAILED or CANCELLED
+  9    the command ran, but what it checked failed: the audit log does not verify, a
+       watched bill run ended FAILED or CANCELLED, or reconcile found mismatches
   130  interrupted (Ctrl-C)"""
 
 _EXIT_BY_CODE: dict[grpc.StatusCode, ExitCode] = {

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from clients.connection import Q2c, money, pb_date
 from clients.demo_billing import bill_run, invoice_month
+from clients.demo_integration import integration
 from q2c.v1 import (
     audit_pb2,
     customer_pb2,
@@ -32,12 +33,29 @@ from q2c.v1 import (
 
 console = Console()
 START = date(2026, 1, 5)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @contextmanager
-def local_server(shards: int) -> Iterator[str]:
-    """Run server.py on a free port with a fresh SQLite file; stop it with SIGTERM."""
-    workdir = tempfile.mkdtemp(prefix="q2c-demo-")
+def local_simulator(workdir: str) -> Iterator[str]:
+    """Run the ERP/PSA simulator (its own process and SQLite file); yield its URL."""
+    command = [sys.executable, "-m", "simulator", "--port", "0", "--db", f"{workdir}/erp.db"]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.startswith("simulator listening on"):
+            raise SystemExit(f"simulator exited early with code {proc.wait()}")
+        yield "http://" + line.split()[-1]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+@contextmanager
+def local_server(shards: int, workdir: str, erp_url: str) -> Iterator[str]:
+    """Run server.py on a free port with a fresh SQLite file, delivering to the simulator at
+    `erp_url`; stop it with SIGTERM."""
     command = [
         sys.executable,
         "server.py",
@@ -51,9 +69,14 @@ def local_server(shards: int) -> Iterator[str]:
         "2",
         "--log-level",
         "WARNING",
+        "--erp-url",
+        erp_url,
+        "--psa-url",
+        erp_url,
+        "--delivery-base-seconds",
+        "0.2",
     ]
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -236,8 +259,10 @@ def state_name(value: int) -> str:
     return engagement_pb2.EngagementState.Name(value).removeprefix("ENGAGEMENT_STATE_")
 
 
-def scenario(q: Q2c) -> None:
-    """The story: a clean engagement billed and paid, one held at close-won, bill runs, the audit."""
+def scenario(q: Q2c, erp_url: str | None = None) -> None:
+    """The story: a clean engagement billed and paid, one held at close-won, bill runs, the
+    ERP's acknowledgements and a reconciliation (with `erp_url`: the simulator q2c delivers to),
+    the audit."""
     card = create_rate_card(q)
     acme = create_customer(q, "Acme", tax=True)
     globex = create_customer(q, "Globex", tax=False)
@@ -317,9 +342,11 @@ def scenario(q: Q2c) -> None:
     )
     step(f"Globex: close-won retried -> {state_name(held.state)}")
 
-    invoice_month(q, eng.engagement_id, "2026-01")
+    january = invoice_month(q, eng.engagement_id, "2026-01")
     bill_run(q, "2026-02")
     bill_run(q, "2026-02")  # a re-run bills nothing twice
+    if erp_url:
+        integration(q, erp_url, january.invoice_id)
     show_errors(q, eng.engagement_id)
     eng = q.call(
         q.engagements.CompleteEngagement,
@@ -397,15 +424,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="q2c demo", description=__doc__)
     parser.add_argument("--target", help="host:port of a running q2c (default: start one)")
     parser.add_argument("--shards", type=int, default=2)
+    parser.add_argument("--erp-url", help="with --target: the simulator that server delivers to")
     args = parser.parse_args(argv)
     if args.target:
-        scenario(Q2c(args.target))
+        scenario(Q2c(args.target), args.erp_url)
         return 0
-    with local_server(args.shards) as target:
-        console.print(f"[dim]q2c started on {target} (SQLite, local Ray, {args.shards} shards)[/dim]")
+    workdir = tempfile.mkdtemp(prefix="q2c-demo-")
+    with local_simulator(workdir) as erp_url, local_server(args.shards, workdir, erp_url) as target:
+        console.print(
+            f"[dim]q2c started on {target} (SQLite, local Ray, {args.shards} shards);"
+            f" ERP/PSA simulator at {erp_url}[/dim]"
+        )
         q = Q2c(target)
         try:
-            scenario(q)
+            scenario(q, erp_url)
         finally:
             q.close()
     return 0

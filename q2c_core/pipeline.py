@@ -166,6 +166,8 @@ class BatchDecider:
         self._states[key] = new_state
         self.staged.states[key] = new_state
         self.staged.writes.events.extend(records)
+        if not records:  # an accepted no-op must still have been decided on the current version
+            self.staged.writes.version_guards.setdefault(key, self._base_versions.get(key, 0))
         event_ids = [record.event_id for record in records]
         self._stage_read_models(caller.tenant_id, state, new_state)
         self._audit(envelope, digest, "ACCEPTED", None, tuple(event_ids), now)

@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
 
 from q2c_core.bill_run_control import BillRunControl
 from q2c_core.bill_runs import BillRun, BillRunSpec
 from q2c_core.billing_runner import DEFAULT_CHUNK, BillOutcome, BillRunCoordinator, outcomes
 from q2c_core.catalog import Catalog
+from q2c_core.delivery.config import DeliveryConfig
+from q2c_core.delivery.control import DeliveryControl
+from q2c_core.delivery.worker import DeliveryWorker
 from q2c_core.host import EngagementHost
 from q2c_core.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.queries import Queries
 from q2c_core.rejection_log import RejectionLog
 from q2c_core.store import Store
+from q2c_core.store.deliveries import DeliveryStore
+
+if TYPE_CHECKING:
+    from q2c_core.reconciliation import Reconciler
+
+
+def reconciler_for(
+    store: Store, config: DeliveryConfig, execute: Callable[[CommandEnvelope], Awaitable[CommandResult]]
+) -> Reconciler | None:
+    """The ERP reconciliation job over the configured ERP (None without an ERP URL)."""
+    if not config.erp_url:
+        return None
+    from q2c_core.integration.simulator_connectors import SimulatorErp
+    from q2c_core.reconciliation import Reconciler
+    from simulator.client import SimulatorClient
+
+    return Reconciler(store, SimulatorErp(SimulatorClient(config.erp_url, config.timeout_seconds)), execute)
 
 
 class Runtime(Protocol):
@@ -22,6 +43,8 @@ class Runtime(Protocol):
     catalog: Catalog
     queries: Queries
     rejections: RejectionLog
+    deliveries: DeliveryControl
+    reconciler: Reconciler | None
 
     async def execute(self, envelope: CommandEnvelope) -> CommandResult:
         """Run one command on the host that owns its engagement; never raises domain errors."""
@@ -63,9 +86,17 @@ class LocalRuntime:
         *,
         bill_run_chunk: int = DEFAULT_CHUNK,
         bill_run_pause: float = 0.0,
+        delivery: DeliveryConfig | None = None,
     ) -> None:
         self.store = store
         self.host = host or EngagementHost(store)
+        self.delivery_config = delivery or DeliveryConfig()
+        self.delivery_worker: DeliveryWorker | None = None
+        self.delivery_task: asyncio.Task[None] | None = None
+        self._delivery_stop: asyncio.Event | None = None
+        self._delivery_loop: asyncio.AbstractEventLoop | None = None
+        self.deliveries = DeliveryControl(DeliveryStore(store.engine), wake=self.wake_delivery)
+        self.reconciler = reconciler_for(store, self.delivery_config, self.execute)
         self.catalog = Catalog(store)
         self.queries = Queries(store)
         self.rejections = RejectionLog(store)
@@ -77,6 +108,27 @@ class LocalRuntime:
     async def execute(self, envelope: CommandEnvelope) -> CommandResult:
         """Run one command through the host's group-commit pipeline."""
         return await self.host.submit(envelope)
+
+    async def start_delivery(self) -> None:
+        """Start the delivery worker in this event loop (when an ERP or PSA is configured)."""
+        if not self.delivery_config.enabled or self.delivery_task is not None:
+            return
+        worker = DeliveryWorker.over_simulator(self.store, self.delivery_config, self.host.submit_many)
+        self.delivery_worker, self._delivery_stop = worker, asyncio.Event()
+        self._delivery_loop = asyncio.get_running_loop()
+        self.delivery_task = asyncio.get_running_loop().create_task(worker.run(self._delivery_stop))
+
+    def wake_delivery(self) -> None:
+        """Nudge the delivery worker (dead letters were retried); callable from any thread."""
+        if self.delivery_worker is not None and self._delivery_loop is not None:
+            self._delivery_loop.call_soon_threadsafe(self.delivery_worker.wake)
+
+    async def stop_delivery(self) -> None:
+        """Stop the delivery worker; items in flight stay PENDING and are retried later."""
+        if self.delivery_task is not None and self._delivery_stop is not None:
+            self._delivery_stop.set()
+            await self.delivery_task
+            self.delivery_task = self.delivery_worker = None
 
     async def start_bill_run(self, caller: Caller, request_id: str | None, spec: BillRunSpec) -> BillRun:
         """Record the run, then coordinate it in an asyncio task over the one host."""
@@ -111,7 +163,8 @@ class LocalRuntime:
         return not self.host.closed
 
     async def close(self) -> None:
-        """Interrupt running bill runs (they end FAILED), then stop the host."""
+        """Stop delivery, interrupt running bill runs (they end FAILED), then stop the host."""
+        await self.stop_delivery()
         tasks = list(self.bill_run_tasks.values())
         for task in tasks:
             task.cancel()

@@ -14,7 +14,9 @@ from __future__ import annotations
 import http.client
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,8 +88,20 @@ class SimulatorClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
-        """Send one request and return the parsed JSON body, or raise a SimulatorError."""
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        *,
+        parse_float: Callable[[str], Any] | None = None,
+    ) -> Any:
+        """Send one request and return the parsed JSON body, or raise a SimulatorError.
+
+        ``parse_float`` parses JSON numbers with a fraction (e.g. ``decimal.Decimal``, to keep
+        them exact); floats by default.
+        """
         data = None if body is None else json.dumps(body).encode()
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=all_headers)
@@ -108,7 +122,7 @@ class SimulatorClient:
         except (http.client.HTTPException, ConnectionError, OSError) as exc:
             raise SimulatorConnectionError(f"{method} {path}: connection lost ({exc!r})") from exc
         try:
-            return json.loads(raw)
+            return json.loads(raw, parse_float=parse_float)
         except ValueError as exc:
             raise MalformedResponseError(f"{method} {path}: reply is not JSON: {raw[:80]!r}") from exc
 
@@ -128,6 +142,29 @@ class SimulatorClient:
     def list_invoices(self) -> list[dict[str, Any]]:
         """Every invoice in the simulator's store, in number order."""
         return list(self.request("GET", "/erp/invoices")["documents"])
+
+    def list_payments(self) -> list[dict[str, Any]]:
+        """Every payment in the simulator's store, in number order."""
+        return list(self.request("GET", "/erp/payments")["documents"])
+
+    def get_payment(self, key: str) -> dict[str, Any]:
+        """The payment posted under ``key`` (raises HTTPStatusError 404 if none)."""
+        return dict(self.request("GET", f"/erp/payments/{key}"))
+
+    def list_page(self, kind: str, after: str = "", limit: int = 500) -> dict[str, Any]:
+        """One page of ``kind`` ("invoices" or "payments") after a document number:
+        ``{"documents": [...], "next_after": number or None}``."""
+        query = urllib.parse.urlencode({"after": after, "limit": limit})
+        return dict(self.request("GET", f"/erp/{kind}?{query}"))
+
+    # -- tests only ----------------------------------------------------------------
+    def tamper(
+        self, kind: str, key: str, *, fields: dict[str, Any] | None = None, delete: bool = False
+    ) -> dict[str, Any]:
+        """Overwrite payload ``fields`` of a posted document, or delete it (``POST /admin/tamper``)."""
+        body: dict[str, Any] = {"kind": kind, "key": key}
+        body.update({"delete": True} if delete else {"set": fields or {}})
+        return dict(self.request("POST", "/admin/tamper", body))
 
     # -- reference records -------------------------------------------------------
     def put_customer(self, key: str, customer: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 from simulator.faults import Decision, FaultInjector, PlanError
 from simulator.store import KeyConflict, Store, UnknownReference
@@ -19,6 +20,9 @@ _RECORD_ROUTES = {
 }
 _DOCUMENT_ROUTES = {"/erp/invoices": "invoice", "/erp/payments": "payment"}
 _DOCUMENT_GET = re.compile(r"^/erp/(invoices|payments)(?:/([^/]+))?$")
+_KINDS = {"invoices": "invoice", "payments": "payment"}
+#: The largest page ``GET /erp/invoices?limit=N`` serves.
+MAX_LIMIT = 1000
 #: Deliberately not the documented JSON: truncated, so any JSON parser rejects it.
 MALFORMED_BODY = b'{"document_number": "INV-'
 
@@ -62,7 +66,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         self._handle("PUT")
 
     def do_POST(self) -> None:
-        """Document postings and fault plans."""
+        """Document postings, fault plans and (tests only) tampering."""
         self._handle("POST")
 
     def do_DELETE(self) -> None:
@@ -70,7 +74,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         decision = self.server.faults.decide(path, is_write=method in ("PUT", "POST"))
         if decision.latency_s:
@@ -83,7 +87,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             self._fault_reply(decision)
             return
         try:
-            status, body = self._route(method, path, raw)
+            status, body = self._route(method, path, raw, parse_qs(query))
         except _Reply as reply:
             status, body = reply.status, {"error": reply.message}
         if decision.crash_after_commit:
@@ -94,12 +98,14 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             return
         self._send(status, json.dumps(body).encode())
 
-    def _route(self, method: str, path: str, raw: bytes) -> tuple[int, Any]:
+    def _route(self, method: str, path: str, raw: bytes, query: dict[str, list[str]]) -> tuple[int, Any]:
         store = self.server.store
         if path == "/health" and method == "GET":
             return 200, {"status": "ok"}
         if path == "/faults":
             return self._faults(method, raw)
+        if path == "/admin/tamper" and method == "POST":
+            return self._tamper(self._json(raw))
         if method == "POST" and path in _DOCUMENT_ROUTES:
             return self._post_document(_DOCUMENT_ROUTES[path], self._json(raw))
         for pattern, kind in _RECORD_ROUTES.items():
@@ -114,9 +120,9 @@ class SimulatorHandler(BaseHTTPRequestHandler):
                 return 200, found
         match = _DOCUMENT_GET.match(path)
         if match and method == "GET":
-            kind = "invoice" if match.group(1) == "invoices" else "payment"
+            kind = _KINDS[match.group(1)]
             if match.group(2) is None:
-                return 200, {"documents": [d.to_json() for d in store.list_documents(kind)]}
+                return 200, self._list_documents(kind, query)
             document = store.get_document(kind, match.group(2))
             if document is None:
                 raise _Reply(404, f"no {kind} with key {match.group(2)!r}")
@@ -136,6 +142,32 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             except PlanError as exc:
                 raise _Reply(400, str(exc)) from exc
         raise _Reply(405, f"{method} not allowed on /faults")
+
+    def _list_documents(self, kind: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        """Every document of a kind, or with ``limit`` one page after ``after`` (a document number)."""
+        after = query.get("after", [""])[-1]
+        if "limit" not in query:
+            return {"documents": [d.to_json() for d in self.server.store.list_documents(kind, after)]}
+        text = query["limit"][-1]
+        if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+            raise _Reply(400, f"limit must be an integer from 1 to {MAX_LIMIT}")
+        limit = int(text)
+        page = self.server.store.list_documents(kind, after, limit + 1)
+        more = len(page) > limit
+        documents = [d.to_json() for d in page[:limit]]
+        return {"documents": documents, "next_after": documents[-1]["document_number"] if more else None}
+
+    def _tamper(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """Overwrite payload fields of a posted document, or delete it (tests plant mismatches)."""
+        kind, key, fields, delete = body.get("kind"), body.get("key"), body.get("set"), body.get("delete")
+        if kind not in ("invoice", "payment") or not isinstance(key, str) or not key:
+            raise _Reply(400, "kind ('invoice' or 'payment') and key are required")
+        if (fields is None) == (delete is not True) or (fields is not None and not isinstance(fields, dict)):
+            raise _Reply(400, "give exactly one of 'set' (an object of payload fields) and 'delete': true")
+        document = self.server.store.tamper_document(kind, key, fields=fields, delete=delete is True)
+        if document is None:
+            raise _Reply(404, f"no {kind} with key {key!r}")
+        return 200, {**document.to_json(), "deleted": delete is True}
 
     def _post_document(self, kind: str, payload: dict[str, Any]) -> tuple[int, Any]:
         key = self.headers.get("Idempotency-Key") or payload.get("key")

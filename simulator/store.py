@@ -171,13 +171,42 @@ class Store:
             found = self._find(kind, key)
         return None if found is None else found[0]
 
-    def list_documents(self, kind: str) -> list[Document]:
-        """All documents of a kind, in number order."""
+    def list_documents(self, kind: str, after: str = "", limit: int | None = None) -> list[Document]:
+        """Documents of a kind in number order: those numbered after ``after``, at most ``limit``."""
+        query = "SELECT * FROM documents WHERE kind=? AND number > ? ORDER BY number"
+        params: tuple[Any, ...] = (kind, after)
+        if limit is not None:
+            query, params = query + " LIMIT ?", (*params, limit)
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT * FROM documents WHERE kind=? ORDER BY number", (kind,)
-            ).fetchall()
+            rows = self._conn.execute(query, params).fetchall()
         return [_document(row) for row in rows]
+
+    def tamper_document(
+        self, kind: str, key: str, *, fields: dict[str, Any] | None = None, delete: bool = False
+    ) -> Document | None:
+        """Test-only: overwrite payload fields of a posted document, or delete it (None if unknown).
+
+        The key's fingerprint is kept, so re-posting the original payload under the same key
+        replays the altered document, as if someone had edited it inside the ERP.
+        """
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                found = self._find(kind, key)
+                if found is None or delete:
+                    if found is not None:
+                        self._conn.execute("DELETE FROM documents WHERE kind=? AND key=?", (kind, key))
+                    self._conn.execute("COMMIT")
+                    return found[0] if found is not None else None
+                payload = {**found[0].payload, **(fields or {})}
+                self._conn.execute(
+                    "UPDATE documents SET payload=? WHERE kind=? AND key=?", (json.dumps(payload), kind, key)
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return Document(kind, key, found[0].number, found[0].status, payload, found[0].created_at)
 
     def _find(self, kind: str, key: str) -> tuple[Document, str] | None:
         row = self._conn.execute("SELECT * FROM documents WHERE kind=? AND key=?", (kind, key)).fetchone()

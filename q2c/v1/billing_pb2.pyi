@@ -21,6 +21,7 @@ class InvoiceState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INVOICE_STATE_PARTIALLY_PAID: _ClassVar[InvoiceState]
     INVOICE_STATE_PAID: _ClassVar[InvoiceState]
     INVOICE_STATE_VOID: _ClassVar[InvoiceState]
+    INVOICE_STATE_POSTED: _ClassVar[InvoiceState]
 
 class InvoiceLineSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -45,6 +46,7 @@ INVOICE_STATE_ISSUED: InvoiceState
 INVOICE_STATE_PARTIALLY_PAID: InvoiceState
 INVOICE_STATE_PAID: InvoiceState
 INVOICE_STATE_VOID: InvoiceState
+INVOICE_STATE_POSTED: InvoiceState
 INVOICE_LINE_SOURCE_UNSPECIFIED: InvoiceLineSource
 INVOICE_LINE_SOURCE_TIME_ENTRY: InvoiceLineSource
 INVOICE_LINE_SOURCE_EXPENSE: InvoiceLineSource
@@ -59,7 +61,7 @@ BILL_RUN_STATE_CANCELLED: BillRunState
 BILL_RUN_STATE_FAILED: BillRunState
 
 class Invoice(_message.Message):
-    __slots__ = ("invoice_id", "engagement_id", "customer_id", "period", "state", "currency_code", "lines", "subtotal", "tax", "total", "amount_paid", "balance_due", "payments", "credit_note", "bill_run_id", "issue_date", "due_date", "po_reference", "create_time", "update_time", "etag")
+    __slots__ = ("invoice_id", "engagement_id", "customer_id", "period", "state", "currency_code", "lines", "subtotal", "tax", "total", "amount_paid", "balance_due", "payments", "credit_note", "bill_run_id", "issue_date", "due_date", "po_reference", "create_time", "update_time", "etag", "erp_document_number", "post_time")
     INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -81,6 +83,8 @@ class Invoice(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    ERP_DOCUMENT_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    POST_TIME_FIELD_NUMBER: _ClassVar[int]
     invoice_id: str
     engagement_id: str
     customer_id: str
@@ -102,7 +106,9 @@ class Invoice(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     etag: str
-    def __init__(self, invoice_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., period: _Optional[_Union[_common_pb2.BillingPeriod, _Mapping]] = ..., state: _Optional[_Union[InvoiceState, str]] = ..., currency_code: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[InvoiceLine, _Mapping]]] = ..., subtotal: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[TaxDetail, _Mapping]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., amount_paid: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., balance_due: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., payments: _Optional[_Iterable[_Union[Payment, _Mapping]]] = ..., credit_note: _Optional[_Union[CreditNote, _Mapping]] = ..., bill_run_id: _Optional[str] = ..., issue_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., due_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., po_reference: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    erp_document_number: str
+    post_time: _timestamp_pb2.Timestamp
+    def __init__(self, invoice_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., period: _Optional[_Union[_common_pb2.BillingPeriod, _Mapping]] = ..., state: _Optional[_Union[InvoiceState, str]] = ..., currency_code: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[InvoiceLine, _Mapping]]] = ..., subtotal: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[TaxDetail, _Mapping]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., amount_paid: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., balance_due: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., payments: _Optional[_Iterable[_Union[Payment, _Mapping]]] = ..., credit_note: _Optional[_Union[CreditNote, _Mapping]] = ..., bill_run_id: _Optional[str] = ..., issue_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., due_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., po_reference: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., erp_document_number: _Optional[str] = ..., post_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class InvoiceLine(_message.Message):
     __slots__ = ("line_id", "source", "source_id", "billing_line_id", "contract_revision", "description", "quantity", "unit_price", "amount", "rounding_rule", "service_period")

@@ -121,11 +121,12 @@ class BillingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RecordPayment(self, request, context):
-        """Records a payment against an ISSUED or PARTIALLY_PAID invoice: PARTIALLY_PAID while a
-        balance remains, PAID when balance_due reaches zero.
+        """Records a payment against an ISSUED, POSTED or PARTIALLY_PAID invoice: PARTIALLY_PAID
+        while a balance remains, PAID when balance_due reaches zero.
         Errors: NOT_FOUND (INVOICE_NOT_FOUND), INVALID_ARGUMENT (VALIDATION_FAILED: amount not
         > 0, currency other than the invoice's, received_date missing), FAILED_PRECONDITION
-        (INVALID_INVOICE_STATE: not ISSUED or PARTIALLY_PAID; OVERPAYMENT: amount > balance_due),
+        (INVALID_INVOICE_STATE: not ISSUED, POSTED or PARTIALLY_PAID; OVERPAYMENT: amount >
+        balance_due),
         ALREADY_EXISTS (REQUEST_ID_REUSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -133,8 +134,8 @@ class BillingServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def VoidInvoice(self, request, context):
-        """DRAFT, or ISSUED without payments -> VOID. Voiding an ISSUED invoice creates a credit note
-        for its total; a DRAFT needs none. Either way the invoice's items are released and can be
+        """DRAFT, or ISSUED / POSTED without payments -> VOID. Voiding an ISSUED or POSTED invoice
+        creates a credit note for its total; a DRAFT needs none. Either way the invoice's items are released and can be
         billed again, and its period can be invoiced again.
         Errors: NOT_FOUND (INVOICE_NOT_FOUND), FAILED_PRECONDITION (INVALID_INVOICE_STATE:
         PARTIALLY_PAID, PAID or already VOID), INVALID_ARGUMENT (VALIDATION_FAILED: reason

@@ -78,7 +78,8 @@ class ExceptionServiceServicer:
         returns the engagement to its held_from_state; the gated step (held_step) can then be
         retried with a new request_id, and its checks run again. Resolving a not-to-exceed cap
         exception (check "NOT_TO_EXCEED_CAP") needs resolution RELEASE or WRITE_OFF and applies
-        it to every time entry of that line HELD_AT_CAP at that moment.
+        it to every time entry of that line HELD_AT_CAP at that moment. Allowed in every
+        engagement state, CLOSED and CANCELLED included.
         Errors: NOT_FOUND (EXCEPTION_NOT_FOUND), FAILED_PRECONDITION (EXCEPTION_ALREADY_RESOLVED),
         INVALID_ARGUMENT (VALIDATION_FAILED: resolution_note missing; resolution UNSPECIFIED for a
         cap exception, or RELEASE / WRITE_OFF for any other), ALREADY_EXISTS (REQUEST_ID_REUSED).

@@ -41,9 +41,9 @@ def invoice_number(invoice_id: str) -> int:
 
 
 def invoice_etag(invoice: Invoice) -> str:
-    """Changes with every change of the invoice: generation, issue, each payment, void."""
+    """Changes with every change of the invoice: generation, issue, posting, each payment, void."""
     changes = 1 + (invoice.issue_date is not None) + len(invoice.payments)
-    changes += invoice.state is InvoiceState.VOID
+    changes += (invoice.state is InvoiceState.VOID) + (invoice.post_time is not None)
     return f'"v{changes}"'
 
 
@@ -81,6 +81,8 @@ def invoice_out(invoice: Invoice) -> billing_pb2.Invoice:
         create_time=timestamp_out(invoice.create_time),
         update_time=timestamp_out(invoice.update_time),
         etag=invoice_etag(invoice),
+        erp_document_number=invoice.erp_document_number,
+        post_time=timestamp_out(invoice.post_time),
     )
 
 

@@ -1,4 +1,5 @@
-"""Billing commands: generate, issue, pay and void invoices, and amend the contract.
+"""Billing commands: generate, issue, pay and void invoices, amend the contract, and the ERP's
+acknowledgements and reconciliation findings.
 
 Part of the `Command` union in `commands`, which re-exports them.
 """
@@ -12,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from q2c_core.domain.base import Frozen
 from q2c_core.domain.entities import BillingLine, Identifier, Text
+from q2c_core.domain.invoices import ReconciliationMismatch
 from q2c_core.domain.money import Money
 from q2c_core.domain.periods import BillingPeriod
 
@@ -56,6 +58,33 @@ class VoidInvoice(Frozen):
     kind: Literal["VoidInvoice"] = "VoidInvoice"
     invoice_id: Identifier
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class RecordInvoicePosting(Frozen):
+    """The ERP acknowledged an issued invoice under its own document number (internal, no RPC)."""
+
+    kind: Literal["RecordInvoicePosting"] = "RecordInvoicePosting"
+    engagement_id: Identifier  # the envelope's: the ERP integration's payload names it too
+    invoice_id: Identifier
+    erp_document_number: str = Field(min_length=1, max_length=64)
+
+    @field_validator("erp_document_number")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("erp_document_number must not be blank")
+        return value
+
+
+class RaiseReconciliationMismatch(Frozen):
+    """ERP reconciliation found the books disagree: a REVIEW exception for finance (internal)."""
+
+    kind: Literal["RaiseReconciliationMismatch"] = "RaiseReconciliationMismatch"
+    engagement_id: Identifier  # the envelope's, as in RecordInvoicePosting
+    invoice_id: Identifier
+    mismatch: ReconciliationMismatch
+    detail: str = Field(min_length=1, max_length=1000)
+    reconciliation_id: Identifier
 
 
 class AmendContract(Frozen):

@@ -14,6 +14,8 @@ from q2c_core.domain.billing_commands import (
     AmendContract,
     GenerateInvoice,
     IssueInvoice,
+    RaiseReconciliationMismatch,
+    RecordInvoicePosting,
     RecordPayment,
     VoidInvoice,
 )
@@ -253,7 +255,9 @@ Command = Annotated[
     | IssueInvoice
     | RecordPayment
     | VoidInvoice
-    | AmendContract,
+    | AmendContract
+    | RecordInvoicePosting
+    | RaiseReconciliationMismatch,
     Field(discriminator="kind"),
 ]
 
@@ -280,6 +284,8 @@ COMMAND_TYPES: tuple[str, ...] = (
     "RecordPayment",
     "VoidInvoice",
     "AmendContract",
+    "RecordInvoicePosting",
+    "RaiseReconciliationMismatch",
 )
 
 
@@ -299,6 +305,8 @@ __all__ = [
     "GenerateInvoice",
     "IssueInvoice",
     "Money",
+    "RaiseReconciliationMismatch",
+    "RecordInvoicePosting",
     "RecordPayment",
     "Text",
     "VoidInvoice",

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from q2c_core.domain import change_orders, invoicing, items
+from q2c_core.domain import change_orders, invoicing, items, reconciliation
 from q2c_core.domain import commands as cmd
 from q2c_core.domain import events as ev
 from q2c_core.domain.context import DecisionContext
@@ -19,7 +19,7 @@ from q2c_core.domain.entities import (
     Severity,
     TimeAndMaterialsTerms,
 )
-from q2c_core.domain.errors import InvalidStateError, NotFoundError, PreconditionError
+from q2c_core.domain.errors import InvalidStateError, NotFoundError, PreconditionError, ValidationError
 from q2c_core.domain.lifecycle import Rejected, outcome
 from q2c_core.domain.policies import Finding, GateResult, check_activation, check_close_won, check_contract
 from q2c_core.domain.reference import Customer
@@ -230,6 +230,18 @@ def _closing(handler: Handler) -> Handler:
     return decide_then_close
 
 
+def _addressed(handler: Handler) -> Handler:
+    """Commands that name their engagement must name the one they are sent to."""
+
+    def decide_if_addressed(state: Engagement, command: Any, ctx: DecisionContext) -> list[ev.Event]:
+        if command.engagement_id != ctx.engagement_id:
+            message = f"names engagement {command.engagement_id!r}, not {ctx.engagement_id!r}"
+            raise ValidationError.one("engagement_id", message)
+        return handler(state, command, ctx)
+
+    return decide_if_addressed
+
+
 _HANDLERS: dict[type, Handler] = {
     cmd.QualifyEngagement: _qualify,
     cmd.CloseWonEngagement: _close_won,
@@ -252,4 +264,6 @@ _HANDLERS: dict[type, Handler] = {
     cmd.RecordPayment: invoicing.pay,
     cmd.VoidInvoice: invoicing.void,
     cmd.AmendContract: change_orders.amend,
+    cmd.RecordInvoicePosting: _addressed(invoicing.post),
+    cmd.RaiseReconciliationMismatch: _addressed(reconciliation.raise_mismatch),
 }

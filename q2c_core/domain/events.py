@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
@@ -226,6 +226,15 @@ class InvoiceVoided(Frozen):
     credit_note: CreditNote | None = None
 
 
+class InvoicePosted(Frozen):
+    """The ERP acknowledged the invoice under its document number (an ISSUED one becomes POSTED)."""
+
+    type: Literal["InvoicePosted"] = "InvoicePosted"
+    invoice_id: str
+    erp_document_number: str
+    post_time: datetime
+
+
 class ContractAmended(Frozen):
     """A change order created a new contract revision."""
 
@@ -268,7 +277,8 @@ Event = Annotated[
     | PaymentRecorded
     | InvoiceVoided
     | ContractAmended
-    | EngagementClosed,
+    | EngagementClosed
+    | InvoicePosted,
     Field(discriminator="type"),
 ]
 

@@ -1,4 +1,4 @@
-"""How billing events change an engagement: cap holds, invoices, payments and voids (pure).
+"""How billing events change an engagement: cap holds, invoices, postings, payments, voids (pure).
 
 Each rule registers on `engagement.apply_event` for its event type; `engagement` imports this
 module, so the rules are in place wherever `evolve` is.
@@ -66,6 +66,20 @@ def _(event: ev.InvoiceIssued, state: Engagement, at: datetime) -> dict[str, Any
         state=InvoiceState.ISSUED,
         issue_date=event.issue_date,
         due_date=event.due_date,
+    )
+
+
+@apply_event.register
+def _(event: ev.InvoicePosted, state: Engagement, at: datetime) -> dict[str, Any]:
+    invoice = state.invoices[event.invoice_id]
+    posted = InvoiceState.POSTED if invoice.state is InvoiceState.ISSUED else invoice.state
+    return _invoice_update(
+        state,
+        event.invoice_id,
+        at,
+        state=posted,
+        erp_document_number=event.erp_document_number,
+        post_time=event.post_time,
     )
 
 

@@ -12,10 +12,14 @@ from q2c_core.domain.periods import BillingPeriod
 
 
 class InvoiceState(StrEnum):
-    """DRAFT -> ISSUED -> PARTIALLY_PAID -> PAID, or VOID (with a credit note)."""
+    """DRAFT -> ISSUED -> POSTED -> PARTIALLY_PAID -> PAID, or VOID (with a credit note).
+
+    POSTED: the ERP acknowledged the issued invoice; for payments and voids it is ISSUED.
+    """
 
     DRAFT = "DRAFT"
     ISSUED = "ISSUED"
+    POSTED = "POSTED"
     PARTIALLY_PAID = "PARTIALLY_PAID"
     PAID = "PAID"
     VOID = "VOID"
@@ -96,6 +100,8 @@ class Invoice(Frozen):
     po_reference: str = ""
     issue_date: date | None = None
     due_date: date | None = None
+    erp_document_number: str = ""  # set by the ERP's acknowledgement (InvoicePosted)
+    post_time: datetime | None = None
     create_time: datetime
     update_time: datetime
 
@@ -110,6 +116,21 @@ class Invoice(Frozen):
     def settled(self) -> bool:
         """PAID or VOID: nothing more will happen to it."""
         return self.state in (InvoiceState.PAID, InvoiceState.VOID)
+
+
+OPEN_ISSUED = (InvoiceState.ISSUED, InvoiceState.POSTED)
+"""Issued and not yet paid or void: the states a payment or a void with a credit note start from."""
+
+
+class ReconciliationMismatch(StrEnum):
+    """How the ERP's books and q2c's disagree about an invoice or a payment."""
+
+    MISSING_IN_ERP = "MISSING_IN_ERP"
+    DUPLICATE_IN_ERP = "DUPLICATE_IN_ERP"
+    AMOUNT_DIFFERS = "AMOUNT_DIFFERS"
+    PAYMENT_MISSING_IN_ERP = "PAYMENT_MISSING_IN_ERP"
+    PAYMENT_AMOUNT_DIFFERS = "PAYMENT_AMOUNT_DIFFERS"
+    UNKNOWN_IN_Q2C = "UNKNOWN_IN_Q2C"  # an ERP document names an invoice or payment q2c lacks
 
 
 ZERO = Decimal(0)

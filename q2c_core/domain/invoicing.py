@@ -1,4 +1,4 @@
-"""Deciding billing commands: generate, issue, pay, void, and cap resolutions (pure)."""
+"""Deciding billing commands: generate, issue, post, pay, void, and cap resolutions (pure)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from q2c_core.domain.entities import (
     Severity,
 )
 from q2c_core.domain.errors import NotFoundError, PreconditionError, ValidationError
-from q2c_core.domain.invoices import CreditNote, Invoice, InvoiceState, Payment
+from q2c_core.domain.invoices import OPEN_ISSUED, CreditNote, Invoice, InvoiceState, Payment
 from q2c_core.domain.money import Money
 from q2c_core.domain.recurring import unbilled_recurring
 from q2c_core.domain.routing import route
@@ -162,10 +162,26 @@ def issue(state: Engagement, command: cmd.IssueInvoice, ctx: DecisionContext) ->
     ]
 
 
+def post(state: Engagement, command: cmd.RecordInvoicePosting, ctx: DecisionContext) -> list[ev.Event]:
+    """The ERP's acknowledgement of an issued invoice, in any later state; a repeat changes nothing."""
+    issued = tuple(x for x in InvoiceState if x is not InvoiceState.DRAFT)
+    invoice = _invoice_in(state, command.invoice_id, issued, "post")
+    number = command.erp_document_number
+    if invoice.erp_document_number == number:
+        return []  # the ERP acknowledged it again: already recorded
+    if invoice.erp_document_number:
+        raise PreconditionError(
+            "INVOICE_ALREADY_POSTED",
+            f"invoice {invoice.invoice_id} is already posted as {invoice.erp_document_number}",
+            {"invoice_id": invoice.invoice_id, "erp_document_number": invoice.erp_document_number},
+        )
+    return [ev.InvoicePosted(invoice_id=invoice.invoice_id, erp_document_number=number, post_time=ctx.now)]
+
+
 def pay(state: Engagement, command: cmd.RecordPayment, ctx: DecisionContext) -> list[ev.Event]:
     """Record a payment in the invoice currency, never above the open balance."""
     invoice = _invoice_in(
-        state, command.invoice_id, (InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID), "record a payment on"
+        state, command.invoice_id, (*OPEN_ISSUED, InvoiceState.PARTIALLY_PAID), "record a payment on"
     )
     if command.amount.currency != invoice.currency:
         raise ValidationError.one("amount.currency_code", f"must be the invoice currency {invoice.currency}")
@@ -187,9 +203,9 @@ def pay(state: Engagement, command: cmd.RecordPayment, ctx: DecisionContext) -> 
 
 def void(state: Engagement, command: cmd.VoidInvoice, ctx: DecisionContext) -> list[ev.Event]:
     """Void an unpaid invoice; an issued one gets a credit note. Its items can be billed again."""
-    invoice = _invoice_in(state, command.invoice_id, (InvoiceState.DRAFT, InvoiceState.ISSUED), "void")
+    invoice = _invoice_in(state, command.invoice_id, (InvoiceState.DRAFT, *OPEN_ISSUED), "void")
     note = None
-    if invoice.state is InvoiceState.ISSUED:
+    if invoice.state in OPEN_ISSUED:
         note = CreditNote(
             credit_note_id=f"{invoice.invoice_id}.cn",
             amount=invoice.total,

@@ -11,6 +11,8 @@ OPEN_STATES = frozenset({S.DRAFT, S.QUALIFIED, S.WON, S.CONTRACTED, S.ACTIVE, S.
 TERMINAL_STATES = frozenset({S.CLOSED, S.CANCELLED})
 _DELIVERY = frozenset({S.ACTIVE})
 _REVIEWABLE = frozenset({S.ACTIVE, S.COMPLETED})
+_INVOICED = frozenset({S.ACTIVE, S.COMPLETED, S.ON_HOLD, *TERMINAL_STATES})
+"""Every state an engagement with an issued invoice can be in (cancelled or closed included)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +48,16 @@ _TABLE: dict[str, dict[S, S | None]] = {
     "RejectMilestone": dict.fromkeys(_REVIEWABLE),
     "CompleteEngagement": {S.ACTIVE: S.COMPLETED},
     "CancelEngagement": dict.fromkeys(OPEN_STATES, S.CANCELLED),
-    "ResolveException": dict.fromkeys(set(S) - TERMINAL_STATES),
+    # Exceptions and the ERP's acknowledgements and findings may arrive after the engagement
+    # ended (the customer paid and it closed, or it was cancelled with invoices out).
+    "ResolveException": dict.fromkeys(S),
     "GenerateInvoice": dict.fromkeys(_REVIEWABLE),
     "IssueInvoice": dict.fromkeys(_REVIEWABLE),
     "RecordPayment": dict.fromkeys(_REVIEWABLE),
     "VoidInvoice": dict.fromkeys(_REVIEWABLE),
     "AmendContract": dict.fromkeys({S.CONTRACTED, S.ACTIVE}),
+    "RecordInvoicePosting": dict.fromkeys(_INVOICED),
+    "RaiseReconciliationMismatch": dict.fromkeys(S),
 }
 
 
@@ -65,7 +71,7 @@ def outcome(state: S, command_type: str) -> Outcome:
     if state in allowed:
         return Allowed(allowed[state])
     if state in TERMINAL_STATES:
-        return Rejected(f"the engagement is {state.value.lower()} and accepts no commands")
+        return Rejected(f"the engagement is {state.value.lower()} and accepts no such command")
     if state is S.ON_HOLD:
         return Rejected("the engagement is on hold: resolve its blocking exceptions first")
     expected = ", ".join(sorted(s.value for s in allowed))

@@ -8,7 +8,8 @@ Routing and SLA table (the one place these rules live; docs/api.md and the CLI r
 | FINANCE_OPS  | TAX_PROFILE_PRESENT, PO_REFERENCE_FORMAT, PO_REFERENCE_PRESENT,         |
 |              | RATE_CARD_CURRENCY, RATE_CARD_EFFECTIVE, TM_CAP_SET,                    |
 |              | CONTRACT_CURRENCY_MATCHES_CUSTOMER, NOT_TO_EXCEED_CAP,                  |
-|              | MISSING_PO_REFERENCE, MISSING_TAX_PROFILE, UNPRICED_TIME                |
+|              | MISSING_PO_REFERENCE, MISSING_TAX_PROFILE, UNPRICED_TIME,               |
+|              | ERP_RECONCILIATION                                                      |
 | DELIVERY_OPS | START_DATE_SET, START_DATE_WITHIN_CONTRACT, DELIVERY_READINESS          |
 | (default)    | any other check: the queue of its gated step: CLOSE_WON -> SALES_OPS,   |
 |              | APPROVE_CONTRACT -> FINANCE_OPS, ACTIVATE -> DELIVERY_OPS, INVOICE ->   |
@@ -21,8 +22,9 @@ Routing and SLA table (the one place these rules live; docs/api.md and the CLI r
 | DELIVERY_OPS | 1 business day | 3 business days | no SLA         |
 
 Finance reviews get 2 days, not 3: they are invoicing holds (hours over a cap, bill-run
-skips) that delay cash. AUTO_CORRECTED exceptions were fixed by a rule and are raised
-already RESOLVED, so they have no due time and are never breached.
+skips) and ERP reconciliation mismatches that delay cash. AUTO_CORRECTED exceptions were
+fixed by a rule and are raised already RESOLVED, so they have no due time and are never
+breached.
 
 Business days are Monday to Friday in UTC (no holiday calendar): the due time is the raise
 time moved forward by N weekdays, keeping the time of day (Friday 10:00 + 1 -> Monday 10:00;
@@ -53,6 +55,7 @@ ROUTES: dict[str, OwnerQueue] = {
             "MISSING_PO_REFERENCE",
             "MISSING_TAX_PROFILE",
             "UNPRICED_TIME",
+            "ERP_RECONCILIATION",
         ),
         OwnerQueue.FINANCE_OPS,
     ),

@@ -17,6 +17,8 @@ from q2c.v1 import (
     billing_pb2_grpc,
     customer_pb2,
     customer_pb2_grpc,
+    delivery_pb2,
+    delivery_pb2_grpc,
     engagement_pb2,
     engagement_pb2_grpc,
     event_pb2,
@@ -25,11 +27,15 @@ from q2c.v1 import (
     exception_pb2_grpc,
     rate_card_pb2,
     rate_card_pb2_grpc,
+    reconciliation_pb2,
+    reconciliation_pb2_grpc,
 )
 from q2c_core.gateway import servicers
+from q2c_core.gateway.delivery_servicer import DeliveryServicer
 from q2c_core.gateway.event_servicer import EventServicer
 from q2c_core.gateway.identity import IdentityResolver
 from q2c_core.gateway.interceptors import CallContextInterceptor
+from q2c_core.gateway.reconciliation_servicer import ReconciliationServicer
 from q2c_core.gateway.rejections import RejectionAuditor
 
 if TYPE_CHECKING:
@@ -43,6 +49,8 @@ SERVICE_NAMES: tuple[str, ...] = (
     audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
     billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name,
     event_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
+    delivery_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name,
+    reconciliation_pb2.DESCRIPTOR.services_by_name["ReconciliationService"].full_name,
 )
 """Fully qualified names of the q2c.v1 services this server hosts."""
 
@@ -75,6 +83,8 @@ _REGISTRARS: tuple[tuple[Any, Any], ...] = (
     (audit_pb2_grpc.add_AuditServiceServicer_to_server, servicers.AuditServicer),
     (billing_pb2_grpc.add_BillingServiceServicer_to_server, servicers.BillingServicer),
     (event_pb2_grpc.add_EventServiceServicer_to_server, EventServicer),
+    (delivery_pb2_grpc.add_DeliveryServiceServicer_to_server, DeliveryServicer),
+    (reconciliation_pb2_grpc.add_ReconciliationServiceServicer_to_server, ReconciliationServicer),
 )
 """Generated registration function and servicer class of each q2c.v1 service."""
 

@@ -92,9 +92,11 @@ def _precondition_violations(error: Q2cError) -> list[error_details_pb2.Precondi
 
 
 def _subject(metadata: dict[str, str]) -> str:
-    """The resource a precondition failed on, e.g. `engagements/<id>`."""
+    """The resource a precondition failed on, e.g. `engagements/<id>`, `deliveries/<id>`."""
     if "engagement_id" in metadata:
         return f"engagements/{metadata['engagement_id']}"
+    if "delivery_id" in metadata:
+        return f"deliveries/{metadata['delivery_id']}"
     return metadata.get("id", metadata.get("exception_id", metadata.get("milestone_id", "")))
 
 

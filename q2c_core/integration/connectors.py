@@ -15,11 +15,18 @@ do from ``DeliveryFailure.kind`` alone.
   another payload, 422 unknown reference); retrying cannot help, a person must look.
 * ``MALFORMED``: a reply arrived but is not the documented shape; ``payload`` keeps the raw text
   for the dead-letter record.
+
+Reading the ERP back (``ErpLedger``, for reconciliation) is the one exception to "never raises":
+a listing either arrives whole or raises ``ErpReadError`` carrying the same classified
+``DeliveryFailure``. A partial listing must never be compared (every document not read would
+look missing), and a read has nothing to retry under a key, so there is no success-or-failure
+value to hand to a worker: the caller simply stops and reports the ERP as unavailable.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
@@ -125,6 +132,45 @@ class ErpConnector(Protocol):
         self, invoice: Invoice, payment: Payment, *, invoice_number: str, key: str
     ) -> PostingResult:
         """Record a payment against the ERP invoice ``invoice_number``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ErpDocument:
+    """An invoice or payment document as the ERP holds it, reduced to what reconciliation compares.
+
+    ``invoice_id`` / ``payment_id`` / ``engagement_id`` come from the document's payload (empty
+    when it does not name one); ``amount`` is the invoice total or the payment amount, exact, or
+    None when the payload's amount is missing or not a decimal (shown as ``raw_amount``).
+    """
+
+    number: str
+    key: str
+    invoice_id: str
+    payment_id: str
+    engagement_id: str
+    amount: Decimal | None
+    currency: str
+    raw_amount: str = ""
+
+
+class ErpReadError(Exception):
+    """The ERP could not be read (no reply, an error status, or a reply not of the documented shape)."""
+
+    def __init__(self, failure: DeliveryFailure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+class ErpLedger(Protocol):
+    """The ERP's books read back: every invoice and payment document it holds (all or nothing)."""
+
+    def list_invoices(self) -> list[ErpDocument]:
+        """Every invoice document, in the ERP's number order; raises ErpReadError."""
+        ...
+
+    def list_payments(self) -> list[ErpDocument]:
+        """Every payment document, in the ERP's number order; raises ErpReadError."""
         ...
 
 

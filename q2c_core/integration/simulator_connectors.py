@@ -10,7 +10,12 @@ q2c call                    simulator request                success value
 ``provision_project``       ``PUT /psa/projects/{key}``      ``Ack``
 ``post_invoice``            ``POST /erp/invoices``           ``PostedDocument`` (``INV-…``)
 ``record_payment``          ``POST /erp/payments``           ``PostedDocument`` (``PAY-…``)
+``list_invoices`` (read)    ``GET /erp/invoices``, paged     ``list[ErpDocument]`` (every page)
+``list_payments`` (read)    ``GET /erp/payments``, paged     ``list[ErpDocument]``
 ==========================  ===============================  =====================================
+
+Reads parse JSON numbers as ``Decimal`` (never floats) and raise ``ErpReadError`` with the
+classified failure instead of returning a partial list.
 
 Postings send the key in the ``Idempotency-Key`` header; records carry it in the path
 (percent-encoded). Amounts are exact decimal strings with their currency.
@@ -37,8 +42,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.invoices import Invoice, Payment
@@ -48,6 +54,8 @@ from q2c_core.integration.connectors import (
     Ack,
     AckResult,
     DeliveryFailure,
+    ErpDocument,
+    ErpReadError,
     FailureKind,
     PostedDocument,
     PostingResult,
@@ -123,6 +131,45 @@ def _posted(key: str, reply: Any) -> PostedDocument:
     return PostedDocument(number, key, status, replayed)
 
 
+LIST_PAGE_SIZE = 500
+"""Documents asked for per page when reading the ERP back."""
+
+
+def _exact(value: Any) -> Decimal | None:
+    """A JSON amount as an exact decimal (strings, integers, Decimal-parsed numbers), else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+def _text(payload: dict[str, Any], field: str) -> str:
+    value = payload.get(field)
+    return value if isinstance(value, str) else ""
+
+
+def _erp_document(reply: Any, amount_field: str) -> ErpDocument:
+    if not isinstance(reply, dict) or not isinstance(reply.get("payload"), dict):
+        raise _Malformed("listed document is not an object with a payload", reply)
+    number, key, payload = reply.get("document_number"), reply.get("key"), reply["payload"]
+    if not (isinstance(number, str) and number and isinstance(key, str)):
+        raise _Malformed("listed document lacks document_number/key", reply)
+    raw = payload.get(amount_field)
+    return ErpDocument(
+        number=number,
+        key=key,
+        invoice_id=_text(payload, "invoice_id"),
+        payment_id=_text(payload, "payment_id") if amount_field == "amount" else "",
+        engagement_id=_text(payload, "engagement_id"),
+        amount=_exact(raw),
+        currency=_text(payload, "currency"),
+        raw_amount="" if raw is None else str(raw),
+    )
+
+
 _RECORD_PATHS = {"customer": "/erp/customers", "job": "/erp/jobs", "project": "/psa/projects"}
 
 
@@ -173,6 +220,36 @@ class SimulatorErp(_SimulatorConnector):
         """Record a payment against the ERP invoice ``invoice_number``."""
         body = wire.payment_json(invoice, payment, invoice_number)
         return self._post_document("record_payment", "/erp/payments", key, body)
+
+    def list_invoices(self) -> list[ErpDocument]:
+        """Every invoice document (``total`` is the amount); raises ErpReadError."""
+        return self._list("list_invoices", "invoices", "total")
+
+    def list_payments(self) -> list[ErpDocument]:
+        """Every payment document (``amount``); raises ErpReadError."""
+        return self._list("list_payments", "payments", "amount")
+
+    def _list(self, operation: str, kind: str, amount_field: str) -> list[ErpDocument]:
+        documents: list[ErpDocument] = []
+        after = ""
+        try:
+            while True:
+                query = urlencode({"after": after, "limit": LIST_PAGE_SIZE})
+                reply = self.client.request("GET", f"/erp/{kind}?{query}", parse_float=Decimal)
+                if not isinstance(reply, dict) or not isinstance(reply.get("documents"), list):
+                    raise _Malformed(f"{kind} listing is not an object with documents", reply)
+                documents.extend(_erp_document(d, amount_field) for d in reply["documents"])
+                following = reply.get("next_after")
+                if following is None:
+                    return documents
+                if not isinstance(following, str) or following <= after:
+                    raise _Malformed(f"{kind} listing does not move forward", reply)
+                after = following
+        except SimulatorError as exc:
+            raise ErpReadError(classify(exc, operation, kind)) from exc
+        except _Malformed as exc:
+            failure = DeliveryFailure(FailureKind.MALFORMED, operation, kind, str(exc), payload=exc.payload)
+            raise ErpReadError(failure) from exc
 
 
 class SimulatorPsa(_SimulatorConnector):

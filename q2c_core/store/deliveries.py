@@ -150,11 +150,12 @@ class DeliveryStore:
                 for p in planned
             ]
             dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-            statement = dialect.insert(D).on_conflict_do_nothing(
-                index_elements=["tenant_id", "destination", "key"]
+            statement = (
+                dialect.insert(D)
+                .on_conflict_do_nothing(index_elements=["tenant_id", "destination", "key"])
+                .returning(D.c.delivery_id)
             )
-            result = conn.execute(statement, rows)
-            return max(0, result.rowcount)
+            return len(conn.execute(statement, rows).all())
 
     @staticmethod
     def _advance(conn: Connection, consumer: str, old: int, new: int, now: datetime) -> None:

@@ -43,13 +43,6 @@ def test_unknown_exception_and_bill_run_are_not_found(cli: Cli) -> None:
     assert "BILL_RUN_NOT_FOUND" in cli("bill-runs", "get", "nope").err
 
 
-def test_dead_letters_are_not_available_on_this_server(cli: Cli) -> None:
-    run = cli("dead-letters", "list")
-    assert run.code == 8
-    assert "not available on this server" in run.err and "q2c.v1.DeliveryService" in run.err
-    assert cli("--json", "dead-letters", "get", "dl-1").error()["error"]["exit_code"] == 8
-
-
 def test_server_down_means_retry_later(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

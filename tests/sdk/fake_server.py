@@ -21,6 +21,7 @@ from q2c.v1 import (
     audit_pb2,
     billing_pb2,
     customer_pb2,
+    delivery_pb2,
     engagement_pb2,
     event_pb2,
     exception_pb2,
@@ -36,6 +37,7 @@ SERVICES = (
     audit_pb2.DESCRIPTOR.services_by_name["AuditService"],
     billing_pb2.DESCRIPTOR.services_by_name["BillingService"],
     event_pb2.DESCRIPTOR.services_by_name["EventService"],
+    delivery_pb2.DESCRIPTOR.services_by_name["DeliveryService"],
 )
 FAST_RETRIES = RetryPolicy(max_attempts=4, initial_backoff=0.001, max_backoff=0.005)
 

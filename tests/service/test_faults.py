@@ -34,6 +34,7 @@ class FaultyRuntime:
 
     catalog: Any = None
     queries: Any = None
+    deliveries: Any = None
 
     def __init__(self) -> None:
         self.rejections = RecordedRejections()

@@ -3,7 +3,8 @@
 A hypothesis state machine sets up an engagement on random terms (currency, rates that change
 mid-way, a cap, markup, milestones, an optional retainer and subscription, a tax rate), then mixes
 delivery (time, expenses, milestones, approvals) with billing (GenerateInvoice for random months
-and ranges, IssueInvoice, RecordPayment, VoidInvoice, cap RELEASE / WRITE_OFF, completion).
+and ranges, IssueInvoice, the ERP's RecordInvoicePosting, RecordPayment, VoidInvoice, cap
+RELEASE / WRITE_OFF, completion).
 
 After every step:
 - no billable unit is on two live (non-void) invoices;
@@ -48,7 +49,7 @@ from q2c_core.domain.entities import (
     TimeAndMaterialsTerms,
 )
 from q2c_core.domain.errors import PreconditionError, Q2cError
-from q2c_core.domain.invoices import Invoice, InvoiceState, LineSource
+from q2c_core.domain.invoices import OPEN_ISSUED, Invoice, InvoiceState, LineSource
 from q2c_core.domain.lifecycle import Allowed, outcome
 from q2c_core.domain.money import Money, minor_units
 from q2c_core.domain.periods import BillingPeriod
@@ -605,14 +606,36 @@ class BillingMachine(RuleBasedStateMachine):
         else:
             assert isinstance(result, PreconditionError) and result.reason == "INVALID_INVOICE_STATE"
 
-    @precondition(
-        lambda self: (
-            self.allows("RecordPayment") and self.has(InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID)
+    @precondition(lambda self: self.allows("RecordInvoicePosting") and self.has(*InvoiceState))
+    @rule(data=st.data(), number=st.sampled_from(["ERP-1", "ERP-1", "ERP-2"]))
+    def post(self, data: st.DataObject, number: str) -> None:
+        invoice = self.pick_invoice(data, *OPEN_ISSUED, InvoiceState.PARTIALLY_PAID, InvoiceState.PAID)
+        assert invoice is not None
+        result = self.attempt(
+            cmd.RecordInvoicePosting(
+                engagement_id=ENGAGEMENT_ID, invoice_id=invoice.invoice_id, erp_document_number=number
+            )
         )
+        after = self.engagement.invoices[invoice.invoice_id]
+        if invoice.state is InvoiceState.DRAFT:
+            assert isinstance(result, PreconditionError) and result.reason == "INVALID_INVOICE_STATE"
+        elif invoice.erp_document_number == number:
+            assert result == [] and after == invoice
+        elif invoice.erp_document_number:
+            assert isinstance(result, PreconditionError) and result.reason == "INVOICE_ALREADY_POSTED"
+            assert result.metadata["erp_document_number"] == invoice.erp_document_number
+        else:
+            assert not isinstance(result, Q2cError), result
+            assert after.erp_document_number == number and after.post_time is not None
+            posted = InvoiceState.POSTED if invoice.state is InvoiceState.ISSUED else invoice.state
+            assert after.state is posted
+
+    @precondition(
+        lambda self: self.allows("RecordPayment") and self.has(*OPEN_ISSUED, InvoiceState.PARTIALLY_PAID)
     )
     @rule(data=st.data(), share=st.sampled_from(["1", "1", "0.5", "0.3333", "over"]))
     def pay(self, data: st.DataObject, share: str) -> None:
-        invoice = self.pick_invoice(data, InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID)
+        invoice = self.pick_invoice(data, *OPEN_ISSUED, InvoiceState.PARTIALLY_PAID)
         assert invoice is not None
         currency = self.terms.currency
         balance = invoice.balance_due.amount
@@ -627,7 +650,7 @@ class BillingMachine(RuleBasedStateMachine):
                 received_date=self.now.date(),
             )
         )
-        if invoice.state not in (InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID):
+        if invoice.state not in (*OPEN_ISSUED, InvoiceState.PARTIALLY_PAID):
             assert isinstance(result, PreconditionError) and result.reason == "INVALID_INVOICE_STATE"
         elif amount > balance:
             assert isinstance(result, PreconditionError) and result.reason == "OVERPAYMENT"
@@ -636,20 +659,19 @@ class BillingMachine(RuleBasedStateMachine):
             paid = self.engagement.invoices[invoice.invoice_id]
             assert paid.amount_paid.amount == invoice.amount_paid.amount + amount
             assert paid.state is (InvoiceState.PAID if amount == balance else InvoiceState.PARTIALLY_PAID)
+            assert paid.erp_document_number == invoice.erp_document_number
 
-    @precondition(
-        lambda self: self.allows("VoidInvoice") and self.has(InvoiceState.DRAFT, InvoiceState.ISSUED)
-    )
+    @precondition(lambda self: self.allows("VoidInvoice") and self.has(InvoiceState.DRAFT, *OPEN_ISSUED))
     @rule(data=st.data())
     def void(self, data: st.DataObject) -> None:
-        invoice = self.pick_invoice(data, InvoiceState.DRAFT, InvoiceState.ISSUED)
+        invoice = self.pick_invoice(data, InvoiceState.DRAFT, *OPEN_ISSUED)
         assert invoice is not None
         result = self.attempt(cmd.VoidInvoice(invoice_id=invoice.invoice_id, reason="re-bill"))
-        if invoice.state in (InvoiceState.DRAFT, InvoiceState.ISSUED):
+        if invoice.state in (InvoiceState.DRAFT, *OPEN_ISSUED):
             assert not isinstance(result, Q2cError), result
             voided = self.engagement.invoices[invoice.invoice_id]
             assert voided.state is InvoiceState.VOID
-            if invoice.state is InvoiceState.ISSUED:
+            if invoice.state in OPEN_ISSUED:
                 assert voided.credit_note is not None and voided.credit_note.amount == invoice.total
             else:
                 assert voided.credit_note is None
@@ -736,6 +758,15 @@ class BillingMachine(RuleBasedStateMachine):
             assert invoice.total == invoice.subtotal + invoice.tax.amount
             assert sum((p.amount.amount for p in invoice.payments), Decimal(0)) == invoice.amount_paid.amount
             assert invoice.amount_paid.amount <= invoice.total.amount
+
+    @invariant()
+    def a_posted_invoice_has_its_erp_number_and_post_time(self) -> None:
+        if self.state is None:
+            return
+        for invoice in self.engagement.invoices.values():
+            assert bool(invoice.erp_document_number) == (invoice.post_time is not None)
+            if invoice.state is InvoiceState.POSTED:
+                assert invoice.erp_document_number and not invoice.payments
 
     @invariant()
     def a_closed_engagement_has_nothing_left_to_bill_or_collect(self) -> None:

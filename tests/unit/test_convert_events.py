@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from google.protobuf import json_format
@@ -45,7 +47,8 @@ def test_event_payload_struct_matches_protobufs_own_conversion() -> None:
 
 
 def test_event_type_names_are_the_domain_event_types() -> None:
-    assert len(EVENT_TYPE_NAMES) == len(set(EVENT_TYPE_NAMES)) == 29
+    assert len(EVENT_TYPE_NAMES) == len(set(EVENT_TYPE_NAMES)) == 30
+    assert EVENT_TYPE_NAMES[-1] == "InvoicePosted"
     assert EVENT_TYPE_NAMES[0] == "EngagementCreated" and "PaymentRecorded" in EVENT_TYPE_NAMES
 
 
@@ -64,3 +67,10 @@ def test_subscription_in_validates_and_deduplicates() -> None:
     with pytest.raises(ValidationError) as raised:
         subscription_in(event_pb2.SubscribeEventsRequest(after_position=-1, event_types=["x"]))
     assert [v.field for v in raised.value.field_violations] == ["after_position", "event_types[0]"]
+
+
+def test_the_subscribe_request_documents_every_event_type_name() -> None:
+    proto = (Path(__file__).parents[2] / "protos" / "q2c" / "v1" / "event.proto").read_text()
+    comment = proto.split("message SubscribeEventsRequest", 1)[1].split("repeated string event_types", 1)[0]
+    documented = set(re.findall(r"\b[A-Z][A-Za-z]+\b", comment))
+    assert set(EVENT_TYPE_NAMES) <= documented, sorted(set(EVENT_TYPE_NAMES) - documented)

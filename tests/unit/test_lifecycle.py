@@ -9,6 +9,9 @@ from q2c_core.domain.commands import COMMAND_TYPES
 from q2c_core.domain.entities import EngagementState as S
 from q2c_core.domain.lifecycle import OPEN_STATES, TERMINAL_STATES, Allowed, Rejected, outcome
 
+LATE_COMMANDS = ("ResolveException", "RecordInvoicePosting", "RaiseReconciliationMismatch")
+"""Accepted after the engagement ended: exceptions, and the ERP's acknowledgements and findings."""
+
 GATED_AND_PLAIN_STEPS = [
     ("QualifyEngagement", S.DRAFT, S.QUALIFIED),
     ("CloseWonEngagement", S.QUALIFIED, S.WON),
@@ -21,7 +24,7 @@ GATED_AND_PLAIN_STEPS = [
 def test_table_covers_every_state_and_every_command_type() -> None:
     table = lifecycle.table()
     assert set(table) == {(state, kind) for state in S for kind in COMMAND_TYPES}
-    assert len(table) == len(S) * 22  # 17 lifecycle and delivery commands + 5 billing commands
+    assert len(table) == len(S) * 24  # 17 lifecycle and delivery + 5 billing + 2 ERP commands
 
 
 @pytest.mark.parametrize(("state", "kind"), sorted(lifecycle.table(), key=str))
@@ -35,9 +38,25 @@ def test_every_pair_is_allowed_or_rejected_with_a_reason(state: S, kind: str) ->
 
 
 @pytest.mark.parametrize("state", sorted(TERMINAL_STATES))
-@pytest.mark.parametrize("kind", COMMAND_TYPES)
-def test_terminal_states_reject_every_command(state: S, kind: str) -> None:
+@pytest.mark.parametrize("kind", [k for k in COMMAND_TYPES if k not in LATE_COMMANDS])
+def test_terminal_states_reject_every_command_but_the_late_ones(state: S, kind: str) -> None:
     assert isinstance(outcome(state, kind), Rejected)
+
+
+@pytest.mark.parametrize("state", sorted(TERMINAL_STATES))
+@pytest.mark.parametrize("kind", LATE_COMMANDS)
+def test_terminal_states_accept_late_commands_without_leaving_the_state(state: S, kind: str) -> None:
+    assert outcome(state, kind) == Allowed(None)
+
+
+@pytest.mark.parametrize("kind", ["ResolveException", "RaiseReconciliationMismatch"])
+def test_exceptions_are_raised_and_resolved_in_every_state(kind: str) -> None:
+    assert all(outcome(state, kind) == Allowed(None) for state in S)
+
+
+def test_an_invoice_posting_is_accepted_wherever_an_issued_invoice_can_be() -> None:
+    allowed = {state for state in S if isinstance(outcome(state, "RecordInvoicePosting"), Allowed)}
+    assert allowed == {S.ACTIVE, S.COMPLETED, S.ON_HOLD, S.CLOSED, S.CANCELLED}
 
 
 def test_closed_and_cancelled_are_the_terminal_states() -> None:
@@ -45,9 +64,9 @@ def test_closed_and_cancelled_are_the_terminal_states() -> None:
     assert not TERMINAL_STATES & OPEN_STATES
 
 
-def test_on_hold_accepts_only_resolve_exception_and_cancel() -> None:
+def test_on_hold_accepts_only_resolve_exception_cancel_and_the_erp_commands() -> None:
     allowed = {kind for kind in COMMAND_TYPES if isinstance(outcome(S.ON_HOLD, kind), Allowed)}
-    assert allowed == {"ResolveException", "CancelEngagement"}
+    assert allowed == {*LATE_COMMANDS, "CancelEngagement"}
 
 
 def test_on_hold_rejection_tells_the_caller_to_resolve_exceptions() -> None:

@@ -21,6 +21,7 @@ from q2c_core.domain.entities import (
     Severity,
 )
 from q2c_core.domain.invoicing import CAP_CHECK, PARKING
+from q2c_core.domain.reconciliation import RECONCILIATION_CHECK
 from q2c_core.domain.routing import (
     ROUTES,
     SLA_BUSINESS_DAYS,
@@ -47,9 +48,9 @@ F, D, S = OwnerQueue.FINANCE_OPS, OwnerQueue.DELIVERY_OPS, OwnerQueue.SALES_OPS
 
 
 def raised_checks() -> set[str]:
-    """Every check name the policies raise (gate.add("NAME", ...)) plus the invoicing ones."""
+    """Every check name the policies raise (gate.add("NAME", ...)) plus the invoicing and ERP ones."""
     source = (DOMAIN / "policies.py").read_text()
-    return {*re.findall(r'\.add\(\s*"([A-Z_]+)"', source), CAP_CHECK, *PARKING}
+    return {*re.findall(r'\.add\(\s*"([A-Z_]+)"', source), CAP_CHECK, *PARKING, RECONCILIATION_CHECK}
 
 
 def test_every_check_the_domain_raises_has_an_explicit_route() -> None:
@@ -75,6 +76,7 @@ def test_every_check_the_domain_raises_has_an_explicit_route() -> None:
         ("MISSING_PO_REFERENCE", F),
         ("MISSING_TAX_PROFILE", F),
         ("UNPRICED_TIME", F),
+        ("ERP_RECONCILIATION", F),
         ("START_DATE_SET", D),
         ("START_DATE_WITHIN_CONTRACT", D),
         ("DELIVERY_READINESS", D),

@@ -242,6 +242,31 @@ export const DEFAULT_DEADLINE_MS = 30_000;
  */
 
 /**
+ * An outbound ERP / PSA delivery item (delivery.proto); ids and positions are int64 strings.
+ * @typedef {object} Delivery
+ * @property {string} delivery_id
+ * @property {string} destination  e.g. "DELIVERY_DESTINATION_ERP".
+ * @property {string} operation    e.g. "DELIVERY_OPERATION_POST_INVOICE".
+ * @property {string} status       e.g. "DELIVERY_STATUS_DEAD".
+ * @property {string} key
+ * @property {string} engagement_id
+ * @property {string} subject_id
+ * @property {string} invoice_id
+ * @property {number} attempts
+ * @property {string} failure_kind e.g. "DELIVERY_FAILURE_KIND_PERMANENT".
+ * @property {string} last_error
+ * @property {number} last_http_status
+ * @property {string} last_payload
+ * @property {{ attempt: number, delivered: boolean, failure_kind: string, message: string, http_status: number, payload: string }[]} attempt_history
+ *   Filled by getDeadLetter only.
+ */
+
+/**
+ * Delivery filters (enum names, e.g. destination "DELIVERY_DESTINATION_ERP").
+ * @typedef {{ destination?: string, operation?: string, engagement_id?: string }} DeliveryFilter
+ */
+
+/**
  * Per-call options.
  * @typedef {object} CallOptions
  * @property {number} [deadlineMs]  Deadline from now; default: the client's.
@@ -307,7 +332,8 @@ export function shortEnum(value) {
     'ENGAGEMENT_STATE_', 'INVOICE_STATE_', 'INVOICE_LINE_SOURCE_', 'BILL_RUN_STATE_',
     'TIME_ENTRY_STATUS_', 'EXPENSE_STATUS_', 'MILESTONE_STATUS_', 'EXCEPTION_SEVERITY_',
     'EXCEPTION_STATE_', 'AUDIT_OUTCOME_', 'READINESS_BLOCKER_KIND_', 'GATED_STEP_',
-    'CUSTOMER_STATUS_', 'BILLING_MODEL_',
+    'CUSTOMER_STATUS_', 'BILLING_MODEL_', 'DELIVERY_DESTINATION_', 'DELIVERY_OPERATION_',
+    'DELIVERY_STATUS_', 'DELIVERY_FAILURE_KIND_',
   ];
   const prefix = prefixes.find((p) => value.startsWith(p));
   return prefix ? value.slice(prefix.length) : value;
@@ -325,6 +351,7 @@ const SERVICES = /** @type {const} */ ([
   'BillingService',
   'ExceptionService',
   'AuditService',
+  'DeliveryService',
 ]);
 
 /** @typedef {typeof SERVICES[number]} ServiceName */
@@ -709,5 +736,49 @@ export class Q2cClient {
    */
   verifyAuditLog(streamId = '', o) {
     return this.call('AuditService', 'VerifyAuditLog', { stream_id: streamId }, o);
+  }
+
+  // --- deliveries ------------------------------------------------------------------------
+
+  /**
+   * @param {DeliveryFilter & { page_size?: number, page_token?: string }} [request]
+   * @param {CallOptions} [o]
+   * @returns {Promise<{ dead_letters: Delivery[], next_page_token: string }>}
+   */
+  listDeadLetters(request = {}, o) {
+    return this.call('DeliveryService', 'ListDeadLetters', request, o);
+  }
+
+  /** One item with its attempt history. @param {string | number} deliveryId @param {CallOptions} [o] @returns {Promise<Delivery>} */
+  getDeadLetter(deliveryId, o) {
+    return this.call('DeliveryService', 'GetDeadLetter', { delivery_id: String(deliveryId) }, o);
+  }
+
+  /**
+   * DEAD -> PENDING: one dead letter ({ delivery_id }) or every match ({ all_matching: true, ...filters }).
+   * @param {DeliveryFilter & { delivery_id?: string | number, all_matching?: boolean, reason?: string, request_id?: string }} request
+   * @param {CallOptions} [o]
+   * @returns {Promise<{ delivery_ids: string[] }>}
+   */
+  retryDeadLetter(request, o) {
+    const message = { ...request, delivery_id: String(request.delivery_id ?? 0) };
+    return this.call('DeliveryService', 'RetryDeadLetter', message, o);
+  }
+
+  /**
+   * @param {DeliveryFilter & { status?: string, page_size?: number, page_token?: string }} [request]
+   * @param {CallOptions} [o]
+   * @returns {Promise<{ deliveries: Delivery[], next_page_token: string }>}
+   */
+  listDeliveries(request = {}, o) {
+    return this.call('DeliveryService', 'ListDeliveries', request, o);
+  }
+
+  /**
+   * @param {CallOptions} [o]
+   * @returns {Promise<{ destinations: { destination: string, pending: string, due: string, delivered: string, dead: string, attempts: string }[], outbox_lag: string }>}
+   */
+  getDeliveryStats(o) {
+    return this.call('DeliveryService', 'GetDeliveryStats', {}, o);
   }
 }

@@ -164,6 +164,25 @@ describe('q2c Node client against a real server', () => {
     });
   });
 
+  test('delivery service: stats, dead letters and their errors', async () => {
+    const stats = await q.getDeliveryStats();
+    assert.deepEqual(stats.destinations.map((d) => d.destination), ['DELIVERY_DESTINATION_ERP', 'DELIVERY_DESTINATION_PSA']);
+    const page = await q.listDeadLetters({ destination: 'DELIVERY_DESTINATION_ERP' });
+    assert.ok(Array.isArray(page.dead_letters));
+    await assert.rejects(q.getDeadLetter(987654321), (/** @type {any} */ error) => {
+      assert.equal(error.code, status.NOT_FOUND);
+      assert.equal(error.reason, 'DELIVERY_NOT_FOUND');
+      return true;
+    });
+    await assert.rejects(q.retryDeadLetter({}), (/** @type {any} */ error) => {
+      assert.equal(error.code, status.INVALID_ARGUMENT);
+      assert.deepEqual(error.fieldViolations.map((/** @type {any} */ v) => v.field), ['delivery_id']);
+      return true;
+    });
+    const none = await q.retryDeadLetter({ all_matching: true, destination: 'DELIVERY_DESTINATION_PSA' });
+    assert.deepEqual(none.delivery_ids, []);
+  });
+
   test('retrying a mutation with the same request_id replays the original response', async () => {
     const customer = await q.createCustomer({
       display_name: 'Umbrella',

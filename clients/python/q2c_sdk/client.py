@@ -12,9 +12,11 @@ from q2c_sdk.audit import AuditMethods
 from q2c_sdk.billing import BillingMethods
 from q2c_sdk.business_exceptions import ExceptionMethods
 from q2c_sdk.customers import CustomerMethods
+from q2c_sdk.deliveries import DeliveryMethods
 from q2c_sdk.engagements import EngagementMethods
 from q2c_sdk.events import EventMethods
 from q2c_sdk.rate_cards import RateCardMethods
+from q2c_sdk.reconciliation import ReconciliationMethods
 from q2c_sdk.retry import RetryPolicy
 from q2c_sdk.stubs import Stubs
 from q2c_sdk.transport import Metadata, Transport
@@ -35,6 +37,8 @@ class Q2cClient(
     ExceptionMethods,
     AuditMethods,
     EventMethods,
+    DeliveryMethods,
+    ReconciliationMethods,
 ):
     """A q2c client over one channel; thread-safe, reuse one per process and target.
 

@@ -70,6 +70,10 @@ class BillRunNotFoundError(NotFoundError):
     """BILL_RUN_NOT_FOUND."""
 
 
+class DeliveryNotFoundError(NotFoundError):
+    """DELIVERY_NOT_FOUND (a delivery item of DeliveryService; metadata `id`)."""
+
+
 # -- ALREADY_EXISTS -----------------------------------------------------------------------------
 
 
@@ -147,6 +151,19 @@ class BillRunFinishedError(FailedPreconditionError):
     """BILL_RUN_FINISHED: the bill run is already SUCCEEDED, CANCELLED or FAILED (`state`)."""
 
 
+class NotADeadLetterError(FailedPreconditionError):
+    """NOT_A_DEAD_LETTER: RetryDeadLetter of an item that is PENDING or DELIVERED."""
+
+    @property
+    def status(self) -> str:
+        """The item's current status (PENDING or DELIVERED)."""
+        return self.metadata.get("status", "")
+
+
+class ErpNotConfiguredError(FailedPreconditionError):
+    """ERP_NOT_CONFIGURED: RunReconciliation on a server started without an ERP."""
+
+
 # -- ABORTED ------------------------------------------------------------------------------------
 
 
@@ -177,6 +194,10 @@ class RuntimeClosedError(UnavailableError):
     """RUNTIME_CLOSED: the server's runtime is shutting down."""
 
 
+class ErpUnavailableError(UnavailableError):
+    """ERP_UNAVAILABLE: the ERP could not be read (`failure_kind`, `operation`, `http_status`)."""
+
+
 # -- gateway-level ------------------------------------------------------------------------------
 
 
@@ -196,6 +217,7 @@ REASON_CLASSES: Mapping[str, type[Q2cError]] = MappingProxyType(
         "EXCEPTION_NOT_FOUND": ExceptionNotFoundError,
         "INVOICE_NOT_FOUND": InvoiceNotFoundError,
         "BILL_RUN_NOT_FOUND": BillRunNotFoundError,
+        "DELIVERY_NOT_FOUND": DeliveryNotFoundError,
         "REQUEST_ID_REUSED": RequestIdReusedError,
         "INVALID_STATE": InvalidStateError,
         "ITEM_NOT_SUBMITTED": ItemNotSubmittedError,
@@ -210,9 +232,12 @@ REASON_CLASSES: Mapping[str, type[Q2cError]] = MappingProxyType(
         "OVERPAYMENT": OverpaymentError,
         "EFFECTIVE_DATE_IN_INVOICED_PERIOD": EffectiveDateInInvoicedPeriodError,
         "BILL_RUN_FINISHED": BillRunFinishedError,
+        "NOT_A_DEAD_LETTER": NotADeadLetterError,
+        "ERP_NOT_CONFIGURED": ErpNotConfiguredError,
         "ETAG_MISMATCH": EtagMismatchError,
         "CONCURRENT_MODIFICATION": ConcurrentModificationError,
         "STORE_UNAVAILABLE": StoreUnavailableError,
+        "ERP_UNAVAILABLE": ErpUnavailableError,
         "SHARD_UNAVAILABLE": ShardUnavailableError,
         "HOST_CLOSED": HostClosedError,
         "RUNTIME_CLOSED": RuntimeClosedError,

@@ -11,10 +11,12 @@ from q2c.v1 import (
     audit_pb2_grpc,
     billing_pb2_grpc,
     customer_pb2_grpc,
+    delivery_pb2_grpc,
     engagement_pb2_grpc,
     event_pb2_grpc,
     exception_pb2_grpc,
     rate_card_pb2_grpc,
+    reconciliation_pb2_grpc,
 )
 from q2c_sdk.transport import Transport
 
@@ -30,6 +32,8 @@ class Stubs:
     audit: Any
     billing: Any
     events: Any
+    deliveries: Any
+    reconciliation: Any
 
     @classmethod
     def on(cls, channel: grpc.Channel) -> Stubs:
@@ -45,6 +49,8 @@ _FACTORIES: tuple[Any, ...] = (
     audit_pb2_grpc.AuditServiceStub,
     billing_pb2_grpc.BillingServiceStub,
     event_pb2_grpc.EventServiceStub,
+    delivery_pb2_grpc.DeliveryServiceStub,
+    reconciliation_pb2_grpc.ReconciliationServiceStub,
 )
 """The generated stub classes, in the field order of `Stubs` (untyped generated code)."""
 

@@ -1,0 +1,88 @@
+"""Retrying dead letters and auditing the retry in one transaction (DeliveryService).
+
+`DeliveryStore.retry_dead` moves dead letters on its own; an operator's retry must also leave
+its audit and idempotency records, and both or neither must happen: a crash in between would
+otherwise leave a retry nobody can see, or an idempotent reply for a retry that never ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, select, update
+
+from q2c_core.delivery.model import DeliveryStatus, Destination, Operation
+from q2c_core.store import schema as s
+from q2c_core.store._guard import Attempt, guard
+from q2c_core.store._write import write_batch
+from q2c_core.store.deliveries import DeliveryStore
+from q2c_core.store.records import WriteBatch
+
+D = s.deliveries
+
+
+@dataclass(frozen=True, slots=True)
+class RetryFilter:
+    """Which dead letters of a tenant to retry: one by id, or all matching the filters."""
+
+    delivery_id: int | None = None
+    destination: Destination | None = None
+    operation: Operation | None = None
+    engagement_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryOutcome:
+    """What a retry did: the ids moved to PENDING, and for a one-item retry that moved nothing,
+    the item's status (None: the tenant has no such item)."""
+
+    moved: list[int] = field(default_factory=list)
+    status: DeliveryStatus | None = None
+
+
+def retry_dead_audited(
+    engine: Engine,
+    tenant_id: str,
+    wanted: RetryFilter,
+    now: datetime,
+    audit: Callable[[list[int]], WriteBatch],
+) -> RetryOutcome:
+    """Move the wanted dead letters back to PENDING (due now, attempts reset) and commit
+    `audit(moved_ids)` in the same transaction. A one-item retry that finds no DEAD item writes
+    nothing and reports the item's status instead.
+
+    Raises ConcurrencyConflict (the audit chain moved), DuplicateRequestId or StoreUnavailable;
+    on any error nothing is written.
+    """
+    where = [
+        D.c.tenant_id == tenant_id,
+        D.c.status == DeliveryStatus.DEAD.value,
+        *DeliveryStore._filters(None, wanted.destination, wanted.operation, wanted.engagement_id),
+    ]
+    if wanted.delivery_id is not None:
+        where.append(D.c.delivery_id == wanted.delivery_id)
+    attempt = Attempt(WriteBatch())
+    with guard(engine, attempt), engine.begin() as conn:
+        statement = (
+            update(D)
+            .where(*where)
+            .values(
+                status=DeliveryStatus.PENDING.value,
+                attempts=0,
+                next_attempt_time=now,
+                dead_time=None,
+                update_time=now,
+            )
+            .returning(D.c.delivery_id)
+        )
+        moved = sorted(int(i) for i in conn.execute(statement).scalars())
+        if wanted.delivery_id is not None and not moved:
+            found = conn.execute(
+                select(D.c.status).where(D.c.tenant_id == tenant_id, D.c.delivery_id == wanted.delivery_id)
+            ).scalar()
+            return RetryOutcome([], None if found is None else DeliveryStatus(found))
+        attempt.batch = audit(moved)
+        write_batch(conn, attempt)
+    return RetryOutcome(moved)
