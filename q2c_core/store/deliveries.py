@@ -351,34 +351,10 @@ class DeliveryStore:
         engagement_id: str | None = None,
     ) -> list[int]:
         """Dead letters of the tenant (one, or all matching) back to PENDING, due now, with a
-        fresh allowance of attempts; returns their ids (history is kept)."""
-        where = [
-            D.c.tenant_id == tenant_id,
-            D.c.status == DeliveryStatus.DEAD.value,
-            *self._filters(None, destination, operation, engagement_id),
-        ]
-        if delivery_id is not None:
-            where.append(D.c.delivery_id == delivery_id)
+        fresh allowance of attempts; returns their ids (history is kept). DeliveryService uses
+        `delivery_retry.retry_dead_audited`, which does the same with its audit record."""
         with self._write() as conn:
-            ids = [
-                int(i)
-                for i in conn.execute(
-                    select(D.c.delivery_id).where(*where).order_by(D.c.delivery_id)
-                ).scalars()
-            ]
-            if ids:
-                conn.execute(
-                    update(D)
-                    .where(D.c.delivery_id.in_(ids), D.c.status == DeliveryStatus.DEAD.value)
-                    .values(
-                        status=DeliveryStatus.PENDING.value,
-                        attempts=0,
-                        next_attempt_time=now,
-                        dead_time=None,
-                        update_time=now,
-                    )
-                )
-        return ids
+            return revive_dead(conn, tenant_id, now, delivery_id, destination, operation, engagement_id)
 
     def stats(self, tenant_id: str | None, now: datetime) -> list[DestinationStats]:
         """Per destination: items by status, due now, attempts made, the oldest pending item.
@@ -431,6 +407,39 @@ class DeliveryStore:
             query = query.where(D.c.tenant_id == tenant_id)
         with self._read() as conn:
             return {r[0]: int(r[1]) for r in conn.execute(query.group_by(D.c.destination))}
+
+
+def revive_dead(
+    conn: Connection,
+    tenant_id: str,
+    now: datetime,
+    delivery_id: int | None,
+    destination: Destination | None,
+    operation: Operation | None,
+    engagement_id: str | None,
+) -> list[int]:
+    """In `conn`'s transaction: the tenant's matching DEAD items back to PENDING, due now, with
+    attempts reset; returns their ids in order."""
+    where = [
+        D.c.tenant_id == tenant_id,
+        D.c.status == DeliveryStatus.DEAD.value,
+        *DeliveryStore._filters(None, destination, operation, engagement_id),
+    ]
+    if delivery_id is not None:
+        where.append(D.c.delivery_id == delivery_id)
+    statement = (
+        update(D)
+        .where(*where)
+        .values(
+            status=DeliveryStatus.PENDING.value,
+            attempts=0,
+            next_attempt_time=now,
+            dead_time=None,
+            update_time=now,
+        )
+        .returning(D.c.delivery_id)
+    )
+    return sorted(int(i) for i in conn.execute(statement).scalars())
 
 
 def _flag(condition: Any) -> Any:

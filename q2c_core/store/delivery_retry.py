@@ -1,8 +1,9 @@
 """Retrying dead letters and auditing the retry in one transaction (DeliveryService).
 
-`DeliveryStore.retry_dead` moves dead letters on its own; an operator's retry must also leave
-its audit and idempotency records, and both or neither must happen: a crash in between would
-otherwise leave a retry nobody can see, or an idempotent reply for a retry that never ran.
+`DeliveryStore.retry_dead` moves dead letters on its own (both use `deliveries.revive_dead`);
+an operator's retry must also leave its audit and idempotency records, and both or neither
+must happen: a crash in between would otherwise leave a retry nobody can see, or an
+idempotent reply for a retry that never ran.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 
 from q2c_core.delivery.model import DeliveryStatus, Destination, Operation
 from q2c_core.store import schema as s
 from q2c_core.store._guard import Attempt, guard
 from q2c_core.store._write import write_batch
-from q2c_core.store.deliveries import DeliveryStore
+from q2c_core.store.deliveries import revive_dead
 from q2c_core.store.records import WriteBatch
 
 D = s.deliveries
@@ -56,28 +57,17 @@ def retry_dead_audited(
     Raises ConcurrencyConflict (the audit chain moved), DuplicateRequestId or StoreUnavailable;
     on any error nothing is written.
     """
-    where = [
-        D.c.tenant_id == tenant_id,
-        D.c.status == DeliveryStatus.DEAD.value,
-        *DeliveryStore._filters(None, wanted.destination, wanted.operation, wanted.engagement_id),
-    ]
-    if wanted.delivery_id is not None:
-        where.append(D.c.delivery_id == wanted.delivery_id)
     attempt = Attempt(WriteBatch())
     with guard(engine, attempt), engine.begin() as conn:
-        statement = (
-            update(D)
-            .where(*where)
-            .values(
-                status=DeliveryStatus.PENDING.value,
-                attempts=0,
-                next_attempt_time=now,
-                dead_time=None,
-                update_time=now,
-            )
-            .returning(D.c.delivery_id)
+        moved = revive_dead(
+            conn,
+            tenant_id,
+            now,
+            wanted.delivery_id,
+            wanted.destination,
+            wanted.operation,
+            wanted.engagement_id,
         )
-        moved = sorted(int(i) for i in conn.execute(statement).scalars())
         if wanted.delivery_id is not None and not moved:
             found = conn.execute(
                 select(D.c.status).where(D.c.tenant_id == tenant_id, D.c.delivery_id == wanted.delivery_id)
