@@ -102,13 +102,31 @@ class Counters:
 
 
 class Lane:
-    """One destination: its connector calls, concurrency and pause."""
+    """One destination: its connector calls, concurrency, pause, and the items in flight.
+
+    Items move through a pipeline: the feeder takes due items (up to ``window`` in flight),
+    each is attempted under the ``concurrency`` semaphore, and the recorder writes finished
+    attempts in batches, so calling, acknowledging and recording overlap.
+    """
+
+    #: Items in flight (queued, calling, or waiting to be recorded) per allowed concurrent call.
+    WINDOW_PER_CALL = 8
 
     def __init__(self, destination: Destination, concurrency: int) -> None:
         self.destination = destination
         self.concurrency = concurrency
+        self.window = concurrency * self.WINDOW_PER_CALL
         self.paused_until: datetime | None = None
         self.consecutive_failures = 0
+        self.in_flight: set[int] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.semaphore = asyncio.Semaphore(concurrency)
+        self.finished: asyncio.Queue[tuple[DeliveryItem, Attempted | None]] = asyncio.Queue()
+        self.room = asyncio.Event()
+
+    def paused(self, now: datetime) -> bool:
+        """Whether the destination asked not to be called before a later time."""
+        return self.paused_until is not None and self.paused_until > now
 
 
 class DeliveryWorker:
@@ -170,18 +188,23 @@ class DeliveryWorker:
         """Plan and deliver until ``stop`` is set; store outages are waited out, never fatal."""
         self._wake = asyncio.Event()  # bound to the running loop
         tasks = [asyncio.create_task(self._forever(self.plan_once, stop), name="delivery-planner")]
-        tasks += [
-            asyncio.create_task(
-                self._forever(functools.partial(self.deliver_once, lane), stop), name=f"lane-{d}"
+        for d, lane in self.lanes.items():
+            lane.semaphore, lane.finished, lane.room = (
+                asyncio.Semaphore(lane.concurrency),
+                asyncio.Queue(),
+                asyncio.Event(),
             )
-            for d, lane in self.lanes.items()
-        ]
+            tasks.append(
+                asyncio.create_task(self._forever(functools.partial(self.feed, lane), stop), name=f"feed-{d}")
+            )
+            tasks.append(asyncio.create_task(self._record_forever(lane), name=f"record-{d}"))
         try:
             await stop.wait()
         finally:
-            for task in tasks:
+            attempts = [t for lane in self.lanes.values() for t in lane.tasks]
+            for task in tasks + attempts:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, *attempts, return_exceptions=True)
             self.pool.shutdown(wait=False, cancel_futures=True)
 
     async def _forever(self, step: Callable[[], Awaitable[int]], stop: asyncio.Event) -> None:
@@ -224,30 +247,60 @@ class DeliveryWorker:
 
     # -- delivering -----------------------------------------------------------------------------
 
-    async def deliver_once(self, lane: Lane) -> int:
-        """One round of a lane: its due items attempted, outcomes recorded; returns attempts."""
-        now = self.clock()
-        if lane.paused_until is not None and lane.paused_until > now:
+    async def feed(self, lane: Lane) -> int:
+        """Start attempts of the lane's due items while it has room; returns how many started
+        (0: nothing due, paused, or full: the caller idles until woken)."""
+        if lane.paused(self.clock()):
             return 0
-        items = await asyncio.to_thread(self.deliveries.due, lane.destination, now, lane.concurrency * 4)
-        if not items:
-            return 0
+        room = lane.window - len(lane.in_flight)
+        if room <= 0:
+            lane.room.clear()
+            await lane.room.wait()  # the recorder frees room
+            return 1
+        busy = list(lane.in_flight)
+        items = await asyncio.to_thread(self.deliveries.due, lane.destination, self.clock(), room, busy)
+        items = [i for i in items if i.delivery_id not in lane.in_flight]
+        for item in items:
+            lane.in_flight.add(item.delivery_id)
+            task = asyncio.create_task(self._attempt_in(lane, item))
+            lane.tasks.add(task)
+            task.add_done_callback(lane.tasks.discard)
+        return len(items)
+
+    async def _attempt_in(self, lane: Lane, item: DeliveryItem) -> None:
+        result: Attempted | None = None
+        try:
+            async with lane.semaphore:
+                if not lane.paused(self.clock()):  # else: leave the item due, unattempted
+                    loop = asyncio.get_running_loop()
+                    result = await loop.run_in_executor(self.pool, self._attempt, item)
+                    self._steer(lane, result)
+        finally:
+            lane.finished.put_nowait((item, result))
+
+    async def _record_forever(self, lane: Lane) -> None:
+        """Record finished attempts in batches (acknowledgements first), then free their room."""
+        while True:
+            batch = [await lane.finished.get()]
+            while not lane.finished.empty() and len(batch) < lane.window:
+                batch.append(lane.finished.get_nowait())
+            try:
+                await self.record_batch([result for _, result in batch if result is not None])
+            except Exception:  # the items stay PENDING in the store and are attempted again
+                log.exception("delivery: recording %d outcomes failed", len(batch))
+            finally:
+                for item, _ in batch:
+                    lane.in_flight.discard(item.delivery_id)
+                lane.room.set()
+                self._wake.set()
+
+    async def record_batch(self, attempted: Sequence[Attempted]) -> None:
+        """Acknowledge postings on their engagements, then record every outcome (one transaction)."""
+        if not attempted:
+            return
         self.counters.rounds += 1
-        semaphore = asyncio.Semaphore(lane.concurrency)
-        loop = asyncio.get_running_loop()
-
-        async def attempt(item: DeliveryItem) -> Attempted | None:
-            async with semaphore:
-                if lane.paused_until is not None and lane.paused_until > self.clock():
-                    return None  # the destination said "not now": leave the item due, unattempted
-                result = await loop.run_in_executor(self.pool, self._attempt, item)
-                self._steer(lane, result)
-                return result
-
-        attempted = [a for a in await asyncio.gather(*(attempt(i) for i in items)) if a is not None]
         outcomes = await self._acknowledge(attempted)
         await asyncio.to_thread(self.deliveries.record, outcomes, self.clock())
-        return len(attempted)
 
     def _steer(self, lane: Lane, result: Attempted) -> None:
         """Pause the lane when its destination is refusing or silent; resume on success."""

@@ -222,6 +222,7 @@ class DeliveryStore:
         """
         if not outcomes:
             return
+        history: list[dict[str, Any]] = []
         with self._write() as conn:
             for o in outcomes:
                 values: dict[str, Any] = {"attempts": D.c.attempts + 1, "update_time": now}
@@ -242,23 +243,28 @@ class DeliveryStore:
                         values |= {"status": DeliveryStatus.DEAD.value, "dead_time": now}
                     else:
                         values["next_attempt_time"] = o.next_attempt_time or now
-                conn.execute(
+                attempt = conn.execute(
                     update(D)
                     .where(D.c.delivery_id == o.delivery_id, D.c.status == DeliveryStatus.PENDING.value)
                     .values(**values)
+                    .returning(D.c.attempts)
+                ).scalar()
+                if attempt is None:  # no longer PENDING: history only
+                    attempt = conn.execute(
+                        select(D.c.attempts).where(D.c.delivery_id == o.delivery_id)
+                    ).scalar()
+                history.append(
+                    {
+                        "delivery_id": o.delivery_id,
+                        "attempt": int(attempt or 0),
+                        "attempt_time": now,
+                        "outcome": "DELIVERED" if o.delivered else o.kind,
+                        "message": _clip(o.message) or "",
+                        "http_status": o.http_status,
+                        "payload": _clip(o.payload),
+                    }
                 )
-                attempt = conn.execute(select(D.c.attempts).where(D.c.delivery_id == o.delivery_id)).scalar()
-                conn.execute(
-                    insert(s.delivery_attempts).values(
-                        delivery_id=o.delivery_id,
-                        attempt=int(attempt or 0),
-                        attempt_time=now,
-                        outcome="DELIVERED" if o.delivered else o.kind,
-                        message=_clip(o.message) or "",
-                        http_status=o.http_status,
-                        payload=_clip(o.payload),
-                    )
-                )
+            conn.execute(insert(s.delivery_attempts), history)
 
     def document_number(self, tenant_id: str, destination: Destination, key: str) -> str | None:
         """The document number a delivered item of this key got (None if not delivered)."""
