@@ -40,6 +40,7 @@ class SimulatorServer(ThreadingHTTPServer):
     """A threading HTTP server carrying the store and the fault injector."""
 
     daemon_threads = True
+    request_queue_size = 128  # the default 5 drops connections under a delivery burst
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], store: Store) -> None:
