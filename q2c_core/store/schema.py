@@ -251,3 +251,23 @@ delivery_attempts = Table(
     Index(None, "delivery_id", "attempt_id"),
     sqlite_autoincrement=True,
 )
+
+# -- security (q2c_core.gateway.auth) ------------------------------------------------------------
+
+security_events = Table(
+    "security_events",
+    metadata,
+    Column("event_id", BigId, primary_key=True, autoincrement=True),
+    Column("tenant_id", String, nullable=False),  # the token's tenant; "" when none was verified
+    Column("principal", String, nullable=False),  # the token's subject; "" when none was verified
+    Column("method", String, nullable=False),  # the full RPC name
+    Column("code", String, nullable=False),  # UNAUTHENTICATED or PERMISSION_DENIED
+    Column("reason", String, nullable=False),  # CREDENTIALS_MISSING, SCOPE_MISSING, ...
+    Column("message", String, nullable=False),
+    Column("peer", String, nullable=False),  # the caller's address as gRPC reports it
+    Column("correlation_id", String, nullable=False),
+    Column("suppressed_before", Integer, nullable=False),  # refusals dropped by the rate limit since the last
+    _ts("occurred_at"),
+    Index(None, "tenant_id", "event_id"),
+    sqlite_autoincrement=True,
+)
