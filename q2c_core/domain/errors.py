@@ -17,6 +17,8 @@ class ErrorKind(StrEnum):
     REQUEST_ID_REUSED = "REQUEST_ID_REUSED"  # ALREADY_EXISTS
     UNAVAILABLE = "UNAVAILABLE"  # UNAVAILABLE
     INTERNAL = "INTERNAL"  # INTERNAL
+    UNAUTHENTICATED = "UNAUTHENTICATED"  # UNAUTHENTICATED
+    PERMISSION_DENIED = "PERMISSION_DENIED"  # PERMISSION_DENIED
 
 
 class FieldViolation(BaseModel):
@@ -131,6 +133,18 @@ class UnavailableError(Q2cError):
     retryable = True
 
 
+class UnauthenticatedError(Q2cError):
+    """The call carries no valid credentials (missing, malformed, expired or untrusted)."""
+
+    kind = ErrorKind.UNAUTHENTICATED
+
+
+class PermissionDeniedError(Q2cError):
+    """The caller is known but may not do this (scope missing, other tenant, own approval)."""
+
+    kind = ErrorKind.PERMISSION_DENIED
+
+
 _KIND_TO_CLASS: dict[ErrorKind, type[Q2cError]] = {
     ErrorKind.VALIDATION: ValidationError,
     ErrorKind.NOT_FOUND: NotFoundError,
@@ -139,6 +153,8 @@ _KIND_TO_CLASS: dict[ErrorKind, type[Q2cError]] = {
     ErrorKind.REQUEST_ID_REUSED: RequestIdReusedError,
     ErrorKind.UNAVAILABLE: UnavailableError,
     ErrorKind.INTERNAL: Q2cError,
+    ErrorKind.UNAUTHENTICATED: UnauthenticatedError,
+    ErrorKind.PERMISSION_DENIED: PermissionDeniedError,
 }
 
 

@@ -16,17 +16,6 @@ ERROR_DOMAIN = "q2c.v1"
 log = logging.getLogger(__name__)
 
 
-class UnauthenticatedError(Q2cError):
-    """The call carries no usable identity (metadata missing or not trusted)."""
-
-    def __init__(self, missing: list[str]) -> None:
-        super().__init__(
-            "METADATA_MISSING",
-            f"call metadata missing: {', '.join(missing)}",
-            {"missing": ",".join(missing)},
-        )
-
-
 STATUS_OF_KIND: dict[ErrorKind, int] = {
     ErrorKind.VALIDATION: code_pb2.INVALID_ARGUMENT,
     ErrorKind.NOT_FOUND: code_pb2.NOT_FOUND,
@@ -35,8 +24,10 @@ STATUS_OF_KIND: dict[ErrorKind, int] = {
     ErrorKind.REQUEST_ID_REUSED: code_pb2.ALREADY_EXISTS,
     ErrorKind.UNAVAILABLE: code_pb2.UNAVAILABLE,
     ErrorKind.INTERNAL: code_pb2.INTERNAL,
+    ErrorKind.UNAUTHENTICATED: code_pb2.UNAUTHENTICATED,
+    ErrorKind.PERMISSION_DENIED: code_pb2.PERMISSION_DENIED,
 }
-"""The table itself (STYLE.md §5); UnauthenticatedError adds UNAUTHENTICATED."""
+"""The table itself (STYLE.md §5)."""
 
 BLOCKER_DESCRIPTIONS: dict[str, str] = {
     "MISSING_PO_REFERENCE": "the customer requires a PO reference and the contract has none",
@@ -111,10 +102,7 @@ def as_q2c_error(exc: BaseException) -> Q2cError | None:
 
 def status_for(error: Q2cError, correlation_id: str = "") -> grpc.Status:
     """The gRPC status (code, message, details) for a q2c error."""
-    if isinstance(error, UnauthenticatedError):
-        code = code_pb2.UNAUTHENTICATED
-    else:
-        code = STATUS_OF_KIND.get(error.kind, code_pb2.INTERNAL)
+    code = STATUS_OF_KIND.get(error.kind, code_pb2.INTERNAL)
     if code == code_pb2.INTERNAL:
         return internal_status(correlation_id)
     details = [_error_info(error.reason, error.metadata, correlation_id), *_extra_details(error)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from q2c_core.gateway.errors import UnauthenticatedError
+from q2c_core.domain.errors import UnauthenticatedError
 from q2c_core.messages import DEFAULT_TENANT, Caller
 
 TENANT_KEY = "x-tenant-id"
@@ -41,5 +41,9 @@ class MetadataIdentityResolver:
         principal = metadata.get(PRINCIPAL_KEY, "").strip()
         missing = [key for key, value in ((TENANT_KEY, tenant), (PRINCIPAL_KEY, principal)) if not value]
         if missing and self.required:
-            raise UnauthenticatedError(missing)
+            raise UnauthenticatedError(
+                "METADATA_MISSING",
+                f"call metadata missing: {', '.join(missing)}",
+                {"missing": ",".join(missing)},
+            )
         return Caller(tenant_id=tenant or self.default_tenant, principal=principal or self.default_principal)

@@ -182,6 +182,23 @@ class BillRunRow:
     update_time: datetime
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecurityEventRow:
+    """One refused call: who claimed what, which RPC, why it was refused, from where."""
+
+    tenant_id: str  # the verified token's tenant; "" when no credential was verified
+    principal: str
+    method: str
+    code: str
+    reason: str
+    message: str
+    peer: str
+    correlation_id: str
+    suppressed_before: int  # refusals the rate limit dropped since the previous event
+    occurred_at: datetime
+    event_id: int = 0  # assigned by the store
+
+
 @dataclass(slots=True, kw_only=True)
 class WriteBatch:
     """Everything one transaction writes (a command or a group-committed batch of them)."""

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine
 
 from q2c_core.store import _billing as b
 from q2c_core.store import _queries as q
+from q2c_core.store import security_events as sec
 from q2c_core.store._guard import Attempt, guard
 from q2c_core.store._write import write_batch
 from q2c_core.store.audit_chain import VerifyResult, verify
@@ -25,6 +26,7 @@ from q2c_core.store.records import (
     InvoiceRow,
     Page,
     RateCardRow,
+    SecurityEventRow,
     StoredEvent,
     WriteBatch,
 )
@@ -281,3 +283,17 @@ class Store:
         """Verify one stream's chain, or (None) every stream of the tenant, read in chunks."""
         with self._read() as conn:
             return verify(q.iter_audit(conn, tenant_id, stream_id))
+
+    # -- security events --------------------------------------------------------------------
+
+    def record_security_event(self, row: SecurityEventRow) -> None:
+        """Append one refused call to the security log."""
+        with guard(self.engine), self.engine.begin() as conn:
+            sec.insert_event(conn, row)
+
+    def list_security_events(
+        self, tenant_ids: Sequence[str], page_size: int = 50, page_token: str = ""
+    ) -> Page[SecurityEventRow]:
+        """Refusals of the given tenants ("" = no verified tenant), newest first."""
+        with self._read() as conn:
+            return sec.list_events(conn, list(tenant_ids), page_size, page_token)

@@ -13,9 +13,11 @@ from q2c_core.domain.errors import (
     FieldViolation,
     InvalidStateError,
     NotFoundError,
+    PermissionDeniedError,
     PreconditionError,
     Q2cError,
     RequestIdReusedError,
+    UnauthenticatedError,
     UnavailableError,
     ValidationError,
 )
@@ -33,6 +35,8 @@ ONE_OF_EACH_KIND: list[Q2cError] = [
     RequestIdReusedError("req-1"),
     UnavailableError("STORE_UNAVAILABLE", "database is down"),
     Q2cError("BOOM", "unexpected", {"where": "decide"}),
+    UnauthenticatedError("TOKEN_EXPIRED", "the token has expired"),
+    PermissionDeniedError("SCOPE_MISSING", "needs time:approve", {"scope": "time:approve"}),
 ]
 EXPECTED_CLASS = {
     ErrorKind.VALIDATION: ValidationError,
@@ -42,6 +46,8 @@ EXPECTED_CLASS = {
     ErrorKind.REQUEST_ID_REUSED: RequestIdReusedError,
     ErrorKind.UNAVAILABLE: UnavailableError,
     ErrorKind.INTERNAL: Q2cError,
+    ErrorKind.UNAUTHENTICATED: UnauthenticatedError,
+    ErrorKind.PERMISSION_DENIED: PermissionDeniedError,
 }
 
 
