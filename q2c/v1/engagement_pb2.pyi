@@ -294,7 +294,7 @@ class TimeEntryInput(_message.Message):
     def __init__(self, entry_id: _Optional[str] = ..., billing_line_id: _Optional[str] = ..., person: _Optional[str] = ..., role: _Optional[str] = ..., work_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., hours: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
 
 class TimeEntry(_message.Message):
-    __slots__ = ("entry_id", "billing_line_id", "person", "role", "work_date", "hours", "description", "status", "rejection_reason", "invoice_id", "submit_time", "update_time")
+    __slots__ = ("entry_id", "billing_line_id", "person", "role", "work_date", "hours", "description", "status", "rejection_reason", "invoice_id", "submit_time", "update_time", "submitted_by")
     ENTRY_ID_FIELD_NUMBER: _ClassVar[int]
     BILLING_LINE_ID_FIELD_NUMBER: _ClassVar[int]
     PERSON_FIELD_NUMBER: _ClassVar[int]
@@ -307,6 +307,7 @@ class TimeEntry(_message.Message):
     INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
     SUBMIT_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_BY_FIELD_NUMBER: _ClassVar[int]
     entry_id: str
     billing_line_id: str
     person: str
@@ -319,7 +320,8 @@ class TimeEntry(_message.Message):
     invoice_id: str
     submit_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, entry_id: _Optional[str] = ..., billing_line_id: _Optional[str] = ..., person: _Optional[str] = ..., role: _Optional[str] = ..., work_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., hours: _Optional[str] = ..., description: _Optional[str] = ..., status: _Optional[_Union[TimeEntryStatus, str]] = ..., rejection_reason: _Optional[str] = ..., invoice_id: _Optional[str] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    submitted_by: str
+    def __init__(self, entry_id: _Optional[str] = ..., billing_line_id: _Optional[str] = ..., person: _Optional[str] = ..., role: _Optional[str] = ..., work_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., hours: _Optional[str] = ..., description: _Optional[str] = ..., status: _Optional[_Union[TimeEntryStatus, str]] = ..., rejection_reason: _Optional[str] = ..., invoice_id: _Optional[str] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., submitted_by: _Optional[str] = ...) -> None: ...
 
 class ExpenseInput(_message.Message):
     __slots__ = ("expense_id", "billing_line_id", "category", "incurred_date", "amount", "description")
@@ -338,7 +340,7 @@ class ExpenseInput(_message.Message):
     def __init__(self, expense_id: _Optional[str] = ..., billing_line_id: _Optional[str] = ..., category: _Optional[str] = ..., incurred_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., description: _Optional[str] = ...) -> None: ...
 
 class Expense(_message.Message):
-    __slots__ = ("expense_id", "billing_line_id", "category", "incurred_date", "amount", "description", "status", "rejection_reason", "invoice_id", "submit_time", "update_time")
+    __slots__ = ("expense_id", "billing_line_id", "category", "incurred_date", "amount", "description", "status", "rejection_reason", "invoice_id", "submit_time", "update_time", "submitted_by")
     EXPENSE_ID_FIELD_NUMBER: _ClassVar[int]
     BILLING_LINE_ID_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
@@ -350,6 +352,7 @@ class Expense(_message.Message):
     INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
     SUBMIT_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    SUBMITTED_BY_FIELD_NUMBER: _ClassVar[int]
     expense_id: str
     billing_line_id: str
     category: str
@@ -361,7 +364,8 @@ class Expense(_message.Message):
     invoice_id: str
     submit_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, expense_id: _Optional[str] = ..., billing_line_id: _Optional[str] = ..., category: _Optional[str] = ..., incurred_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., description: _Optional[str] = ..., status: _Optional[_Union[ExpenseStatus, str]] = ..., rejection_reason: _Optional[str] = ..., invoice_id: _Optional[str] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    submitted_by: str
+    def __init__(self, expense_id: _Optional[str] = ..., billing_line_id: _Optional[str] = ..., category: _Optional[str] = ..., incurred_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., description: _Optional[str] = ..., status: _Optional[_Union[ExpenseStatus, str]] = ..., rejection_reason: _Optional[str] = ..., invoice_id: _Optional[str] = ..., submit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., submitted_by: _Optional[str] = ...) -> None: ...
 
 class Milestone(_message.Message):
     __slots__ = ("milestone_id", "billing_line_id", "display_name", "amount", "due_date", "status", "rejection_reason", "invoice_id", "update_time", "create_time")

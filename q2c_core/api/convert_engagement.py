@@ -146,6 +146,7 @@ def time_entry_out(entry: DomainTimeEntry) -> pb.TimeEntry:
         status=enum_out(pb.TimeEntryStatus, "TIME_ENTRY_STATUS_", entry.status),
         rejection_reason=entry.rejection_reason,
         invoice_id=entry.invoice_id,
+        submitted_by=entry.submitted_by,
         submit_time=timestamp_out(entry.submit_time),
         update_time=timestamp_out(entry.update_time),
     )
@@ -163,6 +164,7 @@ def expense_out(expense: DomainExpense) -> pb.Expense:
         status=enum_out(pb.ExpenseStatus, "EXPENSE_STATUS_", expense.status),
         rejection_reason=expense.rejection_reason,
         invoice_id=expense.invoice_id,
+        submitted_by=expense.submitted_by,
         submit_time=timestamp_out(expense.submit_time),
         update_time=timestamp_out(expense.update_time),
     )

@@ -191,6 +191,7 @@ class TimeEntry(Frozen):
     rejection_reason: str = ""
     invoice_id: str = ""
     cap_override: bool = False  # released over the not-to-exceed cap by an approver
+    submitted_by: str = ""  # the submitting principal; "" in events recorded before it was kept
     submit_time: datetime
     update_time: datetime
 
@@ -207,6 +208,7 @@ class Expense(Frozen):
     status: ItemStatus = ItemStatus.SUBMITTED
     rejection_reason: str = ""
     invoice_id: str = ""
+    submitted_by: str = ""  # the submitting principal; "" in events recorded before it was kept
     submit_time: datetime
     update_time: datetime
 

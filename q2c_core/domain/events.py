@@ -93,7 +93,7 @@ class EngagementActivated(Frozen):
 
 
 class TimeEntriesSubmitted(Frozen):
-    """Time entries were submitted for approval."""
+    """Time entries were submitted for approval (each entry names its submitter, submitted_by)."""
 
     type: Literal["TimeEntriesSubmitted"] = "TimeEntriesSubmitted"
     entries: list[TimeEntry]
@@ -115,7 +115,7 @@ class TimeEntriesRejected(Frozen):
 
 
 class ExpensesSubmitted(Frozen):
-    """Expenses were submitted for approval."""
+    """Expenses were submitted for approval (each expense names its submitter, submitted_by)."""
 
     type: Literal["ExpensesSubmitted"] = "ExpensesSubmitted"
     expenses: list[Expense]

@@ -69,7 +69,7 @@ def _rate_card_on(revisions: list[RateCard], day: date) -> RateCard | None:
 
 
 def submit_time(state: Engagement, command: cmd.SubmitTimeEntries, ctx: DecisionContext) -> list[ev.Event]:
-    """Validate the batch (lines, roles, dates, 24 h a day, new ids) and record it."""
+    """Validate the batch (lines, roles, dates, 24 h a day, new ids) and record it, with its submitter."""
     contract = _contract(state)
     bad = _Violations()
     seen: set[str] = set()
@@ -96,7 +96,8 @@ def submit_time(state: Engagement, command: cmd.SubmitTimeEntries, ctx: Decision
             _check_role(terms, entry, ctx.rate_cards, path, bad)
     bad.raise_if_any()
     entries = [
-        TimeEntry(**entry.model_dump(), submit_time=ctx.now, update_time=ctx.now) for entry in command.entries
+        TimeEntry(**entry.model_dump(), submitted_by=ctx.principal, submit_time=ctx.now, update_time=ctx.now)
+        for entry in command.entries
     ]
     return [ev.TimeEntriesSubmitted(entries=entries)]
 
@@ -150,7 +151,7 @@ def reject_time(state: Engagement, command: cmd.RejectTimeEntries, ctx: Decision
 
 
 def submit_expenses(state: Engagement, command: cmd.SubmitExpenses, ctx: DecisionContext) -> list[ev.Event]:
-    """Validate the batch (pass-through line, contract currency, new ids) and record it."""
+    """Validate the batch (pass-through line, contract currency, new ids); record it with its submitter."""
     contract = _contract(state)
     bad = _Violations()
     seen: set[str] = set()
@@ -172,7 +173,10 @@ def submit_expenses(state: Engagement, command: cmd.SubmitExpenses, ctx: Decisio
             bad,
         )
     bad.raise_if_any()
-    expenses = [Expense(**e.model_dump(), submit_time=ctx.now, update_time=ctx.now) for e in command.expenses]
+    expenses = [
+        Expense(**e.model_dump(), submitted_by=ctx.principal, submit_time=ctx.now, update_time=ctx.now)
+        for e in command.expenses
+    ]
     return [ev.ExpensesSubmitted(expenses=expenses)]
 
 

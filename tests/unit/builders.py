@@ -29,6 +29,11 @@ ENGAGEMENT_ID = "eng-1"
 CUSTOMER_ID = "cust-1"
 CONTRACT_START = date(2025, 2, 1)
 CONTRACT_END = date(2025, 12, 31)
+SUBMITTER = "ops@example.com"
+"""Who the Driver runs commands as: delivery operations, who also submit time and expenses."""
+APPROVER = "finance@example.com"
+"""Who the Driver approves time and expenses as: finance, never the submitter (separation of duties)."""
+APPROVALS = (cmd.ApproveTimeEntries, cmd.ApproveExpenses)
 
 
 def usd(amount: str) -> Money:
@@ -154,23 +159,24 @@ class Driver:
     journal: list[tuple[ev.Event, datetime]] = field(default_factory=list)
     now: datetime = T0
 
-    def context(self) -> DecisionContext:
-        """The decision context for the next command."""
+    def context(self, principal: str = SUBMITTER) -> DecisionContext:
+        """The decision context for the next command, called by `principal`."""
         return DecisionContext(
             engagement_id=ENGAGEMENT_ID,
-            principal="ops@example.com",
+            principal=principal,
             now=self.now,
             customer=self.customer,
             rate_cards=self.rate_cards,
         )
 
-    def decide(self, command: Any) -> list[ev.Event]:
-        """Decide without applying."""
-        return decide(self.state, command, self.context())
+    def decide(self, command: Any, *, principal: str | None = None) -> list[ev.Event]:
+        """Decide without applying; approvals come from finance unless `principal` says who."""
+        caller = principal or (APPROVER if isinstance(command, APPROVALS) else SUBMITTER)
+        return decide(self.state, command, self.context(caller))
 
-    def run(self, command: Any) -> list[ev.Event]:
+    def run(self, command: Any, *, principal: str | None = None) -> list[ev.Event]:
         """Decide, then apply and journal every event at the current time; tick the clock."""
-        events = self.decide(command)
+        events = self.decide(command, principal=principal)
         for event in events:
             self.state = evolve(self.state, event, self.now)
             self.journal.append((event, self.now))
