@@ -14,7 +14,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PY="$(cd "$VENV" && pwd)/bin/python"
 "$PY" -m pip install --quiet --upgrade pip
-"$PY" -m pip install --quiet -e '.[dev]'
+"$PY" -m pip install --quiet -c constraints.txt -e '.[dev]'
 
 echo "== generated protobuf code is fresh"
 "$PY" scripts/gen_protos.py --check
