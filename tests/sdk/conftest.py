@@ -13,6 +13,7 @@ from q2c_core.gateway.app import GatewayServer, start_server
 from q2c_core.runtime import LocalRuntime
 from q2c_core.store import Store
 from q2c_sdk import Q2cClient
+from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.sdk.fake_server import FakeQ2c
 from tests.sdk.faults import ReplyLost
@@ -53,7 +54,7 @@ async def real_server(request: pytest.FixtureRequest, database_url: str) -> Asyn
     else:
         runtime = LocalRuntime(store)
     faults = ReplyLost()
-    gateway = await start_server(runtime, interceptors=[faults])
+    gateway = await start_server(runtime, security=credentials.security(store), interceptors=[faults])
     try:
         yield RealServer(gateway, faults)
     finally:
@@ -66,7 +67,20 @@ async def real_server(request: pytest.FixtureRequest, database_url: str) -> Asyn
 
 
 @pytest.fixture
-def client(real_server: RealServer) -> Iterator[Q2cClient]:
-    """An SDK client on the real server, in a tenant of its own."""
-    with Q2cClient(real_server.target, tenant_id=new_tenant_id(), principal="alice", deadline=20.0) as sdk:
+def tenant_id() -> str:
+    """A fresh tenant for one test."""
+    return new_tenant_id()
+
+
+@pytest.fixture
+def client(real_server: RealServer, tenant_id: str) -> Iterator[Q2cClient]:
+    """An SDK client on the real server, carrying a token for the test's tenant (and no hints)."""
+    with Q2cClient(real_server.target, token=credentials.token(tenant_id), deadline=20.0) as sdk:
+        yield sdk
+
+
+@pytest.fixture
+def approver(real_server: RealServer, tenant_id: str) -> Iterator[Q2cClient]:
+    """A second principal of the test's tenant: approves what `client` submitted (separation of duties)."""
+    with Q2cClient(real_server.target, token=credentials.token(tenant_id, "bob"), deadline=20.0) as sdk:
         yield sdk

@@ -83,11 +83,11 @@ def planter(real_server: RealServer, database_url: str) -> Iterator[DeliveryStor
     store.close()
 
 
-def _operate(q2c: Q2cClient, planter: DeliveryStore) -> None:
+def _operate(q2c: Q2cClient, tenant_id: str, planter: DeliveryStore) -> None:
     now = datetime(2026, 2, 1, tzinfo=UTC)
     subject = uuid.uuid4().hex
     planned = PlannedDelivery(
-        q2c.tenant_id,
+        tenant_id,
         Destination.ERP,
         Operation.POST_INVOICE,
         f"q2c:sdk:{subject}",
@@ -97,7 +97,7 @@ def _operate(q2c: Q2cClient, planter: DeliveryStore) -> None:
         1,
     )
     planter.enqueue(f"sdk-{subject}", 0, 1, [planned], now)
-    [item] = planter.list_items(q2c.tenant_id).items
+    [item] = planter.list_items(tenant_id).items
     planter.record(
         [Outcome(item.delivery_id, False, "PERMANENT", "422 refused", http_status=422, dead=True)], now
     )
@@ -121,5 +121,7 @@ def _operate(q2c: Q2cClient, planter: DeliveryStore) -> None:
     assert [d.delivery_id for d in pending] == [item.delivery_id]
 
 
-async def test_dead_letters_through_the_sdk(client: Q2cClient, planter: DeliveryStore) -> None:
-    await asyncio.to_thread(_operate, client, planter)
+async def test_dead_letters_through_the_sdk(
+    client: Q2cClient, tenant_id: str, planter: DeliveryStore
+) -> None:
+    await asyncio.to_thread(_operate, client, tenant_id, planter)

@@ -29,13 +29,13 @@ from tests.sdk.conftest import RealServer
 SUBMIT_TIME = "/q2c.v1.EngagementService/SubmitTimeEntries"
 
 
-def _bill_and_collect(q2c: Q2cClient) -> None:
+def _bill_and_collect(q2c: Q2cClient, approver: Q2cClient) -> None:
     engagement = flows.active_engagement(q2c)
     eid = engagement.engagement_id
     q2c.submit_time_entries(pb.SubmitTimeEntriesRequest(engagement_id=eid, entries=flows.time_entries("T1")))
-    q2c.approve_time_entries(pb.ApproveTimeEntriesRequest(engagement_id=eid, entry_ids=["T1"]))
+    approver.approve_time_entries(pb.ApproveTimeEntriesRequest(engagement_id=eid, entry_ids=["T1"]))
     q2c.complete_milestone(pb.CompleteMilestoneRequest(engagement_id=eid, milestone_id="M1"))
-    q2c.accept_milestone(pb.AcceptMilestoneRequest(engagement_id=eid, milestone_id="M1"))
+    approver.accept_milestone(pb.AcceptMilestoneRequest(engagement_id=eid, milestone_id="M1"))
     readiness = q2c.get_invoice_readiness(
         pb.GetInvoiceReadinessRequest(engagement_id=eid, period=month("2025-03"))
     )
@@ -75,8 +75,8 @@ def _payment(invoice_id: str, amount: str) -> billing_pb2.RecordPaymentRequest:
     )
 
 
-async def test_happy_path_from_customer_to_paid_invoice(client: Q2cClient) -> None:
-    await asyncio.to_thread(_bill_and_collect, client)
+async def test_happy_path_from_customer_to_paid_invoice(client: Q2cClient, approver: Q2cClient) -> None:
+    await asyncio.to_thread(_bill_and_collect, client, approver)
 
 
 def _submit_with_lost_reply(q2c: Q2cClient, server: RealServer) -> tuple[pb.Engagement, pb.Engagement]:

@@ -3,15 +3,36 @@
     from q2c_sdk import Q2cClient
     from q2c.v1 import customer_pb2
 
-    with Q2cClient("localhost:50051", tenant_id="acme", principal="alice") as q2c:
+    with Q2cClient("localhost:50051", token=os.environ["Q2C_TOKEN"]) as q2c:
         customer = q2c.create_customer(customer_pb2.CreateCustomerRequest(customer=...))
 
-Every call has a deadline; every mutation carries a request_id (a fresh uuid4 hex unless given)
-that is reused when UNAVAILABLE is retried; failures raise `Q2cError` subclasses typed by
-status code and ErrorInfo reason. See clients/python/README.md.
+Every call carries the bearer token (`token`, `token_file` or `token_provider`; the token
+decides tenant and principal) and has a deadline; every mutation carries a request_id (a fresh
+uuid4 hex unless given) that is reused when UNAVAILABLE is retried; failures raise `Q2cError`
+subclasses typed by status code and ErrorInfo reason (UNAUTHENTICATED and PERMISSION_DENIED are
+never retried). See clients/python/README.md.
 """
 
+from q2c_sdk.auth_errors import (
+    CertificateUnmappedError,
+    CredentialsMissingError,
+    JwksUnavailableError,
+    PrincipalMismatchError,
+    ScopeMissingError,
+    TenantMismatchError,
+    TokenAlgorithmRefusedError,
+    TokenAudienceInvalidError,
+    TokenClaimInvalidError,
+    TokenClaimMissingError,
+    TokenExpiredError,
+    TokenInvalidError,
+    TokenIssuerInvalidError,
+    TokenKeyUnknownError,
+    TokenNotYetValidError,
+    TokenSignatureInvalidError,
+)
 from q2c_sdk.client import DEFAULT_DEADLINE_SECONDS, Q2cClient
+from q2c_sdk.credentials import TokenFile, TokenProvider, tls_credentials
 from q2c_sdk.details import error_class, error_from_rpc
 from q2c_sdk.errors import (
     STATUS_CLASSES,
@@ -86,8 +107,10 @@ __all__ = [
     "BillRunNotFoundError",
     "CallOptions",
     "CancelledError",
+    "CertificateUnmappedError",
     "ConcurrentModificationError",
     "ContractMissingError",
+    "CredentialsMissingError",
     "CustomerNotFoundError",
     "DeadlineExceededError",
     "DeliveryNotFoundError",
@@ -109,6 +132,7 @@ __all__ = [
     "InvalidStateError",
     "InvoiceNotFoundError",
     "ItemNotSubmittedError",
+    "JwksUnavailableError",
     "MetadataMissingError",
     "MilestoneInvalidStatusError",
     "MilestoneNotFoundError",
@@ -121,6 +145,7 @@ __all__ = [
     "PeriodAlreadyInvoicedError",
     "PermissionDeniedError",
     "PreconditionViolation",
+    "PrincipalMismatchError",
     "Q2cClient",
     "Q2cError",
     "RateCardNotFoundError",
@@ -128,9 +153,23 @@ __all__ = [
     "ResourceExhaustedError",
     "RetryPolicy",
     "RuntimeClosedError",
+    "ScopeMissingError",
     "ShardUnavailableError",
     "StoreUnavailableError",
+    "TenantMismatchError",
     "TimeEntryNotFoundError",
+    "TokenAlgorithmRefusedError",
+    "TokenAudienceInvalidError",
+    "TokenClaimInvalidError",
+    "TokenClaimMissingError",
+    "TokenExpiredError",
+    "TokenFile",
+    "TokenInvalidError",
+    "TokenIssuerInvalidError",
+    "TokenKeyUnknownError",
+    "TokenNotYetValidError",
+    "TokenProvider",
+    "TokenSignatureInvalidError",
     "UnauthenticatedError",
     "UnavailableError",
     "UnimplementedError",
@@ -143,4 +182,5 @@ __all__ = [
     "money",
     "month",
     "new_request_id",
+    "tls_credentials",
 ]

@@ -1,7 +1,8 @@
 """One exception class per documented ErrorInfo reason, and the reason -> class registry.
 
 The reasons are those of `protos/README.md` (the error table) and the header comment of
-`common.proto`, plus the two the gateway itself emits (METADATA_MISSING, DEADLINE_EXCEEDED).
+`common.proto`, plus the two the gateway itself emits (METADATA_MISSING, DEADLINE_EXCEEDED) and the credential
+reasons of `q2c_sdk.auth_errors`.
 Each class subclasses the class of the status code the reason travels with, so callers can catch
 broadly (`FailedPreconditionError`) or narrowly (`NotReadyError`).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from q2c_sdk.auth_errors import AUTH_REASON_CLASSES
 from q2c_sdk.errors import (
     AbortedError,
     AlreadyExistsError,
@@ -244,6 +246,7 @@ REASON_CLASSES: Mapping[str, type[Q2cError]] = MappingProxyType(
         "INTERNAL": InternalError,
         "METADATA_MISSING": MetadataMissingError,
         "DEADLINE_EXCEEDED": DeadlineExceededError,
+        **AUTH_REASON_CLASSES,
     }
 )
 """ErrorInfo reason -> exception class. Unknown reasons fall back to the status code's class."""

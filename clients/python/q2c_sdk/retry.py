@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 import grpc
 
+NEVER_RETRIED = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED})
+"""Refusals of the caller's credentials: retrying cannot help."""
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -37,8 +40,12 @@ class RetryPolicy:
             raise ValueError("backoffs must be >= 0 and multiplier >= 1")
 
     def retries(self, code: grpc.StatusCode, attempt: int) -> bool:
-        """Whether a failure with `code` on attempt number `attempt` (from 1) is retried."""
-        return code in self.retryable_codes and attempt < self.max_attempts
+        """Whether a failure with `code` on attempt number `attempt` (from 1) is retried.
+
+        UNAUTHENTICATED and PERMISSION_DENIED never are, whatever `retryable_codes` says: the
+        same credentials get the same answer, and every refusal lands in the security log.
+        """
+        return code in self.retryable_codes and code not in NEVER_RETRIED and attempt < self.max_attempts
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after failed attempt `attempt` (from 1): uniform in [0, bound]."""

@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypedDict, TypeVar, cast
 import grpc
 from google.protobuf.message import Message  # type: ignore[import-untyped, unused-ignore]
 
+from q2c_sdk.credentials import TokenProvider, authorization_metadata
 from q2c_sdk.details import CORRELATION_KEY, error_from_rpc
 from q2c_sdk.errors import DeadlineExceededError, Q2cError
 from q2c_sdk.retry import RetryPolicy
@@ -48,17 +49,22 @@ def new_request_id() -> str:
 
 
 class Transport:
-    """Runs unary and server-streaming calls with q2c's metadata, deadline and retry rules."""
+    """Runs unary and server-streaming calls with q2c's metadata, deadline and retry rules.
+
+    `token` is asked for the bearer token before every attempt (so a rotated token is used as
+    soon as it appears); `tenant_id` / `principal` are sent only when given.
+    """
 
     def __init__(
         self,
         *,
-        tenant_id: str,
-        principal: str,
+        tenant_id: str | None = None,
+        principal: str | None = None,
         deadline: float,
         retries: RetryPolicy,
         correlation_id: str | None,
         metadata: Metadata,
+        token: TokenProvider | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -70,6 +76,7 @@ class Transport:
         self.retries = retries
         self.correlation_id = correlation_id
         self.metadata = tuple(metadata)
+        self.token = token
         self._sleep = sleep
         self._clock = clock
 
@@ -92,7 +99,8 @@ class Transport:
         attempt = 0
         while True:
             attempt += 1
-            call = method(request, timeout=self._remaining(deadline, correlation_id), metadata=metadata)
+            timeout = self._remaining(deadline, correlation_id)
+            call = method(request, timeout=timeout, metadata=self._authorized(metadata))
             try:
                 for item in call:
                     attempt = 0
@@ -120,7 +128,7 @@ class Transport:
             attempt += 1
             timeout = self._remaining(deadline, correlation_id, request_id)
             try:
-                response, _ = method.with_call(request, timeout=timeout, metadata=metadata)
+                response, _ = method.with_call(request, timeout=timeout, metadata=self._authorized(metadata))
             except grpc.RpcError as failure:
                 error = error_from_rpc(failure, correlation_id=correlation_id, request_id=request_id)
                 self._back_off_or_raise(error, failure, attempt, retryable, deadline)
@@ -132,8 +140,8 @@ class Transport:
     def _prepare(self, options: CallOptions) -> tuple[str, tuple[tuple[str, str], ...], float]:
         correlation_id = options.get("correlation_id") or self.correlation_id or uuid.uuid4().hex
         metadata = (
-            ("x-tenant-id", self.tenant_id),
-            ("x-principal", self.principal),
+            *((("x-tenant-id", self.tenant_id),) if self.tenant_id else ()),
+            *((("x-principal", self.principal),) if self.principal else ()),
             (CORRELATION_KEY, correlation_id),
             *self.metadata,
             *options.get("metadata", ()),
@@ -142,6 +150,10 @@ class Transport:
         if timeout <= 0:
             raise ValueError("timeout must be > 0 seconds")
         return correlation_id, metadata, self._clock() + timeout
+
+    def _authorized(self, metadata: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        """The call's metadata plus the current bearer token, when the client has one."""
+        return (*authorization_metadata(self.token), *metadata)
 
     def _remaining(self, deadline: float, correlation_id: str, request_id: str = "") -> float:
         remaining = deadline - self._clock()
