@@ -66,8 +66,11 @@ def to_event(r: Row[Any]) -> StoredEvent:
     )
 
 
-def audit_params(a: AuditEntry, seq: int, prev_hash: str, hash_: str) -> Params:
-    """Insert parameters for an audit entry at seq with its chain hashes."""
+def audit_params(
+    a: AuditEntry, seq: int, prev_hash: str, hash_: str, events_digest: str | None = None
+) -> Params:
+    """Insert parameters for an audit entry at seq with its chain hashes (and, for chain
+    version 2, the digest of its events)."""
     return {
         "tenant_id": a.tenant_id,
         "stream_id": a.stream_id,
@@ -84,6 +87,8 @@ def audit_params(a: AuditEntry, seq: int, prev_hash: str, hash_: str) -> Params:
         "recorded_at": utc(a.recorded_at),
         "prev_hash": prev_hash,
         "hash": hash_,
+        "events_digest": events_digest,
+        "chain_version": 1 if events_digest is None else 2,
     }
 
 
@@ -107,6 +112,8 @@ def to_audit(r: Row[Any] | Params) -> AuditRecord:
         seq=m["seq"],
         prev_hash=m["prev_hash"],
         hash=m["hash"],
+        events_digest=m["events_digest"],
+        chain_version=m["chain_version"],
     )
 
 

@@ -21,10 +21,11 @@ from q2c_core.store._rows import (
     idem_params,
     rate_card_params,
     to_audit,
+    to_event,
 )
-from q2c_core.store.audit_chain import GENESIS_HASH, canonical, chain_hash
+from q2c_core.store.audit_chain import GENESIS_HASH, canonical, chain_hash, events_digest
 from q2c_core.store.errors import ConcurrencyConflict
-from q2c_core.store.records import AuditEntry, AuditRecord, CustomerRow
+from q2c_core.store.records import AuditEntry, AuditRecord, CustomerRow, EventRecord, StoredEvent
 
 R = TypeVar("R")
 
@@ -118,17 +119,50 @@ def _write_audit(conn: Connection, entries: Sequence[AuditEntry], attempt: Attem
     attempt.audit_heads = {
         (a.tenant_id, a.stream_id): heads.get((a.tenant_id, a.stream_id), (0, ""))[0] for a in entries
     }
+    events = _audited_events(conn, entries, attempt.batch.events)
     params: list[Params] = []
     for a in entries:
         key = (a.tenant_id, a.stream_id)
         seq, prev = heads.get(key, (0, GENESIS_HASH))
         seq += 1
-        digest = chain_hash(prev, canonical(a, seq))
-        params.append(audit_params(a, seq, prev, digest))
+        covered = events_digest(a.event_ids, events.get(a.tenant_id, {}))
+        digest = chain_hash(prev, canonical(a, seq, covered))
+        params.append(audit_params(a, seq, prev, digest, covered))
         heads[key] = (seq, digest)
     stmt = insert(s.audit_records).returning(s.audit_records.c.record_id, sort_by_parameter_order=True)
     ids = conn.execute(stmt, params).scalars().all()
     return [to_audit({**p, "record_id": rid}) for p, rid in zip(params, ids, strict=True)]
+
+
+def _audited_events(
+    conn: Connection, entries: Sequence[AuditEntry], batch_events: Sequence[EventRecord]
+) -> dict[str, dict[str, EventRecord]]:
+    """tenant -> event_id -> event, for every event an entry names: from the batch, else stored."""
+    found: dict[str, dict[str, EventRecord]] = {}
+    for e in batch_events:
+        found.setdefault(e.tenant_id, {})[e.event_id] = e
+    missing = {(a.tenant_id, i) for a in entries for i in a.event_ids if i not in found.get(a.tenant_id, {})}
+    for tenant in {t for t, _ in missing}:
+        ids = [i for t, i in missing if t == tenant]
+        for stored in read_events_by_id(conn, tenant, ids):
+            found.setdefault(tenant, {})[stored.event_id] = stored
+    return found
+
+
+def read_events_by_id(conn: Connection, tenant_id: str, event_ids: Iterable[str]) -> list[StoredEvent]:
+    """Stored events with the given ids (`stream:seq`), looked up through the stream index."""
+    ids = set(event_ids)
+    keys = [i.rpartition(":") for i in ids]
+    streams = {k[0] for k in keys if k[2].isdigit()}
+    if not streams:
+        return []
+    ev = s.events
+    query = select(ev).where(
+        ev.c.tenant_id == tenant_id,
+        ev.c.stream_id.in_(streams),
+        ev.c.seq.in_({int(k[2]) for k in keys if k[2].isdigit()}),
+    )
+    return [e for e in map(to_event, conn.execute(query)) if e.event_id in ids]
 
 
 def _write_customers(conn: Connection, rows: Sequence[CustomerRow]) -> None:

@@ -64,6 +64,8 @@ class AuditRecord(AuditEntry):
     seq: int
     prev_hash: str
     hash: str
+    events_digest: str | None = None  # chain version 2: sha256 over the events it produced
+    chain_version: int = 1  # 1: written before migration 0007 (events not covered); 2: since
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

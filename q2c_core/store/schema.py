@@ -72,6 +72,8 @@ audit_records = Table(
     _ts("recorded_at"),
     Column("prev_hash", String, nullable=False),
     Column("hash", String, nullable=False),
+    Column("events_digest", String, nullable=True),  # chain version 2: digest of its events
+    Column("chain_version", Integer, nullable=False, server_default="1"),
     UniqueConstraint("tenant_id", "stream_id", "seq"),
     sqlite_autoincrement=True,
 )
@@ -270,4 +272,20 @@ security_events = Table(
     _ts("occurred_at"),
     Index(None, "tenant_id", "event_id"),
     sqlite_autoincrement=True,
+)
+
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("tenant_id", String, nullable=False),
+    Column("sequence", Integer, nullable=False),  # 1, 2, ... per tenant
+    _ts("created_at"),
+    Column("heads", JSON, nullable=False),  # [[stream_id, seq, hash], ...] sorted by stream_id
+    Column("root", String, nullable=False),  # RFC 6962 Merkle root over the heads
+    Column("key_id", String, nullable=False),
+    Column("signature", String, nullable=False),  # base64 Ed25519 over the canonical checkpoint
+    Column("format", Integer, nullable=False),
+    Column("request_id", String, nullable=True),
+    PrimaryKeyConstraint("tenant_id", "sequence"),
+    UniqueConstraint("tenant_id", "request_id"),
 )

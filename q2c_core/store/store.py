@@ -8,12 +8,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from q2c_core.audit_anchor import Checkpoint
 from q2c_core.store import _billing as b
 from q2c_core.store import _queries as q
+from q2c_core.store import audit_checkpoints as ac
 from q2c_core.store import security_events as sec
 from q2c_core.store._guard import Attempt, guard
 from q2c_core.store._write import write_batch
-from q2c_core.store.audit_chain import VerifyResult, verify
+from q2c_core.store.audit_chain import VerifyResult, verify_checked
 from q2c_core.store.database import READ_ONLY, make_engine
 from q2c_core.store.database import migrate as run_migrations
 from q2c_core.store.records import (
@@ -279,10 +281,40 @@ class Store:
         with self._read() as conn:
             return q.list_audit(conn, tenant_id, stream_id, page_size, page_token)
 
-    def verify_audit(self, tenant_id: str, stream_id: str | None = None) -> VerifyResult:
-        """Verify one stream's chain, or (None) every stream of the tenant, read in chunks."""
+    def verify_audit(
+        self, tenant_id: str, stream_id: str | None = None, checkpoint: Checkpoint | None = None
+    ) -> VerifyResult:
+        """Verify one stream's chain, or (None) every stream of the tenant, read in chunks, with
+        the events each record covers; then compare the heads with `checkpoint` (whose signature
+        the caller has checked)."""
         with self._read() as conn:
-            return verify(q.iter_audit(conn, tenant_id, stream_id))
+            return verify_checked(ac.iter_checked(conn, tenant_id, stream_id), checkpoint, stream_id)
+
+    def create_audit_checkpoint(
+        self, tenant_id: str, sign: ac.Sign, request_id: str | None = None, *, if_changed: bool = False
+    ) -> Checkpoint:
+        """Sign and store the tenant's current stream heads as its next checkpoint (one
+        transaction); a request_id already used returns that checkpoint, and so does `if_changed`
+        when nothing was audited since the latest one. Raises ConcurrencyConflict."""
+        with guard(self.engine), self.engine.begin() as conn:
+            return ac.append_checkpoint(conn, tenant_id, request_id, sign, if_changed)
+
+    def get_audit_checkpoint(self, tenant_id: str, sequence: int | None = None) -> Checkpoint | None:
+        """One checkpoint by sequence (None = the latest), or None."""
+        with self._read() as conn:
+            return ac.get_checkpoint(conn, tenant_id, sequence)
+
+    def list_audit_checkpoints(
+        self, tenant_id: str, page_size: int = 50, page_token: str = ""
+    ) -> Page[Checkpoint]:
+        """The tenant's checkpoints newest first; raises ValueError('page_token')."""
+        with self._read() as conn:
+            return ac.list_checkpoints(conn, tenant_id, page_size, page_token)
+
+    def audit_tenants(self) -> list[str]:
+        """Every tenant with audit records (for periodic checkpoints)."""
+        with self._read() as conn:
+            return ac.audit_tenants(conn)
 
     # -- security events --------------------------------------------------------------------
 
