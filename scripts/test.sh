@@ -20,6 +20,8 @@ echo "== generated protobuf code is fresh"
 "$PY" scripts/gen_protos.py --check
 echo "== API reference docs/api.md is fresh, every RPC and field has a comment"
 "$PY" scripts/gen_api_docs.py --check
+echo "== scope tables in docs/security.md are fresh"
+"$PY" scripts/gen_security_docs.py --check
 echo "== buf lint"
 PYTHON="$PY" bash scripts/buf_lint.sh
 echo "== buf breaking against the previous commit"
