@@ -2,7 +2,11 @@
 
     q2c serve [server options]          run the service (same as server.py)
     q2c demo [--target HOST:PORT]       drive the demo scenario and print what happened
-    q2c [--target HOST:PORT] [--tenant T] [--principal P] [--json] [--timeout S] COMMAND ...
+    q2c auth dev-key [--dir DIR] [--replace]          create a development key
+    q2c auth token --tenant T --principal P [--scope S ...] [--ttl SECONDS] [--dev-key-dir DIR]
+    q2c [--target HOST:PORT] [--token T | --token-file F] [--tls-ca-file PEM
+        [--tls-cert-file PEM --tls-key-file PEM]] [--tenant T] [--principal P] [--json]
+        [--timeout S] COMMAND ...
         customers list|get ID           rate-cards list|get ID
         engagements list [--state S] [--customer C]|get ID
         invoices list [--engagement E] [--state S] [--bill-run R]|get ID
@@ -15,16 +19,21 @@
         deliveries list [--status S] [--destination D] ...|stats
         reconcile [--grace-seconds N]   (reconcile with the ERP now; exit 9 on mismatches)
 
-Tables by default, `--json` for one JSON document (proto field names). `--target`, `--tenant`
-and `--principal` default to $Q2C_TARGET (127.0.0.1:50051), $Q2C_TENANT ("default") and
-$Q2C_PRINCIPAL (the login name). A gRPC error is one line on stderr (code, ErrorInfo reason,
+Tables by default, `--json` for one JSON document (proto field names). Every call carries the
+bearer token of `--token` / $Q2C_TOKEN or `--token-file` / $Q2C_TOKEN_FILE (re-read when it
+changes); the token decides tenant and principal. `--tenant` / $Q2C_TENANT and `--principal` /
+$Q2C_PRINCIPAL are optional hints the server checks against it. `--tls-ca-file` turns TLS on
+(with `--tls-cert-file` and `--tls-key-file`, mutual TLS; env Q2C_TLS_*). `--target` defaults
+to $Q2C_TARGET (127.0.0.1:50051). A gRPC error is one line on stderr (code, ErrorInfo reason,
 message, offending fields), never a traceback.
 
 Exit codes: 0 ok; 1 unexpected local error; 2 usage error; 3 INVALID_ARGUMENT; 4 NOT_FOUND;
 5 FAILED_PRECONDITION / ABORTED / ALREADY_EXISTS (conflicts with the state); 6 UNAVAILABLE /
 DEADLINE_EXCEEDED (retry later); 7 any other server error; 8 feature not available on this
 server; 9 the checked outcome failed (audit log does not verify, watched bill run FAILED or
-CANCELLED, reconcile found mismatches); 130 interrupted. See `clients.cli_errors.ExitCode`.
+CANCELLED, reconcile found mismatches); 10 UNAUTHENTICATED (no token, or it was refused);
+11 PERMISSION_DENIED (a scope is missing, or a hint disagrees with the token); 130
+interrupted. See `clients.cli_errors.ExitCode`.
 """
 
 from __future__ import annotations
@@ -36,13 +45,13 @@ from collections.abc import Sequence
 
 import grpc
 
-from clients import cli_audit, cli_billruns, cli_deadletters, cli_reconcile, cli_records
+from clients import cli_audit, cli_auth, cli_billruns, cli_deadletters, cli_reconcile, cli_records
 from clients.cli_api import CliApi
-from clients.cli_context import Context, add_global_options, default_principal
+from clients.cli_context import Context, add_global_options, connection_options
 from clients.cli_errors import EXIT_CODES_HELP, CliError, ErrorReport, ExitCode, report_rpc_error
 from clients.cli_render import Output
 
-PASSTHROUGH = ("serve", "demo")
+PASSTHROUGH = ("serve", "demo", "auth")
 """Commands handed their arguments untouched (they have their own parsers)."""
 
 
@@ -58,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", help="run the q2c service (q2c serve --help for its settings)")
     commands.add_parser("demo", help="drive the demo scenario (q2c demo --help)")
+    commands.add_parser("auth", help="development key and tokens: auth dev-key, auth token (q2c auth --help)")
     for module in (cli_records, cli_billruns, cli_audit, cli_deadletters, cli_reconcile):
         module.register(commands)
     return parser
@@ -75,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _passthrough(command: str, rest: list[str]) -> int:
-    """`q2c serve ...` is server.py; `q2c demo ...` is clients.demo."""
+    """`q2c serve ...` is server.py; `q2c demo ...` is clients.demo; `q2c auth ...` clients.cli_auth."""
+    if command == "auth":
+        return cli_auth.main(rest)
     if command == "serve":
         import server
 
@@ -96,7 +108,10 @@ def _operate(argv: list[str]) -> int:
         parser.print_help(sys.stderr)
         return int(ExitCode.USAGE)
     out = Output(args.json)
-    api = CliApi(args.target, args.tenant, args.principal or default_principal(), args.timeout)
+    try:
+        api = CliApi(args.target, args.timeout, **connection_options(args))
+    except (ValueError, OSError) as error:  # conflicting token options, unreadable TLS files
+        return _fail(out, ErrorReport("USAGE", str(error), ExitCode.USAGE))
     try:
         return int(args.handler(Context(api, out), args))
     except grpc.RpcError as error:

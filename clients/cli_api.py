@@ -39,11 +39,16 @@ WATCH_RECONNECTS = 3
 
 
 class CliApi:
-    """Typed operations over one connection (tenant, principal, deadline per call)."""
+    """Typed operations over one connection (credentials, TLS, deadline per call).
 
-    def __init__(self, target: str, tenant_id: str, principal: str, timeout: float) -> None:
+    `connection` is what `clients.connection.Q2c` takes besides target and deadline: `token`,
+    `token_file`, `tls_ca_file`, `tls_cert_file`, `tls_key_file` and the `tenant_id` /
+    `principal` hints.
+    """
+
+    def __init__(self, target: str, timeout: float, **connection: Any) -> None:
         self.target = target
-        self.q = Q2c(target, tenant_id=tenant_id, principal=principal, deadline=timeout)
+        self.q = Q2c(target, deadline=timeout, **connection)
         self.deliveries = delivery_pb2_grpc.DeliveryServiceStub(self.q.channel)
 
     def close(self) -> None:

@@ -33,11 +33,44 @@ Subparsers = Any
 
 
 def default_principal() -> str:
-    """Q2C_PRINCIPAL, else the login name (recorded in the audit log), else "cli"."""
+    """Q2C_PRINCIPAL, else the login name, else "cli" (who `q2c auth token` mints for)."""
     try:
         return os.environ.get("Q2C_PRINCIPAL") or getpass.getuser()
     except (OSError, KeyError):
         return "cli"
+
+
+ENV_OPTIONS = {
+    "tenant": "Q2C_TENANT",
+    "principal": "Q2C_PRINCIPAL",
+    "token": "Q2C_TOKEN",
+    "token_file": "Q2C_TOKEN_FILE",
+    "tls_ca_file": "Q2C_TLS_CA_FILE",
+    "tls_cert_file": "Q2C_TLS_CERT_FILE",
+    "tls_key_file": "Q2C_TLS_KEY_FILE",
+}
+"""Connection options read from the environment when the command line leaves them out."""
+
+
+def connection_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Credentials, TLS files and identity hints for `CliApi`: flags first, then the environment.
+
+    A token flag (`--token` / `--token-file`) overrides both token variables, so a stale
+    Q2C_TOKEN never fights an explicit --token-file.
+    """
+    token_flag = bool(args.token or args.token_file)
+
+    def pick(name: str) -> str | None:
+        given: str | None = getattr(args, name)
+        if given or (token_flag and name.startswith("token")):
+            return given or None
+        return os.environ.get(ENV_OPTIONS[name]) or None
+
+    chosen = {name: pick(name) for name in ENV_OPTIONS}
+    if chosen["token"] and chosen["token_file"]:
+        raise ValueError("give --token or --token-file (Q2C_TOKEN or Q2C_TOKEN_FILE), not both")
+    chosen["tenant_id"] = chosen.pop("tenant")
+    return chosen
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -57,10 +90,43 @@ def add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> No
         help=f"server HOST:PORT (env Q2C_TARGET, default {DEFAULT_TARGET})",
     )
     parser.add_argument(
-        "--tenant", default=default(env("Q2C_TENANT") or "default"), help="tenant id (env Q2C_TENANT)"
+        "--token",
+        default=default(None),
+        help="bearer token, e.g. $(q2c auth token ...) (env Q2C_TOKEN); it decides tenant and principal",
     )
     parser.add_argument(
-        "--principal", default=default(None), help="who is acting, for the audit log (env Q2C_PRINCIPAL)"
+        "--token-file",
+        default=default(None),
+        metavar="FILE",
+        help="file holding the bearer token, re-read when it changes (env Q2C_TOKEN_FILE)",
+    )
+    parser.add_argument(
+        "--tls-ca-file",
+        default=default(None),
+        metavar="PEM",
+        help="speak TLS; the CA that verifies the server (env Q2C_TLS_CA_FILE)",
+    )
+    parser.add_argument(
+        "--tls-cert-file",
+        default=default(None),
+        metavar="PEM",
+        help="client certificate for mutual TLS (env Q2C_TLS_CERT_FILE)",
+    )
+    parser.add_argument(
+        "--tls-key-file",
+        default=default(None),
+        metavar="PEM",
+        help="the client certificate's private key (env Q2C_TLS_KEY_FILE)",
+    )
+    parser.add_argument(
+        "--tenant",
+        default=default(None),
+        help="tenant hint, checked against the token's tenant (env Q2C_TENANT; default: not sent)",
+    )
+    parser.add_argument(
+        "--principal",
+        default=default(None),
+        help="principal hint, checked against the token's subject (env Q2C_PRINCIPAL; default: not sent)",
     )
     parser.add_argument(
         "--timeout",

@@ -7,7 +7,7 @@ reason, the message and the offending fields (`BadRequest`) or preconditions
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
 
@@ -29,6 +29,8 @@ class ExitCode(IntEnum):
     SERVER_ERROR = 7
     NOT_AVAILABLE = 8
     CHECK_FAILED = 9
+    UNAUTHENTICATED = 10
+    PERMISSION_DENIED = 11
     INTERRUPTED = 130
 
 
@@ -41,10 +43,14 @@ exit codes:
   4    NOT_FOUND: no such customer, engagement, invoice, exception, bill run ...
   5    FAILED_PRECONDITION / ABORTED / ALREADY_EXISTS: the request conflicts with the state
   6    UNAVAILABLE / DEADLINE_EXCEEDED: server down, unreachable or slow; retry later
-  7    any other server error (INTERNAL, UNAUTHENTICATED, PERMISSION_DENIED ...)
+  7    any other server error (INTERNAL, UNKNOWN ...)
   8    the feature is not available on this server (e.g. dead letters before DeliveryService)
   9    the command ran, but what it checked failed: the audit log does not verify, a
        watched bill run ended FAILED or CANCELLED, or reconcile found mismatches
+  10   UNAUTHENTICATED: no token, or the token was refused (expired, wrong signer ...);
+       pass --token / --token-file or set Q2C_TOKEN (q2c auth token mints one)
+  11   PERMISSION_DENIED: the token lacks a scope (named), or --tenant / --principal
+       disagree with it
   130  interrupted (Ctrl-C)"""
 
 _EXIT_BY_CODE: dict[grpc.StatusCode, ExitCode] = {
@@ -57,7 +63,17 @@ _EXIT_BY_CODE: dict[grpc.StatusCode, ExitCode] = {
     grpc.StatusCode.UNAVAILABLE: ExitCode.RETRY_LATER,
     grpc.StatusCode.DEADLINE_EXCEEDED: ExitCode.RETRY_LATER,
     grpc.StatusCode.UNIMPLEMENTED: ExitCode.NOT_AVAILABLE,
+    grpc.StatusCode.UNAUTHENTICATED: ExitCode.UNAUTHENTICATED,
+    grpc.StatusCode.PERMISSION_DENIED: ExitCode.PERMISSION_DENIED,
 }
+
+_HINTS = {
+    "CREDENTIALS_MISSING": "pass --token or --token-file, or set Q2C_TOKEN (mint one: q2c auth token)",
+    "TOKEN_EXPIRED": "get a fresh token (q2c auth token for a development key)",
+    "TENANT_MISMATCH": "drop --tenant / Q2C_TENANT or use a token for that tenant",
+    "PRINCIPAL_MISMATCH": "drop --principal / Q2C_PRINCIPAL or use a token for that principal",
+}
+"""What to do next, appended to the one-line message of a credential refusal."""
 
 
 def exit_code_for(code: grpc.StatusCode) -> ExitCode:
@@ -134,6 +150,9 @@ def report_rpc_error(error: grpc.RpcError, target: str) -> ErrorReport:
     )
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED) and not report.reason:
         report = ErrorReport(report.code, f"{report.message} [target {target}]", report.exit_code)
+    hint = _HINTS.get(report.reason)
+    if hint and code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+        report = replace(report, message=f"{report.message} ({hint})")
     return report
 
 

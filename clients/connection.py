@@ -1,4 +1,4 @@
-"""A thin, typed handle on a q2c server: stubs, metadata, request ids and deadlines."""
+"""A thin, typed handle on a q2c server: stubs, credentials, metadata, request ids and deadlines."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from q2c.v1 import (
     exception_pb2_grpc,
     rate_card_pb2_grpc,
 )
+from q2c_sdk.credentials import TokenProvider, authorization_metadata, tls_credentials, token_source
 
 DEFAULT_DEADLINE_SECONDS = 30.0
 SERVICE_CONFIG = Path(__file__).resolve().parent.parent / "protos" / "q2c" / "v1" / "service_config.json"
@@ -43,17 +44,36 @@ def pb_date(value: date) -> date_pb2.Date:
 
 @dataclass
 class Q2c:
-    """Stubs for every q2c service over one channel, with tenant/principal metadata attached."""
+    """Stubs for every q2c service over one channel, with the bearer token attached to each call.
+
+    The server takes tenant and principal from the token (`token`, `token_file` re-read when it
+    changes, or `token_provider`); `tenant_id` / `principal` are optional hints, sent only when
+    given, that must agree with it. `tls_ca_file` (and for mTLS `tls_cert_file` /
+    `tls_key_file`) switch the channel to TLS.
+    """
 
     target: str
-    tenant_id: str = "default"
-    principal: str = "demo"
+    tenant_id: str | None = None
+    principal: str | None = None
     correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     deadline: float = DEFAULT_DEADLINE_SECONDS
+    token: str | None = None
+    token_file: str | Path | None = None
+    token_provider: TokenProvider | None = None
+    tls_ca_file: str | Path | None = None
+    tls_cert_file: str | Path | None = None
+    tls_key_file: str | Path | None = None
 
     def __post_init__(self) -> None:
+        self._token = token_source(self.token, self.token_file, self.token_provider)
         options = [("grpc.service_config", service_config()), ("grpc.enable_retries", 1)]
-        self.channel = grpc.insecure_channel(self.target, options=options)
+        tls = tls_credentials(
+            tls_ca_file=self.tls_ca_file, tls_cert_file=self.tls_cert_file, tls_key_file=self.tls_key_file
+        )
+        if tls is not None:
+            self.channel = grpc.secure_channel(self.target, tls, options=options)
+        else:
+            self.channel = grpc.insecure_channel(self.target, options=options)
         self.customers = customer_pb2_grpc.CustomerServiceStub(self.channel)
         self.rate_cards = rate_card_pb2_grpc.RateCardServiceStub(self.channel)
         self.engagements = engagement_pb2_grpc.EngagementServiceStub(self.channel)
@@ -63,10 +83,11 @@ class Q2c:
 
     @property
     def metadata(self) -> list[tuple[str, str]]:
-        """Call metadata: tenant, principal, correlation id."""
+        """Call metadata: the bearer token, the tenant / principal hints if given, correlation id."""
+        hints = [("x-tenant-id", self.tenant_id), ("x-principal", self.principal)]
         return [
-            ("x-tenant-id", self.tenant_id),
-            ("x-principal", self.principal),
+            *authorization_metadata(self._token),
+            *((key, value) for key, value in hints if value),
             ("x-correlation-id", self.correlation_id),
         ]
 

@@ -2,7 +2,8 @@
 
 The CLI is a synchronous gRPC client called in-process (`clients.cli.main([...])`), so the
 server cannot share the test's event loop: it runs on a loop of its own in a daemon thread,
-over LocalRuntime and a fresh database per module (SQLite and PostgreSQL).
+over LocalRuntime and a fresh database per module (SQLite and PostgreSQL). It trusts the test
+development key (`tests.credentials`), and the `cli` fixture passes a token for the seeded tenant.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import pytest
 
 from clients.cli import main
 from q2c_core.gateway.app import start_server
+from q2c_core.gateway.security import GatewaySecurity, TlsFiles, security_from_dev_key
 from q2c_core.runtime import LocalRuntime
 from q2c_core.store import Store
+from tests import credentials
 from tests.cli.seed import Seed, seed
 
 READY_SECONDS = 30.0
@@ -28,8 +31,9 @@ READY_SECONDS = 30.0
 class ThreadedServer:
     """The gateway served from a daemon thread; `port` is known once `start()` returns."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, tls: TlsFiles | None = None) -> None:
         self.database_url = database_url
+        self.tls = tls
         self.port = 0
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -49,10 +53,14 @@ class ThreadedServer:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(READY_SECONDS)
 
+    def security(self, store: Store) -> GatewaySecurity:
+        """Trust the test development key; speak TLS when the server was given files."""
+        return security_from_dev_key(credentials.dev_key(), store, self.tls)
+
     async def _serve(self) -> None:
         store = Store.open(self.database_url)
         runtime = LocalRuntime(store)
-        gateway = await start_server(runtime)
+        gateway = await start_server(runtime, security=self.security(store))
         self.port, self._loop, self._stop = gateway.port, asyncio.get_running_loop(), asyncio.Event()
         self._ready.set()
         try:
@@ -104,10 +112,11 @@ Cli = Callable[..., Run]
 
 @pytest.fixture
 def cli(server: Server, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """Run `q2c --target <server> --tenant <seeded tenant> ARGS...` in-process."""
+    """Run `q2c --target <server> --token <token for the seeded tenant> ARGS...` in-process."""
+    token = credentials.token(server.data.tenant_id, "operator")
 
     def run(*args: str) -> Run:
-        code = main(["--target", server.target, "--tenant", server.data.tenant_id, *args])
+        code = main(["--target", server.target, "--token", token, *args])
         captured = capsys.readouterr()
         return Run(code, captured.out, captured.err)
 

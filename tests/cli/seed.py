@@ -1,5 +1,9 @@
 """Seed a tenant through gRPC for the CLI tests: customers, a rate card, engagements, an
-invoice, a blocking exception and a finished bill run."""
+invoice, a blocking exception and a finished bill run.
+
+The seeder submits time and a second principal approves it (separation of duties), each with a
+token for the new tenant.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from datetime import date
 from clients.connection import Q2c
 from q2c.v1 import billing_pb2, common_pb2, customer_pb2, exception_pb2, rate_card_pb2
 from q2c.v1 import engagement_pb2 as pb
+from tests import credentials
 from tests.service.client import contract_request, customer, gdate, rate_card, time_entry
 
 CONTRACT_START = date(2026, 1, 1)
@@ -37,12 +42,14 @@ class Seed:
 
 def seed(target: str) -> Seed:
     """Create the scenario over gRPC in a new tenant and return its ids."""
-    q = Q2c(target, tenant_id=f"tenant-{uuid.uuid4().hex}", principal="seeder", deadline=20.0)
+    tenant_id = f"tenant-{uuid.uuid4().hex}"
+    q = Q2c(target, token=credentials.token(tenant_id, "seeder"), deadline=20.0)
+    approver = Q2c(target, token=credentials.token(tenant_id, "approver"), deadline=20.0)
     try:
         card = q.call(q.rate_cards.CreateRateCard, rate_card_pb2.CreateRateCardRequest(rate_card=rate_card()))
         acme = _customer(q, customer(display_name="Acme"))
-        invoiced = _active_with_time(q, acme.customer_id, card.rate_card_id)
-        billable = _active_with_time(q, acme.customer_id, card.rate_card_id)
+        invoiced = _active_with_time(q, approver, acme.customer_id, card.rate_card_id)
+        billable = _active_with_time(q, approver, acme.customer_id, card.rate_card_id)
         invoice = q.call(
             q.engagements.GenerateInvoice,
             pb.GenerateInvoiceRequest(
@@ -51,7 +58,7 @@ def seed(target: str) -> Seed:
         )
         held, exception_id = _held(q)
         return Seed(
-            q.tenant_id,
+            tenant_id,
             acme.customer_id,
             card.rate_card_id,
             invoiced,
@@ -63,6 +70,7 @@ def seed(target: str) -> Seed:
         )
     finally:
         q.close()
+        approver.close()
 
 
 def _customer(q: Q2c, fields: customer_pb2.Customer) -> customer_pb2.Customer:
@@ -83,8 +91,8 @@ def _drafted(q: Q2c, customer_id: str) -> str:
     return str(created.engagement_id)
 
 
-def _active_with_time(q: Q2c, customer_id: str, rate_card_id: str) -> str:
-    """An ACTIVE engagement with two approved time entries in January 2026."""
+def _active_with_time(q: Q2c, approver: Q2c, customer_id: str, rate_card_id: str) -> str:
+    """An ACTIVE engagement with two time entries in January 2026, approved by `approver`."""
     engagement_id = _drafted(q, customer_id)
     q.call(q.engagements.CloseWonEngagement, pb.CloseWonEngagementRequest(engagement_id=engagement_id))
     contract = contract_request(
@@ -103,8 +111,8 @@ def _active_with_time(q: Q2c, customer_id: str, rate_card_id: str) -> str:
         q.engagements.SubmitTimeEntries,
         pb.SubmitTimeEntriesRequest(engagement_id=engagement_id, entries=entries),
     )
-    q.call(
-        q.engagements.ApproveTimeEntries,
+    approver.call(
+        approver.engagements.ApproveTimeEntries,
         pb.ApproveTimeEntriesRequest(engagement_id=engagement_id, entry_ids=[e.entry_id for e in entries]),
     )
     return engagement_id

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+from tests import credentials
 from tests.cli.conftest import Server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,14 +22,16 @@ def test_console_script_help_documents_commands_and_exit_codes() -> None:
 
 
 def test_console_script_lists_customers_as_json(server: Server) -> None:
-    args = ["--target", server.target, "--tenant", server.data.tenant_id, "--json", "customers", "list"]
-    done = subprocess.run([str(CONSOLE_SCRIPT), *args], capture_output=True, text=True, timeout=60)
+    args = ["--target", server.target, "--json", "customers", "list"]
+    env = {**os.environ, "Q2C_TOKEN": credentials.token(server.data.tenant_id)}
+    done = subprocess.run([str(CONSOLE_SCRIPT), *args], capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     assert {c["display_name"] for c in json.loads(done.stdout)["customers"]} == {"Acme", "Globex"}
 
 
 def test_module_entry_point_exits_with_the_error_code(server: Server) -> None:
-    args = ["--target", server.target, "--tenant", server.data.tenant_id, "engagements", "get", "nope"]
+    token = credentials.token(server.data.tenant_id)
+    args = ["--target", server.target, "--token", token, "engagements", "get", "nope"]
     done = subprocess.run(
         [sys.executable, "-m", "clients.cli", *args], capture_output=True, text=True, timeout=60, cwd=ROOT
     )

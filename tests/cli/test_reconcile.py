@@ -14,6 +14,7 @@ from q2c_core.integration.simulator_connectors import SimulatorErp
 from q2c_core.runtime import LocalRuntime
 from q2c_core.store import Store
 from simulator.client import SimulatorClient
+from tests import credentials
 from tests.cli.conftest import Cli, Run, ThreadedServer
 from tests.conftest_db import new_tenant_id
 from tests.integration.reconciliation_setup import Billed, posted_with_payment
@@ -30,7 +31,7 @@ class ErpServer(ThreadedServer):
     async def _serve(self) -> None:
         store = Store.open(self.database_url)
         runtime = LocalRuntime(store, delivery=DeliveryConfig(erp_url=self.erp_url))
-        gateway = await start_server(runtime)
+        gateway = await start_server(runtime, security=self.security(store))
         self.port, self._loop, self._stop = gateway.port, asyncio.get_running_loop(), asyncio.Event()
         self._ready.set()
         try:
@@ -68,8 +69,8 @@ def billed_in_erp(database_url: str, sim: RunningSimulator, tenant_id: str) -> B
 
 
 def reconcile(capsys: pytest.CaptureFixture[str], target: str, tenant_id: str, *args: str) -> Run:
-    """`q2c --target T --tenant X reconcile ARGS...`."""
-    code = main(["--target", target, "--tenant", tenant_id, "reconcile", *args])
+    """`q2c --target T --token <token for tenant X> reconcile ARGS...`."""
+    code = main(["--target", target, "--token", credentials.token(tenant_id), "reconcile", *args])
     captured = capsys.readouterr()
     return Run(code, captured.out, captured.err)
 
