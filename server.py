@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from q2c_core.gateway.app import start_server
+from q2c_core.gateway.security import SecuritySettingsError, security_from_settings
 from q2c_core.runtime import LocalRuntime, Runtime
 from q2c_core.settings import Settings, parse_settings
 from q2c_core.store import Store
@@ -65,15 +66,22 @@ def schedule_reconciliation(
 async def serve(settings: Settings) -> None:
     """Serve until SIGTERM/SIGINT; then report NOT_SERVING, drain, and stop."""
     store = Store.open(settings.database_url)
+    try:
+        security = security_from_settings(settings, store)
+    except SecuritySettingsError as error:
+        store.close()
+        raise SystemExit(f"q2c serve: {error}") from error
     started_ray = False if settings.local else start_ray(settings)
     runtime = await build_runtime(settings, store)
-    gateway = await start_server(runtime, settings.host, settings.port)
+    gateway = await start_server(runtime, settings.host, settings.port, security=security)
     log.info(
-        "q2c serving on %s:%d (%s, %d shards)",
+        "q2c serving on %s:%d (%s, %d shards, %s, authentication %s)",
         settings.host,
         gateway.port,
         "in-process" if settings.local else "ray",
         settings.shards,
+        "TLS" if security.tls else "plaintext",
+        "required" if security.authenticator.enabled else "OFF",
     )
     print(f"q2c listening on {settings.host}:{gateway.port}", flush=True)
     stop = asyncio.Event()

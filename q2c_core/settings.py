@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +38,34 @@ class Settings(BaseSettings):
     connector_timeout_seconds: float = Field(10.0, gt=0, description="timeout of one ERP/PSA call")
     reconcile_interval_seconds: float | None = Field(
         None, gt=0, description="run ERP reconciliation for every tenant this often; absent: on request only"
+    )
+
+    auth: Literal["required", "none"] = Field(
+        "required", description="'none' trusts x-tenant-id/x-principal unverified: development only"
+    )
+    dev_key_dir: Path | None = Field(
+        None,
+        description="trust tokens minted from this development key (q2c auth dev-key); --local: .q2c/dev-key",
+    )
+    jwt_public_key_file: Path | None = Field(None, description="PEM public key that verifies bearer tokens")
+    jwt_jwks: str | None = Field(None, description="JWKS file or URL that verifies bearer tokens (cached)")
+    jwt_issuer: str | None = Field(None, description="required 'iss' of bearer tokens")
+    jwt_audience: str = Field("q2c", description="required 'aud' of bearer tokens")
+    jwt_leeway_seconds: float = Field(30.0, ge=0, le=300, description="clock skew allowed on exp/nbf")
+    tls_cert_file: Path | None = Field(
+        None, description="PEM certificate chain: serve TLS (re-read on change)"
+    )
+    tls_key_file: Path | None = Field(None, description="PEM private key of --tls-cert-file")
+    tls_client_ca_file: Path | None = Field(
+        None, description="PEM CA bundle: require client certificates (mTLS)"
+    )
+    mtls_identity_map_file: Path | None = Field(
+        None, description="JSON map of certificate SAN -> tenant, principal, scopes"
+    )
+    mtls_default_scopes: str = Field("", description="scopes of a SPIFFE client certificate not in the map")
+    security_events_per_second: float = Field(20.0, gt=0, description="refusals written per second at most")
+    self_approval_tenants: str = Field(
+        "", description="comma-separated tenants whose principals may approve their own time and expenses"
     )
 
     def delivery_config(self) -> DeliveryConfig:

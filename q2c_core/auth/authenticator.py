@@ -42,13 +42,7 @@ class Authenticator:
     enabled = True
 
     def authenticate(self, metadata: Mapping[str, str], peer_certificate: bytes | None) -> Identity:
-        """The verified caller; UnauthenticatedError / PermissionDeniedError otherwise."""
-        identity = self._identity(metadata, peer_certificate)
-        _agrees(metadata, TENANT_KEY, identity.tenant_id, "TENANT_MISMATCH", "tenant")
-        _agrees(metadata, PRINCIPAL_KEY, identity.principal, "PRINCIPAL_MISMATCH", "principal")
-        return identity
-
-    def _identity(self, metadata: Mapping[str, str], peer_certificate: bytes | None) -> Identity:
+        """The verified caller; UnauthenticatedError otherwise."""
         header = metadata.get(AUTHORIZATION_KEY, "").strip()
         if header:
             scheme, _, token = header.partition(" ")
@@ -74,6 +68,12 @@ class TrustingAuthenticator:
         tenant = metadata.get(TENANT_KEY, "").strip() or UNVERIFIED_DEFAULTS[0]
         principal = metadata.get(PRINCIPAL_KEY, "").strip() or UNVERIFIED_DEFAULTS[1]
         return Identity(tenant, principal, frozenset({ADMIN}), "none")
+
+
+def check_asserted(metadata: Mapping[str, str], identity: Identity) -> None:
+    """PermissionDeniedError when x-tenant-id / x-principal name someone the credentials do not."""
+    _agrees(metadata, TENANT_KEY, identity.tenant_id, "TENANT_MISMATCH", "tenant")
+    _agrees(metadata, PRINCIPAL_KEY, identity.principal, "PRINCIPAL_MISMATCH", "principal")
 
 
 def _agrees(metadata: Mapping[str, str], key: str, proven: str, reason: str, what: str) -> None:

@@ -33,10 +33,11 @@ from q2c.v1 import (
 from q2c_core.gateway import servicers
 from q2c_core.gateway.delivery_servicer import DeliveryServicer
 from q2c_core.gateway.event_servicer import EventServicer
-from q2c_core.gateway.identity import IdentityResolver
 from q2c_core.gateway.interceptors import CallContextInterceptor
 from q2c_core.gateway.reconciliation_servicer import ReconciliationServicer
 from q2c_core.gateway.rejections import RejectionAuditor
+from q2c_core.gateway.security import GatewaySecurity
+from q2c_core.gateway.tls import server_credentials
 
 if TYPE_CHECKING:
     from q2c_core.runtime import Runtime
@@ -55,6 +56,8 @@ SERVICE_NAMES: tuple[str, ...] = (
 """Fully qualified names of the q2c.v1 services this server hosts."""
 
 _SERVING = health_pb2.HealthCheckResponse.SERVING
+AUTH_DISABLED_HEALTH_NAME = "q2c.warning.AuthenticationDisabled"
+"""Listed by health `List` (and answering `Check`) only when the server runs with --auth none."""
 
 
 class GatewayServer:
@@ -94,9 +97,10 @@ def _add_servicers(server: aio.Server, runtime: Runtime) -> None:
         register(servicer(runtime), server)
 
 
-async def _add_health(server: aio.Server) -> HealthServicer:
+async def _add_health(server: aio.Server, auth_enabled: bool) -> HealthServicer:
     health = HealthServicer()
-    for name in ("", *SERVICE_NAMES):
+    warnings = () if auth_enabled else (AUTH_DISABLED_HEALTH_NAME,)
+    for name in ("", *SERVICE_NAMES, *warnings):
         await health.set(name, _SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     return health
@@ -107,24 +111,31 @@ async def start_server(
     host: str = "127.0.0.1",
     port: int = 0,
     *,
-    identity: IdentityResolver | None = None,
+    security: GatewaySecurity,
     options: list[tuple[str, Any]] | None = None,
     interceptors: Sequence[aio.ServerInterceptor] = (),
 ) -> GatewayServer:
     """Build, bind and start the gateway; `port=0` picks a free port (see `.port`).
 
-    `interceptors` run after (inside) the built-in one, closest to the servicers; tests use
-    them to inject faults.
+    `security` says whom to let in and whether to speak TLS; there is no default, so no
+    server starts open by accident. `interceptors` run after (inside) the built-in one,
+    closest to the servicers; tests use them to inject faults.
     """
-    interceptor = CallContextInterceptor(identity, RejectionAuditor(runtime.rejections))
+    interceptor = CallContextInterceptor(
+        security.authenticator, RejectionAuditor(runtime.rejections), security.security_log
+    )
     server = aio.server(interceptors=[interceptor, *interceptors], options=options or [])
     _add_servicers(server, runtime)
-    health = await _add_health(server)
+    health = await _add_health(server, security.authenticator.enabled)
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
         server,
     )
-    bound = server.add_insecure_port(f"{host}:{port}")
+    address = f"{host}:{port}"
+    if security.tls is not None:
+        bound = server.add_secure_port(address, server_credentials(security.tls))
+    else:
+        bound = server.add_insecure_port(address)
     if bound == 0:
         raise OSError(f"could not bind {host}:{port}")
     await server.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
+from q2c_core.auth.identity import Identity
 from q2c_core.messages import Caller
 
 CORRELATION_ID: ContextVar[str] = ContextVar("q2c_correlation_id", default="")
@@ -12,6 +13,9 @@ CORRELATION_ID: ContextVar[str] = ContextVar("q2c_correlation_id", default="")
 CALLER: ContextVar[Caller | None] = ContextVar("q2c_caller", default=None)
 """The resolved caller of the call being served (None outside a call)."""
 
+IDENTITY: ContextVar[Identity | None] = ContextVar("q2c_identity", default=None)
+"""The authenticated identity (with its scopes) of the call being served."""
+
 
 def current_caller() -> Caller:
     """The caller of the call being served; fails loudly if the interceptor did not run."""
@@ -19,6 +23,14 @@ def current_caller() -> Caller:
     if caller is None:
         raise RuntimeError("no caller in context: is the CallContextInterceptor installed?")
     return caller
+
+
+def current_identity() -> Identity:
+    """The authenticated identity of the call being served (scopes included)."""
+    identity = IDENTITY.get()
+    if identity is None:
+        raise RuntimeError("no identity in context: is the CallContextInterceptor installed?")
+    return identity
 
 
 def current_correlation_id() -> str:

@@ -1,4 +1,9 @@
-"""The one server interceptor: correlation id, caller identity, deadlines and the error table."""
+"""The one server interceptor: correlation id, authentication, scopes, deadlines, error table.
+
+Order on every q2c.v1 call: correlation id -> deadline -> credentials -> scope -> handler. A
+call refused for its credentials or scope never reaches a servicer (no effect) and becomes a
+security event; health and reflection pass through untouched.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +15,24 @@ from typing import Any
 import grpc
 from grpc import aio
 
-from q2c_core.gateway.context import CALLER, CORRELATION_ID
+from q2c_core.auth.authenticator import CallAuthenticator, authorize, check_asserted
+from q2c_core.auth.identity import Identity
+from q2c_core.auth.security_log import SecurityLog
+from q2c_core.domain.errors import ErrorKind, Q2cError
+from q2c_core.gateway.context import CALLER, CORRELATION_ID, IDENTITY
 from q2c_core.gateway.errors import as_q2c_error, deadline_status, internal_status, status_for
-from q2c_core.gateway.identity import CORRELATION_KEY, IdentityResolver, MetadataIdentityResolver
 from q2c_core.gateway.rejections import RejectionAuditor
+from q2c_core.messages import Caller
 
 log = logging.getLogger(__name__)
 
 MIN_REMAINING_SECONDS = 0.005
 """Calls arriving with less time left than this are refused without running anything."""
 
+CORRELATION_KEY = "x-correlation-id"
+PEER_CERTIFICATE_KEY = "x509_pem_cert"
 Q2C_METHOD_PREFIX = "/q2c.v1."
+_SECURITY_KINDS = (ErrorKind.UNAUTHENTICATED, ErrorKind.PERMISSION_DENIED)
 Unary = Callable[[Any, aio.ServicerContext[Any, Any]], Awaitable[Any]]
 Streaming = Callable[[Any, aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
 
@@ -30,14 +42,33 @@ def _metadata(context: aio.ServicerContext[Any, Any]) -> dict[str, str]:
     return {key: value for key, value in pairs if isinstance(value, str)}
 
 
+def _peer_certificate(context: aio.ServicerContext[Any, Any]) -> bytes | None:
+    """The client certificate the TLS layer verified (mTLS), if any."""
+    certificates = (context.auth_context() or {}).get(PEER_CERTIFICATE_KEY) or []
+    return certificates[0] if certificates else None
+
+
+class SecurityRefusal(Exception):
+    """Credentials or scope refused: the wrapped error is reported and logged as a security event."""
+
+    def __init__(self, error: Q2cError, identity: Identity | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.identity = identity
+
+
 class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
-    """Wraps every q2c.v1 unary handler; health and reflection pass through untouched."""
+    """Wraps every q2c.v1 unary and server-streaming handler."""
 
     def __init__(
-        self, identity: IdentityResolver | None = None, rejections: RejectionAuditor | None = None
+        self,
+        authenticator: CallAuthenticator,
+        rejections: RejectionAuditor | None = None,
+        security_log: SecurityLog | None = None,
     ) -> None:
-        self.identity = identity or MetadataIdentityResolver()
+        self.authenticator = authenticator
         self.rejections = rejections
+        self.security_log = security_log
 
     async def intercept_service(
         self,
@@ -63,24 +94,59 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             )
         return handler
 
-    async def _enter(self, context: aio.ServicerContext[Any, Any], method: str) -> str:
-        """Set correlation id and caller for this call; refuse calls that are already late."""
+    async def _enter(self, request: Any, context: aio.ServicerContext[Any, Any], method: str) -> None:
+        """Set correlation id, then authenticate and authorize; refuse late calls."""
+        CALLER.set(None)
+        IDENTITY.set(None)
         metadata = _metadata(context)
-        correlation_id = metadata.get(CORRELATION_KEY, "").strip() or uuid.uuid4().hex
+        correlation_id = metadata.get(CORRELATION_KEY, "").strip()[:128] or uuid.uuid4().hex
         CORRELATION_ID.set(correlation_id)
         await context.send_initial_metadata(((CORRELATION_KEY, correlation_id),))
         remaining = context.time_remaining()
         if remaining is not None and remaining < MIN_REMAINING_SECONDS:
             log.info("refused %s: deadline already expired (correlation %s)", method, correlation_id)
             await context.abort_with_status(deadline_status(correlation_id))
-        caller = self.identity.resolve(metadata)
-        CALLER.set(caller.model_copy(update={"correlation_id": correlation_id}))
-        return correlation_id
+        identity: Identity | None = None
+        try:
+            identity = self.authenticator.authenticate(metadata, _peer_certificate(context))
+            if self.authenticator.enabled:
+                check_asserted(metadata, identity)
+            authorize(identity, method, request)
+        except Q2cError as error:
+            if error.kind in _SECURITY_KINDS:
+                raise SecurityRefusal(error, identity) from error
+            raise
+        IDENTITY.set(identity)
+        CALLER.set(
+            Caller(tenant_id=identity.tenant_id, principal=identity.principal, correlation_id=correlation_id)
+        )
+
+    async def _refuse(
+        self, refusal: SecurityRefusal, context: aio.ServicerContext[Any, Any], method: str
+    ) -> None:
+        """Record the refusal as a security event, then abort with its status."""
+        error, correlation_id = refusal.error, CORRELATION_ID.get()
+        if self.security_log is not None:
+            who = refusal.identity
+            await self.security_log.refused(
+                method=method,
+                code=error.kind.value,
+                reason=error.reason,
+                message=error.message,
+                peer=context.peer() or "",
+                correlation_id=correlation_id,
+                tenant_id=who.tenant_id if who else "",
+                principal=who.principal if who else "",
+            )
+        await context.abort_with_status(status_for(error, correlation_id))
 
     async def _fail(
         self, exc: Exception, request: Any, context: aio.ServicerContext[Any, Any], method: str
     ) -> None:
         """Abort the call with the status the error table gives this exception."""
+        if isinstance(exc, SecurityRefusal):
+            await self._refuse(exc, context, method)
+            return
         correlation_id = CORRELATION_ID.get()
         error = as_q2c_error(exc)
         if error is None:
@@ -88,14 +154,14 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             await context.abort_with_status(internal_status(correlation_id))
         else:
             log.info("%s failed: %s %s (correlation %s)", method, error.kind, error.reason, correlation_id)
-            if self.rejections is not None and CALLER.get(None) is not None:
+            if self.rejections is not None and CALLER.get() is not None:
                 await self.rejections.record(method, request, error)
             await context.abort_with_status(status_for(error, correlation_id))
 
     def _wrap_unary(self, behaviour: Unary, method: str) -> Unary:
         async def wrapped(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
             try:
-                await self._enter(context, method)
+                await self._enter(request, context, method)
                 return await behaviour(request, context)
             except aio.AbortError:
                 raise
@@ -107,7 +173,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
     def _wrap_stream(self, behaviour: Streaming, method: str) -> Streaming:
         async def wrapped(request: Any, context: aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
             try:
-                await self._enter(context, method)
+                await self._enter(request, context, method)
                 async for item in behaviour(request, context):
                     yield item
             except aio.AbortError:

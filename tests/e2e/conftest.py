@@ -20,6 +20,7 @@ from q2c.v1 import (
 )
 from q2c_core.gateway.app import start_server
 from q2c_core.store import Store
+from tests import credentials
 
 
 @dataclass
@@ -41,7 +42,7 @@ async def ray_stack(ray_cluster: str, database_url: str) -> AsyncIterator[RaySta
     store = Store.open(database_url)
     runtime = RayRuntime(store, database_url, shards=2, deployment=f"e2e-{uuid.uuid4().hex[:8]}")
     await runtime.wait_ready()
-    gateway = await start_server(runtime, "127.0.0.1", 0)
+    gateway = await start_server(runtime, "127.0.0.1", 0, security=credentials.security(store))
     target = f"127.0.0.1:{gateway.port}"
     channel = grpc.aio.insecure_channel(target)
     yield RayStack(
@@ -60,6 +61,18 @@ async def ray_stack(ray_cluster: str, database_url: str) -> AsyncIterator[RaySta
 
 
 @pytest.fixture
-def tenant() -> list[tuple[str, str]]:
-    """Metadata for a fresh tenant, so tests sharing a database never see each other's data."""
-    return [("x-tenant-id", f"t-{uuid.uuid4().hex[:12]}"), ("x-principal", "e2e-tester")]
+def tenant_id() -> str:
+    """A fresh tenant, so tests sharing a database never see each other's data."""
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def tenant(tenant_id: str) -> list[tuple[str, str]]:
+    """A bearer token of the fresh tenant's delivery lead, who books work."""
+    return list(credentials.bearer(tenant_id, "e2e-tester"))
+
+
+@pytest.fixture
+def approver(tenant_id: str) -> list[tuple[str, str]]:
+    """A bearer token of the fresh tenant's approver (never the one who booked the work)."""
+    return list(credentials.bearer(tenant_id, "e2e-approver"))

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.e2e
 E = engagement_pb2
 
 
-async def test_whole_lifecycle_from_draft_to_completed(ray_stack: RayStack, tenant: list) -> None:
+async def test_whole_lifecycle_from_draft_to_completed(
+    ray_stack: RayStack, tenant: list, approver: list
+) -> None:
     s, md = ray_stack, tenant
     eng = await active(s, md)
     assert eng.state == E.ENGAGEMENT_STATE_ACTIVE
@@ -33,7 +35,8 @@ async def test_whole_lifecycle_from_draft_to_completed(ray_stack: RayStack, tena
         metadata=md,
     )
     await s.engagements.ApproveTimeEntries(
-        E.ApproveTimeEntriesRequest(request_id=rid(), engagement_id=eid, entry_ids=["t1", "t2"]), metadata=md
+        E.ApproveTimeEntriesRequest(request_id=rid(), engagement_id=eid, entry_ids=["t1", "t2"]),
+        metadata=approver,
     )
     await s.engagements.SubmitExpenses(
         E.SubmitExpensesRequest(
@@ -52,13 +55,13 @@ async def test_whole_lifecycle_from_draft_to_completed(ray_stack: RayStack, tena
         metadata=md,
     )
     await s.engagements.ApproveExpenses(
-        E.ApproveExpensesRequest(request_id=rid(), engagement_id=eid, expense_ids=["x1"]), metadata=md
+        E.ApproveExpensesRequest(request_id=rid(), engagement_id=eid, expense_ids=["x1"]), metadata=approver
     )
     await s.engagements.CompleteMilestone(
-        E.CompleteMilestoneRequest(request_id=rid(), engagement_id=eid, milestone_id="m1"), metadata=md
+        E.CompleteMilestoneRequest(request_id=rid(), engagement_id=eid, milestone_id="m1"), metadata=approver
     )
     await s.engagements.AcceptMilestone(
-        E.AcceptMilestoneRequest(request_id=rid(), engagement_id=eid, milestone_id="m1"), metadata=md
+        E.AcceptMilestoneRequest(request_id=rid(), engagement_id=eid, milestone_id="m1"), metadata=approver
     )
     done = await s.engagements.CompleteEngagement(
         E.CompleteEngagementRequest(request_id=rid(), engagement_id=eid), metadata=md
@@ -168,7 +171,7 @@ async def test_retried_request_id_returns_the_same_response_and_writes_nothing_n
 
 
 async def test_killing_shard_actors_between_commands_loses_nothing_acknowledged(
-    ray_stack: RayStack, tenant: list
+    ray_stack: RayStack, tenant: list, approver: list
 ) -> None:
     s, md = ray_stack, tenant
     engagements = [await active(s, md) for _ in range(4)]
@@ -188,7 +191,7 @@ async def test_killing_shard_actors_between_commands_loses_nothing_acknowledged(
             E.ApproveTimeEntriesRequest(
                 request_id=rid(), engagement_id=eng.engagement_id, entry_ids=[f"t{n}"]
             ),
-            metadata=md,
+            metadata=approver,
         )
         assert [t.status for t in after.time_entries] == [E.TIME_ENTRY_STATUS_APPROVED]
         assert after.version == eng.version + 2  # submitted + approved: nothing lost, nothing doubled

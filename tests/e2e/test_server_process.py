@@ -13,6 +13,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from q2c.v1 import customer_pb2, customer_pb2_grpc
+from tests import credentials
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +35,8 @@ def server_process(ray_cluster: str, tmp_path: Path) -> Iterator[tuple[subproces
         "proc-test",
         "--database-url",
         f"sqlite:///{tmp_path}/q2c.db",
+        "--dev-key-dir",
+        str(credentials.dev_key().directory),
     ]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
@@ -63,6 +66,7 @@ def test_server_serves_then_reports_not_serving_and_exits_cleanly_on_sigterm(
             customer_pb2.CreateCustomerRequest(
                 request_id="r1", customer=customer_pb2.Customer(display_name="Acme", billing_currency="EUR")
             ),
+            metadata=credentials.bearer("proc-tenant", "operator"),
             timeout=30,
         )
         assert created.customer_id

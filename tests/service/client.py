@@ -1,4 +1,4 @@
-"""Test client: stubs bound to a tenant's metadata, request builders and rich-error parsing."""
+"""Test client: stubs bound to a tenant's bearer tokens, request builders and rich-error parsing."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from q2c.v1 import (
     rate_card_pb2_grpc,
 )
 from q2c.v1 import engagement_pb2 as pb
+from tests import credentials
 
 CALL_TIMEOUT = 20.0
 
@@ -53,36 +54,64 @@ class Stubs:
         )
 
 
-class Bound:
-    """A stub whose methods always send the tenant's metadata and a deadline."""
+APPROVALS = frozenset(
+    {
+        "ApproveTimeEntries",
+        "RejectTimeEntries",
+        "ApproveExpenses",
+        "RejectExpenses",
+        "AcceptMilestone",
+        "RejectMilestone",
+    }
+)
+"""Decisions on submitted work: made by an approver, never by whoever submitted it."""
 
-    def __init__(self, stub: Any, metadata: tuple[tuple[str, str], ...]) -> None:
+
+class Bound:
+    """A stub whose methods always send the caller's token and a deadline.
+
+    With `approver` metadata, approvals (APPROVALS) go out under the approver's token, as in
+    a firm where the person who books the time is not the one who approves it.
+    """
+
+    def __init__(
+        self,
+        stub: Any,
+        metadata: tuple[tuple[str, str], ...],
+        approver: tuple[tuple[str, str], ...] | None = None,
+    ) -> None:
         self._stub = stub
         self._metadata = metadata
+        self._approver = approver
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self._stub, name)
+        own = self._approver if self._approver is not None and name in APPROVALS else self._metadata
 
         def call(request: Any, *, metadata: tuple[tuple[str, str], ...] = (), **kw: Any) -> Any:
             kw.setdefault("timeout", CALL_TIMEOUT)
-            return method(request, metadata=self._metadata + tuple(metadata), **kw)
+            return method(request, metadata=own + tuple(metadata), **kw)
 
         return call
 
 
 @dataclass
 class Api:
-    """All services bound to one tenant and principal."""
+    """All services bound to one tenant: `principal` does the work, `approver` approves it."""
 
     stubs: Stubs
     tenant_id: str
     principal: str
+    approver: str = "carol"
+    extra: tuple[tuple[str, str], ...] = ()
     metadata: tuple[tuple[str, str], ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.metadata = (("x-tenant-id", self.tenant_id), ("x-principal", self.principal))
-        for name in ("customers", "rate_cards", "engagements", "exceptions", "audit", "billing"):
+        self.metadata = (*credentials.bearer(self.tenant_id, self.principal), *self.extra)
+        approver = (*credentials.bearer(self.tenant_id, self.approver), *self.extra)
+        for name in ("customers", "rate_cards", "exceptions", "audit", "billing"):
             setattr(self, name, Bound(getattr(self.stubs, name), self.metadata))
+        self.engagements = Bound(self.stubs.engagements, self.metadata, approver)
 
     customers: Any = field(init=False)
     rate_cards: Any = field(init=False)

@@ -17,6 +17,7 @@ from actors.runtime import RayRuntime
 from q2c_core.gateway.app import GatewayServer, start_server
 from q2c_core.runtime import LocalRuntime
 from q2c_core.store import Store
+from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.service.client import Api, Stubs
 
@@ -32,7 +33,7 @@ async def server(request: pytest.FixtureRequest, database_url: str) -> AsyncIter
         await runtime.wait_ready()
     else:
         runtime = LocalRuntime(store)
-    gateway = await start_server(runtime)
+    gateway = await start_server(runtime, security=credentials.security(store))
     try:
         yield gateway
     finally:

@@ -19,6 +19,7 @@ from q2c_core.delivery.model import DeliveryItem, Destination, Operation, Outcom
 from q2c_core.gateway.app import GatewayServer
 from q2c_core.store import Store
 from q2c_core.store.deliveries import DeliveryStore
+from tests import credentials
 from tests.service.client import Api, Bound, error_info, field_paths, rich_error, rid, unpack
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -240,7 +241,7 @@ async def test_another_tenants_delivery_is_not_found(
     tenant: Tenant, delivery_stub: delivery_pb2_grpc.DeliveryServiceStub
 ) -> None:
     item = tenant.dead()
-    theirs = Bound(delivery_stub, (("x-tenant-id", f"tenant-{uuid.uuid4().hex}"), ("x-principal", "mallory")))
+    theirs = Bound(delivery_stub, credentials.bearer(f"tenant-{uuid.uuid4().hex}", "mallory"))
     for call in (
         theirs.GetDeadLetter(pb.GetDeadLetterRequest(delivery_id=item.delivery_id)),
         theirs.RetryDeadLetter(retry_one(item.delivery_id)),

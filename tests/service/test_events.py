@@ -16,7 +16,7 @@ from q2c.v1 import billing_pb2, customer_pb2, event_pb2, event_pb2_grpc, excepti
 from q2c.v1 import engagement_pb2 as pb
 from tests.service import flows
 from tests.service.billing_flows import entry, expense_line, fixed_fee_line, month, tm_line
-from tests.service.client import CALL_TIMEOUT, Api, Bound, error_info, field_paths, gdate, rich_error, rid
+from tests.service.client import CALL_TIMEOUT, Api, error_info, field_paths, gdate, rich_error, rid
 
 LIFECYCLE_TYPES = [
     "EngagementCreated",
@@ -63,11 +63,7 @@ async def _replay(stub: Any, api: Api, **fields: Any) -> list[event_pb2.Event]:
 
 def _correlated(api: Api, correlation_id: str) -> Api:
     """The same tenant and principal, every call carrying x-correlation-id."""
-    bound = Api(api.stubs, api.tenant_id, api.principal)
-    bound.metadata = (*api.metadata, ("x-correlation-id", correlation_id))
-    for name in ("customers", "rate_cards", "engagements", "exceptions", "audit", "billing"):
-        setattr(bound, name, Bound(getattr(api.stubs, name), bound.metadata))
-    return bound
+    return Api(api.stubs, api.tenant_id, api.principal, extra=(("x-correlation-id", correlation_id),))
 
 
 @dataclass(frozen=True)
@@ -157,9 +153,11 @@ async def test_replay_from_zero_sees_every_event_in_order(api: Api, event_stub: 
     positions = [e.position for e in events]
     assert positions[0] > 0 and all(a < b for a, b in pairwise(positions))
     assert [e.event_id for e in events] == [f"{flow.engagement_id}:{n}" for n in range(1, len(events) + 1)]
-    assert {(e.engagement_id, e.tenant_id, e.principal, e.correlation_id) for e in events} == {
-        (flow.engagement_id, api.tenant_id, "alice", "flow-42")
+    assert {(e.engagement_id, e.tenant_id, e.correlation_id) for e in events} == {
+        (flow.engagement_id, api.tenant_id, "flow-42")
     }
+    assert {e.event_type for e in events if e.principal == api.approver} == {"TimeEntriesApproved"}
+    assert {e.principal for e in events} == {api.principal, api.approver}
     assert all(e.request_id and e.occur_time.seconds > 0 for e in events)
     payloads = [json_format.MessageToDict(e.payload) for e in events]
     assert [p["type"] for p in payloads] == LIFECYCLE_TYPES

@@ -13,8 +13,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from q2c.v1 import engagement_pb2 as pb
 from q2c_core.domain.errors import UnavailableError
 from q2c_core.gateway.app import GatewayServer, start_server
-from q2c_core.gateway.identity import MetadataIdentityResolver
 from q2c_core.messages import CommandEnvelope, CommandResult
+from tests import credentials
 from tests.service.client import Api, Stubs, error_info, rich_error, rid
 
 
@@ -59,7 +59,7 @@ class FaultyRuntime:
 @pytest.fixture
 async def faulty() -> AsyncIterator[tuple[FaultyRuntime, GatewayServer, grpc.aio.Channel]]:
     runtime = FaultyRuntime()
-    server = await start_server(runtime, identity=MetadataIdentityResolver(required=True))  # type: ignore[arg-type]
+    server = await start_server(runtime, security=credentials.security())
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.port}")
     try:
         yield runtime, server, channel
@@ -92,14 +92,14 @@ async def test_unavailable_backend_is_unavailable(faulty: Any) -> None:
     assert error_info(status).reason == "BACKEND_UNAVAILABLE"
 
 
-async def test_missing_identity_metadata_is_unauthenticated_when_required(faulty: Any) -> None:
+async def test_a_call_without_credentials_is_unauthenticated_and_never_runs(faulty: Any) -> None:
     runtime, _, channel = faulty
     stubs = Stubs.on(channel)
     code, status = await rich_error(
         stubs.engagements.QualifyEngagement(_qualify(), metadata=(("x-tenant-id", "t"),), timeout=5)
     )
     assert code == grpc.StatusCode.UNAUTHENTICATED
-    assert error_info(status).reason == "METADATA_MISSING"
+    assert error_info(status).reason == "CREDENTIALS_MISSING"
     assert runtime.executed == 0
 
 

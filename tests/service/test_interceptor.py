@@ -11,6 +11,14 @@ from grpc import aio
 from q2c_core.domain.errors import NotFoundError
 from q2c_core.gateway.context import current_caller
 from q2c_core.gateway.interceptors import CallContextInterceptor
+from tests import credentials
+
+METHOD = "/q2c.v1.EngagementService/GetEngagement"
+
+
+def interceptor() -> CallContextInterceptor:
+    """The interceptor trusting the test development key."""
+    return CallContextInterceptor(credentials.security().authenticator)
 
 
 class StandInContext:
@@ -24,6 +32,12 @@ class StandInContext:
 
     def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
         return self.metadata
+
+    def auth_context(self) -> dict[str, list[bytes]]:
+        return {}
+
+    def peer(self) -> str:
+        return "ipv4:127.0.0.1:1"
 
     async def send_initial_metadata(self, metadata: tuple[tuple[str, str], ...]) -> None:
         self.sent = metadata
@@ -43,7 +57,7 @@ async def test_call_whose_deadline_has_passed_is_refused_without_running() -> No
         ran.append(request)
         return "ran"
 
-    wrapped = CallContextInterceptor()._wrap_unary(behaviour, "/q2c.v1.EngagementService/X")
+    wrapped = interceptor()._wrap_unary(behaviour, METHOD)
     context = StandInContext(remaining=0.001)
     with pytest.raises(aio.AbortError):
         await wrapped("request", context)
@@ -55,10 +69,11 @@ async def test_caller_and_correlation_id_reach_the_servicer() -> None:
     async def behaviour(request: Any, context: Any) -> Any:
         return current_caller()
 
-    wrapped = CallContextInterceptor()._wrap_unary(behaviour, "/q2c.v1.EngagementService/X")
-    context = StandInContext(remaining=None, metadata=(("x-tenant-id", "t1"), ("x-correlation-id", "c1")))
+    wrapped = interceptor()._wrap_unary(behaviour, METHOD)
+    metadata = (*credentials.bearer("t1", "ann"), ("x-correlation-id", "c1"))
+    context = StandInContext(remaining=None, metadata=metadata)
     caller = await wrapped("request", context)
-    assert (caller.tenant_id, caller.principal, caller.correlation_id) == ("t1", "anonymous", "c1")
+    assert (caller.tenant_id, caller.principal, caller.correlation_id) == ("t1", "ann", "c1")
     assert context.sent == (("x-correlation-id", "c1"),)
 
 
@@ -66,8 +81,8 @@ async def test_q2c_error_is_aborted_through_the_table() -> None:
     async def behaviour(request: Any, context: Any) -> Any:
         raise NotFoundError("engagement", "e-9")
 
-    wrapped = CallContextInterceptor()._wrap_unary(behaviour, "/q2c.v1.EngagementService/X")
-    context = StandInContext(remaining=5.0)
+    wrapped = interceptor()._wrap_unary(behaviour, METHOD)
+    context = StandInContext(remaining=5.0, metadata=credentials.bearer("t1"))
     with pytest.raises(aio.AbortError):
         await wrapped("request", context)
     assert context.aborted is not None and context.aborted.code == grpc.StatusCode.NOT_FOUND

@@ -18,6 +18,7 @@ from q2c_core.integration.simulator_connectors import SimulatorErp
 from q2c_core.runtime import LocalRuntime
 from q2c_core.store import Store
 from simulator.client import SimulatorClient
+from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.integration.reconciliation_setup import posted_with_payment
 from tests.service.client import CALL_TIMEOUT, error_info, field_paths, rich_error, unpack
@@ -37,8 +38,8 @@ class Served:
 
     @property
     def metadata(self) -> tuple[tuple[str, str], ...]:
-        """The tenant's call metadata."""
-        return (("x-tenant-id", self.tenant_id), ("x-principal", "controller@example.com"))
+        """The tenant's call metadata: a controller's token."""
+        return credentials.bearer(self.tenant_id, "controller@example.com")
 
     async def run(self, request: pb.RunReconciliationRequest) -> pb.ReconciliationReport:
         """RunReconciliation as the tenant."""
@@ -47,7 +48,7 @@ class Served:
 
 
 async def _serve(runtime: LocalRuntime) -> AsyncIterator[Served]:
-    gateway = await start_server(runtime)
+    gateway = await start_server(runtime, security=credentials.security(runtime.store))
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{gateway.port}") as channel:
             yield Served(
