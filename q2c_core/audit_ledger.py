@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from q2c_core.audit_anchor import (
     Checkpoint,
@@ -16,13 +17,20 @@ from q2c_core.audit_anchor import (
     verify_checkpoint,
 )
 from q2c_core.domain.errors import ConflictError, NotFoundError, PreconditionError
+from q2c_core.paging import paged
 from q2c_core.store import Page, Store, VerifyResult
 from q2c_core.store.errors import ConcurrencyConflict
+from q2c_core.store.records import SecurityEventRow
 
 log = logging.getLogger("q2c.audit")
+T = TypeVar("T")
 
 TENANT_MISMATCH = "CHECKPOINT_TENANT_MISMATCH"
 _ATTEMPTS = 3
+
+
+def _same(item: T) -> T:
+    return item
 
 
 def utc_now() -> datetime:
@@ -69,7 +77,7 @@ class AuditLedger:
             except ConcurrencyConflict:
                 if attempt == _ATTEMPTS - 1:
                     raise ConflictError(
-                        "AUDIT_CHECKPOINT_CONFLICT", "concurrent checkpoints of this tenant; retry"
+                        "CONCURRENT_MODIFICATION", "concurrent checkpoints of this tenant; retry"
                     ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -81,8 +89,19 @@ class AuditLedger:
         return found
 
     def list_checkpoints(self, tenant_id: str, page_size: int, page_token: str) -> Page[Checkpoint]:
-        """The tenant's checkpoints, newest first."""
-        return self.store.list_audit_checkpoints(tenant_id, page_size, page_token)
+        """The tenant's checkpoints, newest first (page_size 0 = 50, max 500; ValidationError)."""
+        return paged(
+            lambda size: self.store.list_audit_checkpoints(tenant_id, size, page_token), page_size, _same
+        )
+
+    def list_security_events(
+        self, tenant_id: str, include_unauthenticated: bool, page_size: int, page_token: str
+    ) -> Page[SecurityEventRow]:
+        """Refused calls of the tenant, plus those with no verified tenant when asked, newest first."""
+        tenants = [tenant_id, ""] if include_unauthenticated else [tenant_id]
+        return paged(
+            lambda size: self.store.list_security_events(tenants, size, page_token), page_size, _same
+        )
 
     def verify(
         self, tenant_id: str, stream_id: str | None, checkpoint: Checkpoint | None = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from q2c_core.audit_anchor import CheckpointSigner
+from q2c_core.audit_ledger import AuditLedger
 from q2c_core.bill_runs import BillRun, bill_run_from_row
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.billing import BillingDraft, draft_invoice
@@ -143,6 +145,10 @@ class Queries:
     def verify_audit(self, tenant_id: str, stream_id: str | None) -> VerifyResult:
         """Recompute the hash chain of one stream (or all of the tenant's)."""
         return self._store.verify_audit(tenant_id, stream_id or None)
+
+    def audit_ledger(self, signer: CheckpointSigner | None) -> AuditLedger:
+        """Signed checkpoints and verification of the audit log (signer None: cannot sign)."""
+        return AuditLedger(self._store, signer)
 
     # -- billing ---------------------------------------------------------------------------
 

@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class AuditServiceStub:
-    """Reads and verifies the tamper-evident audit log. Read-only.
+    """Reads and verifies the tamper-evident audit log, writes signed checkpoints of it, and lists
+    refused calls. Read-only except CreateAuditCheckpoint.
     """
 
     def __init__(self, channel):
@@ -45,10 +46,31 @@ class AuditServiceStub:
                 request_serializer=q2c_dot_v1_dot_audit__pb2.VerifyAuditLogRequest.SerializeToString,
                 response_deserializer=q2c_dot_v1_dot_audit__pb2.VerifyAuditLogResponse.FromString,
                 _registered_method=True)
+        self.CreateAuditCheckpoint = channel.unary_unary(
+                '/q2c.v1.AuditService/CreateAuditCheckpoint',
+                request_serializer=q2c_dot_v1_dot_audit__pb2.CreateAuditCheckpointRequest.SerializeToString,
+                response_deserializer=q2c_dot_v1_dot_audit__pb2.AuditCheckpoint.FromString,
+                _registered_method=True)
+        self.GetAuditCheckpoint = channel.unary_unary(
+                '/q2c.v1.AuditService/GetAuditCheckpoint',
+                request_serializer=q2c_dot_v1_dot_audit__pb2.GetAuditCheckpointRequest.SerializeToString,
+                response_deserializer=q2c_dot_v1_dot_audit__pb2.AuditCheckpoint.FromString,
+                _registered_method=True)
+        self.ListAuditCheckpoints = channel.unary_unary(
+                '/q2c.v1.AuditService/ListAuditCheckpoints',
+                request_serializer=q2c_dot_v1_dot_audit__pb2.ListAuditCheckpointsRequest.SerializeToString,
+                response_deserializer=q2c_dot_v1_dot_audit__pb2.ListAuditCheckpointsResponse.FromString,
+                _registered_method=True)
+        self.ListSecurityEvents = channel.unary_unary(
+                '/q2c.v1.AuditService/ListSecurityEvents',
+                request_serializer=q2c_dot_v1_dot_audit__pb2.ListSecurityEventsRequest.SerializeToString,
+                response_deserializer=q2c_dot_v1_dot_audit__pb2.ListSecurityEventsResponse.FromString,
+                _registered_method=True)
 
 
 class AuditServiceServicer:
-    """Reads and verifies the tamper-evident audit log. Read-only.
+    """Reads and verifies the tamper-evident audit log, writes signed checkpoints of it, and lists
+    refused calls. Read-only except CreateAuditCheckpoint.
     """
 
     def ListAuditRecords(self, request, context):
@@ -62,8 +84,55 @@ class AuditServiceServicer:
 
     def VerifyAuditLog(self, request, context):
         """Recomputes the hash chain of one stream, or of every stream of the tenant, and reports
-        the first record that does not verify (edited, deleted or reordered records).
-        Errors: INVALID_ARGUMENT (VALIDATION_FAILED).
+        the first record that does not verify (edited, deleted or reordered records, or a
+        replaced event payload). Then compares every stream head with a signed checkpoint: the one
+        in the request (an exported checkpoint the caller keeps outside the database), else the
+        tenant's latest stored one, so that records rewritten and re-hashed, a deleted tail or a
+        deleted stream are detected too. A checkpoint that is not the tenant's or whose signature
+        does not verify with a key the server trusts fails the verification (reason says which).
+        A failed verification is a successful call with ok = false.
+        Errors: INVALID_ARGUMENT (VALIDATION_FAILED: malformed checkpoint).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateAuditCheckpoint(self, request, context):
+        """Signs the current head (last sequence and hash) of every audit stream of the caller's
+        tenant, with a Merkle root over them, as the tenant's next checkpoint, and stores it.
+        Export it (GetAuditCheckpoint) and keep it outside the database to detect later tampering.
+        Idempotency: request_id is optional here. With one, a retry returns the checkpoint the
+        first call wrote; without one, a retry writes another checkpoint of the same heads, which
+        is harmless. The server also writes checkpoints periodically.
+        Errors: FAILED_PRECONDITION (AUDIT_SIGNING_DISABLED: the server has no signing key),
+        ABORTED (CONCURRENT_MODIFICATION: a concurrent checkpoint took the sequence; retry).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAuditCheckpoint(self, request, context):
+        """Returns one of the tenant's checkpoints by sequence, or the latest (sequence 0).
+        Errors: INVALID_ARGUMENT (VALIDATION_FAILED: negative sequence), NOT_FOUND
+        (AUDIT_CHECKPOINT_NOT_FOUND: no such checkpoint, or none yet; metadata `id`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditCheckpoints(self, request, context):
+        """Lists the tenant's checkpoints, newest (highest sequence) first.
+        Errors: INVALID_ARGUMENT (VALIDATION_FAILED: bad page_size or page_token).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSecurityEvents(self, request, context):
+        """Lists refused calls (UNAUTHENTICATED, PERMISSION_DENIED) newest first: those whose verified
+        tenant is the caller's, plus, with include_unauthenticated, refusals that had no verified
+        tenant at all (to be restricted to callers holding the `admin` scope).
+        Errors: INVALID_ARGUMENT (VALIDATION_FAILED: bad page_size or page_token).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -82,6 +151,26 @@ def add_AuditServiceServicer_to_server(servicer, server):
                     request_deserializer=q2c_dot_v1_dot_audit__pb2.VerifyAuditLogRequest.FromString,
                     response_serializer=q2c_dot_v1_dot_audit__pb2.VerifyAuditLogResponse.SerializeToString,
             ),
+            'CreateAuditCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAuditCheckpoint,
+                    request_deserializer=q2c_dot_v1_dot_audit__pb2.CreateAuditCheckpointRequest.FromString,
+                    response_serializer=q2c_dot_v1_dot_audit__pb2.AuditCheckpoint.SerializeToString,
+            ),
+            'GetAuditCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAuditCheckpoint,
+                    request_deserializer=q2c_dot_v1_dot_audit__pb2.GetAuditCheckpointRequest.FromString,
+                    response_serializer=q2c_dot_v1_dot_audit__pb2.AuditCheckpoint.SerializeToString,
+            ),
+            'ListAuditCheckpoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAuditCheckpoints,
+                    request_deserializer=q2c_dot_v1_dot_audit__pb2.ListAuditCheckpointsRequest.FromString,
+                    response_serializer=q2c_dot_v1_dot_audit__pb2.ListAuditCheckpointsResponse.SerializeToString,
+            ),
+            'ListSecurityEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSecurityEvents,
+                    request_deserializer=q2c_dot_v1_dot_audit__pb2.ListSecurityEventsRequest.FromString,
+                    response_serializer=q2c_dot_v1_dot_audit__pb2.ListSecurityEventsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'q2c.v1.AuditService', rpc_method_handlers)
@@ -91,7 +180,8 @@ def add_AuditServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AuditService:
-    """Reads and verifies the tamper-evident audit log. Read-only.
+    """Reads and verifies the tamper-evident audit log, writes signed checkpoints of it, and lists
+    refused calls. Read-only except CreateAuditCheckpoint.
     """
 
     @staticmethod
@@ -138,6 +228,114 @@ class AuditService:
             '/q2c.v1.AuditService/VerifyAuditLog',
             q2c_dot_v1_dot_audit__pb2.VerifyAuditLogRequest.SerializeToString,
             q2c_dot_v1_dot_audit__pb2.VerifyAuditLogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateAuditCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/q2c.v1.AuditService/CreateAuditCheckpoint',
+            q2c_dot_v1_dot_audit__pb2.CreateAuditCheckpointRequest.SerializeToString,
+            q2c_dot_v1_dot_audit__pb2.AuditCheckpoint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAuditCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/q2c.v1.AuditService/GetAuditCheckpoint',
+            q2c_dot_v1_dot_audit__pb2.GetAuditCheckpointRequest.SerializeToString,
+            q2c_dot_v1_dot_audit__pb2.AuditCheckpoint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditCheckpoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/q2c.v1.AuditService/ListAuditCheckpoints',
+            q2c_dot_v1_dot_audit__pb2.ListAuditCheckpointsRequest.SerializeToString,
+            q2c_dot_v1_dot_audit__pb2.ListAuditCheckpointsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSecurityEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/q2c.v1.AuditService/ListSecurityEvents',
+            q2c_dot_v1_dot_audit__pb2.ListSecurityEventsRequest.SerializeToString,
+            q2c_dot_v1_dot_audit__pb2.ListSecurityEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -8,6 +8,7 @@ from datetime import datetime
 from google.protobuf.duration_pb2 import Duration  # type: ignore[import-untyped, unused-ignore]
 
 from q2c.v1 import audit_pb2, common_pb2, exception_pb2
+from q2c_core.api.convert_audit import checkpoint_out, problem_out
 from q2c_core.api.convert_common import enum_in, enum_out, timestamp_out
 from q2c_core.domain.entities import BusinessException, ExceptionState, OwnerQueue, Severity
 from q2c_core.domain.errors import ValidationError
@@ -93,11 +94,15 @@ def audit_record_out(record: AuditRecord) -> audit_pb2.AuditRecord:
 
 
 def verify_out(result: VerifyResult) -> audit_pb2.VerifyAuditLogResponse:
-    """Chain verification result -> proto."""
+    """Chain (and checkpoint) verification result -> proto."""
     invalid = result.first_invalid
+    checkpoint = result.checkpoint
     return audit_pb2.VerifyAuditLogResponse(
         ok=result.ok,
         records_checked=result.records_checked,
         first_invalid_record=audit_record_out(invalid) if invalid else None,
         problem=result.problem,
+        reason=problem_out(result.reason),
+        checkpoint=checkpoint_out(checkpoint) if checkpoint else None,
+        problem_stream_id=result.stream_id,
     )

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from q2c.v1 import audit_pb2, audit_pb2_grpc, exception_pb2, exception_pb2_grpc
 from q2c_core.api import convert
+from q2c_core.api.convert_audit import checkpoint_in, checkpoint_out, security_event_out
+from q2c_core.audit_anchor import CheckpointSigner
+from q2c_core.domain.errors import ValidationError
 from q2c_core.gateway.context import current_caller
 from q2c_core.gateway.runner import CommandRunner, blocking
 
@@ -74,10 +77,16 @@ class ExceptionServicer(exception_pb2_grpc.ExceptionServiceServicer):
 
 
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
-    """q2c.v1.AuditService: read and verify the hash-chained audit log."""
+    """q2c.v1.AuditService: read and verify the hash-chained audit log, sign checkpoints of it,
+    list refused calls.
 
-    def __init__(self, runtime: Runtime) -> None:
+    `audit_signer` signs checkpoints and is trusted (with its retired keys) when verifying
+    them; without one CreateAuditCheckpoint fails with AUDIT_SIGNING_DISABLED.
+    """
+
+    def __init__(self, runtime: Runtime, audit_signer: CheckpointSigner | None = None) -> None:
         self.queries = runtime.queries
+        self.ledger = runtime.queries.audit_ledger(audit_signer)
 
     async def ListAuditRecords(
         self, request: audit_pb2.ListAuditRecordsRequest, context: Context
@@ -99,8 +108,60 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     async def VerifyAuditLog(
         self, request: audit_pb2.VerifyAuditLogRequest, context: Context
     ) -> audit_pb2.VerifyAuditLogResponse:
-        """Recompute one stream's hash chain, or every stream of the tenant."""
+        """Recompute one stream's hash chain, or every stream of the tenant, and compare the heads
+        with the given or the latest stored checkpoint."""
+        checkpoint = checkpoint_in(request.checkpoint) if request.HasField("checkpoint") else None
         result = await blocking(
-            self.queries.verify_audit, current_caller().tenant_id, request.stream_id or None
+            self.ledger.verify, current_caller().tenant_id, request.stream_id or None, checkpoint
         )
         return convert.verify_out(result)
+
+    async def CreateAuditCheckpoint(
+        self, request: audit_pb2.CreateAuditCheckpointRequest, context: Context
+    ) -> audit_pb2.AuditCheckpoint:
+        """Sign the tenant's current stream heads as its next checkpoint."""
+        created = await blocking(
+            self.ledger.create_checkpoint, current_caller().tenant_id, request.request_id or None
+        )
+        return checkpoint_out(created)
+
+    async def GetAuditCheckpoint(
+        self, request: audit_pb2.GetAuditCheckpointRequest, context: Context
+    ) -> audit_pb2.AuditCheckpoint:
+        """One checkpoint by sequence, or the latest."""
+        if request.sequence < 0:
+            raise ValidationError.one("sequence", "must not be negative")
+        found = await blocking(
+            self.ledger.get_checkpoint, current_caller().tenant_id, request.sequence or None
+        )
+        return checkpoint_out(found)
+
+    async def ListAuditCheckpoints(
+        self, request: audit_pb2.ListAuditCheckpointsRequest, context: Context
+    ) -> audit_pb2.ListAuditCheckpointsResponse:
+        """The tenant's checkpoints, newest first."""
+        page = await blocking(
+            self.ledger.list_checkpoints, current_caller().tenant_id, request.page_size, request.page_token
+        )
+        return audit_pb2.ListAuditCheckpointsResponse(
+            audit_checkpoints=[checkpoint_out(c) for c in page.items], next_page_token=page.next_page_token
+        )
+
+    async def ListSecurityEvents(
+        self, request: audit_pb2.ListSecurityEventsRequest, context: Context
+    ) -> audit_pb2.ListSecurityEventsResponse:
+        """Refused calls of the caller's tenant (and, when asked, those without a verified tenant).
+
+        TODO(auth): allow include_unauthenticated only to callers holding the `admin` scope once
+        the Caller carries its scopes.
+        """
+        page = await blocking(
+            self.ledger.list_security_events,
+            current_caller().tenant_id,
+            request.include_unauthenticated,
+            request.page_size,
+            request.page_token,
+        )
+        return audit_pb2.ListSecurityEventsResponse(
+            security_events=[security_event_out(e) for e in page.items], next_page_token=page.next_page_token
+        )
