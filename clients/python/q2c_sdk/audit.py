@@ -6,7 +6,7 @@ from typing import Unpack
 
 from q2c.v1 import audit_pb2
 from q2c_sdk.stubs import Bound
-from q2c_sdk.transport import CallOptions
+from q2c_sdk.transport import CallOptions, MutationOptions
 
 
 class AuditMethods(Bound):
@@ -32,4 +32,49 @@ class AuditMethods(Bound):
         """
         return self._transport.read(
             self._stubs.audit.VerifyAuditLog, request, audit_pb2.VerifyAuditLogResponse, options
+        )
+
+    def create_audit_checkpoint(
+        self, request: audit_pb2.CreateAuditCheckpointRequest, **options: Unpack[MutationOptions]
+    ) -> audit_pb2.AuditCheckpoint:
+        """Signs every stream head of the tenant as its next checkpoint.
+
+        `AuditService.CreateAuditCheckpoint`. Mutation: idempotent by request_id (set automatically;
+        retried on UNAVAILABLE).
+        """
+        return self._transport.mutate(
+            self._stubs.audit.CreateAuditCheckpoint, request, audit_pb2.AuditCheckpoint, options
+        )
+
+    def get_audit_checkpoint(
+        self, request: audit_pb2.GetAuditCheckpointRequest, **options: Unpack[CallOptions]
+    ) -> audit_pb2.AuditCheckpoint:
+        """One checkpoint by sequence, or the latest (sequence 0).
+
+        `AuditService.GetAuditCheckpoint`. Read: retried on UNAVAILABLE.
+        """
+        return self._transport.read(
+            self._stubs.audit.GetAuditCheckpoint, request, audit_pb2.AuditCheckpoint, options
+        )
+
+    def list_audit_checkpoints(
+        self, request: audit_pb2.ListAuditCheckpointsRequest, **options: Unpack[CallOptions]
+    ) -> audit_pb2.ListAuditCheckpointsResponse:
+        """The tenant's checkpoints, newest first.
+
+        `AuditService.ListAuditCheckpoints`. Read: retried on UNAVAILABLE.
+        """
+        return self._transport.read(
+            self._stubs.audit.ListAuditCheckpoints, request, audit_pb2.ListAuditCheckpointsResponse, options
+        )
+
+    def list_security_events(
+        self, request: audit_pb2.ListSecurityEventsRequest, **options: Unpack[CallOptions]
+    ) -> audit_pb2.ListSecurityEventsResponse:
+        """Refused calls of the tenant (and, with include_unauthenticated, those with no verified tenant).
+
+        `AuditService.ListSecurityEvents`. Read: retried on UNAVAILABLE.
+        """
+        return self._transport.read(
+            self._stubs.audit.ListSecurityEvents, request, audit_pb2.ListSecurityEventsResponse, options
         )
