@@ -68,8 +68,8 @@ _EXIT_BY_CODE: dict[grpc.StatusCode, ExitCode] = {
 }
 
 _HINTS = {
-    "CREDENTIALS_MISSING": "pass --token or --token-file, or set Q2C_TOKEN (mint one: q2c auth token)",
-    "TOKEN_EXPIRED": "get a fresh token (q2c auth token for a development key)",
+    "CREDENTIALS_MISSING": "pass --token or --token-file, or set Q2C_TOKEN; q2c auth token mints one",
+    "TOKEN_EXPIRED": "get a fresh token; q2c auth token mints one from a development key",
     "TENANT_MISMATCH": "drop --tenant / Q2C_TENANT or use a token for that tenant",
     "PRINCIPAL_MISMATCH": "drop --principal / Q2C_PRINCIPAL or use a token for that principal",
 }

@@ -1,7 +1,9 @@
 """The q2c demo: start a server (SQLite + local Ray), drive a realistic scenario, print it.
 
-python -m clients.demo               # starts server.py itself on a free port
-python -m clients.demo --target HOST:PORT   # drives an already running server
+python -m clients.demo               # starts server.py itself on a free port, trusting a fresh
+                                     # development key, and calls it with tokens minted from it
+python -m clients.demo --target HOST:PORT --dev-key-dir DIR   # drives an already running server
+python -m clients.demo --target HOST:PORT --token T --approver-token T2
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clients.connection import Q2c, money, pb_date
+from clients.demo_access import Crew, add_options, crew, local_dev_key, minted, target_tokens
 from clients.demo_billing import bill_run, invoice_month
 from clients.demo_integration import integration
 from q2c.v1 import (
@@ -54,8 +57,8 @@ def local_simulator(workdir: str) -> Iterator[str]:
 
 @contextmanager
 def local_server(shards: int, workdir: str, erp_url: str) -> Iterator[str]:
-    """Run server.py on a free port with a fresh SQLite file, delivering to the simulator at
-    `erp_url`; stop it with SIGTERM."""
+    """Run server.py on a free port with a fresh SQLite file, trusting `<workdir>/dev-key` and
+    delivering to the simulator at `erp_url`; stop it with SIGTERM."""
     command = [
         sys.executable,
         "server.py",
@@ -75,6 +78,8 @@ def local_server(shards: int, workdir: str, erp_url: str) -> Iterator[str]:
         erp_url,
         "--delivery-base-seconds",
         "0.2",
+        "--dev-key-dir",
+        f"{workdir}/dev-key",
     ]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
@@ -186,8 +191,10 @@ def billing_lines(rate_card_id: str) -> list[engagement_pb2.BillingLine]:
     ]
 
 
-def deliver(q: Q2c, engagement_id: str) -> engagement_pb2.Engagement:
-    """A week of time, two expenses, one milestone accepted."""
+def deliver(team: Crew, engagement_id: str) -> engagement_pb2.Engagement:
+    """A week of time and two expenses submitted by one principal and reviewed by another; one
+    milestone completed and accepted."""
+    q, approver = team.q, team.approver
     entries = [
         engagement_pb2.TimeEntryInput(
             entry_id=f"t-{who}-{d}",
@@ -204,14 +211,14 @@ def deliver(q: Q2c, engagement_id: str) -> engagement_pb2.Engagement:
         q.engagements.SubmitTimeEntries,
         engagement_pb2.SubmitTimeEntriesRequest(engagement_id=engagement_id, entries=entries),
     )
-    q.call(
-        q.engagements.ApproveTimeEntries,
+    approver.call(
+        approver.engagements.ApproveTimeEntries,
         engagement_pb2.ApproveTimeEntriesRequest(
             engagement_id=engagement_id, entry_ids=[e.entry_id for e in entries[:-1]]
         ),
     )
-    q.call(
-        q.engagements.RejectTimeEntries,
+    approver.call(
+        approver.engagements.RejectTimeEntries,
         engagement_pb2.RejectTimeEntriesRequest(
             engagement_id=engagement_id, entry_ids=[entries[-1].entry_id], reason="wrong project code"
         ),
@@ -238,8 +245,8 @@ def deliver(q: Q2c, engagement_id: str) -> engagement_pb2.Engagement:
             ],
         ),
     )
-    q.call(
-        q.engagements.ApproveExpenses,
+    approver.call(
+        approver.engagements.ApproveExpenses,
         engagement_pb2.ApproveExpensesRequest(
             engagement_id=engagement_id, expense_ids=["x-flight", "x-hotel"]
         ),
@@ -248,8 +255,8 @@ def deliver(q: Q2c, engagement_id: str) -> engagement_pb2.Engagement:
         q.engagements.CompleteMilestone,
         engagement_pb2.CompleteMilestoneRequest(engagement_id=engagement_id, milestone_id="design"),
     )
-    return q.call(
-        q.engagements.AcceptMilestone,
+    return approver.call(
+        approver.engagements.AcceptMilestone,
         engagement_pb2.AcceptMilestoneRequest(engagement_id=engagement_id, milestone_id="design"),
     )
 
@@ -259,10 +266,11 @@ def state_name(value: int) -> str:
     return engagement_pb2.EngagementState.Name(value).removeprefix("ENGAGEMENT_STATE_")
 
 
-def scenario(q: Q2c, erp_url: str | None = None) -> None:
+def scenario(team: Crew, erp_url: str | None = None) -> None:
     """The story: a clean engagement billed and paid, one held at close-won, bill runs, the
     ERP's acknowledgements and a reconciliation (with `erp_url`: the simulator q2c delivers to),
     the audit."""
+    q = team.q
     card = create_rate_card(q)
     acme = create_customer(q, "Acme", tax=True)
     globex = create_customer(q, "Globex", tax=False)
@@ -296,10 +304,10 @@ def scenario(q: Q2c, erp_url: str | None = None) -> None:
             staffing_plan=[engagement_pb2.StaffingAssignment(person="ana", role="architect")],
         ),
     )
-    eng = deliver(q, eng.engagement_id)
+    eng = deliver(team, eng.engagement_id)
     step(
-        f"Acme: activated, 15 time entries (14 approved, 1 rejected), 2 expenses, milestone accepted "
-        f"-> version {eng.version}"
+        "Acme: activated; 15 time entries and 2 expenses submitted by one principal, reviewed by"
+        f" another (14 entries approved, 1 rejected); milestone accepted -> version {eng.version}"
     )
 
     held = open_engagement(q, globex.customer_id, "Globex data platform")
@@ -396,6 +404,13 @@ def show_errors(q: Q2c, engagement_id: str) -> None:
             q.call(method, request)
         except grpc.RpcError as error:
             step(f"{label}: [yellow]{error.code().name}[/yellow] {error.details()}")
+    anonymous = Q2c(q.target)  # no token: refused before any work is done
+    try:
+        anonymous.call(q.customers.ListCustomers, customer_pb2.ListCustomersRequest())
+    except grpc.RpcError as error:
+        step(f"a call without a token: [yellow]{error.code().name}[/yellow] {error.details()}")
+    finally:
+        anonymous.close()
 
 
 def show_audit(q: Q2c, engagement_id: str) -> None:
@@ -403,11 +418,12 @@ def show_audit(q: Q2c, engagement_id: str) -> None:
     records = q.call(
         q.audit.ListAuditRecords, audit_pb2.ListAuditRecordsRequest(stream_id=engagement_id, page_size=100)
     )
-    table = Table("seq", "command", "outcome", "reason", "hash", title="audit trail (Acme)")
+    table = Table("seq", "command", "principal", "outcome", "reason", "hash", title="audit trail (Acme)")
     for r in records.audit_records:
         table.add_row(
             str(r.sequence),
             r.command_type,
+            r.principal,
             audit_pb2.AuditOutcome.Name(r.outcome)[14:],
             r.rejection_reason,
             r.hash[:12],
@@ -425,21 +441,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", help="host:port of a running q2c (default: start one)")
     parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--erp-url", help="with --target: the simulator that server delivers to")
+    add_options(parser)
     args = parser.parse_args(argv)
     if args.target:
-        scenario(Q2c(args.target), args.erp_url)
+        with crew(args.target, target_tokens(args)) as team:
+            scenario(team, args.erp_url)
         return 0
     workdir = tempfile.mkdtemp(prefix="q2c-demo-")
+    key = local_dev_key(workdir)
     with local_simulator(workdir) as erp_url, local_server(args.shards, workdir, erp_url) as target:
         console.print(
-            f"[dim]q2c started on {target} (SQLite, local Ray, {args.shards} shards);"
-            f" ERP/PSA simulator at {erp_url}[/dim]"
+            f"[dim]q2c started on {target} (SQLite, local Ray, {args.shards} shards), trusting the"
+            f" development key in {key.directory}; ERP/PSA simulator at {erp_url}[/dim]"
         )
-        q = Q2c(target)
-        try:
-            scenario(q, erp_url)
-        finally:
-            q.close()
+        with crew(target, minted(key)) as team:
+            scenario(team, erp_url)
     return 0
 
 
