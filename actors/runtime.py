@@ -19,6 +19,7 @@ from q2c_core.billing_runner import DEFAULT_CHUNK
 from q2c_core.catalog import Catalog
 from q2c_core.delivery.config import DeliveryConfig
 from q2c_core.delivery.control import DeliveryControl
+from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.errors import UnavailableError
 from q2c_core.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.queries import Queries
@@ -92,6 +93,7 @@ class RayRuntime:
         bill_run_chunk: int = DEFAULT_CHUNK,
         bill_run_pause: float = 0.0,
         delivery: DeliveryConfig | None = None,
+        self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
     ) -> None:
         if shards < 1:
             raise ValueError("shards must be at least 1")
@@ -105,8 +107,11 @@ class RayRuntime:
         self.queries = Queries(store)
         self.rejections = RejectionLog(store)
         self.deployment = deployment
+        self.self_approval = self_approval
         self.lanes = [
-            ShardLane(i, self._shard(database_url, deployment, i, shards, max_batch), max_batch)
+            ShardLane(
+                i, self._shard(database_url, deployment, i, shards, max_batch, self_approval), max_batch
+            )
             for i in range(shards)
         ]
         self._closed = False
@@ -116,14 +121,17 @@ class RayRuntime:
         self.reconciler = reconciler_for(store, self.delivery_config, self.execute)
 
     @staticmethod
-    def _shard(url: str, deployment: str, index: int, count: int, max_batch: int) -> Any:
-        # Named and detached: every gateway of a deployment shares the same shards.
+    def _shard(
+        url: str, deployment: str, index: int, count: int, max_batch: int, self_approval: SelfApprovalPolicy
+    ) -> Any:
+        # Named and detached: every gateway of a deployment shares the same shards, so the
+        # policy of the gateway that first creates a shard holds until the shard is replaced.
         return EngagementShard.options(  # type: ignore[attr-defined]
             name=shard_name(deployment, index, count),
             namespace="q2c",
             get_if_exists=True,
             lifetime="detached",
-        ).remote(url, index, max_batch)
+        ).remote(url, index, max_batch, self_approval)
 
     async def start_delivery(self) -> None:
         """Start (or join) the deployment's delivery actor when an ERP or PSA is configured."""

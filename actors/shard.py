@@ -7,6 +7,7 @@ import os
 import ray
 
 from q2c_core.billing_runner import BillOutcome, outcomes
+from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.host import EngagementHost
 from q2c_core.messages import CommandEnvelope, CommandResult
 from q2c_core.store import Store
@@ -16,10 +17,16 @@ from q2c_core.store import Store
 class EngagementShard:
     """Wraps one EngagementHost; after a crash Ray restarts it and engagements re-activate lazily."""
 
-    def __init__(self, database_url: str, shard_index: int, max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        shard_index: int,
+        max_batch: int = 256,
+        self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
+    ) -> None:
         self.shard_index = shard_index
         self.store = Store.open(database_url, migrate=False)
-        self.host = EngagementHost(self.store, max_batch=max_batch)
+        self.host = EngagementHost(self.store, max_batch=max_batch, self_approval=self_approval)
 
     async def execute_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
         """Run a batch of commands (group-committed); results, never raised domain errors."""

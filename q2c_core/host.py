@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.engagement import Engagement, fold
 from q2c_core.domain.errors import ConflictError, ErrorKind, ErrorPayload, UnavailableError
 from q2c_core.domain.events import event_from_payload
@@ -50,8 +51,10 @@ class EngagementHost:
         max_batch: int = 256,
         idle_seconds: float = 300.0,
         max_resident: int = 20_000,
+        self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
     ) -> None:
         self.store = store
+        self.self_approval = self_approval  # which tenants may approve their own time / expenses
         self._clock = clock
         self._max_batch = max_batch
         self._idle_seconds = idle_seconds
@@ -186,6 +189,7 @@ class EngagementHost:
             ReferenceData(self.store),
             self._clock,
             {key: self._snapshot_at.get(key, 0) for key in states},
+            self.self_approval,
         )
         return decider.decide_all(envelopes)
 

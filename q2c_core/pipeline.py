@@ -11,6 +11,7 @@ from typing import Any, cast
 from q2c_core.domain.commands import command_comment
 from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.decide import decide, reference_needs
+from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.engagement import Engagement, evolve
 from q2c_core.domain.errors import ErrorKind, ErrorPayload, Q2cError, RequestIdReusedError
 from q2c_core.domain.events import Event, InvoiceGenerated, event_to_payload
@@ -55,8 +56,10 @@ class BatchDecider:
         reference: ReferenceData,
         clock: Callable[[], datetime],
         snapshot_at: dict[Key, int] | None = None,
+        self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
     ) -> None:
         self._states = states
+        self._self_approval = self_approval
         self._snapshot_at = snapshot_at or {}
         self._base_versions = {key: state.version for key, state in states.items() if state}
         self._idempotency = idempotency
@@ -133,6 +136,7 @@ class BatchDecider:
             now=now,
             customer=customer,
             rate_cards=cards,
+            allow_self_approval=self._self_approval.allows(tenant),
         )
 
     def _accept(

@@ -13,6 +13,7 @@ from q2c_core.catalog import Catalog
 from q2c_core.delivery.config import DeliveryConfig
 from q2c_core.delivery.control import DeliveryControl
 from q2c_core.delivery.worker import DeliveryWorker
+from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.host import EngagementHost
 from q2c_core.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.queries import Queries
@@ -87,9 +88,11 @@ class LocalRuntime:
         bill_run_chunk: int = DEFAULT_CHUNK,
         bill_run_pause: float = 0.0,
         delivery: DeliveryConfig | None = None,
+        self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
     ) -> None:
+        # self_approval configures the host built here; a host passed in keeps its own policy
         self.store = store
-        self.host = host or EngagementHost(store)
+        self.host = host or EngagementHost(store, self_approval=self_approval)
         self.delivery_config = delivery or DeliveryConfig()
         self.delivery_worker: DeliveryWorker | None = None
         self.delivery_task: asyncio.Task[None] | None = None

@@ -226,7 +226,10 @@ class EngagementServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ApproveTimeEntries(self, request, context):
-        """SUBMITTED -> APPROVED for each listed time entry. All or nothing.
+        """SUBMITTED -> APPROVED for each listed time entry. All or nothing. Separation of duties:
+        the caller may not approve entries it submitted itself (their submitted_by), unless its
+        tenant is configured to allow self-approval; the whole call is then refused with
+        PERMISSION_DENIED. Rejecting one's own entries is allowed.
         Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND, TIME_ENTRY_NOT_FOUND), FAILED_PRECONDITION
         (INVALID_STATE: engagement not ACTIVE or entry not SUBMITTED), INVALID_ARGUMENT
         (VALIDATION_FAILED), ALREADY_EXISTS (REQUEST_ID_REUSED).
@@ -256,7 +259,8 @@ class EngagementServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ApproveExpenses(self, request, context):
-        """SUBMITTED -> APPROVED for each listed expense. All or nothing.
+        """SUBMITTED -> APPROVED for each listed expense. All or nothing. Separation of duties, as
+        for time: the caller may not approve expenses it submitted itself (PERMISSION_DENIED).
         Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND, EXPENSE_NOT_FOUND), FAILED_PRECONDITION
         (INVALID_STATE: engagement not ACTIVE or expense not SUBMITTED), INVALID_ARGUMENT
         (VALIDATION_FAILED), ALREADY_EXISTS (REQUEST_ID_REUSED).

@@ -10,6 +10,7 @@ from decimal import Decimal
 from q2c_core.domain import commands as cmd
 from q2c_core.domain import events as ev
 from q2c_core.domain.context import DecisionContext
+from q2c_core.domain.duties import refuse_self_approval
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import (
     BillingLine,
@@ -139,13 +140,14 @@ def _pending(ids: list[str], known: Mapping[str, TimeEntry | Expense], resource:
 
 
 def approve_time(state: Engagement, command: cmd.ApproveTimeEntries, ctx: DecisionContext) -> list[ev.Event]:
-    """Approve submitted entries (each becomes billable exactly once)."""
+    """Approve submitted entries (each becomes billable exactly once), none of them the caller's own."""
     _pending(command.entry_ids, state.time_entries, "time_entry", "entry_ids")
+    refuse_self_approval(command.entry_ids, state.time_entries, "time_entry", ctx)
     return [ev.TimeEntriesApproved(entry_ids=command.entry_ids)]
 
 
 def reject_time(state: Engagement, command: cmd.RejectTimeEntries, ctx: DecisionContext) -> list[ev.Event]:
-    """Reject submitted entries with a reason."""
+    """Reject submitted entries with a reason; submitters may reject their own (it withdraws work)."""
     _pending(command.entry_ids, state.time_entries, "time_entry", "entry_ids")
     return [ev.TimeEntriesRejected(entry_ids=command.entry_ids, reason=command.reason)]
 
@@ -181,13 +183,14 @@ def submit_expenses(state: Engagement, command: cmd.SubmitExpenses, ctx: Decisio
 
 
 def approve_expenses(state: Engagement, command: cmd.ApproveExpenses, ctx: DecisionContext) -> list[ev.Event]:
-    """Approve submitted expenses."""
+    """Approve submitted expenses, none of them the caller's own."""
     _pending(command.expense_ids, state.expenses, "expense", "expense_ids")
+    refuse_self_approval(command.expense_ids, state.expenses, "expense", ctx)
     return [ev.ExpensesApproved(expense_ids=command.expense_ids)]
 
 
 def reject_expenses(state: Engagement, command: cmd.RejectExpenses, ctx: DecisionContext) -> list[ev.Event]:
-    """Reject submitted expenses with a reason."""
+    """Reject submitted expenses with a reason; submitters may reject their own (it withdraws work)."""
     _pending(command.expense_ids, state.expenses, "expense", "expense_ids")
     return [ev.ExpensesRejected(expense_ids=command.expense_ids, reason=command.reason)]
 

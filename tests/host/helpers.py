@@ -25,6 +25,11 @@ from q2c_core.store import AuditRecord, Store
 
 CONTRACT_START = date(2025, 2, 1)
 CONTRACT_END = date(2025, 12, 31)
+OPERATOR = "ops@example.com"
+"""Who commands run as: an operator, who also submits time and expenses."""
+APPROVER = "finance@example.com"
+"""Who approves time and expenses: finance, never the submitter (separation of duties)."""
+APPROVALS = (cmd.ApproveTimeEntries, cmd.ApproveExpenses)
 
 
 def new_id(prefix: str) -> str:
@@ -32,9 +37,9 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-def caller(tenant_id: str) -> Caller:
-    """An operator of the tenant."""
-    return Caller(tenant_id=tenant_id, principal="ops@example.com", correlation_id=new_id("corr"))
+def caller(tenant_id: str, principal: str = OPERATOR) -> Caller:
+    """A principal of the tenant (an operator unless named)."""
+    return Caller(tenant_id=tenant_id, principal=principal, correlation_id=new_id("corr"))
 
 
 def seed_customer(store: Store, tenant_id: str, **overrides: Any) -> str:
@@ -51,11 +56,16 @@ def seed_customer(store: Store, tenant_id: str, **overrides: Any) -> str:
 
 
 def envelope(
-    tenant_id: str, engagement_id: str, command: Any, request_id: str | None = None
+    tenant_id: str,
+    engagement_id: str,
+    command: Any,
+    request_id: str | None = None,
+    principal: str | None = None,
 ) -> CommandEnvelope:
-    """One command for one engagement of the tenant."""
+    """One command for one engagement of the tenant; approvals come from finance unless named."""
+    who = principal or (APPROVER if isinstance(command, APPROVALS) else OPERATOR)
     return CommandEnvelope(
-        caller=caller(tenant_id), engagement_id=engagement_id, request_id=request_id, command=command
+        caller=caller(tenant_id, who), engagement_id=engagement_id, request_id=request_id, command=command
     )
 
 

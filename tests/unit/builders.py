@@ -36,6 +36,11 @@ APPROVER = "finance@example.com"
 APPROVALS = (cmd.ApproveTimeEntries, cmd.ApproveExpenses)
 
 
+def principal_for(command: object) -> str:
+    """Who sends `command` in these tests: finance approves, operations does the rest."""
+    return APPROVER if isinstance(command, APPROVALS) else SUBMITTER
+
+
 def usd(amount: str) -> Money:
     """An amount in US dollars."""
     return Money.of(amount, "USD")
@@ -158,6 +163,7 @@ class Driver:
     state: Engagement | None = None
     journal: list[tuple[ev.Event, datetime]] = field(default_factory=list)
     now: datetime = T0
+    allow_self_approval: bool = False  # the tenant's separation-of-duties exemption
 
     def context(self, principal: str = SUBMITTER) -> DecisionContext:
         """The decision context for the next command, called by `principal`."""
@@ -167,12 +173,12 @@ class Driver:
             now=self.now,
             customer=self.customer,
             rate_cards=self.rate_cards,
+            allow_self_approval=self.allow_self_approval,
         )
 
     def decide(self, command: Any, *, principal: str | None = None) -> list[ev.Event]:
         """Decide without applying; approvals come from finance unless `principal` says who."""
-        caller = principal or (APPROVER if isinstance(command, APPROVALS) else SUBMITTER)
-        return decide(self.state, command, self.context(caller))
+        return decide(self.state, command, self.context(principal or principal_for(command)))
 
     def run(self, command: Any, *, principal: str | None = None) -> list[ev.Event]:
         """Decide, then apply and journal every event at the current time; tick the clock."""

@@ -55,7 +55,7 @@ from q2c_core.domain.money import Money, minor_units
 from q2c_core.domain.periods import BillingPeriod
 from q2c_core.domain.reference import RateCard, TaxProfile
 
-from .builders import CUSTOMER_ID, ENGAGEMENT_ID, customer
+from .builders import CUSTOMER_ID, ENGAGEMENT_ID, customer, principal_for
 
 S = EngagementState
 CONTRACT_START = date(2025, 2, 1)
@@ -163,7 +163,7 @@ class BillingMachine(RuleBasedStateMachine):
     def attempt(self, command: Any) -> list[ev.Event] | Q2cError:
         ctx = DecisionContext(
             engagement_id=ENGAGEMENT_ID,
-            principal="ops",
+            principal=principal_for(command),
             now=self.now,
             customer=self.customer,
             rate_cards=self.rate_cards,

@@ -37,6 +37,7 @@ from .builders import (
     customer,
     expense_line,
     fixed_fee_line,
+    principal_for,
     rate_card,
     tm_line,
 )
@@ -251,7 +252,7 @@ class EngagementMachine(RuleBasedStateMachine):
         before = self.state
         ctx = DecisionContext(
             engagement_id=ENGAGEMENT_ID,
-            principal="ops",
+            principal=principal_for(command),
             now=self.now,
             customer=CUSTOMERS[customer_key],
             rate_cards=RATE_CARDS[cards_key or self.world_cards],
