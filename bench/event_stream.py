@@ -28,6 +28,7 @@ import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,7 @@ import grpc
 from bench.lifecycle import CLK_TCK, DEFAULT_PG, ROOT, fresh_database, machine
 from bench.seed import TENANT, seed
 from q2c.v1 import event_pb2, event_pb2_grpc
+from q2c_core.auth.devkey import DevKey, create_dev_key
 
 RESULTS = Path(__file__).resolve().parent / "results"
 EVENTS_PER_ENGAGEMENT = 12
@@ -53,9 +55,10 @@ def _analyze(url: str) -> None:
 
 
 @contextlib.contextmanager
-def local_server(url: str, log_path: Path) -> Iterator[tuple[str, int]]:
+def local_server(url: str, log_path: Path, key: DevKey) -> Iterator[tuple[str, int]]:
     """``server.py --local`` (in-process runtime, no Ray) on a free port: (target, pid)."""
     command = [sys.executable, "server.py", "--local", "--port", "0", "--database-url", url]
+    command += ["--dev-key-dir", str(key.directory)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("Q2C_")}
     with log_path.open("w") as log:
         proc = subprocess.Popen(
@@ -87,9 +90,9 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def replay(target: str, server_pid: int) -> dict[str, Any]:
+def replay(target: str, server_pid: int, key: DevKey) -> dict[str, Any]:
     """One full replay from position 0; its figures."""
-    metadata = (("x-tenant-id", TENANT), ("x-principal", "bench"))
+    metadata = (("authorization", f"Bearer {key.mint(TENANT, 'bench', ['events:read'])}"),)
     with grpc.insecure_channel(target, options=[("grpc.max_receive_message_length", 16 << 20)]) as channel:
         stub = event_pb2_grpc.EventServiceStub(channel)
         grpc.channel_ready_future(channel).result(timeout=30)
@@ -127,8 +130,10 @@ def run(args: argparse.Namespace) -> int:
         if args.db == "postgresql":
             _analyze(url)
         log_path = Path(f"/tmp/q2c-bench-event-stream-{args.db}.log")
-        with local_server(url, log_path) as (target, pid):
-            runs = [replay(target, pid) for _ in range(args.runs)]
+        with tempfile.TemporaryDirectory(prefix="q2c-bench-key-") as keys:
+            key = create_dev_key(Path(keys) / "dev-key")
+            with local_server(url, log_path, key) as (target, pid):
+                runs = [replay(target, pid, key) for _ in range(args.runs)]
     counts = {r["events"] for r in runs}
     if len(counts) != 1 or not all(r["in_position_order"] for r in runs):
         print(f"inconsistent replays: {runs}", file=sys.stderr)

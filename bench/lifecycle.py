@@ -40,6 +40,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from q2c_core.auth.devkey import DevKey, create_dev_key
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432"
@@ -57,6 +59,8 @@ COMMANDS = [
     "AcceptMilestone",
     "CompleteEngagement",
 ]
+APPROVALS = frozenset({"ApproveTimeEntries", "ApproveExpenses", "AcceptMilestone"})
+"""Sent under an approver's token: whoever books work may not approve it."""
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -84,7 +88,9 @@ def fresh_database(db: str, pg_base: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def running_server(url: str, shards: int, log_path: Path, py_spy: Path | None) -> Iterator[tuple[str, int]]:
+def running_server(
+    url: str, shards: int, log_path: Path, py_spy: Path | None, auth: list[str]
+) -> Iterator[tuple[str, int]]:
     """server.py on a free port; yields (target, server pid); SIGTERM afterwards.
 
     With `py_spy`, the server runs under `py-spy record --subprocesses` (attaching to a running
@@ -106,6 +112,7 @@ def running_server(url: str, shards: int, log_path: Path, py_spy: Path | None) -
         "WARNING",
         "--deployment",
         "bench",
+        *auth,
     ]
     if py_spy is not None:
         spy = str(Path(sys.executable).with_name("py-spy"))
@@ -256,7 +263,7 @@ class Tally:
 class Driver:
     """Drives whole lifecycles over one grpc.aio channel."""
 
-    def __init__(self, target: str, deadline: float, tenant: str) -> None:
+    def __init__(self, target: str, deadline: float, tenant: str, key: DevKey | None) -> None:
         import grpc
 
         from q2c.v1 import customer_pb2_grpc, engagement_pb2_grpc, rate_card_pb2_grpc
@@ -266,11 +273,13 @@ class Driver:
         self.customers = customer_pb2_grpc.CustomerServiceStub(self.channel)
         self.rate_cards = rate_card_pb2_grpc.RateCardServiceStub(self.channel)
         self.deadline = deadline
-        self.metadata = [
-            ("x-tenant-id", tenant),
-            ("x-principal", "bench"),
-            ("x-correlation-id", uuid.uuid4().hex),
-        ]
+        correlation = ("x-correlation-id", uuid.uuid4().hex)
+        if key is None:  # --auth none: the server trusts what the caller names
+            self.metadata = [("x-tenant-id", tenant), ("x-principal", "bench"), correlation]
+            self.approver = [("x-tenant-id", tenant), ("x-principal", "bench-approver"), correlation]
+        else:
+            self.metadata = [("authorization", f"Bearer {key.mint(tenant, 'bench')}"), correlation]
+            self.approver = [("authorization", f"Bearer {key.mint(tenant, 'bench-approver')}"), correlation]
         self.customer_id = ""
         self.rate_card_id = ""
 
@@ -286,8 +295,9 @@ class Driver:
     async def call(self, tally: Tally, kind: str, request: Any) -> Any:
         """One timed unary call with metadata and a deadline."""
         method = getattr(self.engagements, kind)
+        metadata = self.approver if kind in APPROVALS else self.metadata
         start = time.perf_counter()
-        response = await method(request, metadata=self.metadata, timeout=self.deadline)
+        response = await method(request, metadata=metadata, timeout=self.deadline)
         tally.latencies[kind].append(time.perf_counter() - start)
         return response
 
@@ -426,14 +436,16 @@ async def lifecycle_mode(args: argparse.Namespace) -> int:
     ):
         log_path = Path(logs) / "server.log"
         spy = Path(args.py_spy) if args.py_spy else None
+        key = None if args.auth == "none" else create_dev_key(Path(logs) / "dev-key")
+        auth = ["--auth", "none"] if key is None else ["--dev-key-dir", str(key.directory)]
         started = time.perf_counter()
-        with running_server(url, args.shards, log_path, spy) as (target, server_pid):
+        with running_server(url, args.shards, log_path, spy, auth) as (target, server_pid):
             print(
                 f"server {target} (pid {server_pid}) up in {time.perf_counter() - started:.1f}s;"
                 f" db {args.db}",
                 file=sys.stderr,
             )
-            driver = Driver(target, args.deadline, tenant=f"bench-{uuid.uuid4().hex[:8]}")
+            driver = Driver(target, args.deadline, f"bench-{uuid.uuid4().hex[:8]}", key)
             try:
                 await driver.setup()
                 if args.warmup:
@@ -452,6 +464,7 @@ async def lifecycle_mode(args: argparse.Namespace) -> int:
                     record = {
                         **meta,
                         "mode": "lifecycle",
+                        "auth": args.auth,
                         "db": args.db,
                         "clients": clients,
                         "engagements": args.engagements,
@@ -711,6 +724,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--warmup", type=int, default=4, help="untimed lifecycles before measuring")
     parser.add_argument("--deadline", type=float, default=30.0, help="per-call deadline, seconds")
+    parser.add_argument(
+        "--auth",
+        choices=("token", "none"),
+        default="token",
+        help="token: bearer tokens from a development key (as deployed); none: --auth none, to price it",
+    )
     parser.add_argument(
         "--py-spy",
         metavar="FILE",

@@ -25,6 +25,9 @@ from q2c_core.store import Store
 
 TENANT = "bench"
 CALLER = Caller(tenant_id=TENANT, principal="seed", correlation_id="seed")
+APPROVER = Caller(tenant_id=TENANT, principal="seed-approver", correlation_id="seed")
+"""Approvals come from another principal: whoever books work may not approve it."""
+APPROVALS = (c.ApproveTimeEntries, c.ApproveExpenses, c.AcceptMilestone)
 START = date(2026, 1, 5)
 WAVE = 1000
 
@@ -156,14 +159,15 @@ async def seed(url: str, engagements: int, log: Callable[[str], None] = print) -
     for first in range(0, engagements, WAVE):
         wave = list(range(first, min(first + WAVE, engagements)))
         for make in steps(card):
+            commands = [make(n, customers[n % len(customers)]) for n in wave]
             envelopes = [
                 CommandEnvelope(
-                    caller=CALLER,
+                    caller=APPROVER if isinstance(command, APPROVALS) else CALLER,
                     engagement_id=ids[n],
                     slim_reply=True,
-                    command=make(n, customers[n % len(customers)]),
+                    command=command,
                 )
-                for n in wave
+                for n, command in zip(wave, commands, strict=True)
             ]
             results = await host.submit_many(envelopes)
             failed = [r.error for r in results if r.error]
