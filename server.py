@@ -33,7 +33,7 @@ async def build_runtime(settings: Settings, store: Store) -> Runtime:
     """LocalRuntime with --local, otherwise RayRuntime over named shard actors."""
     delivery = settings.delivery_config()
     if settings.local:
-        local = LocalRuntime(store, delivery=delivery)
+        local = LocalRuntime(store, delivery=delivery, self_approval=settings.self_approval_policy())
         await local.start_delivery()
         return local
     from actors.runtime import RayRuntime
@@ -44,6 +44,7 @@ async def build_runtime(settings: Settings, store: Store) -> Runtime:
         shards=settings.shards,
         deployment=settings.deployment,
         delivery=delivery,
+        self_approval=settings.self_approval_policy(),
     )
     await runtime.wait_ready()
     await runtime.start_delivery()

@@ -11,6 +11,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from q2c_core.delivery.config import DeliveryConfig
+from q2c_core.domain.duties import SelfApprovalPolicy
 
 
 class Settings(BaseSettings):
@@ -67,6 +68,11 @@ class Settings(BaseSettings):
     self_approval_tenants: str = Field(
         "", description="comma-separated tenants whose principals may approve their own time and expenses"
     )
+
+    def self_approval_policy(self) -> SelfApprovalPolicy:
+        """Tenants exempt from separation of duties (none unless listed)."""
+        tenants = (tenant.strip() for tenant in self.self_approval_tenants.split(","))
+        return SelfApprovalPolicy(frozenset(tenant for tenant in tenants if tenant))
 
     def delivery_config(self) -> DeliveryConfig:
         """The delivery worker's part of the settings."""
