@@ -1,14 +1,26 @@
-"""`q2c audit list|verify`: read a stream's hash-chained audit records, verify the chain."""
+"""`q2c audit list|verify|checkpoint`: read a stream's hash-chained audit records, verify the
+chain against a signed checkpoint, write and export checkpoints."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from datetime import UTC
+from pathlib import Path
 
 from clients.cli_context import Context, Subparsers, add_list_options, command, group
 from clients.cli_errors import ExitCode
 from clients.cli_render import Column, details, enum_label, moment, more_caption, table
 from clients.cli_tables import Views
 from q2c.v1 import audit_pb2
+from q2c_core.audit_anchor import (
+    Checkpoint,
+    CheckpointInvalid,
+    StreamHead,
+    checkpoint_to_dict,
+    verify_checkpoint_file,
+)
 
 HASH_SHOWN = 12
 """Leading hex digits of a hash shown in tables (--json has them in full)."""
@@ -35,16 +47,77 @@ def records_view(response: audit_pb2.ListAuditRecordsResponse) -> Views:
 def verification_view(response: audit_pb2.VerifyAuditLogResponse) -> Views:
     """VerifyAuditLogResponse: ok, or the first record that does not verify and why."""
     bad = response.first_invalid_record
+    anchor = response.checkpoint
     rows = [
         ("result", "OK: the chain verifies" if response.ok else "FAILED: the chain does not verify"),
         ("records checked", str(response.records_checked)),
+        (
+            "reason",
+            enum_label(audit_pb2.AuditProblem, response.reason, "AUDIT_PROBLEM_") if response.reason else "",
+        ),
         ("problem", response.problem),
+        ("stream", response.problem_stream_id),
         (
             "first invalid",
             f"stream {bad.stream_id} seq {bad.sequence} ({bad.command_type})" if bad.stream_id else "",
         ),
+        (
+            "checkpoint",
+            f"#{anchor.sequence} of {moment(anchor.create_time)}, key {anchor.key_id}"
+            if anchor.sequence
+            else "none",
+        ),
     ]
     return [details("audit log verification", rows)]
+
+
+def checkpoint_view(checkpoint: audit_pb2.AuditCheckpoint) -> Views:
+    """AuditCheckpoint: its sequence, time, key, root and stream heads."""
+    rows = [
+        ("sequence", str(checkpoint.sequence)),
+        ("time", moment(checkpoint.create_time)),
+        ("key id", checkpoint.key_id),
+        ("root", checkpoint.root_hash),
+        ("streams", str(len(checkpoint.stream_heads))),
+    ]
+    heads: list[Column] = [
+        ("stream", lambda h: h.stream_id),
+        ("seq", lambda h: str(h.sequence)),
+        ("hash", lambda h: h.hash[:HASH_SHOWN]),
+    ]
+    return [details("audit checkpoint", rows), table("stream heads", heads, checkpoint.stream_heads)]
+
+
+def checkpoint_from_proto(message: audit_pb2.AuditCheckpoint) -> Checkpoint:
+    """The wire checkpoint as the offline verifier's value."""
+    return Checkpoint(
+        tenant_id=message.tenant_id,
+        sequence=message.sequence,
+        created_at=message.create_time.ToDatetime(tzinfo=UTC),
+        heads=tuple(StreamHead(h.stream_id, h.sequence, h.hash) for h in message.stream_heads),
+        root=message.root_hash,
+        key_id=message.key_id,
+        signature=message.signature,
+        format=message.format,
+    )
+
+
+def checkpoint_to_proto(checkpoint: Checkpoint) -> audit_pb2.AuditCheckpoint:
+    """The offline verifier's value as the wire checkpoint."""
+    message = audit_pb2.AuditCheckpoint(
+        tenant_id=checkpoint.tenant_id,
+        sequence=checkpoint.sequence,
+        stream_heads=[
+            audit_pb2.AuditStreamHead(stream_id=h.stream_id, sequence=h.seq, hash=h.hash)
+            for h in checkpoint.heads
+        ],
+        root_hash=checkpoint.root,
+        key_id=checkpoint.key_id,
+        signature=checkpoint.signature,
+        format=checkpoint.format,
+    )
+    message.create_time.FromDatetime(checkpoint.created_at)
+    return message
 
 
 def list_records(ctx: Context, args: argparse.Namespace) -> int:
@@ -54,10 +127,56 @@ def list_records(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def verify(ctx: Context, args: argparse.Namespace) -> int:
-    """Recompute the hash chain; exit 9 when it does not verify."""
-    response = ctx.api.verify_audit_log(args.stream)
+    """Recompute the hash chain and compare it with a checkpoint; exit 9 when it does not verify.
+
+    With --checkpoint and --public-key the exported checkpoint's signature is verified here,
+    offline, before the server is asked to check the database against it.
+    """
+    request = audit_pb2.VerifyAuditLogRequest(stream_id=args.stream)
+    if args.checkpoint or args.public_key:
+        if not (args.checkpoint and args.public_key):
+            print("q2c: --checkpoint and --public-key go together", file=sys.stderr)
+            return int(ExitCode.USAGE)
+        try:
+            anchor = verify_checkpoint_file(Path(args.checkpoint), Path(args.public_key))
+        except CheckpointInvalid as refused:
+            print(f"q2c: checkpoint refused ({refused.code}): {refused.message}", file=sys.stderr)
+            return int(ExitCode.CHECK_FAILED)
+        request.checkpoint.CopyFrom(checkpoint_to_proto(anchor))
+    response = ctx.api.q.call(ctx.api.q.audit.VerifyAuditLog, request)
     ctx.out.emit(response, verification_view)
     return 0 if response.ok else int(ExitCode.CHECK_FAILED)
+
+
+def create_checkpoint(ctx: Context, args: argparse.Namespace) -> int:
+    """Sign the tenant's current stream heads as its next checkpoint."""
+    request = audit_pb2.CreateAuditCheckpointRequest(request_id=args.request_id)
+    ctx.out.emit(ctx.api.q.call(ctx.api.q.audit.CreateAuditCheckpoint, request), checkpoint_view)
+    return 0
+
+
+def export_checkpoint(ctx: Context, args: argparse.Namespace) -> int:
+    """Write a signed checkpoint (default: the latest) as JSON, to keep outside the database."""
+    request = audit_pb2.GetAuditCheckpointRequest(sequence=args.sequence)
+    message = ctx.api.q.call(ctx.api.q.audit.GetAuditCheckpoint, request)
+    text = json.dumps(checkpoint_to_dict(checkpoint_from_proto(message)), indent=2) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"checkpoint {message.sequence} written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _register_checkpoint(actions: Subparsers) -> None:
+    checkpoints = group(actions, "checkpoint", "signed checkpoints of every stream head")
+    parser = command(
+        checkpoints, "create", create_checkpoint, "sign the current stream heads as a checkpoint"
+    )
+    parser.add_argument("--request-id", default="", help="idempotency key (default: a fresh one)")
+    parser = command(checkpoints, "export", export_checkpoint, "write a signed checkpoint as JSON")
+    parser.add_argument("--sequence", type=int, default=0, help="which checkpoint (default: the latest)")
+    parser.add_argument("--out", default="", metavar="FILE", help="write here (default: stdout)")
 
 
 def register(subparsers: Subparsers) -> None:
@@ -68,3 +187,10 @@ def register(subparsers: Subparsers) -> None:
     add_list_options(parser)
     parser = command(actions, "verify", verify, "verify the hash chain (exit 9 if it does not verify)")
     parser.add_argument("--stream", default="", help="only this stream (default: every stream of the tenant)")
+    parser.add_argument(
+        "--checkpoint", default="", metavar="FILE", help="an exported checkpoint (default: the latest stored)"
+    )
+    parser.add_argument(
+        "--public-key", default="", metavar="FILE", help="PEM Ed25519 public key that signed --checkpoint"
+    )
+    _register_checkpoint(actions)
