@@ -6,13 +6,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert, select, text, update
 
+from q2c.v1 import audit_pb2
 from q2c_core.audit_anchor import Checkpoint, CheckpointSigner, StreamHead
 from q2c_core.audit_ledger import AuditLedger
+from q2c_core.gateway.context import CALLER
+from q2c_core.gateway.record_servicers import AuditServicer
+from q2c_core.messages import Caller
+from q2c_core.queries import Queries
 from q2c_core.store import (
     GENESIS_HASH,
     Store,
@@ -336,3 +342,32 @@ def test_records_written_before_migration_0007_stay_verifiable(fresh_url: str) -
         assert result.ok and result.records_checked == 4, result
     finally:
         store.close()
+
+
+async def test_audit_servicer_creates_exports_and_verifies_against_a_supplied_checkpoint(
+    store: Store, signer: CheckpointSigner, tenant_id: str
+) -> None:
+    _, b = _two_streams(store, tenant_id)
+    servicer = AuditServicer(SimpleNamespace(queries=Queries(store)), audit_signer=signer)  # type: ignore[arg-type]
+    token = CALLER.set(Caller(tenant_id=tenant_id, principal="auditor"))
+    try:
+        created = await servicer.CreateAuditCheckpoint(
+            audit_pb2.CreateAuditCheckpointRequest(request_id="r"), None
+        )
+        latest = await servicer.GetAuditCheckpoint(audit_pb2.GetAuditCheckpointRequest(), None)
+        _sql(
+            store,
+            "DELETE FROM audit_records WHERE tenant_id = :t AND stream_id = :s AND seq > 2",
+            t=tenant_id,
+            s=b,
+        )
+        _sql(store, "DELETE FROM audit_checkpoints WHERE tenant_id = :t", t=tenant_id)
+        unanchored = await servicer.VerifyAuditLog(audit_pb2.VerifyAuditLogRequest(), None)
+        anchored = await servicer.VerifyAuditLog(audit_pb2.VerifyAuditLogRequest(checkpoint=latest), None)
+    finally:
+        CALLER.reset(token)
+
+    assert created == latest and created.sequence == 1 and len(created.stream_heads) == 2
+    assert unanchored.ok and not unanchored.HasField("checkpoint")
+    assert not anchored.ok and anchored.reason == audit_pb2.AUDIT_PROBLEM_TAIL_DELETED
+    assert anchored.problem_stream_id == b and anchored.checkpoint == latest
