@@ -2,11 +2,14 @@
 /**
  * A full q2c engagement lifecycle from Node.js, mirroring clients/demo.py:
  * customer + rate card -> engagement created, qualified, won, contracted (time & materials +
- * fixed fee), activated -> time submitted and approved -> milestone completed and accepted ->
- * January invoiced, issued and paid -> engagement completed -> audit log verified.
+ * fixed fee), activated -> time submitted by one principal and approved by another ->
+ * milestone completed and accepted -> January invoiced, issued and paid -> engagement completed
+ * -> audit log verified.
  *
- *   node examples/lifecycle.mjs                     # starts server.py itself (SQLite, --local)
- *   node examples/lifecycle.mjs --target HOST:PORT  # drives a running server (or Q2C_TARGET)
+ *   node examples/lifecycle.mjs        # starts server.py itself (SQLite, --local, a fresh
+ *                                      # development key) and mints both tokens from its key
+ *   node examples/lifecycle.mjs --target HOST:PORT --token T --approver-token T2
+ *                                      # a running server (or Q2C_TARGET, Q2C_TOKEN, Q2C_APPROVER_TOKEN)
  */
 
 import { pathToFileURL } from 'node:url';
@@ -27,11 +30,13 @@ export const TIME_ENTRIES = [
 ];
 
 /**
- * Runs the lifecycle; returns what it created.
+ * Runs the lifecycle; returns what it created. `approver` (another principal of the same
+ * tenant) approves the time and accepts the milestone: a principal may not approve its own work.
  * @param {Q2cClient} q
  * @param {(line: string) => void} [log]
+ * @param {Q2cClient} [approver]
  */
-export async function runLifecycle(q, log = () => {}) {
+export async function runLifecycle(q, log = () => {}, approver = q) {
   const step = (/** @type {string} */ text) => log(`> ${text}`);
 
   const customer = await q.createCustomer({
@@ -110,11 +115,11 @@ export async function runLifecycle(q, log = () => {}) {
     })),
   );
   step(`${eng.time_entries.length} time entries submitted`);
-  eng = await q.approveTimeEntries(eng.engagement_id, TIME_ENTRIES.map((t) => t.entry_id));
+  eng = await approver.approveTimeEntries(eng.engagement_id, TIME_ENTRIES.map((t) => t.entry_id));
   step(`time approved: ${eng.time_entries.map((t) => `${t.entry_id} ${t.hours} h ${shortEnum(t.status)}`).join(', ')}`);
 
   eng = await q.completeMilestone(eng.engagement_id, 'design');
-  eng = await q.acceptMilestone(eng.engagement_id, 'design');
+  eng = await approver.acceptMilestone(eng.engagement_id, 'design');
   step(`milestone design completed and accepted -> ${shortEnum(eng.milestones[0].status)}`);
 
   const period = { month: MONTH };
@@ -153,18 +158,39 @@ export async function runLifecycle(q, log = () => {}) {
   return { customer, rateCard, engagement: eng, readiness, invoice, payments, audit, verdict };
 }
 
-/** Command line: --target HOST:PORT (or Q2C_TARGET), else start a local server. */
+/** The tenant and the two principals of the example's minted tokens. */
+export const TENANT = 'acme-consulting';
+export const SUBMITTER = 'node-example';
+export const APPROVER = 'node-approver';
+
+/**
+ * Command line: --target HOST:PORT (or Q2C_TARGET) with --token / --approver-token (or
+ * Q2C_TOKEN / Q2C_APPROVER_TOKEN), else start a local server and mint tokens from its key.
+ */
 async function main() {
-  const { values } = parseArgs({ options: { target: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { target: { type: 'string' }, token: { type: 'string' }, 'approver-token': { type: 'string' } },
+  });
   const target = values.target ?? process.env.Q2C_TARGET;
   const server = target ? undefined : await startServer();
-  if (server) console.log(`q2c started on ${server.target} (SQLite, --local)`);
-  const q = new Q2cClient(target ?? /** @type {any} */ (server).target, { principal: 'node-example' });
+  let token = values.token ?? process.env.Q2C_TOKEN;
+  let approverToken = values['approver-token'] ?? process.env.Q2C_APPROVER_TOKEN ?? token;
+  if (server) {
+    console.log(`q2c started on ${server.target} (SQLite, --local), trusting the development key in ${server.devKeyDir}`);
+    token = await server.mintToken({ tenant: TENANT, principal: SUBMITTER });
+    approverToken = await server.mintToken({ tenant: TENANT, principal: APPROVER });
+  } else if (!token) {
+    throw new Error('--target needs --token (or Q2C_TOKEN): mint one with q2c auth token');
+  }
+  const address = target ?? /** @type {any} */ (server).target;
+  const q = new Q2cClient(address, { token });
+  const approver = new Q2cClient(address, { token: approverToken, correlationId: q.correlationId });
   try {
-    const { verdict } = await runLifecycle(q, (line) => console.log(line));
+    const { verdict } = await runLifecycle(q, (line) => console.log(line), approver);
     if (!verdict.ok) throw new Error('audit log does not verify');
   } finally {
     q.close();
+    approver.close();
     if (server) console.log(`server stopped (exit code ${await server.stop()})`);
   }
 }

@@ -5,13 +5,16 @@
  * Messages are plain objects with the .proto field names (snake_case), enums as their names
  * ("ENGAGEMENT_STATE_ACTIVE"), int64 as decimal strings, money and hours as decimal strings.
  *
- * Every call carries x-tenant-id / x-principal / x-correlation-id metadata and a deadline;
- * every mutation (a request with a `request_id` field) gets a fresh request_id
+ * Every call carries `authorization: Bearer <token>` (the token decides tenant and principal;
+ * `x-tenant-id` / `x-principal` are sent only as hints when given), x-correlation-id and a
+ * deadline; every mutation (a request with a `request_id` field) gets a fresh request_id
  * (crypto.randomUUID) unless the caller gives one, so the published retry policy
- * (protos/q2c/v1/service_config.json: UNAVAILABLE only) is safe for all of them. Failures
- * reject with a {@link Q2cError} carrying the code and the decoded google.rpc.ErrorInfo.
+ * (protos/q2c/v1/service_config.json: UNAVAILABLE only, never UNAUTHENTICATED or
+ * PERMISSION_DENIED) is safe for all of them. Failures reject with a {@link Q2cError} carrying
+ * the code and the decoded google.rpc.ErrorInfo (reason CREDENTIALS_MISSING, TOKEN_EXPIRED,
+ * SCOPE_MISSING, ...).
  *
- *   const q = new Q2cClient('127.0.0.1:50051', { principal: 'alice' });
+ *   const q = new Q2cClient('127.0.0.1:50051', { token: process.env.Q2C_TOKEN });
  *   const eng = await q.getEngagement('eng-123');
  *   q.close();
  */
@@ -275,13 +278,30 @@ export const DEFAULT_DEADLINE_MS = 30_000;
  */
 
 /**
+ * TLS for the channel: PEM strings/Buffers or files. A CA verifies the server (default: the
+ * system roots); a client certificate and key together turn on mutual TLS.
+ * @typedef {object} TlsOptions
+ * @property {string | Buffer} [ca]
+ * @property {string} [caFile]
+ * @property {string | Buffer} [cert]
+ * @property {string} [certFile]
+ * @property {string | Buffer} [key]
+ * @property {string} [keyFile]
+ */
+
+/**
  * Client options.
  * @typedef {object} ClientOptions
- * @property {string} [tenantId]       x-tenant-id (default "default").
- * @property {string} [principal]      x-principal (default "node-client").
+ * @property {string} [token]          Bearer token sent on every call (e.g. from `q2c auth token`).
+ * @property {() => string | Promise<string>} [tokenProvider]  Asked before every call for the
+ *   current token (rotation, an identity provider's cache). Give `token` or this, not both.
+ * @property {TlsOptions} [tls]        Speak TLS (mTLS with cert + key).
+ * @property {string} [tenantId]       x-tenant-id hint, sent only when given; must match the token.
+ * @property {string} [principal]      x-principal hint, sent only when given; must match the token.
  * @property {string} [correlationId]  x-correlation-id (default: a fresh UUID per client).
  * @property {number} [deadlineMs]     Default per-call deadline (30 s).
- * @property {grpc.ChannelCredentials} [credentials]  Default: insecure.
+ * @property {grpc.ChannelCredentials} [credentials]  Ready-made channel credentials (instead of
+ *   `tls`). Default: insecure.
  * @property {boolean} [retries]       Use the published retry policy (default true).
  * @property {grpc.ChannelOptions} [channelOptions]
  */
@@ -339,6 +359,32 @@ export function shortEnum(value) {
   return prefix ? value.slice(prefix.length) : value;
 }
 
+/**
+ * `Bearer <token>`; a token that already carries the scheme is kept as it is.
+ * @param {string} token
+ * @returns {string}
+ */
+export function bearer(token) {
+  const trimmed = String(token).trim();
+  if (!trimmed) throw new TypeError('the bearer token is empty');
+  return /^bearer\s+\S/i.test(trimmed) ? trimmed : `Bearer ${trimmed}`;
+}
+
+/**
+ * grpc-js SSL channel credentials from TLS options.
+ * @param {TlsOptions} tls
+ * @returns {grpc.ChannelCredentials}
+ */
+export function tlsCredentials(tls) {
+  /** @param {string | Buffer | undefined} pem @param {string | undefined} file */
+  const read = (pem, file) => (pem !== undefined ? Buffer.from(pem) : file ? readFileSync(file) : null);
+  const ca = read(tls.ca, tls.caFile);
+  const cert = read(tls.cert, tls.certFile);
+  const key = read(tls.key, tls.keyFile);
+  if (Boolean(cert) !== Boolean(key)) throw new TypeError('tls: a client certificate and its key go together');
+  return grpc.credentials.createSsl(ca, key, cert);
+}
+
 /** The published gRPC service config (retry UNAVAILABLE only), as JSON text. */
 export function serviceConfig() {
   return JSON.stringify(JSON.parse(readFileSync(path.join(PROTO_ROOT, 'q2c', 'v1', 'service_config.json'), 'utf8')));
@@ -375,11 +421,22 @@ export class Q2cClient {
    */
   constructor(target, options = {}) {
     this.target = target;
-    this.tenantId = options.tenantId ?? 'default';
-    this.principal = options.principal ?? 'node-client';
+    if (options.token !== undefined && options.tokenProvider !== undefined) {
+      throw new TypeError('give token or tokenProvider, not both');
+    }
+    if (options.tls && options.credentials) throw new TypeError('give tls or credentials, not both');
+    /** @type {string | undefined} */
+    this.tenantId = options.tenantId;
+    /** @type {string | undefined} */
+    this.principal = options.principal;
     this.correlationId = options.correlationId ?? randomUUID();
     this.deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
-    const credentials = options.credentials ?? grpc.credentials.createInsecure();
+    const fixed = options.token !== undefined ? bearer(options.token) : undefined;
+    const provider = options.tokenProvider;
+    /** @type {() => Promise<string | undefined>} */
+    this.authorization = async () => (provider ? bearer(await provider()) : fixed);
+    const credentials =
+      options.credentials ?? (options.tls ? tlsCredentials(options.tls) : grpc.credentials.createInsecure());
     /** @type {grpc.ChannelOptions} */
     const channelOptions = { ...(options.channelOptions ?? {}) };
     if (options.retries ?? true) {
@@ -419,11 +476,17 @@ export class Q2cClient {
     });
   }
 
-  /** Call metadata: tenant, principal, correlation id. */
-  metadata() {
+  /**
+   * Call metadata: the bearer token (asked of tokenProvider per call), the tenant / principal
+   * hints when given, the correlation id.
+   * @returns {Promise<grpc.Metadata>}
+   */
+  async metadata() {
     const md = new grpc.Metadata();
-    md.set('x-tenant-id', this.tenantId);
-    md.set('x-principal', this.principal);
+    const authorization = await this.authorization();
+    if (authorization) md.set('authorization', authorization);
+    if (this.tenantId) md.set('x-tenant-id', this.tenantId);
+    if (this.principal) md.set('x-principal', this.principal);
     md.set('x-correlation-id', this.correlationId);
     return md;
   }
@@ -447,12 +510,15 @@ export class Q2cClient {
       message = { ...request, request_id: options.requestId || request.request_id || randomUUID() };
     }
     const deadline = Date.now() + (options.deadlineMs ?? this.deadlineMs);
-    return new Promise((resolve, reject) => {
-      stub[method](message, this.metadata(), { deadline }, (/** @type {unknown} */ error, /** @type {any} */ response) => {
-        if (error) reject(toQ2cError(error, name));
-        else resolve(response);
-      });
-    });
+    return this.metadata().then(
+      (metadata) =>
+        new Promise((resolve, reject) => {
+          stub[method](message, metadata, { deadline }, (/** @type {unknown} */ error, /** @type {any} */ response) => {
+            if (error) reject(toQ2cError(error, name));
+            else resolve(response);
+          });
+        }),
+    );
   }
 
   /**
@@ -465,8 +531,9 @@ export class Q2cClient {
    */
   async *stream(service, method, request, options = {}) {
     const stub = this.stubs[service];
+    const metadata = await this.metadata();
     const deadline = Date.now() + (options.deadlineMs ?? this.deadlineMs);
-    const call = stub[method](request, this.metadata(), { deadline });
+    const call = stub[method](request, metadata, { deadline });
     try {
       for await (const message of call) yield message;
     } catch (error) {

@@ -1,6 +1,6 @@
 // @ts-check
-// Runs the Node client against a real q2c server (server.py --local, fresh SQLite file),
-// started once for this file.
+// Runs the Node client against a real q2c server (server.py --local, fresh SQLite file, a
+// fresh development key), started once for this file; the clients carry minted tokens.
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -16,15 +16,24 @@ import { startServer } from '../src/server.mjs';
 let server;
 /** @type {Q2cClient} */
 let q;
+/** @type {Q2cClient} */
+let approver;
+
+const TENANT = `node-${randomUUID().slice(0, 8)}`;
 
 before(async () => {
   server = await startServer();
-  q = new Q2cClient(server.target, { principal: 'node-test' });
+  q = new Q2cClient(server.target, { token: await server.mintToken({ tenant: TENANT, principal: 'node-test' }) });
+  approver = new Q2cClient(server.target, {
+    token: await server.mintToken({ tenant: TENANT, principal: 'node-approver' }),
+    correlationId: q.correlationId,
+  });
   await q.waitForReady(10_000);
 }, { timeout: 90_000 });
 
 after(async () => {
   q?.close();
+  approver?.close();
   if (server) {
     const code = await server.stop();
     assert.equal(code, 0, 'server exits cleanly on SIGTERM');
@@ -67,7 +76,7 @@ async function activeEngagement() {
 
 describe('q2c Node client against a real server', () => {
   test('full engagement lifecycle: won opportunity to paid invoice', async () => {
-    const r = await runLifecycle(q);
+    const r = await runLifecycle(q, undefined, approver);
 
     assert.equal(r.customer.status, 'CUSTOMER_STATUS_ACTIVE');
     assert.equal(r.rateCard.revision, 1);
@@ -106,18 +115,65 @@ describe('q2c Node client against a real server', () => {
     assert.equal(eng.milestones[0].status, 'MILESTONE_STATUS_ACCEPTED');
     assert.equal(eng.milestones[0].invoice_id, inv.invoice_id);
 
-    // The call metadata reached the audit log; every mutation carried its own request_id.
+    // The tokens' identities reached the audit log; every mutation carried its own request_id.
     const records = r.audit.audit_records;
     assert.ok(records.length >= 10);
+    const reviews = new Set(['ApproveTimeEntries', 'AcceptMilestone']);
     for (const rec of records) {
-      assert.equal(rec.principal, 'node-test');
-      assert.equal(rec.tenant_id, 'default');
+      assert.equal(rec.principal, reviews.has(rec.command_type) ? 'node-approver' : 'node-test');
+      assert.equal(rec.tenant_id, TENANT);
       assert.equal(rec.correlation_id, q.correlationId);
       assert.equal(rec.outcome, 'AUDIT_OUTCOME_ACCEPTED');
       assert.match(rec.request_id, /^[0-9a-f-]{36}$/);
     }
     assert.equal(new Set(records.map((rec) => rec.request_id)).size, records.length);
     assert.equal(r.verdict.ok, true);
+  });
+
+  test('a call without a token is refused: UNAUTHENTICATED, reason CREDENTIALS_MISSING', async () => {
+    const anonymous = new Q2cClient(server.target);
+    try {
+      await assert.rejects(anonymous.getDeliveryStats(), (/** @type {any} */ error) => {
+        assert.ok(error instanceof Q2cError);
+        assert.equal(error.code, status.UNAUTHENTICATED);
+        assert.equal(error.codeName, 'UNAUTHENTICATED');
+        assert.equal(error.reason, 'CREDENTIALS_MISSING');
+        return true;
+      });
+    } finally {
+      anonymous.close();
+    }
+  });
+
+  test('a token provider is asked on every call; a tenant hint must match the token', async () => {
+    let asked = 0;
+    const token = await server.mintToken({ tenant: TENANT, principal: 'node-reader', scopes: ['customers:read'] });
+    const reader = new Q2cClient(server.target, {
+      tokenProvider: async () => {
+        asked += 1;
+        return token;
+      },
+    });
+    const mismatched = new Q2cClient(server.target, { token, tenantId: 'someone-else' });
+    try {
+      await reader.call('CustomerService', 'ListCustomers', {});
+      await reader.call('CustomerService', 'ListCustomers', {});
+      assert.equal(asked, 2);
+      await assert.rejects(reader.createCustomer({ display_name: 'X', billing_currency: 'USD' }), (/** @type {any} */ error) => {
+        assert.equal(error.code, status.PERMISSION_DENIED);
+        assert.equal(error.reason, 'SCOPE_MISSING');
+        assert.equal(error.errorMetadata.scope, 'customers:write');
+        return true;
+      });
+      await assert.rejects(mismatched.call('CustomerService', 'ListCustomers', {}), (/** @type {any} */ error) => {
+        assert.equal(error.code, status.PERMISSION_DENIED);
+        assert.equal(error.reason, 'TENANT_MISMATCH');
+        return true;
+      });
+    } finally {
+      reader.close();
+      mismatched.close();
+    }
   });
 
   test('errors carry the code and the decoded google.rpc.ErrorInfo', async () => {
