@@ -580,6 +580,7 @@ async def host_engagements(
             cmd.SubmitTimeEntries(entries=time_entries),
             cmd.ApproveTimeEntries(entry_ids=[e.entry_id for e in time_entries]),
         ]
+    approver = caller.model_copy(update={"principal": f"{caller.principal}-approver"})
     failures = 0
     for offset in range(0, count, chunk):
         ids = [str(uuid.uuid4()) for _ in range(min(chunk, count - offset))]
@@ -588,7 +589,10 @@ async def host_engagements(
                 *(
                     runtime.execute(
                         CommandEnvelope(
-                            caller=caller, engagement_id=eid, request_id=uuid.uuid4().hex, command=command
+                            caller=approver if command.kind in APPROVALS else caller,
+                            engagement_id=eid,
+                            request_id=uuid.uuid4().hex,
+                            command=command,
                         )
                     )
                     for eid in ids
