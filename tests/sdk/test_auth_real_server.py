@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from q2c.v1 import customer_pb2
+from q2c.v1 import engagement_pb2 as pb
+from q2c_core.auth.devkey import create_dev_key
 from q2c_core.gateway.app import start_server
 from q2c_core.gateway.security import TlsFiles, security_from_dev_key
 from q2c_core.runtime import LocalRuntime
@@ -17,12 +19,14 @@ from q2c_sdk import (
     CredentialsMissingError,
     Q2cClient,
     ScopeMissingError,
+    SelfApprovalError,
     TenantMismatchError,
     TokenSignatureInvalidError,
     UnavailableError,
 )
 from tests import credentials
 from tests.conftest_db import new_tenant_id
+from tests.sdk import flows
 from tests.sdk.conftest import RealServer
 from tests.tls_certs import PkiFiles, make_pki
 
@@ -46,8 +50,6 @@ async def test_a_call_without_a_token_is_refused_as_credentials_missing(real_ser
 
 @LOCAL_ONLY
 async def test_a_token_from_an_untrusted_key_is_refused(real_server: RealServer, tmp_path: Path) -> None:
-    from q2c_core.auth.devkey import create_dev_key
-
     forged = create_dev_key(tmp_path / "other").mint(new_tenant_id(), "mallory")
     with Q2cClient(real_server.target, token=forged) as client, pytest.raises(TokenSignatureInvalidError):
         await asyncio.to_thread(_list, client)
@@ -135,3 +137,17 @@ async def test_mutual_tls_needs_the_client_certificate(mtls_target: str, pki: Pk
     without_cert = Q2cClient(mtls_target, token=token, tls_ca_file=pki.ca_cert, deadline=3.0)
     with without_cert, pytest.raises(UnavailableError):
         await asyncio.to_thread(_list, without_cert)
+
+
+def _approve_own_time(q2c: Q2cClient) -> None:
+    eid = flows.active_engagement(q2c).engagement_id
+    q2c.submit_time_entries(pb.SubmitTimeEntriesRequest(engagement_id=eid, entries=flows.time_entries("T1")))
+    with pytest.raises(SelfApprovalError) as refused:
+        q2c.approve_time_entries(pb.ApproveTimeEntriesRequest(engagement_id=eid, entry_ids=["T1"]))
+    assert refused.value.metadata["ids"] == "T1"
+
+
+@LOCAL_ONLY
+async def test_approving_ones_own_time_is_a_typed_self_approval_error(real_server: RealServer) -> None:
+    with Q2cClient(real_server.target, token=credentials.token(new_tenant_id())) as client:
+        await asyncio.to_thread(_approve_own_time, client)

@@ -84,6 +84,10 @@ class PrincipalMismatchError(PermissionDeniedError):
     """PRINCIPAL_MISMATCH: `x-principal` names another principal than the credentials."""
 
 
+class SelfApprovalError(PermissionDeniedError):
+    """SELF_APPROVAL: approving time entries or expenses the caller submitted (separation of duties)."""
+
+
 # -- UNAVAILABLE --------------------------------------------------------------------------------
 
 
@@ -108,6 +112,7 @@ AUTH_REASON_CLASSES: Mapping[str, type[Q2cError]] = MappingProxyType(
         "SCOPE_MISSING": ScopeMissingError,
         "TENANT_MISMATCH": TenantMismatchError,
         "PRINCIPAL_MISMATCH": PrincipalMismatchError,
+        "SELF_APPROVAL": SelfApprovalError,
         "JWKS_UNAVAILABLE": JwksUnavailableError,
     }
 )
