@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from q2c_core.gateway.app import start_server
-from q2c_core.gateway.security import SecuritySettingsError, security_from_settings
+from q2c_core.gateway.security import GatewaySecurity, SecuritySettingsError, security_from_settings
 from q2c_core.runtime import LocalRuntime, Runtime
 from q2c_core.settings import Settings, parse_settings
 from q2c_core.store import Store
@@ -64,6 +64,19 @@ def schedule_reconciliation(
     return asyncio.create_task(reconcile_periodically(reconciler, reconciler.tenants, interval, stop))
 
 
+def schedule_checkpoints(
+    settings: Settings, runtime: Runtime, security: GatewaySecurity, stop: asyncio.Event
+) -> asyncio.Task[None] | None:
+    """With --audit-checkpoint-interval-seconds and a signing key: checkpoint changed tenants."""
+    interval = settings.audit_checkpoint_interval_seconds
+    if interval is None or security.audit_signer is None:
+        return None
+    from q2c_core.audit_ledger import checkpoint_periodically
+
+    ledger = runtime.queries.audit_ledger(security.audit_signer)
+    return asyncio.create_task(checkpoint_periodically(ledger, interval, stop))
+
+
 async def serve(settings: Settings) -> None:
     """Serve until SIGTERM/SIGINT; then report NOT_SERVING, drain, and stop."""
     store = Store.open(settings.database_url)
@@ -89,10 +102,17 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    scheduled = schedule_reconciliation(settings, runtime, stop)
+    scheduled = [
+        task
+        for task in (
+            schedule_reconciliation(settings, runtime, stop),
+            schedule_checkpoints(settings, runtime, security, stop),
+        )
+        if task is not None
+    ]
     await stop.wait()
-    if scheduled is not None:
-        await scheduled
+    for task in scheduled:
+        await task
     log.info("shutting down: NOT_SERVING, draining for up to %.1fs", settings.grace_seconds)
     await gateway.stop(settings.grace_seconds)
     await runtime.close()

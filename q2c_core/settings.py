@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     )
     mtls_default_scopes: str = Field("", description="scopes of a SPIFFE client certificate not in the map")
     security_events_per_second: float = Field(20.0, gt=0, description="refusals written per second at most")
+    audit_signing_key_file: Path | None = Field(
+        None, description="Ed25519 PEM key that signs audit checkpoints (default: the development key's)"
+    )
+    audit_retired_public_key_files: str = Field(
+        "", description="comma-separated PEM public keys of retired audit keys, still trusted to verify"
+    )
+    audit_checkpoint_interval_seconds: float | None = Field(
+        None, gt=0, description="write a signed audit checkpoint for every changed tenant this often"
+    )
     self_approval_tenants: str = Field(
         "", description="comma-separated tenants whose principals may approve their own time and expenses"
     )

@@ -131,8 +131,9 @@ class AuditServiceServicer:
     def ListSecurityEvents(self, request, context):
         """Lists refused calls (UNAUTHENTICATED, PERMISSION_DENIED) newest first: those whose verified
         tenant is the caller's, plus, with include_unauthenticated, refusals that had no verified
-        tenant at all (to be restricted to callers holding the `admin` scope).
-        Errors: INVALID_ARGUMENT (VALIDATION_FAILED: bad page_size or page_token).
+        tenant at all (only for callers holding the `admin` scope).
+        Errors: INVALID_ARGUMENT (VALIDATION_FAILED: bad page_size or page_token),
+        PERMISSION_DENIED (SCOPE_MISSING: include_unauthenticated without `admin`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

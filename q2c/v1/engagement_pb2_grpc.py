@@ -232,7 +232,8 @@ class EngagementServiceServicer:
         PERMISSION_DENIED. Rejecting one's own entries is allowed.
         Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND, TIME_ENTRY_NOT_FOUND), FAILED_PRECONDITION
         (INVALID_STATE: engagement not ACTIVE or entry not SUBMITTED), INVALID_ARGUMENT
-        (VALIDATION_FAILED), ALREADY_EXISTS (REQUEST_ID_REUSED).
+        (VALIDATION_FAILED), ALREADY_EXISTS (REQUEST_ID_REUSED),
+        PERMISSION_DENIED (SELF_APPROVAL).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -263,7 +264,8 @@ class EngagementServiceServicer:
         for time: the caller may not approve expenses it submitted itself (PERMISSION_DENIED).
         Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND, EXPENSE_NOT_FOUND), FAILED_PRECONDITION
         (INVALID_STATE: engagement not ACTIVE or expense not SUBMITTED), INVALID_ARGUMENT
-        (VALIDATION_FAILED), ALREADY_EXISTS (REQUEST_ID_REUSED).
+        (VALIDATION_FAILED), ALREADY_EXISTS (REQUEST_ID_REUSED),
+        PERMISSION_DENIED (SELF_APPROVAL).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -92,9 +92,12 @@ _REGISTRARS: tuple[tuple[Any, Any], ...] = (
 """Generated registration function and servicer class of each q2c.v1 service."""
 
 
-def _add_servicers(server: aio.Server, runtime: Runtime) -> None:
+def _add_servicers(server: aio.Server, runtime: Runtime, security: GatewaySecurity) -> None:
     for register, servicer in _REGISTRARS:
-        register(servicer(runtime), server)
+        if servicer is servicers.AuditServicer:
+            register(servicer(runtime, audit_signer=security.audit_signer), server)
+        else:
+            register(servicer(runtime), server)
 
 
 async def _add_health(server: aio.Server, auth_enabled: bool) -> HealthServicer:
@@ -125,7 +128,7 @@ async def start_server(
         security.authenticator, RejectionAuditor(runtime.rejections), security.security_log
     )
     server = aio.server(interceptors=[interceptor, *interceptors], options=options or [])
-    _add_servicers(server, runtime)
+    _add_servicers(server, runtime, security)
     health = await _add_health(server, security.authenticator.enabled)
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),

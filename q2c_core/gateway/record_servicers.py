@@ -10,8 +10,9 @@ from q2c.v1 import audit_pb2, audit_pb2_grpc, exception_pb2, exception_pb2_grpc
 from q2c_core.api import convert
 from q2c_core.api.convert_audit import checkpoint_in, checkpoint_out, security_event_out
 from q2c_core.audit_anchor import CheckpointSigner
-from q2c_core.domain.errors import ValidationError
-from q2c_core.gateway.context import current_caller
+from q2c_core.auth.scopes import ADMIN
+from q2c_core.domain.errors import PermissionDeniedError, ValidationError
+from q2c_core.gateway.context import current_caller, current_identity
 from q2c_core.gateway.runner import CommandRunner, blocking
 
 if TYPE_CHECKING:
@@ -150,11 +151,13 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     async def ListSecurityEvents(
         self, request: audit_pb2.ListSecurityEventsRequest, context: Context
     ) -> audit_pb2.ListSecurityEventsResponse:
-        """Refused calls of the caller's tenant (and, when asked, those without a verified tenant).
-
-        TODO(auth): allow include_unauthenticated only to callers holding the `admin` scope once
-        the Caller carries its scopes.
-        """
+        """Refused calls of the caller's tenant (and, for `admin`, those without a verified tenant)."""
+        if request.include_unauthenticated and ADMIN not in current_identity().scopes:
+            raise PermissionDeniedError(
+                "SCOPE_MISSING",
+                "include_unauthenticated needs scope admin: refusals without a tenant belong to no tenant",
+                {"scope": ADMIN, "field": "include_unauthenticated"},
+            )
         page = await blocking(
             self.ledger.list_security_events,
             current_caller().tenant_id,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from q2c_core.audit_anchor import CheckpointSigner
 from q2c_core.auth.authenticator import Authenticator, CallAuthenticator, TrustingAuthenticator
 from q2c_core.auth.devkey import DevKey, create_dev_key
 from q2c_core.auth.jwt_verifier import JwtVerifier
@@ -36,6 +37,8 @@ class GatewaySecurity:
     authenticator: CallAuthenticator
     security_log: SecurityLog | None = None
     tls: TlsFiles | None = None
+    audit_signer: CheckpointSigner | None = None
+    """Signs audit checkpoints (and verifies them); None: CreateAuditCheckpoint is refused."""
 
 
 def security_from_dev_key(
@@ -44,7 +47,8 @@ def security_from_dev_key(
     """Trust tokens minted from a development key (`q2c auth dev-key`)."""
     verifier = JwtVerifier(issuer=key.issuer, audience=key.audience, public_key_file=key.jwt_public_key_file)
     log = SecurityLog(store) if store is not None else None
-    return GatewaySecurity(Authenticator(tokens=verifier), log, tls)
+    signer = CheckpointSigner.from_files(key.audit_signing_key_file)
+    return GatewaySecurity(Authenticator(tokens=verifier), log, tls, signer)
 
 
 DEFAULT_LOCAL_DEV_KEY_DIR = Path(".q2c/dev-key")
@@ -64,6 +68,26 @@ def _tls(settings: Settings) -> TlsFiles | None:
     return TlsFiles(settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file)
 
 
+def _dev_key_dir(settings: Settings) -> Path | None:
+    """The development key to trust: --dev-key-dir, or .q2c/dev-key under --local."""
+    if settings.dev_key_dir is not None:
+        return settings.dev_key_dir
+    return DEFAULT_LOCAL_DEV_KEY_DIR if settings.local else None
+
+
+def _audit_signer(settings: Settings) -> CheckpointSigner | None:
+    """--audit-signing-key-file, else the development key's audit key, else none."""
+    retired = [Path(p.strip()) for p in settings.audit_retired_public_key_files.split(",") if p.strip()]
+    key_file = settings.audit_signing_key_file
+    directory = _dev_key_dir(settings)
+    if key_file is None and directory is not None and settings.auth != "none":
+        key_file = create_dev_key(directory).audit_signing_key_file
+    if key_file is None:
+        log.warning("no --audit-signing-key-file: audit checkpoints cannot be signed")
+        return None
+    return CheckpointSigner.from_files(key_file, retired)
+
+
 def _token_verifier(settings: Settings) -> JwtVerifier | None:
     if settings.jwt_public_key_file is not None or settings.jwt_jwks is not None:
         if not settings.jwt_issuer:
@@ -75,9 +99,7 @@ def _token_verifier(settings: Settings) -> JwtVerifier | None:
             jwks=settings.jwt_jwks,
             leeway_seconds=settings.jwt_leeway_seconds,
         )
-    directory = settings.dev_key_dir
-    if directory is None and settings.local:
-        directory = DEFAULT_LOCAL_DEV_KEY_DIR
+    directory = _dev_key_dir(settings)
     if directory is None:
         return None
     key = create_dev_key(directory)
@@ -103,7 +125,7 @@ def security_from_settings(settings: Settings, store: Store | None) -> GatewaySe
     log_ = SecurityLog(store, rate=settings.security_events_per_second) if store is not None else None
     if settings.auth == "none":
         log.warning("AUTHENTICATION IS OFF (--auth none): every caller is trusted; development only")
-        return GatewaySecurity(TrustingAuthenticator(), log_, tls)
+        return GatewaySecurity(TrustingAuthenticator(), log_, tls, _audit_signer(settings))
     tokens, certificates = _token_verifier(settings), _certificate_mapper(settings, tls)
     if tokens is None and certificates is None:
         raise SecuritySettingsError(
@@ -112,4 +134,4 @@ def security_from_settings(settings: Settings, store: Store | None) -> GatewaySe
         )
     if tls is None:
         log.warning("serving PLAINTEXT gRPC: give --tls-cert-file and --tls-key-file to encrypt")
-    return GatewaySecurity(Authenticator(tokens, certificates), log_, tls)
+    return GatewaySecurity(Authenticator(tokens, certificates), log_, tls, _audit_signer(settings))
