@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from q2c_core.auth.identity import Identity
@@ -70,20 +70,22 @@ class TrustingAuthenticator:
         return Identity(tenant, principal, frozenset({ADMIN}), "none")
 
 
-def check_asserted(metadata: Mapping[str, str], identity: Identity) -> None:
-    """PermissionDeniedError when x-tenant-id / x-principal name someone the credentials do not."""
-    _agrees(metadata, TENANT_KEY, identity.tenant_id, "TENANT_MISMATCH", "tenant")
-    _agrees(metadata, PRINCIPAL_KEY, identity.principal, "PRINCIPAL_MISMATCH", "principal")
-
-
-def _agrees(metadata: Mapping[str, str], key: str, proven: str, reason: str, what: str) -> None:
-    claimed = metadata.get(key, "").strip()
-    if claimed and claimed != proven:
-        raise PermissionDeniedError(
-            reason,
-            f"{key} names {what} {claimed!r} but the credentials are for {proven!r}",
-            {"claimed": claimed, "authenticated": proven},
-        )
+def check_asserted(pairs: Iterable[tuple[str, str]], identity: Identity) -> None:
+    """PermissionDeniedError when any x-tenant-id / x-principal (repeated ones too) names
+    someone the credentials do not."""
+    expected = {TENANT_KEY: (identity.tenant_id, "TENANT_MISMATCH", "tenant")}
+    expected[PRINCIPAL_KEY] = (identity.principal, "PRINCIPAL_MISMATCH", "principal")
+    for key, value in pairs:
+        if key not in expected or not isinstance(value, str):
+            continue
+        proven, reason, what = expected[key]
+        claimed = value.strip()
+        if claimed and claimed != proven:
+            raise PermissionDeniedError(
+                reason,
+                f"{key} names {what} {claimed!r} but the credentials are for {proven!r}",
+                {"claimed": claimed, "authenticated": proven},
+            )
 
 
 def authorize(identity: Identity, method: str, request: Any) -> None:

@@ -52,11 +52,41 @@ def algorithms_for(key: Any) -> list[str]:
     raise ValueError(f"unsupported public key type for JWT verification: {type(key).__name__}")
 
 
-def _jwks_uri(jwks: str) -> str:
-    """A JWKS URL as given, or a local file as a file:// URL (PyJWKClient reads both)."""
-    if "://" in jwks:
-        return jwks
-    return Path(jwks).resolve().as_uri()
+class JwksFile:
+    """A JWKS kept in a local file, re-read when the file changes (PyJWKClient fetches URLs only)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._lock = threading.Lock()
+
+    def _current(self) -> dict[str, jwt.PyJWK]:
+        stat = self.path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            if stamp != self._stamp:
+                keys = jwt.PyJWKSet.from_json(self.path.read_text()).keys
+                self._keys = {key.key_id: key for key in keys if key.key_id}
+                self._stamp = stamp
+            return self._keys
+
+    def get_signing_key_from_jwt(self, token: str) -> jwt.PyJWK:
+        """The key the token's `kid` names (PyJWKClientError when there is none)."""
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = self._current().get(str(kid)) if kid else None
+        if key is None:
+            raise jwt.PyJWKClientError(f"no key with kid {kid!r} in {self.path}")
+        return key
+
+
+def _jwks_source(jwks: str) -> jwt.PyJWKClient | JwksFile:
+    """PyJWKClient (cached, re-fetched for an unknown kid) for a URL; JwksFile for a path."""
+    if jwks.startswith(("https://", "http://")):
+        return jwt.PyJWKClient(jwks, cache_keys=True, lifespan=300, timeout=5)
+    path = Path(jwks.removeprefix("file://"))
+    JwksFile(path)._current()  # fail at start, not on the first call, when the file is bad
+    return JwksFile(path)
 
 
 class JwtVerifier:
@@ -77,12 +107,12 @@ class JwtVerifier:
         self.issuer, self.audience, self.leeway = issuer, audience, leeway_seconds
         self._clock = clock
         self._key: Any = None
-        self._jwks: jwt.PyJWKClient | None = None
+        self._jwks: jwt.PyJWKClient | JwksFile | None = None
         if public_key_file is not None:
             self._key = serialization.load_pem_public_key(public_key_file.read_bytes())
             self._algorithms = algorithms_for(self._key)
         else:
-            self._jwks = jwt.PyJWKClient(_jwks_uri(str(jwks)), cache_keys=True, lifespan=300, timeout=5)
+            self._jwks = _jwks_source(str(jwks))
         self._cache: OrderedDict[str, Identity] = OrderedDict()
         self._lock = threading.Lock()
 

@@ -37,9 +37,17 @@ Unary = Callable[[Any, aio.ServicerContext[Any, Any]], Awaitable[Any]]
 Streaming = Callable[[Any, aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
 
 
-def _metadata(context: aio.ServicerContext[Any, Any]) -> dict[str, str]:
-    pairs = context.invocation_metadata() or ()
-    return {key: value for key, value in pairs if isinstance(value, str)}
+def _pairs(context: aio.ServicerContext[Any, Any]) -> list[tuple[str, Any]]:
+    return [(key, value) for key, value in context.invocation_metadata() or ()]
+
+
+def _metadata(pairs: list[tuple[str, Any]]) -> dict[str, str]:
+    """Text metadata, first value of each key (a repeated hint is still checked in full)."""
+    found: dict[str, str] = {}
+    for key, value in pairs:
+        if isinstance(value, str):
+            found.setdefault(key, value)
+    return found
 
 
 def _peer_certificate(context: aio.ServicerContext[Any, Any]) -> bytes | None:
@@ -98,7 +106,8 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         """Set correlation id, then authenticate and authorize; refuse late calls."""
         CALLER.set(None)
         IDENTITY.set(None)
-        metadata = _metadata(context)
+        pairs = _pairs(context)
+        metadata = _metadata(pairs)
         correlation_id = metadata.get(CORRELATION_KEY, "").strip()[:128] or uuid.uuid4().hex
         CORRELATION_ID.set(correlation_id)
         await context.send_initial_metadata(((CORRELATION_KEY, correlation_id),))
@@ -110,7 +119,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         try:
             identity = self.authenticator.authenticate(metadata, _peer_certificate(context))
             if self.authenticator.enabled:
-                check_asserted(metadata, identity)
+                check_asserted(pairs, identity)
             authorize(identity, method, request)
         except Q2cError as error:
             if error.kind in _SECURITY_KINDS:

@@ -1,8 +1,7 @@
 """Tokens verified against a JWKS: the key is chosen by `kid`, only asymmetric keys verify.
 
-The JWKS is served over HTTP from 127.0.0.1, as an identity provider publishes it. A JWKS *file*
-(`--jwt-jwks /path/jwks.json`, documented as "JWKS file or URL") does not work with the locked
-PyJWT: see test_a_jwks_file_configured_in_settings_verifies_tokens.
+The JWKS is served over HTTP from 127.0.0.1, as an identity provider publishes it, or kept in a
+local file (`--jwt-jwks /path/jwks.json`) that is re-read when it changes.
 """
 
 from __future__ import annotations
@@ -144,12 +143,6 @@ def test_an_unreachable_jwks_is_unavailable_not_a_bad_token(signing_key: rsa.RSA
     assert failed.value.reason == "JWKS_UNAVAILABLE"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: JwtVerifier hands a JWKS file to PyJWKClient as a file:// URL, which "
-    "PyJWT 2.15 (constraints.txt) refuses (PyJWKClientError: only http/https), so "
-    "`q2c serve --jwt-jwks FILE` cannot start",
-)
 def test_a_jwks_file_configured_in_settings_verifies_tokens(
     jwks_file: Path, signing_key: rsa.RSAPrivateKey
 ) -> None:
@@ -157,3 +150,22 @@ def test_a_jwks_file_configured_in_settings_verifies_tokens(
     token = jwt.encode(_claims(), signing_key, algorithm="RS256", headers={"kid": "k1"})
     identity = security.authenticator.authenticate({"authorization": f"Bearer {token}"}, None)
     assert (identity.tenant_id, identity.principal) == ("acme", "svc-erp")
+
+
+def test_a_key_added_to_the_jwks_file_is_trusted_without_a_restart(
+    tmp_path: Path, jwks_file: Path, signing_key: rsa.RSAPrivateKey
+) -> None:
+    rotating = tmp_path / "jwks.json"
+    rotating.write_text(jwks_file.read_text())
+    verifier = JwtVerifier(issuer=ISSUER, audience=AUDIENCE, jwks=str(rotating))
+    new_key = _rsa_key()
+    token = jwt.encode(_claims(), new_key, algorithm="RS256", headers={"kid": "k2"})
+    assert _reason(verifier, token) == "TOKEN_KEY_UNKNOWN"
+
+    published = json.loads(rotating.read_text())
+    added = json.loads(RSAAlgorithm.to_jwk(new_key.public_key()))
+    added.update(kid="k2", use="sig", alg="RS256")
+    published["keys"].append(added)
+    rotating.write_text(json.dumps(published, indent=2))  # another size: the change is seen
+
+    assert verifier.verify(token).principal == "svc-erp"

@@ -80,7 +80,7 @@ def _alice() -> Identity:
     [{}, {"x-tenant-id": "acme"}, {"x-principal": " alice "}, {"x-tenant-id": "", "x-principal": ""}],
 )
 def test_hints_that_agree_or_are_absent_pass(metadata: dict[str, str]) -> None:
-    check_asserted(metadata, _alice())
+    check_asserted(metadata.items(), _alice())
 
 
 @pytest.mark.parametrize(
@@ -89,8 +89,15 @@ def test_hints_that_agree_or_are_absent_pass(metadata: dict[str, str]) -> None:
 )
 def test_hints_that_disagree_are_refused(metadata: dict[str, str], reason: str) -> None:
     with pytest.raises(PermissionDeniedError) as refused:
-        check_asserted(metadata, _alice())
+        check_asserted(metadata.items(), _alice())
     assert refused.value.reason == reason
+
+
+def test_a_repeated_hint_is_refused_when_any_of_its_values_disagrees() -> None:
+    pairs = [("x-tenant-id", "acme"), ("x-tenant-id", "globex")]
+    with pytest.raises(PermissionDeniedError) as refused:
+        check_asserted(pairs, _alice())
+    assert refused.value.reason == "TENANT_MISMATCH"
 
 
 def test_auth_none_trusts_the_hints_or_falls_back_to_defaults() -> None:
