@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import grpc
@@ -33,7 +34,7 @@ class FaultyRuntime:
     """A runtime whose execute fails the way the test asks."""
 
     catalog: Any = None
-    queries: Any = None
+    queries: Any = SimpleNamespace(audit_ledger=lambda signer: None)  # audit is not served here
     deliveries: Any = None
 
     def __init__(self) -> None:
