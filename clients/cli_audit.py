@@ -1,5 +1,6 @@
-"""`q2c audit list|verify|checkpoint`: read a stream's hash-chained audit records, verify the
-chain against a signed checkpoint, write and export checkpoints."""
+"""`q2c audit list|verify|checkpoint|security-events`: read a stream's hash-chained audit
+records, verify the chain against a signed checkpoint, write and export checkpoints, and list
+refused calls."""
 
 from __future__ import annotations
 
@@ -120,6 +121,34 @@ def checkpoint_to_proto(checkpoint: Checkpoint) -> audit_pb2.AuditCheckpoint:
     return message
 
 
+SECURITY_EVENT_COLUMNS: list[Column] = [
+    ("time", lambda e: moment(e.event_time)),
+    ("principal", lambda e: e.principal or "-"),
+    ("rpc", lambda e: e.method.rsplit("/", 1)[-1]),
+    ("code", lambda e: e.code),
+    ("reason", lambda e: e.reason),
+    ("peer", lambda e: e.peer),
+    ("correlation", lambda e: e.correlation_id),
+    ("dropped before", lambda e: str(e.suppressed_before) if e.suppressed_before else ""),
+]
+
+
+def security_events_view(response: audit_pb2.ListSecurityEventsResponse) -> Views:
+    """ListSecurityEventsResponse, newest first."""
+    caption = more_caption(response.next_page_token)
+    return [table("refused calls", SECURITY_EVENT_COLUMNS, response.security_events, caption)]
+
+
+def list_security_events(ctx: Context, args: argparse.Namespace) -> int:
+    """Refused calls of the tenant (with --all, also those without a verified tenant: admin)."""
+    request = audit_pb2.ListSecurityEventsRequest(
+        include_unauthenticated=args.all, page_token=args.page_token
+    )
+    page = ctx.api.page_through(ctx.api.q.audit.ListSecurityEvents, request, "security_events", args.limit)
+    ctx.out.emit(page, security_events_view)
+    return 0
+
+
 def list_records(ctx: Context, args: argparse.Namespace) -> int:
     """One stream's audit records, in chain order."""
     ctx.out.emit(ctx.api.list_audit_records(args.stream_id, args.limit, args.page_token), records_view)
@@ -194,3 +223,10 @@ def register(subparsers: Subparsers) -> None:
         "--public-key", default="", metavar="FILE", help="PEM Ed25519 public key that signed --checkpoint"
     )
     _register_checkpoint(actions)
+    parser = command(
+        actions, "security-events", list_security_events, "list refused calls (unauthenticated, no scope)"
+    )
+    parser.add_argument(
+        "--all", action="store_true", help="also refusals without a verified tenant (needs scope admin)"
+    )
+    add_list_options(parser)
