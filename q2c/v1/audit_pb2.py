@@ -26,7 +26,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12q2c/v1/audit.proto\x12\x06q2c.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x03\n\x0b\x41uditRecord\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12\x10\n\x08sequence\x18\x03 \x01(\x03\x12\x11\n\tprincipal\x18\x04 \x01(\t\x12\x11\n\ttenant_id\x18\x05 \x01(\t\x12\x14\n\x0c\x63ommand_type\x18\x06 \x01(\t\x12\x12\n\nrequest_id\x18\x07 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x08 \x01(\t\x12\x16\n\x0epayload_digest\x18\t \x01(\t\x12%\n\x07outcome\x18\n \x01(\x0e\x32\x14.q2c.v1.AuditOutcome\x12\x18\n\x10rejection_reason\x18\x0b \x01(\t\x12\x0f\n\x07\x63omment\x18\x0c \x01(\t\x12\x11\n\tevent_ids\x18\r \x03(\t\x12/\n\x0brecord_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rprevious_hash\x18\x0f \x01(\t\x12\x0c\n\x04hash\x18\x10 \x01(\t\"Y\n\x17ListAuditRecordsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x17\n\tstream_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\"_\n\x18ListAuditRecordsResponse\x12*\n\raudit_records\x18\x01 \x03(\x0b\x32\x13.q2c.v1.AuditRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"W\n\x15VerifyAuditLogRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12+\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x17.q2c.v1.AuditCheckpoint\"\xef\x01\n\x16VerifyAuditLogResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x17\n\x0frecords_checked\x18\x02 \x01(\x03\x12\x31\n\x14\x66irst_invalid_record\x18\x03 \x01(\x0b\x32\x13.q2c.v1.AuditRecord\x12\x0f\n\x07problem\x18\x04 \x01(\t\x12$\n\x06reason\x18\x05 \x01(\x0e\x32\x14.q2c.v1.AuditProblem\x12+\n\ncheckpoint\x18\x06 \x01(\x0b\x32\x17.q2c.v1.AuditCheckpoint\x12\x19\n\x11problem_stream_id\x18\x07 \x01(\t\"D\n\x0f\x41uditStreamHead\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12\x0c\n\x04hash\x18\x03 \x01(\t\"\xdc\x01\n\x0f\x41uditCheckpoint\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x0cstream_heads\x18\x04 \x03(\x0b\x32\x17.q2c.v1.AuditStreamHead\x12\x11\n\troot_hash\x18\x05 \x01(\t\x12\x0e\n\x06key_id\x18\x06 \x01(\t\x12\x11\n\tsignature\x18\x07 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x08 \x01(\x05\"2\n\x1c\x43reateAuditCheckpointRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"-\n\x19GetAuditCheckpointRequest\x12\x10\n\x08sequence\x18\x01 \x01(\x03\"D\n\x1bListAuditCheckpointsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"k\n\x1cListAuditCheckpointsResponse\x12\x32\n\x11\x61udit_checkpoints\x18\x01 \x03(\x0b\x32\x17.q2c.v1.AuditCheckpoint\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xf7\x01\n\rSecurityEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x11\n\tprincipal\x18\x03 \x01(\t\x12\x0e\n\x06method\x18\x04 \x01(\t\x12\x0c\n\x04\x63ode\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x0f\n\x07message\x18\x07 \x01(\t\x12\x0c\n\x04peer\x18\x08 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\t \x01(\t\x12\x19\n\x11suppressed_before\x18\n \x01(\x03\x12.\n\nevent_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"c\n\x19ListSecurityEventsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x1f\n\x17include_unauthenticated\x18\x03 \x01(\x08\"e\n\x1aListSecurityEventsResponse\x12.\n\x0fsecurity_events\x18\x01 \x03(\x0b\x32\x15.q2c.v1.SecurityEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xaa\x04\n\x0c\x41uditProblem\x12\x1d\n\x19\x41UDIT_PROBLEM_UNSPECIFIED\x10\x00\x12!\n\x1d\x41UDIT_PROBLEM_RECORD_MODIFIED\x10\x01\x12#\n\x1f\x41UDIT_PROBLEM_CHAIN_LINK_BROKEN\x10\x02\x12!\n\x1d\x41UDIT_PROBLEM_RECORDS_MISSING\x10\x03\x12\"\n\x1e\x41UDIT_PROBLEM_RECORD_REORDERED\x10\x04\x12(\n$AUDIT_PROBLEM_EVENT_PAYLOAD_MODIFIED\x10\x05\x12*\n&AUDIT_PROBLEM_CHAIN_VERSION_DOWNGRADED\x10\x06\x12 \n\x1c\x41UDIT_PROBLEM_HEAD_REWRITTEN\x10\x07\x12\x1e\n\x1a\x41UDIT_PROBLEM_TAIL_DELETED\x10\x08\x12 \n\x1c\x41UDIT_PROBLEM_STREAM_DELETED\x10\t\x12.\n*AUDIT_PROBLEM_CHECKPOINT_SIGNATURE_INVALID\x10\n\x12(\n$AUDIT_PROBLEM_CHECKPOINT_KEY_UNKNOWN\x10\x0b\x12*\n&AUDIT_PROBLEM_CHECKPOINT_ROOT_MISMATCH\x10\x0c\x12,\n(AUDIT_PROBLEM_CHECKPOINT_TENANT_MISMATCH\x10\r*e\n\x0c\x41uditOutcome\x12\x1d\n\x19\x41UDIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41UDIT_OUTCOME_ACCEPTED\x10\x01\x12\x1a\n\x16\x41UDIT_OUTCOME_REJECTED\x10\x02\x32\xa0\x04\n\x0c\x41uditService\x12U\n\x10ListAuditRecords\x12\x1f.q2c.v1.ListAuditRecordsRequest\x1a .q2c.v1.ListAuditRecordsResponse\x12O\n\x0eVerifyAuditLog\x12\x1d.q2c.v1.VerifyAuditLogRequest\x1a\x1e.q2c.v1.VerifyAuditLogResponse\x12V\n\x15\x43reateAuditCheckpoint\x12$.q2c.v1.CreateAuditCheckpointRequest\x1a\x17.q2c.v1.AuditCheckpoint\x12P\n\x12GetAuditCheckpoint\x12!.q2c.v1.GetAuditCheckpointRequest\x1a\x17.q2c.v1.AuditCheckpoint\x12\x61\n\x14ListAuditCheckpoints\x12#.q2c.v1.ListAuditCheckpointsRequest\x1a$.q2c.v1.ListAuditCheckpointsResponse\x12[\n\x12ListSecurityEvents\x12!.q2c.v1.ListSecurityEventsRequest\x1a\".q2c.v1.ListSecurityEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12q2c/v1/audit.proto\x12\x06q2c.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x03\n\x0b\x41uditRecord\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12\x10\n\x08sequence\x18\x03 \x01(\x03\x12\x11\n\tprincipal\x18\x04 \x01(\t\x12\x11\n\ttenant_id\x18\x05 \x01(\t\x12\x14\n\x0c\x63ommand_type\x18\x06 \x01(\t\x12\x12\n\nrequest_id\x18\x07 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x08 \x01(\t\x12\x16\n\x0epayload_digest\x18\t \x01(\t\x12%\n\x07outcome\x18\n \x01(\x0e\x32\x14.q2c.v1.AuditOutcome\x12\x18\n\x10rejection_reason\x18\x0b \x01(\t\x12\x0f\n\x07\x63omment\x18\x0c \x01(\t\x12\x11\n\tevent_ids\x18\r \x03(\t\x12/\n\x0brecord_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rprevious_hash\x18\x0f \x01(\t\x12\x0c\n\x04hash\x18\x10 \x01(\t\"Y\n\x17ListAuditRecordsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x17\n\tstream_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\"_\n\x18ListAuditRecordsResponse\x12*\n\raudit_records\x18\x01 \x03(\x0b\x32\x13.q2c.v1.AuditRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x80\x01\n\x15VerifyAuditLogRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12+\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x17.q2c.v1.AuditCheckpoint\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x13\n\x0bmax_records\x18\x04 \x01(\x05\"\x88\x02\n\x16VerifyAuditLogResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x17\n\x0frecords_checked\x18\x02 \x01(\x03\x12\x31\n\x14\x66irst_invalid_record\x18\x03 \x01(\x0b\x32\x13.q2c.v1.AuditRecord\x12\x0f\n\x07problem\x18\x04 \x01(\t\x12$\n\x06reason\x18\x05 \x01(\x0e\x32\x14.q2c.v1.AuditProblem\x12+\n\ncheckpoint\x18\x06 \x01(\x0b\x32\x17.q2c.v1.AuditCheckpoint\x12\x19\n\x11problem_stream_id\x18\x07 \x01(\t\x12\x17\n\x0fnext_page_token\x18\x08 \x01(\t\"D\n\x0f\x41uditStreamHead\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12\x0c\n\x04hash\x18\x03 \x01(\t\"\xdc\x01\n\x0f\x41uditCheckpoint\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x0cstream_heads\x18\x04 \x03(\x0b\x32\x17.q2c.v1.AuditStreamHead\x12\x11\n\troot_hash\x18\x05 \x01(\t\x12\x0e\n\x06key_id\x18\x06 \x01(\t\x12\x11\n\tsignature\x18\x07 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x08 \x01(\x05\"2\n\x1c\x43reateAuditCheckpointRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\"-\n\x19GetAuditCheckpointRequest\x12\x10\n\x08sequence\x18\x01 \x01(\x03\"D\n\x1bListAuditCheckpointsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"k\n\x1cListAuditCheckpointsResponse\x12\x32\n\x11\x61udit_checkpoints\x18\x01 \x03(\x0b\x32\x17.q2c.v1.AuditCheckpoint\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xf7\x01\n\rSecurityEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x11\n\tprincipal\x18\x03 \x01(\t\x12\x0e\n\x06method\x18\x04 \x01(\t\x12\x0c\n\x04\x63ode\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x0f\n\x07message\x18\x07 \x01(\t\x12\x0c\n\x04peer\x18\x08 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\t \x01(\t\x12\x19\n\x11suppressed_before\x18\n \x01(\x03\x12.\n\nevent_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"c\n\x19ListSecurityEventsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x1f\n\x17include_unauthenticated\x18\x03 \x01(\x08\"e\n\x1aListSecurityEventsResponse\x12.\n\x0fsecurity_events\x18\x01 \x03(\x0b\x32\x15.q2c.v1.SecurityEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xaa\x04\n\x0c\x41uditProblem\x12\x1d\n\x19\x41UDIT_PROBLEM_UNSPECIFIED\x10\x00\x12!\n\x1d\x41UDIT_PROBLEM_RECORD_MODIFIED\x10\x01\x12#\n\x1f\x41UDIT_PROBLEM_CHAIN_LINK_BROKEN\x10\x02\x12!\n\x1d\x41UDIT_PROBLEM_RECORDS_MISSING\x10\x03\x12\"\n\x1e\x41UDIT_PROBLEM_RECORD_REORDERED\x10\x04\x12(\n$AUDIT_PROBLEM_EVENT_PAYLOAD_MODIFIED\x10\x05\x12*\n&AUDIT_PROBLEM_CHAIN_VERSION_DOWNGRADED\x10\x06\x12 \n\x1c\x41UDIT_PROBLEM_HEAD_REWRITTEN\x10\x07\x12\x1e\n\x1a\x41UDIT_PROBLEM_TAIL_DELETED\x10\x08\x12 \n\x1c\x41UDIT_PROBLEM_STREAM_DELETED\x10\t\x12.\n*AUDIT_PROBLEM_CHECKPOINT_SIGNATURE_INVALID\x10\n\x12(\n$AUDIT_PROBLEM_CHECKPOINT_KEY_UNKNOWN\x10\x0b\x12*\n&AUDIT_PROBLEM_CHECKPOINT_ROOT_MISMATCH\x10\x0c\x12,\n(AUDIT_PROBLEM_CHECKPOINT_TENANT_MISMATCH\x10\r*e\n\x0c\x41uditOutcome\x12\x1d\n\x19\x41UDIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41UDIT_OUTCOME_ACCEPTED\x10\x01\x12\x1a\n\x16\x41UDIT_OUTCOME_REJECTED\x10\x02\x32\xa0\x04\n\x0c\x41uditService\x12U\n\x10ListAuditRecords\x12\x1f.q2c.v1.ListAuditRecordsRequest\x1a .q2c.v1.ListAuditRecordsResponse\x12O\n\x0eVerifyAuditLog\x12\x1d.q2c.v1.VerifyAuditLogRequest\x1a\x1e.q2c.v1.VerifyAuditLogResponse\x12V\n\x15\x43reateAuditCheckpoint\x12$.q2c.v1.CreateAuditCheckpointRequest\x1a\x17.q2c.v1.AuditCheckpoint\x12P\n\x12GetAuditCheckpoint\x12!.q2c.v1.GetAuditCheckpointRequest\x1a\x17.q2c.v1.AuditCheckpoint\x12\x61\n\x14ListAuditCheckpoints\x12#.q2c.v1.ListAuditCheckpointsRequest\x1a$.q2c.v1.ListAuditCheckpointsResponse\x12[\n\x12ListSecurityEvents\x12!.q2c.v1.ListSecurityEventsRequest\x1a\".q2c.v1.ListSecurityEventsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,38 +35,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_LISTAUDITRECORDSREQUEST'].fields_by_name['stream_id']._loaded_options = None
   _globals['_LISTAUDITRECORDSREQUEST'].fields_by_name['stream_id']._serialized_options = b'\342A\001\002'
-  _globals['_AUDITPROBLEM']._serialized_start=2028
-  _globals['_AUDITPROBLEM']._serialized_end=2582
-  _globals['_AUDITOUTCOME']._serialized_start=2584
-  _globals['_AUDITOUTCOME']._serialized_end=2685
+  _globals['_AUDITPROBLEM']._serialized_start=2095
+  _globals['_AUDITPROBLEM']._serialized_end=2649
+  _globals['_AUDITOUTCOME']._serialized_start=2651
+  _globals['_AUDITOUTCOME']._serialized_end=2752
   _globals['_AUDITRECORD']._serialized_start=97
   _globals['_AUDITRECORD']._serialized_end=481
   _globals['_LISTAUDITRECORDSREQUEST']._serialized_start=483
   _globals['_LISTAUDITRECORDSREQUEST']._serialized_end=572
   _globals['_LISTAUDITRECORDSRESPONSE']._serialized_start=574
   _globals['_LISTAUDITRECORDSRESPONSE']._serialized_end=669
-  _globals['_VERIFYAUDITLOGREQUEST']._serialized_start=671
-  _globals['_VERIFYAUDITLOGREQUEST']._serialized_end=758
-  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_start=761
-  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_end=1000
-  _globals['_AUDITSTREAMHEAD']._serialized_start=1002
-  _globals['_AUDITSTREAMHEAD']._serialized_end=1070
-  _globals['_AUDITCHECKPOINT']._serialized_start=1073
-  _globals['_AUDITCHECKPOINT']._serialized_end=1293
-  _globals['_CREATEAUDITCHECKPOINTREQUEST']._serialized_start=1295
-  _globals['_CREATEAUDITCHECKPOINTREQUEST']._serialized_end=1345
-  _globals['_GETAUDITCHECKPOINTREQUEST']._serialized_start=1347
-  _globals['_GETAUDITCHECKPOINTREQUEST']._serialized_end=1392
-  _globals['_LISTAUDITCHECKPOINTSREQUEST']._serialized_start=1394
-  _globals['_LISTAUDITCHECKPOINTSREQUEST']._serialized_end=1462
-  _globals['_LISTAUDITCHECKPOINTSRESPONSE']._serialized_start=1464
-  _globals['_LISTAUDITCHECKPOINTSRESPONSE']._serialized_end=1571
-  _globals['_SECURITYEVENT']._serialized_start=1574
-  _globals['_SECURITYEVENT']._serialized_end=1821
-  _globals['_LISTSECURITYEVENTSREQUEST']._serialized_start=1823
-  _globals['_LISTSECURITYEVENTSREQUEST']._serialized_end=1922
-  _globals['_LISTSECURITYEVENTSRESPONSE']._serialized_start=1924
-  _globals['_LISTSECURITYEVENTSRESPONSE']._serialized_end=2025
-  _globals['_AUDITSERVICE']._serialized_start=2688
-  _globals['_AUDITSERVICE']._serialized_end=3232
+  _globals['_VERIFYAUDITLOGREQUEST']._serialized_start=672
+  _globals['_VERIFYAUDITLOGREQUEST']._serialized_end=800
+  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_start=803
+  _globals['_VERIFYAUDITLOGRESPONSE']._serialized_end=1067
+  _globals['_AUDITSTREAMHEAD']._serialized_start=1069
+  _globals['_AUDITSTREAMHEAD']._serialized_end=1137
+  _globals['_AUDITCHECKPOINT']._serialized_start=1140
+  _globals['_AUDITCHECKPOINT']._serialized_end=1360
+  _globals['_CREATEAUDITCHECKPOINTREQUEST']._serialized_start=1362
+  _globals['_CREATEAUDITCHECKPOINTREQUEST']._serialized_end=1412
+  _globals['_GETAUDITCHECKPOINTREQUEST']._serialized_start=1414
+  _globals['_GETAUDITCHECKPOINTREQUEST']._serialized_end=1459
+  _globals['_LISTAUDITCHECKPOINTSREQUEST']._serialized_start=1461
+  _globals['_LISTAUDITCHECKPOINTSREQUEST']._serialized_end=1529
+  _globals['_LISTAUDITCHECKPOINTSRESPONSE']._serialized_start=1531
+  _globals['_LISTAUDITCHECKPOINTSRESPONSE']._serialized_end=1638
+  _globals['_SECURITYEVENT']._serialized_start=1641
+  _globals['_SECURITYEVENT']._serialized_end=1888
+  _globals['_LISTSECURITYEVENTSREQUEST']._serialized_start=1890
+  _globals['_LISTSECURITYEVENTSREQUEST']._serialized_end=1989
+  _globals['_LISTSECURITYEVENTSRESPONSE']._serialized_start=1991
+  _globals['_LISTSECURITYEVENTSRESPONSE']._serialized_end=2092
+  _globals['_AUDITSERVICE']._serialized_start=2755
+  _globals['_AUDITSERVICE']._serialized_end=3299
 # @@protoc_insertion_point(module_scope)

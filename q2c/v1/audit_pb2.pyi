@@ -106,15 +106,19 @@ class ListAuditRecordsResponse(_message.Message):
     def __init__(self, audit_records: _Optional[_Iterable[_Union[AuditRecord, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class VerifyAuditLogRequest(_message.Message):
-    __slots__ = ("stream_id", "checkpoint")
+    __slots__ = ("stream_id", "checkpoint", "page_token", "max_records")
     STREAM_ID_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MAX_RECORDS_FIELD_NUMBER: _ClassVar[int]
     stream_id: str
     checkpoint: AuditCheckpoint
-    def __init__(self, stream_id: _Optional[str] = ..., checkpoint: _Optional[_Union[AuditCheckpoint, _Mapping]] = ...) -> None: ...
+    page_token: str
+    max_records: int
+    def __init__(self, stream_id: _Optional[str] = ..., checkpoint: _Optional[_Union[AuditCheckpoint, _Mapping]] = ..., page_token: _Optional[str] = ..., max_records: _Optional[int] = ...) -> None: ...
 
 class VerifyAuditLogResponse(_message.Message):
-    __slots__ = ("ok", "records_checked", "first_invalid_record", "problem", "reason", "checkpoint", "problem_stream_id")
+    __slots__ = ("ok", "records_checked", "first_invalid_record", "problem", "reason", "checkpoint", "problem_stream_id", "next_page_token")
     OK_FIELD_NUMBER: _ClassVar[int]
     RECORDS_CHECKED_FIELD_NUMBER: _ClassVar[int]
     FIRST_INVALID_RECORD_FIELD_NUMBER: _ClassVar[int]
@@ -122,6 +126,7 @@ class VerifyAuditLogResponse(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     PROBLEM_STREAM_ID_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     ok: bool
     records_checked: int
     first_invalid_record: AuditRecord
@@ -129,7 +134,8 @@ class VerifyAuditLogResponse(_message.Message):
     reason: AuditProblem
     checkpoint: AuditCheckpoint
     problem_stream_id: str
-    def __init__(self, ok: _Optional[bool] = ..., records_checked: _Optional[int] = ..., first_invalid_record: _Optional[_Union[AuditRecord, _Mapping]] = ..., problem: _Optional[str] = ..., reason: _Optional[_Union[AuditProblem, str]] = ..., checkpoint: _Optional[_Union[AuditCheckpoint, _Mapping]] = ..., problem_stream_id: _Optional[str] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, ok: _Optional[bool] = ..., records_checked: _Optional[int] = ..., first_invalid_record: _Optional[_Union[AuditRecord, _Mapping]] = ..., problem: _Optional[str] = ..., reason: _Optional[_Union[AuditProblem, str]] = ..., checkpoint: _Optional[_Union[AuditCheckpoint, _Mapping]] = ..., problem_stream_id: _Optional[str] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class AuditStreamHead(_message.Message):
     __slots__ = ("stream_id", "sequence", "hash")

@@ -91,7 +91,12 @@ class AuditServiceServicer:
         deleted stream are detected too. A checkpoint that is not the tenant's or whose signature
         does not verify with a key the server trusts fails the verification (reason says which).
         A failed verification is a successful call with ok = false.
-        Errors: INVALID_ARGUMENT (VALIDATION_FAILED: malformed checkpoint).
+        Bounded: one call checks at most max_records records (default and max 100,000) and stops
+        after about 10 seconds of work; when there is more it returns next_page_token, and the
+        caller calls again with it (and the same stream_id and checkpoint) to resume where the chain
+        left off. The heads are compared with the checkpoint on the last page only.
+        Errors: INVALID_ARGUMENT (VALIDATION_FAILED: malformed checkpoint, negative max_records,
+        or a page_token that is malformed or was issued for another stream_id or checkpoint).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
