@@ -19,6 +19,8 @@ class ErrorKind(StrEnum):
     INTERNAL = "INTERNAL"  # INTERNAL
     UNAUTHENTICATED = "UNAUTHENTICATED"  # UNAUTHENTICATED
     PERMISSION_DENIED = "PERMISSION_DENIED"  # PERMISSION_DENIED
+    RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"  # RESOURCE_EXHAUSTED
+    DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"  # DEADLINE_EXCEEDED
 
 
 class FieldViolation(BaseModel):
@@ -145,6 +147,19 @@ class PermissionDeniedError(Q2cError):
     kind = ErrorKind.PERMISSION_DENIED
 
 
+class ResourceExhaustedError(Q2cError):
+    """A server limit refused the call before it ran (rate, open streams); retry later."""
+
+    kind = ErrorKind.RESOURCE_EXHAUSTED
+    retryable = True
+
+
+class DeadlineExceededError(Q2cError):
+    """Too little of the caller's deadline is left to start the work; nothing was done."""
+
+    kind = ErrorKind.DEADLINE_EXCEEDED
+
+
 _KIND_TO_CLASS: dict[ErrorKind, type[Q2cError]] = {
     ErrorKind.VALIDATION: ValidationError,
     ErrorKind.NOT_FOUND: NotFoundError,
@@ -155,6 +170,8 @@ _KIND_TO_CLASS: dict[ErrorKind, type[Q2cError]] = {
     ErrorKind.INTERNAL: Q2cError,
     ErrorKind.UNAUTHENTICATED: UnauthenticatedError,
     ErrorKind.PERMISSION_DENIED: PermissionDeniedError,
+    ErrorKind.RESOURCE_EXHAUSTED: ResourceExhaustedError,
+    ErrorKind.DEADLINE_EXCEEDED: DeadlineExceededError,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import grpc
-from google.protobuf import any_pb2  # type: ignore[import-untyped, unused-ignore]
+from google.protobuf import any_pb2, duration_pb2  # type: ignore[import-untyped, unused-ignore]
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -13,6 +13,8 @@ from q2c_core.domain.errors import ErrorKind, Q2cError, UnavailableError
 from q2c_core.store import StoreUnavailable
 
 ERROR_DOMAIN = "q2c.v1"
+RETRY_AFTER_KEY = "retry_after_ms"
+"""ErrorInfo metadata of a RESOURCE_EXHAUSTED error that also becomes a RetryInfo detail."""
 log = logging.getLogger(__name__)
 
 
@@ -26,6 +28,8 @@ STATUS_OF_KIND: dict[ErrorKind, int] = {
     ErrorKind.INTERNAL: code_pb2.INTERNAL,
     ErrorKind.UNAUTHENTICATED: code_pb2.UNAUTHENTICATED,
     ErrorKind.PERMISSION_DENIED: code_pb2.PERMISSION_DENIED,
+    ErrorKind.RESOURCE_EXHAUSTED: code_pb2.RESOURCE_EXHAUSTED,
+    ErrorKind.DEADLINE_EXCEEDED: code_pb2.DEADLINE_EXCEEDED,
 }
 """The table itself (STYLE.md §5)."""
 
@@ -61,7 +65,15 @@ def _extra_details(error: Q2cError) -> list[any_pb2.Any]:
         return [_packed(error_details_pb2.BadRequest(field_violations=violations))]
     if error.kind is ErrorKind.PRECONDITION:
         return [_packed(error_details_pb2.PreconditionFailure(violations=_precondition_violations(error)))]
+    if error.kind is ErrorKind.RESOURCE_EXHAUSTED and RETRY_AFTER_KEY in error.metadata:
+        return [_packed(_retry_info(int(error.metadata[RETRY_AFTER_KEY])))]
     return []
+
+
+def _retry_info(milliseconds: int) -> error_details_pb2.RetryInfo:
+    """How long the caller should wait before trying again."""
+    delay = duration_pb2.Duration(seconds=milliseconds // 1000, nanos=(milliseconds % 1000) * 1_000_000)
+    return error_details_pb2.RetryInfo(retry_delay=delay)
 
 
 def _precondition_violations(error: Q2cError) -> list[error_details_pb2.PreconditionFailure.Violation]:

@@ -8,6 +8,7 @@ import pytest
 
 from q2c_core.domain.errors import (
     ConflictError,
+    DeadlineExceededError,
     ErrorKind,
     ErrorPayload,
     FieldViolation,
@@ -17,6 +18,7 @@ from q2c_core.domain.errors import (
     PreconditionError,
     Q2cError,
     RequestIdReusedError,
+    ResourceExhaustedError,
     UnauthenticatedError,
     UnavailableError,
     ValidationError,
@@ -37,6 +39,8 @@ ONE_OF_EACH_KIND: list[Q2cError] = [
     Q2cError("BOOM", "unexpected", {"where": "decide"}),
     UnauthenticatedError("TOKEN_EXPIRED", "the token has expired"),
     PermissionDeniedError("SCOPE_MISSING", "needs time:approve", {"scope": "time:approve"}),
+    ResourceExhaustedError("RATE_LIMITED", "slow down", {"scope": "tenant", "retry_after_ms": "250"}),
+    DeadlineExceededError("DEADLINE_TOO_SHORT", "not enough time left", {"work": "bill run"}),
 ]
 EXPECTED_CLASS = {
     ErrorKind.VALIDATION: ValidationError,
@@ -48,6 +52,8 @@ EXPECTED_CLASS = {
     ErrorKind.INTERNAL: Q2cError,
     ErrorKind.UNAUTHENTICATED: UnauthenticatedError,
     ErrorKind.PERMISSION_DENIED: PermissionDeniedError,
+    ErrorKind.RESOURCE_EXHAUSTED: ResourceExhaustedError,
+    ErrorKind.DEADLINE_EXCEEDED: DeadlineExceededError,
 }
 
 
@@ -86,8 +92,9 @@ def test_validation_error_message_names_every_field() -> None:
     assert error.field_violations == [FieldViolation(field="entries[3].role", description="unknown role 'x'")]
 
 
-def test_only_conflict_and_unavailable_are_retryable() -> None:
-    assert {e.kind for e in ONE_OF_EACH_KIND if e.retryable} == {ErrorKind.CONFLICT, ErrorKind.UNAVAILABLE}
+def test_only_conflict_unavailable_and_resource_exhausted_are_retryable() -> None:
+    retryable = {e.kind for e in ONE_OF_EACH_KIND if e.retryable}
+    assert retryable == {ErrorKind.CONFLICT, ErrorKind.UNAVAILABLE, ErrorKind.RESOURCE_EXHAUSTED}
 
 
 def test_invalid_state_is_a_precondition_failure_with_command_and_state() -> None:
