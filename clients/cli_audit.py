@@ -159,7 +159,8 @@ def verify(ctx: Context, args: argparse.Namespace) -> int:
     """Recompute the hash chain and compare it with a checkpoint; exit 9 when it does not verify.
 
     With --checkpoint and --public-key the exported checkpoint's signature is verified here,
-    offline, before the server is asked to check the database against it.
+    offline, before the server is asked to check the database against it. The server checks
+    a bounded page per call; this follows its tokens to the end and shows the last reply.
     """
     request = audit_pb2.VerifyAuditLogRequest(stream_id=args.stream)
     if args.checkpoint or args.public_key:
@@ -172,7 +173,11 @@ def verify(ctx: Context, args: argparse.Namespace) -> int:
             print(f"q2c: checkpoint refused ({refused.code}): {refused.message}", file=sys.stderr)
             return int(ExitCode.CHECK_FAILED)
         request.checkpoint.CopyFrom(checkpoint_to_proto(anchor))
+    request.max_records = args.page_records
     response = ctx.api.q.call(ctx.api.q.audit.VerifyAuditLog, request)
+    while response.next_page_token:  # the server verifies a bounded page per call
+        request.page_token = response.next_page_token
+        response = ctx.api.q.call(ctx.api.q.audit.VerifyAuditLog, request)
     ctx.out.emit(response, verification_view)
     return 0 if response.ok else int(ExitCode.CHECK_FAILED)
 
@@ -221,6 +226,9 @@ def register(subparsers: Subparsers) -> None:
     )
     parser.add_argument(
         "--public-key", default="", metavar="FILE", help="PEM Ed25519 public key that signed --checkpoint"
+    )
+    parser.add_argument(
+        "--page-records", type=int, default=0, metavar="N", help="records per call (default: the server's)"
     )
     _register_checkpoint(actions)
     parser = command(

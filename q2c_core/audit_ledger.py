@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -16,7 +17,8 @@ from q2c_core.audit_anchor import (
     StreamHead,
     verify_checkpoint,
 )
-from q2c_core.domain.errors import ConflictError, NotFoundError, PreconditionError
+from q2c_core.audit_token import VerifyToken
+from q2c_core.domain.errors import ConflictError, NotFoundError, PreconditionError, ValidationError
 from q2c_core.paging import paged
 from q2c_core.store import Page, Store, VerifyResult
 from q2c_core.store.errors import ConcurrencyConflict
@@ -27,6 +29,10 @@ T = TypeVar("T")
 
 TENANT_MISMATCH = "CHECKPOINT_TENANT_MISMATCH"
 _ATTEMPTS = 3
+MAX_VERIFY_RECORDS = 100_000
+"""Records one VerifyAuditLog call checks at most (also the default)."""
+VERIFY_SECONDS = 10.0
+"""Work one VerifyAuditLog call does before it returns a resume token (checked per chunk)."""
 
 
 def _same(item: T) -> T:
@@ -58,6 +64,7 @@ class AuditLedger:
         self.store = store
         self.signer = signer
         self.clock = clock
+        self.verify_seconds = VERIFY_SECONDS
 
     def create_checkpoint(
         self, tenant_id: str, request_id: str | None = None, *, if_changed: bool = False
@@ -114,6 +121,54 @@ class AuditLedger:
             if refused is not None:
                 return refused
         return self.store.verify_audit(tenant_id, stream_id, anchor)
+
+    def verify_page(
+        self,
+        tenant_id: str,
+        stream_id: str | None,
+        checkpoint: Checkpoint | None = None,
+        page_token: str = "",
+        max_records: int = 0,
+    ) -> tuple[VerifyResult, str]:
+        """One bounded page of `verify` and the token of the next ("" when done or failed).
+
+        At most `max_records` (0 = 100,000, the maximum) records and about VERIFY_SECONDS of
+        work per page; later pages use the checkpoint the first one chose. ValidationError for
+        a negative max_records or a token that is malformed or of another stream or checkpoint.
+        """
+        if max_records < 0:
+            raise ValidationError.one("max_records", "must not be negative")
+        budget = min(max_records or MAX_VERIFY_RECORDS, MAX_VERIFY_RECORDS)
+        token = VerifyToken.parse(page_token, stream_id or "") if page_token else None
+        anchor = self._anchor(tenant_id, checkpoint, token)
+        if anchor is not None:
+            refused = self.refusal(tenant_id, anchor)
+            if refused is not None:
+                return refused, ""
+        start = token.cursor if token else None
+        result = self.store.verify_audit_page(
+            tenant_id, stream_id, anchor, start, budget, self.verify_seconds
+        )
+        if not result.ok or result.resume is None:
+            return result, ""
+        following = VerifyToken(stream_id or "", anchor.sequence if anchor else 0, result.resume)
+        return replace(result, checkpoint=anchor, resume=None), following.encode()
+
+    def _anchor(
+        self, tenant_id: str, supplied: Checkpoint | None, token: VerifyToken | None
+    ) -> Checkpoint | None:
+        """The checkpoint to verify against: the supplied one, else the one the first page chose."""
+        if supplied is not None:
+            if token is not None and token.checkpoint != supplied.sequence:
+                raise ValidationError.one("page_token", "was issued for another checkpoint")
+            return supplied
+        if token is None:
+            return self.store.get_audit_checkpoint(tenant_id)
+        if token.checkpoint == 0:
+            return None
+        return self.store.get_audit_checkpoint(
+            tenant_id, token.checkpoint
+        ) or self.store.get_audit_checkpoint(tenant_id)
 
     def refusal(self, tenant_id: str, checkpoint: Checkpoint) -> VerifyResult | None:
         """A failed result when the checkpoint is not this tenant's or not signed by a trusted key."""

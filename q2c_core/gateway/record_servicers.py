@@ -109,13 +109,21 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
     async def VerifyAuditLog(
         self, request: audit_pb2.VerifyAuditLogRequest, context: Context
     ) -> audit_pb2.VerifyAuditLogResponse:
-        """Recompute one stream's hash chain, or every stream of the tenant, and compare the heads
-        with the given or the latest stored checkpoint."""
+        """Recompute one stream's hash chain, or every stream of the tenant, a bounded page at a
+        time, and on the last page compare the heads with the given or the latest stored
+        checkpoint."""
         checkpoint = checkpoint_in(request.checkpoint) if request.HasField("checkpoint") else None
-        result = await blocking(
-            self.ledger.verify, current_caller().tenant_id, request.stream_id or None, checkpoint
+        result, next_page_token = await blocking(
+            self.ledger.verify_page,
+            current_caller().tenant_id,
+            request.stream_id or None,
+            checkpoint,
+            request.page_token,
+            request.max_records,
         )
-        return convert.verify_out(result)
+        response = convert.verify_out(result)
+        response.next_page_token = next_page_token
+        return response
 
     async def CreateAuditCheckpoint(
         self, request: audit_pb2.CreateAuditCheckpointRequest, context: Context

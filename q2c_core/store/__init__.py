@@ -2,6 +2,7 @@
 
 from q2c_core.store.audit_chain import (
     GENESIS_HASH,
+    ChainCursor,
     VerifyResult,
     canonical,
     chain_hash,
@@ -39,6 +40,7 @@ __all__ = [
     "AuditEntry",
     "AuditRecord",
     "BillRunRow",
+    "ChainCursor",
     "ConcurrencyConflict",
     "CustomerRow",
     "DuplicateRequestId",

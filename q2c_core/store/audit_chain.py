@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -124,6 +124,20 @@ class VerifyResult:
     reason: str = ""
     stream_id: str = ""
     checkpoint: Checkpoint | None = None
+    resume: ChainCursor | None = None
+    """Set when a budget cut the verification short: where the next page resumes."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainCursor:
+    """The last record a bounded verification checked: the next page continues its chain from
+    here (seq + 1 must link to `hash`), and `checked` counts the records of every page so far."""
+
+    stream_id: str
+    seq: int
+    hash: str
+    chain_version: int
+    checked: int
 
 
 def verify(records: Iterable[AuditRecord]) -> VerifyResult:
@@ -136,23 +150,53 @@ def verify_checked(
 ) -> VerifyResult:
     """Verify (record, recomputed events digest) pairs in (stream_id, seq) order, then compare the
     stream heads with `checkpoint` (only `stream_id`'s head when one stream is verified)."""
-    count = 0
     seen: dict[str, dict[int, str]] = {}
     wanted = {h.stream_id: h.seq for h in checkpoint.heads} if checkpoint else {}
+
+    def note(stream: list[Checked]) -> None:
+        first, last = stream[0][0], stream[-1][0]
+        at = wanted.get(first.stream_id)
+        seen[first.stream_id] = {last.seq: last.hash} | {r.seq: r.hash for r, _ in stream if r.seq == at}
+
+    result = verify_chain(checked, None, note)
+    if not result.ok:
+        return VerifyResult(
+            False,
+            result.records_checked,
+            result.first_invalid,
+            result.problem,
+            result.reason,
+            result.stream_id,
+            checkpoint,
+        )
+    if checkpoint is None:
+        return VerifyResult(True, result.records_checked)
+    return compare_heads(checkpoint, seen, result.records_checked, stream_id)
+
+
+def verify_chain(
+    checked: Iterable[Checked],
+    start: ChainCursor | None = None,
+    note: Callable[[list[Checked]], None] | None = None,
+) -> VerifyResult:
+    """Verify the chain alone, continuing from `start` (a previous page's last record) when the
+    first stream is its stream; `resume` of an ok result is the last record checked (None if
+    none). `note` sees each verified stream's records."""
+    count = start.checked if start else 0
+    cursor = start
     for stream in _by_stream(checked):
-        bad = _verify_stream(stream)
+        first = stream[0][0]
+        bad = _verify_stream(stream, start if start and start.stream_id == first.stream_id else None)
         if bad is not None:
             rec, reason, problem = bad
             count += [r.seq for r, _ in stream].index(rec.seq) + 1
-            return VerifyResult(False, count, rec, problem, reason, rec.stream_id, checkpoint)
+            return VerifyResult(False, count, rec, problem, reason, rec.stream_id)
         count += len(stream)
-        first = stream[0][0]
         last = stream[-1][0]
-        at = wanted.get(first.stream_id)
-        seen[first.stream_id] = {last.seq: last.hash} | {r.seq: r.hash for r, _ in stream if r.seq == at}
-    if checkpoint is None:
-        return VerifyResult(True, count)
-    return _against(checkpoint, seen, count, stream_id)
+        cursor = ChainCursor(last.stream_id, last.seq, last.hash, last.chain_version, count)
+        if note is not None:
+            note(stream)
+    return VerifyResult(True, count, resume=cursor)
 
 
 def _by_stream(checked: Iterable[Checked]) -> Iterable[list[Checked]]:
@@ -167,10 +211,15 @@ def _by_stream(checked: Iterable[Checked]) -> Iterable[list[Checked]]:
         yield current
 
 
-def _verify_stream(stream: list[Checked]) -> tuple[AuditRecord, str, str] | None:
-    """The first bad record of one stream with its reason code and problem, or None."""
+def _verify_stream(
+    stream: list[Checked], start: ChainCursor | None = None
+) -> tuple[AuditRecord, str, str] | None:
+    """The first bad record of one stream (continuing after `start`) with its reason code and
+    problem, or None."""
     later = {rec.hash: rec.seq for rec, _ in stream}
     expected, prev, version = 1, GENESIS_HASH, CHAIN_V1
+    if start is not None:
+        expected, prev, version = start.seq + 1, start.hash, start.chain_version
     for rec, actual in stream:
         found = _check(rec, expected, prev, version, later) or _check_events(rec, actual)
         if found:
@@ -216,10 +265,13 @@ def _check_events(rec: AuditRecord, actual: str | None) -> tuple[str, str] | Non
     )
 
 
-def _against(
+def compare_heads(
     checkpoint: Checkpoint, seen: Mapping[str, Mapping[int, str]], count: int, stream_id: str | None
 ) -> VerifyResult:
-    """Every head the checkpoint names must still be there, with the same hash at its seq."""
+    """Every head the checkpoint names must still be there, with the same hash at its seq.
+
+    `seen` maps each stream to {its last seq: hash} plus {the checkpoint's seq: hash} when
+    that record exists (only `stream_id`'s head is compared when one stream is verified)."""
     label = f"checkpoint {checkpoint.sequence}"
     for head in checkpoint.heads:
         if stream_id is not None and head.stream_id != stream_id:

@@ -3,10 +3,11 @@ audit_checkpoints table (signed stream heads)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, select
+from sqlalchemy import Connection, Row, and_, func, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from q2c_core.audit_anchor import Checkpoint, StreamHead
@@ -16,7 +17,7 @@ from q2c_core.store._rows import to_audit, utc
 from q2c_core.store._write import read_events_by_id
 from q2c_core.store.audit_chain import Checked, events_digest
 from q2c_core.store.errors import ConcurrencyConflict
-from q2c_core.store.records import EventRecord, Page
+from q2c_core.store.records import AuditRecord, EventRecord, Page
 
 Sign = Callable[[int, Sequence[StreamHead]], Checkpoint]
 """Makes the signed checkpoint with the given sequence number over the given heads."""
@@ -27,33 +28,85 @@ def iter_checked(
 ) -> Iterator[Checked]:
     """Audit records in (stream_id, seq) order, each with its events' digest recomputed from
     the events table (None for a version 1 record, which does not cover events)."""
-    a = s.audit_records
-    cols = [a.c.stream_id, a.c.seq]
-    base = select(a).where(a.c.tenant_id == tenant_id)
-    if stream_id is not None:
-        base = base.where(a.c.stream_id == stream_id)
-    last: list[object] | None = None
-    while True:
-        query = base if last is None else base.where(after(cols, last))
-        records = [to_audit(r) for r in conn.execute(query.order_by(*cols).limit(chunk)).all()]
-        wanted = {i for r in records if r.chain_version >= 2 for i in r.event_ids}
-        events: dict[str, EventRecord] = {e.event_id: e for e in read_events_by_id(conn, tenant_id, wanted)}
-        for rec in records:
-            yield rec, events_digest(rec.event_ids, events) if rec.chain_version >= 2 else None
-        if len(records) < chunk:
-            return
-        last = [records[-1].stream_id, records[-1].seq]
+    return iter(CheckedPage(conn, tenant_id, stream_id, chunk=chunk))
 
 
-def audit_heads(conn: Connection, tenant_id: str) -> list[StreamHead]:
-    """The last record (seq, hash) of every audit stream of the tenant, by stream_id."""
+class CheckedPage:
+    """Iterates like `iter_checked`, from after `start` (stream_id, seq), stopping once
+    `max_records` were read or, after a chunk, `seconds` have passed; `cut` then says so."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        tenant_id: str,
+        stream_id: str | None,
+        start: tuple[str, int] | None = None,
+        max_records: int | None = None,
+        seconds: float | None = None,
+        chunk: int = 1000,
+    ) -> None:
+        self._conn, self._tenant_id, self._stream_id = conn, tenant_id, stream_id
+        self._last: list[object] | None = list(start) if start else None
+        self._left = max_records
+        self._until = None if seconds is None else time.monotonic() + seconds
+        self._chunk = chunk
+        self.cut = False
+
+    def __iter__(self) -> Iterator[Checked]:
+        a = s.audit_records
+        cols = [a.c.stream_id, a.c.seq]
+        base = select(a).where(a.c.tenant_id == self._tenant_id)
+        if self._stream_id is not None:
+            base = base.where(a.c.stream_id == self._stream_id)
+        while True:
+            size = self._chunk if self._left is None else min(self._chunk, self._left)
+            query = base if self._last is None else base.where(after(cols, self._last))
+            records = [to_audit(r) for r in self._conn.execute(query.order_by(*cols).limit(size)).all()]
+            yield from _with_digests(self._conn, self._tenant_id, records)
+            if len(records) < size:
+                return
+            self._last = [records[-1].stream_id, records[-1].seq]
+            if self._left is not None:
+                self._left -= len(records)
+            if self._left == 0 or (self._until is not None and time.monotonic() >= self._until):
+                self.cut = True
+                return
+
+
+def _with_digests(conn: Connection, tenant_id: str, records: list[AuditRecord]) -> Iterator[Checked]:
+    wanted = {i for r in records if r.chain_version >= 2 for i in r.event_ids}
+    events: dict[str, EventRecord] = {e.event_id: e for e in read_events_by_id(conn, tenant_id, wanted)}
+    for rec in records:
+        yield rec, events_digest(rec.event_ids, events) if rec.chain_version >= 2 else None
+
+
+def head_hashes(
+    conn: Connection, tenant_id: str, heads: Sequence[StreamHead], chunk: int = 500
+) -> dict[str, dict[int, str]]:
+    """For the streams `heads` name: {last seq: hash} plus {the head's seq: hash} where that
+    record exists (what `audit_chain.compare_heads` compares a checkpoint with)."""
     a = s.audit_records
-    mx = (
-        select(a.c.stream_id, func.max(a.c.seq).label("mx"))
-        .where(a.c.tenant_id == tenant_id)
-        .group_by(a.c.stream_id)
-        .subquery()
-    )
+    only = heads[0].stream_id if len({h.stream_id for h in heads}) == 1 else None
+    latest = {h.stream_id: {h.seq: h.hash} for h in audit_heads(conn, tenant_id, only)}
+    seen: dict[str, dict[int, str]] = {}
+    for i in range(0, len(heads), chunk):
+        part = [h for h in heads[i : i + chunk] if h.stream_id in latest]
+        if not part:
+            continue
+        query = select(a.c.stream_id, a.c.seq, a.c.hash).where(
+            a.c.tenant_id == tenant_id,
+            tuple_(a.c.stream_id, a.c.seq).in_([(h.stream_id, h.seq) for h in part]),
+        )
+        for row in conn.execute(query):
+            seen.setdefault(str(row[0]), {})[int(row[1])] = str(row[2])
+    return {sid: latest[sid] | seen.get(sid, {}) for sid in {h.stream_id for h in heads} if sid in latest}
+
+
+def audit_heads(conn: Connection, tenant_id: str, stream_id: str | None = None) -> list[StreamHead]:
+    """The last record (seq, hash) of every audit stream of the tenant (or of one), by stream_id."""
+    a = s.audit_records
+    scope = [a.c.tenant_id == tenant_id] + ([a.c.stream_id == stream_id] if stream_id is not None else [])
+    mx = select(a.c.stream_id, func.max(a.c.seq).label("mx")).where(*scope).group_by(a.c.stream_id).subquery()
     query = (
         select(a.c.stream_id, a.c.seq, a.c.hash)
         .join(mx, and_(a.c.stream_id == mx.c.stream_id, a.c.seq == mx.c.mx))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -15,7 +16,7 @@ from q2c_core.store import audit_checkpoints as ac
 from q2c_core.store import security_events as sec
 from q2c_core.store._guard import Attempt, guard
 from q2c_core.store._write import write_batch
-from q2c_core.store.audit_chain import VerifyResult, verify_checked
+from q2c_core.store.audit_chain import ChainCursor, VerifyResult, compare_heads, verify_chain, verify_checked
 from q2c_core.store.database import READ_ONLY, make_engine
 from q2c_core.store.database import migrate as run_migrations
 from q2c_core.store.records import (
@@ -289,6 +290,32 @@ class Store:
         the caller has checked)."""
         with self._read() as conn:
             return verify_checked(ac.iter_checked(conn, tenant_id, stream_id), checkpoint, stream_id)
+
+    def verify_audit_page(
+        self,
+        tenant_id: str,
+        stream_id: str | None,
+        checkpoint: Checkpoint | None,
+        start: ChainCursor | None,
+        max_records: int,
+        seconds: float | None = None,
+    ) -> VerifyResult:
+        """One bounded page of `verify_audit`: continue the chain after `start`, check at most
+        `max_records` records (and stop after a chunk once `seconds` passed); `resume` is set
+        when there may be more. The heads are compared with `checkpoint` on the last page only."""
+        with self._read() as conn:
+            after = (start.stream_id, start.seq) if start else None
+            page = ac.CheckedPage(conn, tenant_id, stream_id, after, max_records, seconds)
+            result = verify_chain(page, start)
+            if not result.ok:
+                return replace(result, checkpoint=checkpoint)
+            if page.cut:
+                return result
+            if checkpoint is None:
+                return replace(result, resume=None)
+            heads = [h for h in checkpoint.heads if stream_id is None or h.stream_id == stream_id]
+            seen = ac.head_hashes(conn, tenant_id, heads)
+            return compare_heads(checkpoint, seen, result.records_checked, stream_id)
 
     def create_audit_checkpoint(
         self, tenant_id: str, sign: ac.Sign, request_id: str | None = None, *, if_changed: bool = False

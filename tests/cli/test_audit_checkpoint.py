@@ -56,3 +56,11 @@ def test_verify_refuses_an_altered_checkpoint_file_offline(
 def test_verify_needs_both_checkpoint_and_public_key(cli: Cli, tmp_path: Path) -> None:
     run = cli("audit", "verify", "--checkpoint", str(tmp_path / "x.json"))
     assert run.code == 2 and "go together" in run.err
+
+
+def test_verify_follows_the_servers_pages_to_the_end(cli: Cli, server: Server) -> None:
+    whole = cli("--json", "audit", "verify").json()
+    paged = cli("--json", "audit", "verify", "--page-records", "1").json()
+
+    assert whole["ok"] and paged["ok"] and int(paged["records_checked"]) == int(whole["records_checked"]) > 1
+    assert paged.get("next_page_token", "") == ""
