@@ -65,7 +65,7 @@ def record_payment(request: billing_pb2.RecordPaymentRequest) -> Mutation:
     if received is None and not bad.covers("received_date"):
         bad.add("received_date", "is required")
     payload = {
-        "amount": money_payload(request, "amount"),
+        "amount": money_payload(request, "amount", "amount", bad),
         "received_date": received,
         "reference": request.reference,
     }

@@ -13,12 +13,14 @@ from q2c_core.api.convert_common import (
     Violations,
     build,
     date_in,
+    decimal_in,
     enum_in,
     money_payload,
     require_id,
 )
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.entities import BillingModel, PeriodUnit
+from q2c_core.domain.limits import HOURS, PERCENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,17 +70,18 @@ def _terms(line: pb.BillingLine, path: str, bad: Violations) -> Payload | None:
     which = line.WhichOneof("terms")
     if which == "time_and_materials":
         tm = line.time_and_materials
+        cap_path = f"{path}.time_and_materials.not_to_exceed"
         return {
             "model": BillingModel.TIME_AND_MATERIALS,
             "rate_card_id": tm.rate_card_id,
-            "not_to_exceed": money_payload(tm, "not_to_exceed"),
+            "not_to_exceed": money_payload(tm, "not_to_exceed", cap_path, bad),
         }
     if which == "fixed_fee":
         milestones = [
             {
                 "milestone_id": m.milestone_id,
                 "display_name": m.display_name,
-                "amount": money_payload(m, "amount"),
+                "amount": money_payload(m, "amount", f"{path}.fixed_fee.milestones[{i}].amount", bad),
                 "due_date": date_in(m, "due_date", f"{path}.fixed_fee.milestones[{i}].due_date", bad),
             }
             for i, m in enumerate(line.fixed_fee.milestones)
@@ -87,11 +90,14 @@ def _terms(line: pb.BillingLine, path: str, bad: Violations) -> Payload | None:
     if which == "retainer":
         return {
             "model": BillingModel.RETAINER,
-            "amount_per_month": money_payload(line.retainer, "amount_per_month"),
+            "amount_per_month": money_payload(
+                line.retainer, "amount_per_month", f"{path}.retainer.amount_per_month", bad
+            ),
         }
     if which == "pass_through_expenses":
         markup = line.pass_through_expenses.markup_percent or "0"
-        return {"model": BillingModel.PASS_THROUGH_EXPENSES, "markup_percent": markup}
+        percent = decimal_in(markup, PERCENT, f"{path}.pass_through_expenses.markup_percent", bad)
+        return {"model": BillingModel.PASS_THROUGH_EXPENSES, "markup_percent": percent}
     if which == "subscription":
         return _subscription(line.subscription, f"{path}.subscription", bad)
     bad.add(f"{path}.terms", "exactly one billing model (time_and_materials, fixed_fee, ...) must be set")
@@ -108,7 +114,7 @@ def _subscription(terms: pb.SubscriptionTerms, path: str, bad: Violations) -> Pa
     return {
         "model": BillingModel.SUBSCRIPTION,
         "period": period,
-        "amount_per_period": money_payload(terms, "amount_per_period"),
+        "amount_per_period": money_payload(terms, "amount_per_period", f"{path}.amount_per_period", bad),
     }
 
 
@@ -161,7 +167,7 @@ def submit_time(request: pb.SubmitTimeEntriesRequest) -> Mutation:
             "person": e.person,
             "role": e.role,
             "work_date": date_in(e, "work_date", f"entries[{i}].work_date", bad),
-            "hours": e.hours,
+            "hours": decimal_in(e.hours, HOURS, f"entries[{i}].hours", bad),
             "description": e.description,
         }
         for i, e in enumerate(request.entries)
@@ -190,7 +196,7 @@ def submit_expenses(request: pb.SubmitExpensesRequest) -> Mutation:
             "billing_line_id": x.billing_line_id,
             "category": x.category,
             "incurred_date": date_in(x, "incurred_date", f"expenses[{i}].incurred_date", bad),
-            "amount": money_payload(x, "amount"),
+            "amount": money_payload(x, "amount", f"expenses[{i}].amount", bad),
             "description": x.description,
         }
         for i, x in enumerate(request.expenses)

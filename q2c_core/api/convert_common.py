@@ -15,6 +15,7 @@ from google.type import date_pb2  # type: ignore[import-untyped, unused-ignore]
 from q2c.v1 import common_pb2
 from q2c_core.domain.entities import BillingModel
 from q2c_core.domain.errors import FieldViolation, ValidationError
+from q2c_core.domain.limits import MAX_ID_LENGTH, MONEY, DecimalKind, check_decimal, parse_wire_decimal
 from q2c_core.domain.money import Money, minor_units
 from q2c_core.domain.policies import BILLING_MODEL_FIELDS
 
@@ -110,8 +111,10 @@ def build(
 
 
 def require_id(value: str, path: str, bad: Violations | None = None) -> str:
-    """A required resource id: non-empty, at most 128 characters."""
-    problem = "is required" if not value else "must be at most 128 characters" if len(value) > 128 else ""
+    """A required resource id: non-empty, at most MAX_ID_LENGTH (128) characters."""
+    problem = "is required" if not value else ""
+    if len(value) > MAX_ID_LENGTH:
+        problem = f"must be at most {MAX_ID_LENGTH} characters"
     if problem:
         if bad is None:
             raise ValidationError.one(path, problem)
@@ -126,17 +129,32 @@ def check_page_size(page_size: int) -> int:
     return page_size
 
 
-def money_payload(parent: Any, field: str) -> Payload | None:
-    """A Money submessage as a domain payload, or None when unset."""
+def decimal_in(text: str, kind: DecimalKind, path: str, bad: Violations) -> Decimal | None:
+    """A wire decimal string through the one strict parser; a bad one becomes a violation."""
+    try:
+        return parse_wire_decimal(text, kind)
+    except ValueError as exc:
+        if not bad.covers(path):
+            bad.add(path, str(exc))
+        return None
+
+
+def money_payload(parent: Any, field: str, path: str, bad: Violations) -> Payload | None:
+    """A Money submessage as a domain payload (amount strictly parsed), or None when unset."""
     if not parent.HasField(field):
         return None
     money: common_pb2.Money = getattr(parent, field)
-    return {"currency": money.currency_code, "amount": money.amount}
+    amount = decimal_in(money.amount, MONEY, f"{path}.amount", bad)
+    return {"currency": money.currency_code, "amount": amount}
 
 
 def decimal_out(value: Decimal) -> str:
-    """An exact decimal string: plain notation, never an exponent ("1E+3" -> "1000")."""
-    return f"{value:f}"
+    """An exact decimal string: plain notation, never an exponent ("1E+3" -> "1000").
+
+    The value is checked against the domain's bounds first, so a huge exponent can never be
+    expanded into a reply of gigabytes (it raises instead of allocating).
+    """
+    return f"{check_decimal(value):f}"
 
 
 def money_out(value: Money | None) -> common_pb2.Money | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from q2c.v1 import customer_pb2, rate_card_pb2
@@ -13,6 +12,7 @@ from q2c_core.api.convert_common import (
     build,
     date_in,
     date_out,
+    decimal_in,
     enum_in,
     enum_out,
     money_out,
@@ -22,6 +22,7 @@ from q2c_core.api.convert_common import (
 )
 from q2c_core.catalog import CustomerSpec, RateCardSpec, etag_of
 from q2c_core.domain.errors import ValidationError
+from q2c_core.domain.limits import TAX_RATE
 from q2c_core.domain.reference import ROLE_MAX_LENGTH, Customer, CustomerStatus, RateCard, TaxProfile
 
 _STATUS = "CUSTOMER_STATUS_"
@@ -39,20 +40,21 @@ UPDATABLE = tuple(CustomerSpec.model_fields)
 """The customer fields UpdateCustomer may name in its update_mask."""
 
 
-def _tax_profile(customer: customer_pb2.Customer) -> Payload | None:
+def _tax_profile(customer: customer_pb2.Customer, bad: Violations) -> Payload | None:
     if not customer.HasField("tax_profile"):
         return None
     profile = customer.tax_profile
-    return {"jurisdiction": profile.jurisdiction, "rate": profile.rate or "0", "exempt": profile.exempt}
+    rate = decimal_in(profile.rate or "0", TAX_RATE, "customer.tax_profile.rate", bad)
+    return {"jurisdiction": profile.jurisdiction, "rate": rate, "exempt": profile.exempt}
 
 
-def _customer_payload(customer: customer_pb2.Customer) -> Payload:
+def _customer_payload(customer: customer_pb2.Customer, bad: Violations) -> Payload:
     status = enum_in(customer_pb2.CustomerStatus, _STATUS, customer.status, CustomerStatus, "customer.status")
     return {
         "display_name": customer.display_name,
         "legal_entity": customer.legal_entity,
         "billing_currency": customer.billing_currency,
-        "tax_profile": _tax_profile(customer),
+        "tax_profile": _tax_profile(customer, bad),
         "payment_terms_days": customer.payment_terms_days,
         "po_required": customer.po_required,
         "service_line": customer.service_line,
@@ -62,8 +64,9 @@ def _customer_payload(customer: customer_pb2.Customer) -> Payload:
 
 def customer_spec(request: customer_pb2.CreateCustomerRequest) -> CustomerSpec:
     """CreateCustomerRequest -> CustomerSpec, checked against every Customer rule."""
-    payload = _customer_payload(request.customer)
-    build(Customer, {**_PLACEHOLDER, **payload}, prefix="customer")
+    bad = Violations()
+    payload = _customer_payload(request.customer, bad)
+    build(Customer, {**_PLACEHOLDER, **payload}, prefix="customer", bad=bad)
     return CustomerSpec.model_validate(payload)
 
 
@@ -84,10 +87,13 @@ def customer_changes(request: customer_pb2.UpdateCustomerRequest) -> dict[str, A
     require_id(request.customer.customer_id, "customer.customer_id", bad)
     bad.raise_if_any()
     paths = _mask(list(request.update_mask.paths))
-    payload = _customer_payload(request.customer)
+    masked = Violations()
+    payload = _customer_payload(request.customer, masked)
     if "status" in paths and request.customer.status == 0:
         raise ValidationError.one("customer.status", "is required when status is in update_mask")
-    merged = build(Customer, {**_PLACEHOLDER, **{p: payload[p] for p in paths}}, prefix="customer")
+    if "tax_profile" in paths:  # an unmasked field's value is ignored, so only a masked one fails
+        bad.items.extend(masked.items)
+    merged = build(Customer, {**_PLACEHOLDER, **{p: payload[p] for p in paths}}, prefix="customer", bad=bad)
     return {path: getattr(merged, path) for path in paths}
 
 
@@ -131,25 +137,18 @@ def _rates(card: rate_card_pb2.RateCard, bad: Violations) -> tuple[dict[str, Any
             bad.add(f"{path}.role", f"must be 1..{ROLE_MAX_LENGTH} characters")
         elif rate.role in rates:
             bad.add(f"{path}.role", f"duplicate role {rate.role!r}")
-        money = money_payload(rate, "hourly_rate")
+        money = money_payload(rate, "hourly_rate", f"{path}.hourly_rate", bad)
         if money is not None and money["currency"] != card.currency_code:
             bad.add(
                 f"{path}.hourly_rate.currency_code", f"must be the rate card currency {card.currency_code}"
             )
-        if money is not None and not _positive(money["amount"]):
+        if money is not None and money["amount"] is not None and money["amount"] <= 0:
             bad.add(f"{path}.hourly_rate.amount", "must be a positive decimal")
         rates[rate.role] = money
         index.setdefault(rate.role, i)
     if not card.rates:
         bad.add("rate_card.rates", "must have at least one role rate")
     return rates, index
-
-
-def _positive(amount: str) -> bool:
-    try:
-        return Decimal(amount) > 0
-    except InvalidOperation:
-        return False
 
 
 def rate_card_spec(request: rate_card_pb2.CreateRateCardRequest) -> RateCardSpec:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+
+from q2c_core.domain.limits import MAX_DECIMAL_PLACES, MAX_INTEGER_DIGITS, check_decimal, to_decimal
 
 # ISO-4217 minor units for the currencies q2c accepts. A currency not listed is rejected.
 MINOR_UNITS: dict[str, int] = {
@@ -72,6 +74,9 @@ _DECIMAL_ROUNDING = {
 }
 
 
+_MAX_DECIMAL_TEXT = MAX_INTEGER_DIGITS + MAX_DECIMAL_PLACES + 16
+"""Longer decimal text cannot hold a value within the domain's bounds (room for "E-", signs)."""
+
 _QUANTUM = {places: Decimal(1).scaleb(-places) for places in set(MINOR_UNITS.values())}
 
 
@@ -88,21 +93,20 @@ def minor_units(currency: str) -> int:
 
 
 def parse_decimal(value: object) -> Decimal:
-    """Parse an exact decimal from a string, int or Decimal; floats are refused."""
+    """An exact, finite, bounded decimal from a string, int or Decimal; floats are refused.
+
+    Wire strings are parsed strictly at the edge (limits.parse_wire_decimal); this is the
+    domain's defence in depth, so it also accepts the notation str(Decimal) stores ("1E+3").
+    """
     if isinstance(value, bool | float):
         raise ValueError("decimal values must be given as strings, never floats")
     if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int | str):
-        try:
-            result = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise ValueError(f"not a decimal number: {value!r}") from None
-    else:
-        raise ValueError(f"not a decimal number: {value!r}")
-    if not result.is_finite():
-        raise ValueError("decimal must be finite")
-    return result
+        return check_decimal(value)
+    if isinstance(value, int):
+        return check_decimal(Decimal(value))
+    if isinstance(value, str) and len(value) <= _MAX_DECIMAL_TEXT:
+        return to_decimal(value.strip())
+    raise ValueError(f"not a decimal number: {str(value)[:40]!r}")
 
 
 ExactDecimal = Annotated[Decimal, BeforeValidator(parse_decimal)]
