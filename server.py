@@ -87,7 +87,9 @@ async def serve(settings: Settings) -> None:
         raise SystemExit(f"q2c serve: {error}") from error
     started_ray = False if settings.local else start_ray(settings)
     runtime = await build_runtime(settings, store)
-    gateway = await start_server(runtime, settings.host, settings.port, security=security)
+    gateway = await start_server(
+        runtime, settings.host, settings.port, security=security, limits=settings.server_limits()
+    )
     log.info(
         "q2c serving on %s:%d (%s, %d shards, %s, authentication %s)",
         settings.host,

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from q2c_core.delivery.config import DeliveryConfig
 from q2c_core.domain.duties import SelfApprovalPolicy
+
+if TYPE_CHECKING:
+    from q2c_core.gateway.limits import ServerLimits
 
 
 class Settings(BaseSettings):
@@ -77,6 +80,74 @@ class Settings(BaseSettings):
     self_approval_tenants: str = Field(
         "", description="comma-separated tenants whose principals may approve their own time and expenses"
     )
+
+    max_concurrent_rpcs: int = Field(1000, ge=0, description="calls in progress at once (0: unlimited)")
+    max_streams_per_tenant: int = Field(
+        32, ge=0, description="open SubscribeEvents/WatchBillRun streams per tenant (0: unlimited)"
+    )
+    tenant_mutations_per_second: float = Field(
+        2000.0, ge=0, description="mutations per second per tenant (0: unlimited)"
+    )
+    tenant_mutation_burst: float = Field(4000.0, ge=1, description="mutations a tenant may send at once")
+    tenant_reads_per_second: float = Field(
+        5000.0, ge=0, description="reads per second per tenant (0: unlimited)"
+    )
+    tenant_read_burst: float = Field(10000.0, ge=1, description="reads a tenant may send at once")
+    principal_mutations_per_second: float = Field(
+        1000.0, ge=0, description="mutations per second per principal of a tenant (0: unlimited)"
+    )
+    principal_mutation_burst: float = Field(
+        2000.0, ge=1, description="mutations a principal may send at once"
+    )
+    principal_reads_per_second: float = Field(
+        2500.0, ge=0, description="reads per second per principal of a tenant (0: unlimited)"
+    )
+    principal_read_burst: float = Field(5000.0, ge=1, description="reads a principal may send at once")
+    max_receive_message_bytes: int = Field(4 << 20, ge=1024, description="largest request accepted")
+    max_send_message_bytes: int = Field(16 << 20, ge=1024, description="largest reply sent")
+    keepalive_time_seconds: float = Field(
+        60.0, gt=0, description="ping a connection with open calls after this long without traffic"
+    )
+    keepalive_timeout_seconds: float = Field(
+        20.0, gt=0, description="close a connection whose ping is unanswered"
+    )
+    min_client_ping_interval_seconds: float = Field(
+        10.0, ge=0, description="clients may ping this often at most while no data flows"
+    )
+    max_ping_strikes: int = Field(2, ge=0, description="too-frequent client pings tolerated before GOAWAY")
+    max_connection_idle_seconds: float = Field(
+        900.0, ge=0, description="close connections without calls for this long (0: never)"
+    )
+    max_connection_age_seconds: float = Field(
+        0.0, ge=0, description="close connections gracefully after this long, to rebalance (0: never)"
+    )
+    max_connection_age_grace_seconds: float = Field(
+        30.0, ge=0, description="time calls get to finish when their connection reaches its age"
+    )
+
+    def server_limits(self) -> ServerLimits:
+        """The gateway's limits: rates, stream cap, concurrent calls, transport options."""
+        from q2c_core.gateway.limits import Rate, RateLimits, ServerLimits
+        from q2c_core.gateway.server_options import TransportLimits
+
+        rates = RateLimits(
+            tenant_mutations=Rate(self.tenant_mutations_per_second, self.tenant_mutation_burst),
+            tenant_reads=Rate(self.tenant_reads_per_second, self.tenant_read_burst),
+            principal_mutations=Rate(self.principal_mutations_per_second, self.principal_mutation_burst),
+            principal_reads=Rate(self.principal_reads_per_second, self.principal_read_burst),
+        )
+        transport = TransportLimits(
+            max_receive_message_bytes=self.max_receive_message_bytes,
+            max_send_message_bytes=self.max_send_message_bytes,
+            keepalive_time_seconds=self.keepalive_time_seconds,
+            keepalive_timeout_seconds=self.keepalive_timeout_seconds,
+            min_client_ping_interval_seconds=self.min_client_ping_interval_seconds,
+            max_ping_strikes=self.max_ping_strikes,
+            max_connection_idle_seconds=self.max_connection_idle_seconds,
+            max_connection_age_seconds=self.max_connection_age_seconds,
+            max_connection_age_grace_seconds=self.max_connection_age_grace_seconds,
+        )
+        return ServerLimits(rates, self.max_streams_per_tenant, self.max_concurrent_rpcs, transport)
 
     def self_approval_policy(self) -> SelfApprovalPolicy:
         """Tenants exempt from separation of duties (none unless listed)."""

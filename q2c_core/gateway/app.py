@@ -34,9 +34,11 @@ from q2c_core.gateway import servicers
 from q2c_core.gateway.delivery_servicer import DeliveryServicer
 from q2c_core.gateway.event_servicer import EventServicer
 from q2c_core.gateway.interceptors import CallContextInterceptor
+from q2c_core.gateway.limits import RateLimiter, ServerLimits, StreamSlots
 from q2c_core.gateway.reconciliation_servicer import ReconciliationServicer
 from q2c_core.gateway.rejections import RejectionAuditor
 from q2c_core.gateway.security import GatewaySecurity
+from q2c_core.gateway.server_options import server_options
 from q2c_core.gateway.tls import server_credentials
 
 if TYPE_CHECKING:
@@ -63,10 +65,14 @@ AUTH_DISABLED_HEALTH_NAME = "q2c.warning.AuthenticationDisabled"
 class GatewayServer:
     """A started gateway: its bound port, graceful stop and termination wait."""
 
-    def __init__(self, server: aio.Server, health: HealthServicer, port: int) -> None:
+    def __init__(
+        self, server: aio.Server, health: HealthServicer, port: int, streams: StreamSlots | None = None
+    ) -> None:
         self.server = server
         self.health = health
         self.port = port
+        self.streams = streams
+        """Open streams per tenant (None: uncapped)."""
 
     async def stop(self, grace: float) -> None:
         """Report NOT_SERVING everywhere, then drain in-flight calls for up to `grace` seconds."""
@@ -117,17 +123,32 @@ async def start_server(
     security: GatewaySecurity,
     options: list[tuple[str, Any]] | None = None,
     interceptors: Sequence[aio.ServerInterceptor] = (),
+    limits: ServerLimits | None = None,
 ) -> GatewayServer:
     """Build, bind and start the gateway; `port=0` picks a free port (see `.port`).
 
     `security` says whom to let in and whether to speak TLS; there is no default, so no
     server starts open by accident. `interceptors` run after (inside) the built-in one,
-    closest to the servicers; tests use them to inject faults.
+    closest to the servicers; tests use them to inject faults. `limits` (default: the generous
+    `ServerLimits()`) sets rate limits, the stream cap, concurrent calls and transport options;
+    entries of `options` replace the transport options of the same name.
     """
+    limits = limits or ServerLimits()
+    streams = StreamSlots(limits.max_streams_per_tenant)
     interceptor = CallContextInterceptor(
-        security.authenticator, RejectionAuditor(runtime.rejections), security.security_log
+        security.authenticator,
+        RejectionAuditor(runtime.rejections),
+        security.security_log,
+        rate_limiter=RateLimiter(limits.rates),
+        streams=streams,
     )
-    server = aio.server(interceptors=[interceptor, *interceptors], options=options or [])
+    merged = dict(server_options(limits.transport))
+    merged.update(options or [])
+    server = aio.server(
+        interceptors=[interceptor, *interceptors],
+        options=list(merged.items()),
+        maximum_concurrent_rpcs=limits.max_concurrent_rpcs or None,
+    )
     _add_servicers(server, runtime, security)
     health = await _add_health(server, security.authenticator.enabled)
     reflection.enable_server_reflection(
@@ -142,4 +163,4 @@ async def start_server(
     if bound == 0:
         raise OSError(f"could not bind {host}:{port}")
     await server.start()
-    return GatewayServer(server, health, bound)
+    return GatewayServer(server, health, bound, streams)

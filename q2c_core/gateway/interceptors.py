@@ -1,8 +1,10 @@
 """The one server interceptor: correlation id, authentication, scopes, deadlines, error table.
 
-Order on every q2c.v1 call: correlation id -> deadline -> credentials -> scope -> handler. A
-call refused for its credentials or scope never reaches a servicer (no effect) and becomes a
-security event; health and reflection pass through untouched.
+Order on every q2c.v1 call: correlation id -> deadline -> credentials -> scope -> rate limit
+(-> stream slot) -> handler. A call refused for its credentials or scope never reaches a
+servicer (no effect) and becomes a security event; a call over its rate budget or stream cap
+is refused with RESOURCE_EXHAUSTED, also before anything runs, and leaves no record (a flood
+must not write one row per refusal); health and reflection pass through untouched.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from q2c_core.auth.authenticator import CallAuthenticator, authorize, check_asse
 from q2c_core.auth.identity import Identity
 from q2c_core.auth.security_log import SecurityLog
 from q2c_core.domain.errors import ErrorKind, Q2cError
-from q2c_core.gateway.context import CALLER, CORRELATION_ID, IDENTITY
+from q2c_core.gateway.context import CALLER, CORRELATION_ID, IDENTITY, current_caller
+from q2c_core.gateway.deadlines import set_deadline
 from q2c_core.gateway.errors import as_q2c_error, deadline_status, internal_status, status_for
-from q2c_core.gateway.rejections import RejectionAuditor
+from q2c_core.gateway.limits import Kind, RateLimiter, StreamSlots
+from q2c_core.gateway.rejections import RejectionAuditor, is_mutation
 from q2c_core.messages import Caller
 
 log = logging.getLogger(__name__)
@@ -33,6 +37,8 @@ CORRELATION_KEY = "x-correlation-id"
 PEER_CERTIFICATE_KEY = "x509_pem_cert"
 Q2C_METHOD_PREFIX = "/q2c.v1."
 _SECURITY_KINDS = (ErrorKind.UNAUTHENTICATED, ErrorKind.PERMISSION_DENIED)
+_NO_EFFECT_KINDS = (ErrorKind.RESOURCE_EXHAUSTED, ErrorKind.DEADLINE_EXCEEDED)
+"""Refused before any work started: nothing happened, so nothing is audited."""
 Unary = Callable[[Any, aio.ServicerContext[Any, Any]], Awaitable[Any]]
 Streaming = Callable[[Any, aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
 
@@ -73,10 +79,14 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         authenticator: CallAuthenticator,
         rejections: RejectionAuditor | None = None,
         security_log: SecurityLog | None = None,
+        rate_limiter: RateLimiter | None = None,
+        streams: StreamSlots | None = None,
     ) -> None:
         self.authenticator = authenticator
         self.rejections = rejections
         self.security_log = security_log
+        self.rate_limiter = rate_limiter
+        self.streams = streams
 
     async def intercept_service(
         self,
@@ -115,6 +125,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         if remaining is not None and remaining < MIN_REMAINING_SECONDS:
             log.info("refused %s: deadline already expired (correlation %s)", method, correlation_id)
             await context.abort_with_status(deadline_status(correlation_id))
+        set_deadline(remaining)
         identity: Identity | None = None
         try:
             identity = self.authenticator.authenticate(metadata, _peer_certificate(context))
@@ -125,10 +136,20 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             if error.kind in _SECURITY_KINDS:
                 raise SecurityRefusal(error, identity) from error
             raise
+        self._admit(identity, request)
         IDENTITY.set(identity)
         CALLER.set(
             Caller(tenant_id=identity.tenant_id, principal=identity.principal, correlation_id=correlation_id)
         )
+
+    def _admit(self, identity: Identity, request: Any) -> None:
+        """Spend one token of the caller's read or mutation budget, or refuse (RATE_LIMITED)."""
+        if self.rate_limiter is None:
+            return
+        kind: Kind = "mutation" if is_mutation(request) else "read"
+        throttled = self.rate_limiter.admit(identity.tenant_id, identity.principal, kind)
+        if throttled is not None:
+            raise throttled.error()
 
     async def _refuse(
         self, refusal: SecurityRefusal, context: aio.ServicerContext[Any, Any], method: str
@@ -162,8 +183,12 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             log.exception("unexpected error in %s (correlation %s)", method, correlation_id)
             await context.abort_with_status(internal_status(correlation_id))
         else:
-            log.info("%s failed: %s %s (correlation %s)", method, error.kind, error.reason, correlation_id)
-            if self.rejections is not None and CALLER.get() is not None:
+            level = logging.DEBUG if error.kind is ErrorKind.RESOURCE_EXHAUSTED else logging.INFO
+            log.log(
+                level, "%s failed: %s %s (correlation %s)", method, error.kind, error.reason, correlation_id
+            )
+            audit = error.kind not in _NO_EFFECT_KINDS and CALLER.get() is not None
+            if self.rejections is not None and audit:
                 await self.rejections.record(method, request, error)
             await context.abort_with_status(status_for(error, correlation_id))
 
@@ -181,13 +206,23 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
 
     def _wrap_stream(self, behaviour: Streaming, method: str) -> Streaming:
         async def wrapped(request: Any, context: aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+            holder: str | None = None
             try:
                 await self._enter(request, context, method)
+                if self.streams is not None:
+                    tenant_id = current_caller().tenant_id
+                    self.streams.acquire(tenant_id)
+                    holder = tenant_id
                 async for item in behaviour(request, context):
                     yield item
             except aio.AbortError:
                 raise
             except Exception as exc:
                 await self._fail(exc, request, context, method)
+            finally:
+                # Runs however the stream ends: done, error, cancel or deadline (the task is
+                # cancelled), or the generator closed after the client went away.
+                if holder is not None and self.streams is not None:
+                    self.streams.release(holder)
 
         return wrapped

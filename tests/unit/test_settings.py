@@ -37,3 +37,41 @@ def test_self_approval_tenants_list_the_exempt_tenants_only() -> None:
     assert policy.allows("small-firm") and policy.allows("solo")
     assert not policy.allows("acme") and not policy.allows("")
     assert not parse_settings([]).self_approval_policy().allows("small-firm")
+
+
+def test_server_limits_come_from_flags_and_default_to_generous_values() -> None:
+    defaults = parse_settings([]).server_limits()
+    assert defaults.max_concurrent_rpcs == 1000 and defaults.max_streams_per_tenant == 32
+    assert (
+        defaults.rates.tenant_mutations.per_second == 2000 and defaults.rates.tenant_mutations.burst == 4000
+    )
+    assert defaults.transport.max_receive_message_bytes == 4 << 20
+    limits = parse_settings(
+        [
+            "--tenant-mutations-per-second",
+            "5",
+            "--tenant-mutation-burst",
+            "10",
+            "--principal-reads-per-second",
+            "0",
+        ]
+    ).server_limits()
+    assert (limits.rates.tenant_mutations.per_second, limits.rates.tenant_mutations.burst) == (5, 10)
+    assert limits.rates.principal_reads.unlimited
+
+
+def test_server_options_carry_message_sizes_and_keepalive_enforcement() -> None:
+    from q2c_core.gateway.server_options import server_options
+
+    settings = parse_settings(["--max-receive-message-bytes", "65536", "--max-connection-age-seconds", "600"])
+    options = dict(server_options(settings.server_limits().transport))
+    assert options["grpc.max_receive_message_length"] == 65536
+    assert options["grpc.max_send_message_length"] == 16 << 20
+    assert options["grpc.keepalive_time_ms"] == 60_000 and options["grpc.keepalive_timeout_ms"] == 20_000
+    assert options["grpc.http2.min_ping_interval_without_data_ms"] == 10_000
+    assert options["grpc.http2.max_ping_strikes"] == 2
+    assert options["grpc.max_connection_idle_ms"] == 900_000
+    assert options["grpc.max_connection_age_ms"] == 600_000
+    assert "grpc.max_connection_age_ms" not in dict(
+        server_options(parse_settings([]).server_limits().transport)
+    )
