@@ -10,6 +10,7 @@ from q2c.v1 import billing_pb2, billing_pb2_grpc
 from q2c_core.api import convert
 from q2c_core.domain.errors import NotFoundError
 from q2c_core.gateway.context import current_caller
+from q2c_core.gateway.deadlines import START_BILL_RUN_SECONDS, require_time
 from q2c_core.gateway.runner import CommandRunner, blocking
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     ) -> billing_pb2.BillRun:
         """Start a bill run; it is returned at once and progresses in the background."""
         spec = convert.bill_run_spec(request)
+        require_time("a bill run start", START_BILL_RUN_SECONDS)
         run = await self.runtime.start_bill_run(current_caller(), request.request_id or None, spec)
         return convert.bill_run_out(run)
 

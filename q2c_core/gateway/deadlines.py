@@ -19,10 +19,8 @@ DEADLINE_AT: ContextVar[float | None] = ContextVar("q2c_deadline_at", default=No
 
 START_BILL_RUN_SECONDS = 1.0
 """A bill run start creates the run record and its coordinator (a Ray actor: ~0.5 s)."""
-VERIFY_TENANT_AUDIT_SECONDS = 0.5
-"""Recomputing every hash chain of a tenant reads its whole audit log."""
-VERIFY_STREAM_AUDIT_SECONDS = 0.05
-"""Recomputing one stream's chain."""
+VERIFY_AUDIT_PAGE_SECONDS = 0.25
+"""Recomputing a page of hash chains (and comparing heads with a checkpoint on the last)."""
 AUDIT_CHECKPOINT_SECONDS = 0.25
 """Reading every stream head of a tenant and signing them."""
 RECONCILIATION_SECONDS = 2.0

@@ -12,6 +12,7 @@ from q2c_core.api import convert_delivery as convert
 from q2c_core.delivery.control import AUDIT_STREAM
 from q2c_core.domain.errors import Q2cError
 from q2c_core.gateway.context import current_caller
+from q2c_core.gateway.deadlines import TENANT_STATS_SECONDS, require_time
 from q2c_core.gateway.runner import blocking
 from q2c_core.rejection_log import RejectedAttempt
 
@@ -89,6 +90,7 @@ class DeliveryServicer(delivery_pb2_grpc.DeliveryServiceServicer):
         self, request: delivery_pb2.GetDeliveryStatsRequest, context: Context
     ) -> delivery_pb2.DeliveryStats:
         """Counts per destination and the outbox lag."""
+        require_time("delivery statistics", TENANT_STATS_SECONDS)
         overview = await blocking(self.control.stats, current_caller().tenant_id)
         return convert.stats_out(overview)
 

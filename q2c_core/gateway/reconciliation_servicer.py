@@ -8,6 +8,7 @@ from q2c.v1 import reconciliation_pb2, reconciliation_pb2_grpc
 from q2c_core.api.convert_reconciliation import grace_period_in, report_out
 from q2c_core.domain.errors import PreconditionError
 from q2c_core.gateway.context import current_caller
+from q2c_core.gateway.deadlines import RECONCILIATION_SECONDS, require_time
 from q2c_core.reconciliation_requests import run_requested
 
 if TYPE_CHECKING:
@@ -33,5 +34,6 @@ class ReconciliationServicer(reconciliation_pb2_grpc.ReconciliationServiceServic
             raise PreconditionError(
                 "ERP_NOT_CONFIGURED", "this server has no ERP to reconcile with (start it with --erp-url)"
             )
+        require_time("a reconciliation", RECONCILIATION_SECONDS)
         report = await run_requested(reconciler, current_caller(), request.request_id or None, grace)
         return report_out(report)

@@ -13,6 +13,7 @@ from q2c_core.audit_anchor import CheckpointSigner
 from q2c_core.auth.scopes import ADMIN
 from q2c_core.domain.errors import PermissionDeniedError, ValidationError
 from q2c_core.gateway.context import current_caller, current_identity
+from q2c_core.gateway.deadlines import AUDIT_CHECKPOINT_SECONDS, VERIFY_AUDIT_PAGE_SECONDS, require_time
 from q2c_core.gateway.runner import CommandRunner, blocking
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         time, and on the last page compare the heads with the given or the latest stored
         checkpoint."""
         checkpoint = checkpoint_in(request.checkpoint) if request.HasField("checkpoint") else None
+        require_time("audit verification", VERIFY_AUDIT_PAGE_SECONDS)
         result, next_page_token = await blocking(
             self.ledger.verify_page,
             current_caller().tenant_id,
@@ -129,6 +131,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         self, request: audit_pb2.CreateAuditCheckpointRequest, context: Context
     ) -> audit_pb2.AuditCheckpoint:
         """Sign the tenant's current stream heads as its next checkpoint."""
+        require_time("an audit checkpoint", AUDIT_CHECKPOINT_SECONDS)
         created = await blocking(
             self.ledger.create_checkpoint, current_caller().tenant_id, request.request_id or None
         )
