@@ -34,6 +34,7 @@ from q2c_core.store import (
     StoredEvent,
     VerifyResult,
 )
+from q2c_core.store.notify import EventNotifier
 
 
 def engagement_from_row(row: EngagementRow, tail: Sequence[StoredEvent] = ()) -> Engagement:
@@ -145,6 +146,15 @@ class Queries:
     def verify_audit(self, tenant_id: str, stream_id: str | None) -> VerifyResult:
         """Recompute the hash chain of one stream (or all of the tenant's)."""
         return self._store.verify_audit(tenant_id, stream_id or None)
+
+    def event_notifier(self) -> EventNotifier:
+        """What event followers wait on (woken by commits; see q2c_core.store.notify)."""
+        return self._store.event_notifier()
+
+    @property
+    def follow_fallback_seconds(self) -> float:
+        """How long a follower waits without a notification before reading anyway."""
+        return self._store.follow_fallback_seconds
 
     def audit_ledger(self, signer: CheckpointSigner | None) -> AuditLedger:
         """Signed checkpoints and verification of the audit log (signer None: cannot sign)."""

@@ -14,15 +14,13 @@ from q2c_core.gateway.runner import blocking
 if TYPE_CHECKING:
     from q2c_core.queries import Queries
     from q2c_core.runtime import Runtime
+    from q2c_core.store.notify import EventNotifier
 
 Context = Any
 """grpc.aio.ServicerContext (the interceptor owns metadata, deadlines and errors)."""
 
 PAGE_SIZE = 500
 """Events read (and converted, off the event loop) per store query."""
-
-FOLLOW_POLL_SECONDS = 0.2
-"""How long a following subscriber waits at the end of the stream before reading again."""
 
 
 class EventServicer(event_pb2_grpc.EventServiceServicer):
@@ -31,6 +29,11 @@ class EventServicer(event_pb2_grpc.EventServiceServicer):
     Delivery is in position order and at-least-once: the store commits event-writing
     transactions in position order, so paging with `position > last sent` never skips an
     event committed later (see `q2c_core.store._write.EVENT_ORDER_LOCK_KEY`).
+
+    A follower at the end of the stream does not poll: it waits on the store's EventNotifier,
+    which the commit path wakes (in process, and on PostgreSQL from other processes through one
+    LISTEN connection per gateway); it reads again after a fallback interval only if no
+    notification came (see `q2c_core.store.notify`).
     """
 
     def __init__(self, runtime: Runtime) -> None:
@@ -46,17 +49,19 @@ class EventServicer(event_pb2_grpc.EventServiceServicer):
         """
         subscription = subscription_in(request)
         tenant_id = current_caller().tenant_id
+        notifier = self.queries.event_notifier() if subscription.follow else None
         after = subscription.after_position
-        pending = asyncio.ensure_future(self._page(tenant_id, subscription, after))
+        pending = asyncio.ensure_future(self._page(tenant_id, subscription, after, notifier))
         try:
             while True:
-                page, last = await pending
+                page, last, seen = await pending
                 if last is not None:
                     after = last
                 full = len(page) == PAGE_SIZE
                 if full or subscription.follow:
+                    since = None if full else seen
                     pending = asyncio.ensure_future(
-                        self._page(tenant_id, subscription, after, delay=0.0 if full else FOLLOW_POLL_SECONDS)
+                        self._page(tenant_id, subscription, after, notifier, since)
                     )
                 for event in page:
                     yield event
@@ -66,12 +71,20 @@ class EventServicer(event_pb2_grpc.EventServiceServicer):
             pending.cancel()
 
     async def _page(
-        self, tenant_id: str, subscription: Subscription, after: int, delay: float = 0.0
-    ) -> tuple[list[event_pb2.Event], int | None]:
-        """The next page as protos and the position of its last event (None when empty)."""
-        if delay:
-            await asyncio.sleep(delay)
-        return await blocking(_read_page, self.queries, tenant_id, subscription, after)
+        self,
+        tenant_id: str,
+        subscription: Subscription,
+        after: int,
+        notifier: EventNotifier | None,
+        since: int | None = None,
+    ) -> tuple[list[event_pb2.Event], int | None, int]:
+        """The next page as protos, the position of its last event (None when empty) and the
+        notifier's version read before it; with `since`, first wait for the version to move."""
+        if notifier is not None and since is not None:
+            await notifier.wait(tenant_id, since, self.queries.follow_fallback_seconds)
+        seen = notifier.version(tenant_id) if notifier is not None else 0
+        page, last = await blocking(_read_page, self.queries, tenant_id, subscription, after)
+        return page, last, seen
 
 
 def _read_page(

@@ -25,6 +25,7 @@ from q2c_core.store._rows import (
 )
 from q2c_core.store.audit_chain import GENESIS_HASH, canonical, chain_hash, events_digest
 from q2c_core.store.errors import ConcurrencyConflict
+from q2c_core.store.notify import CHANNEL
 from q2c_core.store.records import AuditEntry, AuditRecord, CustomerRow, EventRecord, StoredEvent
 
 R = TypeVar("R")
@@ -49,6 +50,7 @@ def write_batch(conn: Connection, attempt: Attempt) -> list[AuditRecord]:
     if batch.events:
         lock_event_order(conn)
         conn.execute(insert(s.events), [event_params(e) for e in batch.events])
+        notify_followers(conn, {e.tenant_id for e in batch.events})
     records = _write_audit(conn, batch.audit, attempt)
     if batch.idempotency:
         conn.execute(insert(s.idempotency), [idem_params(i) for i in batch.idempotency])
@@ -71,6 +73,15 @@ def lock_event_order(conn: Connection) -> None:
     """Wait for the event-order lock (PostgreSQL; released at commit / rollback)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK_KEY})"))
+
+
+def notify_followers(conn: Connection, tenant_ids: Iterable[str]) -> None:
+    """NOTIFY other processes' followers (PostgreSQL; delivered only if the transaction commits)."""
+    if conn.dialect.name == "postgresql":
+        for tenant_id in sorted(tenant_ids):
+            conn.execute(
+                text("SELECT pg_notify(:channel, :tenant)"), {"channel": CHANNEL, "tenant": tenant_id}
+            )
 
 
 def _check_versions(conn: Connection, guards: dict[tuple[str, str], int]) -> None:

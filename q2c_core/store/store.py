@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -19,6 +20,7 @@ from q2c_core.store._write import write_batch
 from q2c_core.store.audit_chain import ChainCursor, VerifyResult, compare_heads, verify_chain, verify_checked
 from q2c_core.store.database import READ_ONLY, make_engine
 from q2c_core.store.database import migrate as run_migrations
+from q2c_core.store.notify import FALLBACK_SECONDS, EventNotifier, PgEventListener
 from q2c_core.store.records import (
     AuditRecord,
     BillRunRow,
@@ -43,6 +45,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         """Wrap an engine made by `make_engine` (the schema must already be migrated)."""
         self.engine = engine
+        self.notifier = EventNotifier()  # woken by commits that wrote events
+        self._listener: PgEventListener | None = None
+        self._listener_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str, migrate: bool = True, **engine_kwargs: Any) -> Store:
@@ -54,8 +59,32 @@ class Store:
         return cls(engine)
 
     def close(self) -> None:
-        """Dispose of the engine's connection pool."""
+        """Stop the event listener, if any, and dispose of the engine's connection pool."""
+        with self._listener_lock:
+            listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.stop()
         self.engine.dispose()
+
+    def event_notifier(self) -> EventNotifier:
+        """The notifier followers wait on. On PostgreSQL the first call starts this store's one
+        LISTEN thread, so commits in other processes (Ray shards) wake them too."""
+        if self.dialect_name == "postgresql":
+            with self._listener_lock:
+                if self._listener is None:
+                    dsn = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+                    self._listener = PgEventListener(dsn, self.notifier).start()
+        return self.notifier
+
+    def wait_listening(self, timeout: float) -> bool:
+        """Whether the LISTEN connection is up within `timeout` (False on SQLite or unstarted)."""
+        listener = self._listener
+        return listener is not None and listener.listening.wait(timeout)
+
+    @property
+    def follow_fallback_seconds(self) -> float:
+        """How long a follower waits for a notification before reading anyway."""
+        return FALLBACK_SECONDS.get(self.dialect_name, 1.0)
 
     @property
     def dialect_name(self) -> str:
@@ -82,7 +111,10 @@ class Store:
             return []
         attempt = Attempt(batch)
         with guard(self.engine, attempt), self.engine.begin() as conn:
-            return write_batch(conn, attempt)
+            records = write_batch(conn, attempt)
+        if batch.events:  # committed: wake this process's followers
+            self.notifier.notify({e.tenant_id for e in batch.events})
+        return records
 
     # -- journal ----------------------------------------------------------------------------
 
