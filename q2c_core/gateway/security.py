@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import jwt
+
 from q2c_core.audit_anchor import CheckpointSigner
 from q2c_core.auth.authenticator import Authenticator, CallAuthenticator, TrustingAuthenticator
 from q2c_core.auth.devkey import DevKey, create_dev_key
@@ -120,7 +122,20 @@ def _certificate_mapper(settings: Settings, tls: TlsFiles | None) -> Certificate
 
 
 def security_from_settings(settings: Settings, store: Store | None) -> GatewaySecurity:
-    """The gateway's security as configured; fails closed when no way in is configured."""
+    """The gateway's security as configured; fails closed when no way in is configured.
+
+    Raises SecuritySettingsError (naming the problem) for missing ways in, half a TLS
+    configuration, or key, certificate and JWKS files that cannot be read.
+    """
+    try:
+        return _security(settings, store)
+    except SecuritySettingsError:
+        raise
+    except (OSError, ValueError, jwt.PyJWTError) as error:
+        raise SecuritySettingsError(f"cannot load the security configuration: {error}") from error
+
+
+def _security(settings: Settings, store: Store | None) -> GatewaySecurity:
     tls = _tls(settings)
     log_ = SecurityLog(store, rate=settings.security_events_per_second) if store is not None else None
     if settings.auth == "none":

@@ -55,6 +55,20 @@ def test_half_a_configuration_refuses_to_start(values: dict[str, Any]) -> None:
         security_from_settings(settings(**values), None)
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"jwt_public_key_file": Path("/nonexistent/key.pem"), "jwt_issuer": "https://idp.example"},
+        {"jwt_jwks": "/nonexistent/jwks.json", "jwt_issuer": "https://idp.example"},
+        {"dev_key_dir": credentials.dev_key().directory, "audit_signing_key_file": Path("/nonexistent/k")},
+    ],
+    ids=["missing-public-key", "missing-jwks-file", "missing-audit-key"],
+)
+def test_unreadable_key_files_refuse_to_start_naming_the_file(values: dict[str, Any]) -> None:
+    with pytest.raises(SecuritySettingsError, match="/nonexistent/"):
+        security_from_settings(settings(**values), None)
+
+
 def test_a_dev_key_directory_trusts_its_tokens() -> None:
     security = security_from_settings(settings(dev_key_dir=credentials.dev_key().directory), None)
     assert isinstance(security.authenticator, Authenticator)
