@@ -35,6 +35,7 @@ def error_from_rpc(error: grpc.RpcError, *, correlation_id: str = "", request_id
     metadata = dict(info.metadata) if info is not None else {}
     echoed = _echoed_correlation_id(error) or metadata.get("correlation_id", "")
     cls = error_class(code, info.reason if info is not None else "")
+    retry = _first(status, error_details_pb2.RetryInfo)
     return cls(
         message,
         code=code,
@@ -45,6 +46,7 @@ def error_from_rpc(error: grpc.RpcError, *, correlation_id: str = "", request_id
         precondition_violations=_precondition_violations(status),
         correlation_id=echoed or correlation_id,
         request_id=request_id,
+        retry_delay=retry.retry_delay.ToTimedelta().total_seconds() if retry is not None else None,
     )
 
 

@@ -38,8 +38,10 @@ class Q2cError(Exception):
     Attributes: `code` (grpc.StatusCode), `reason` (ErrorInfo reason, "" when the failure carried
     none, e.g. a connection refused), `domain`, `metadata` (ErrorInfo metadata), the
     `field_violations` and `precondition_violations` of the status, `message` (for humans),
-    `correlation_id` (the one the server echoed, else the one sent) and `request_id` (the
-    idempotency key sent with a mutation, "" for reads or when opted out).
+    `correlation_id` (the one the server echoed, else the one sent), `request_id` (the
+    idempotency key sent with a mutation, "" for reads or when opted out) and `retry_delay`
+    (seconds, from a `google.rpc.RetryInfo` detail: how long the server asks the caller to wait;
+    None when it named none).
     """
 
     default_code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
@@ -56,6 +58,7 @@ class Q2cError(Exception):
         precondition_violations: tuple[PreconditionViolation, ...] = (),
         correlation_id: str = "",
         request_id: str = "",
+        retry_delay: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -67,6 +70,7 @@ class Q2cError(Exception):
         self.precondition_violations = precondition_violations
         self.correlation_id = correlation_id
         self.request_id = request_id
+        self.retry_delay = retry_delay
 
     @property
     def retryable(self) -> bool:

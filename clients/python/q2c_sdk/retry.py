@@ -32,6 +32,9 @@ class RetryPolicy:
         default_factory=lambda: frozenset({grpc.StatusCode.UNAVAILABLE})
     )
     """Status codes worth another attempt. Only UNAVAILABLE is safe for q2c mutations."""
+    honour_retry_info: bool = True
+    """Retry RESOURCE_EXHAUSTED that carries a RetryInfo delay (a server rate limit refused the
+    call before it ran, so it had no effect) once that delay has passed, within the deadline."""
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -46,6 +49,15 @@ class RetryPolicy:
         same credentials get the same answer, and every refusal lands in the security log.
         """
         return code in self.retryable_codes and code not in NEVER_RETRIED and attempt < self.max_attempts
+
+    def waits_out(self, code: grpc.StatusCode, retry_delay: float | None, attempt: int) -> bool:
+        """Whether a throttled call (RESOURCE_EXHAUSTED naming a retry delay) is tried again.
+
+        A RESOURCE_EXHAUSTED without a delay (an over-size message, too many open streams) is not:
+        the same call would meet the same limit.
+        """
+        throttled = code == grpc.StatusCode.RESOURCE_EXHAUSTED and retry_delay is not None
+        return self.honour_retry_info and throttled and attempt < self.max_attempts
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after failed attempt `attempt` (from 1): uniform in [0, bound]."""

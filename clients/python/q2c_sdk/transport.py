@@ -168,10 +168,17 @@ class Transport:
     def _back_off_or_raise(
         self, error: Q2cError, failure: grpc.RpcError, attempt: int, retryable: bool, deadline: float
     ) -> None:
-        """Sleep before the next attempt, or raise `error` when no retry is allowed or fits."""
-        if not (retryable and self.retries.retries(error.code, attempt)):
+        """Sleep before the next attempt, or raise `error` when no retry is allowed or fits.
+
+        A throttled call waits at least the delay the server named (plus the usual jitter, so
+        that callers throttled together do not all come back at once).
+        """
+        throttled = self.retries.waits_out(error.code, error.retry_delay, attempt)
+        if not (retryable and (throttled or self.retries.retries(error.code, attempt))):
             raise error from failure
         delay = self.retries.backoff(attempt)
+        if throttled and error.retry_delay is not None:
+            delay += error.retry_delay
         if self._clock() + delay >= deadline:
             raise error from failure
         log.info(
