@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from q2c_core.domain.base import Frozen
+from q2c_core.domain.limits import MAX_BILL_RUN_CUSTOMERS
 from q2c_core.domain.periods import BillingPeriod
 from q2c_core.store import BillRunRow
 
@@ -34,7 +35,7 @@ class BillRunSpec(Frozen):
     """What to bill: a period and optional filters."""
 
     period: BillingPeriod
-    customer_ids: list[str] = Field(default=[], max_length=1000)
+    customer_ids: list[str] = Field(default=[], max_length=MAX_BILL_RUN_CUSTOMERS)
     currency: str = ""
 
 

@@ -12,8 +12,9 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from q2c_core.domain.base import Frozen
-from q2c_core.domain.entities import BillingLine, Identifier, Text
+from q2c_core.domain.entities import BillingLine, Identifier, Text, check_contract_lines
 from q2c_core.domain.invoices import ReconciliationMismatch
+from q2c_core.domain.limits import MAX_BILLING_LINES, MAX_REF_LENGTH
 from q2c_core.domain.money import Money
 from q2c_core.domain.periods import BillingPeriod
 
@@ -92,13 +93,11 @@ class AmendContract(Frozen):
 
     kind: Literal["AmendContract"] = "AmendContract"
     effective_date: date
-    billing_lines: list[BillingLine] = Field(min_length=1, max_length=100)
-    po_reference: str | None = Field(default=None, max_length=100)
+    billing_lines: list[BillingLine] = Field(min_length=1, max_length=MAX_BILLING_LINES)
+    po_reference: str | None = Field(default=None, max_length=MAX_REF_LENGTH)
     comment: Text = ""
 
     @model_validator(mode="after")
     def _unique_lines(self) -> AmendContract:
-        ids = [line.line_id for line in self.billing_lines]
-        if len(set(ids)) != len(ids):
-            raise ValueError("billing line ids must be unique")
+        check_contract_lines(self.billing_lines)
         return self

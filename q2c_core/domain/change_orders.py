@@ -16,6 +16,7 @@ from q2c_core.domain.entities import (
 from q2c_core.domain.errors import FieldViolation, PreconditionError, ValidationError
 from q2c_core.domain.invoices import InvoiceState
 from q2c_core.domain.items import validate_lines
+from q2c_core.domain.limits import MAX_CONTRACT_REVISIONS, check_capacity
 from q2c_core.domain.pricing import rate_on
 
 
@@ -23,6 +24,7 @@ def amend(state: Engagement, command: cmd.AmendContract, ctx: DecisionContext) -
     """A new contract revision from the effective date; invoiced periods are never re-termed."""
     current = state.contract
     assert current is not None
+    check_capacity("contract_revisions", len(state.contract_revisions), 1, MAX_CONTRACT_REVISIONS)
     invoiced_to = max(
         (i.period.end for i in state.invoices.values() if i.state is not InvoiceState.VOID), default=None
     )

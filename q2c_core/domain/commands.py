@@ -19,11 +19,17 @@ from q2c_core.domain.billing_commands import (
     RecordPayment,
     VoidInvoice,
 )
-from q2c_core.domain.entities import BillingLine, Identifier, StaffingAssignment, Text
+from q2c_core.domain.entities import BillingLine, Identifier, StaffingAssignment, Text, check_contract_lines
+from q2c_core.domain.limits import (
+    MAX_BATCH,
+    MAX_BILLING_LINES,
+    MAX_NAME_LENGTH,
+    MAX_REF_LENGTH,
+    MAX_ROLE_LENGTH,
+    MAX_STAFFING_ASSIGNMENTS,
+    MAX_TEXT_LENGTH,
+)
 from q2c_core.domain.money import ExactDecimal, Money, check_currency
-
-MAX_BATCH = 500
-"""Largest number of items in one submit/approve/reject batch (documented in the API)."""
 
 MAX_HOURS_PER_DAY = Decimal(24)
 
@@ -35,10 +41,10 @@ class CreateEngagement(Frozen):
 
     kind: Literal["CreateEngagement"] = "CreateEngagement"
     customer_id: Identifier
-    display_name: str = Field(min_length=1, max_length=200)
-    opportunity_ref: str = Field(default="", max_length=100)
+    display_name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+    opportunity_ref: str = Field(default="", max_length=MAX_REF_LENGTH)
     expected_start_date: date | None = None
-    service_line: str = Field(default="", max_length=100)
+    service_line: str = Field(default="", max_length=MAX_REF_LENGTH)
 
 
 class QualifyEngagement(Frozen):
@@ -62,8 +68,8 @@ class ApproveContract(Frozen):
     currency: str
     start_date: date
     end_date: date | None = None
-    po_reference: str = Field(default="", max_length=100)
-    billing_lines: list[BillingLine] = Field(min_length=1, max_length=100)
+    po_reference: str = Field(default="", max_length=MAX_REF_LENGTH)
+    billing_lines: list[BillingLine] = Field(min_length=1, max_length=MAX_BILLING_LINES)
     comment: Text = ""
 
     @field_validator("currency")
@@ -75,9 +81,7 @@ class ApproveContract(Frozen):
     def _consistent(self) -> ApproveContract:
         if self.end_date is not None and self.end_date < self.start_date:
             raise ValueError("end_date must not be before start_date")
-        ids = [line.line_id for line in self.billing_lines]
-        if len(set(ids)) != len(ids):
-            raise ValueError("billing line ids must be unique")
+        check_contract_lines(self.billing_lines)
         return self
 
 
@@ -87,7 +91,7 @@ class ActivateEngagement(Frozen):
     kind: Literal["ActivateEngagement"] = "ActivateEngagement"
     start_date: date | None = None
     project_template_id: str = Field(default="", max_length=128)
-    staffing_plan: list[StaffingAssignment] = Field(default=[], max_length=MAX_BATCH)
+    staffing_plan: list[StaffingAssignment] = Field(default=[], max_length=MAX_STAFFING_ASSIGNMENTS)
     comment: Text = ""
 
 
@@ -96,8 +100,8 @@ class TimeEntryInput(Frozen):
 
     entry_id: Identifier
     billing_line_id: Identifier
-    person: str = Field(min_length=1, max_length=200)
-    role: str = Field(min_length=1, max_length=64)
+    person: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+    role: str = Field(min_length=1, max_length=MAX_ROLE_LENGTH)
     work_date: date
     hours: ExactDecimal
     description: Text = ""
@@ -134,7 +138,7 @@ class RejectTimeEntries(Frozen):
 
     kind: Literal["RejectTimeEntries"] = "RejectTimeEntries"
     entry_ids: IdList
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
 
 
 class ExpenseInput(Frozen):
@@ -142,7 +146,7 @@ class ExpenseInput(Frozen):
 
     expense_id: Identifier
     billing_line_id: Identifier
-    category: str = Field(min_length=1, max_length=100)
+    category: str = Field(min_length=1, max_length=MAX_REF_LENGTH)
     incurred_date: date
     amount: Money
     description: Text = ""
@@ -175,7 +179,7 @@ class RejectExpenses(Frozen):
 
     kind: Literal["RejectExpenses"] = "RejectExpenses"
     expense_ids: IdList
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
 
 
 class CompleteMilestone(Frozen):
@@ -199,7 +203,7 @@ class RejectMilestone(Frozen):
 
     kind: Literal["RejectMilestone"] = "RejectMilestone"
     milestone_id: Identifier
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
 
 
 class CompleteEngagement(Frozen):
@@ -213,7 +217,7 @@ class CancelEngagement(Frozen):
     """Cancel an open engagement."""
 
     kind: Literal["CancelEngagement"] = "CancelEngagement"
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
 
 
 class Resolution(StrEnum):
@@ -229,7 +233,7 @@ class ResolveException(Frozen):
 
     kind: Literal["ResolveException"] = "ResolveException"
     exception_id: Identifier
-    resolution_note: str = Field(min_length=1, max_length=2000)
+    resolution_note: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH)
     resolution: Resolution = Resolution.RESOLVE
 
 

@@ -10,10 +10,21 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from q2c_core.domain.base import Frozen
+from q2c_core.domain.limits import (
+    MAX_BILLING_LINES,
+    MAX_ID_LENGTH,
+    MAX_LINE_DESCRIPTION_LENGTH,
+    MAX_MILESTONES_PER_CONTRACT,
+    MAX_MILESTONES_PER_LINE,
+    MAX_NAME_LENGTH,
+    MAX_REF_LENGTH,
+    MAX_ROLE_LENGTH,
+    MAX_TEXT_LENGTH,
+)
 from q2c_core.domain.money import ExactDecimal, Money, check_currency
 
-Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$")]
-Text = Annotated[str, Field(max_length=2000)]
+Identifier = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH, pattern=r"^[A-Za-z0-9._:\-]+$")]
+Text = Annotated[str, Field(max_length=MAX_TEXT_LENGTH)]
 
 
 class EngagementState(StrEnum):
@@ -61,7 +72,7 @@ class MilestoneSpec(Frozen):
     """A fixed-fee milestone as written in the contract."""
 
     milestone_id: Identifier
-    display_name: str = Field(min_length=1, max_length=200)
+    display_name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
     amount: Money
     due_date: date | None = None
 
@@ -78,7 +89,7 @@ class FixedFeeTerms(Frozen):
     """Milestone amounts, each billable once accepted."""
 
     model: Literal[BillingModel.FIXED_FEE] = BillingModel.FIXED_FEE
-    milestones: list[MilestoneSpec] = Field(min_length=1, max_length=200)
+    milestones: list[MilestoneSpec] = Field(min_length=1, max_length=MAX_MILESTONES_PER_LINE)
 
 
 class RetainerTerms(Frozen):
@@ -120,8 +131,20 @@ class BillingLine(Frozen):
     """One line of a contract with its billing model's terms."""
 
     line_id: Identifier
-    description: str = Field(default="", max_length=500)
+    description: str = Field(default="", max_length=MAX_LINE_DESCRIPTION_LENGTH)
     terms: Terms
+
+
+def check_contract_lines(lines: list[BillingLine]) -> None:
+    """Line ids unique, and at most MAX_MILESTONES_PER_CONTRACT milestones over all lines."""
+    ids = [line.line_id for line in lines]
+    if len(set(ids)) != len(ids):
+        raise ValueError("billing line ids must be unique")
+    milestones = sum(len(line.terms.milestones) for line in lines if isinstance(line.terms, FixedFeeTerms))
+    if milestones > MAX_MILESTONES_PER_CONTRACT:
+        raise ValueError(
+            f"a contract holds at most {MAX_MILESTONES_PER_CONTRACT} milestones, not {milestones}"
+        )
 
 
 class Contract(Frozen):
@@ -131,8 +154,8 @@ class Contract(Frozen):
     currency: str
     start_date: date
     end_date: date | None = None
-    po_reference: str = Field(default="", max_length=100)
-    billing_lines: list[BillingLine] = Field(min_length=1, max_length=100)
+    po_reference: str = Field(default="", max_length=MAX_REF_LENGTH)
+    billing_lines: list[BillingLine] = Field(min_length=1, max_length=MAX_BILLING_LINES)
     approve_time: datetime
     effective_from: date | None = None  # revision 1: the start date; change orders: their date
 
@@ -301,5 +324,5 @@ class BusinessException(Frozen):
 class StaffingAssignment(Frozen):
     """A person planned onto the engagement in a role."""
 
-    person: str = Field(min_length=1, max_length=200)
-    role: str = Field(min_length=1, max_length=64)
+    person: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+    role: str = Field(min_length=1, max_length=MAX_ROLE_LENGTH)

@@ -22,6 +22,7 @@ from q2c_core.domain.entities import (
 )
 from q2c_core.domain.errors import NotFoundError, PreconditionError, ValidationError
 from q2c_core.domain.invoices import OPEN_ISSUED, CreditNote, Invoice, InvoiceState, Payment
+from q2c_core.domain.limits import MAX_INVOICES_PER_ENGAGEMENT, check_capacity
 from q2c_core.domain.money import Money
 from q2c_core.domain.recurring import unbilled_recurring
 from q2c_core.domain.routing import route
@@ -58,6 +59,7 @@ def generate(state: Engagement, command: cmd.GenerateInvoice, ctx: DecisionConte
     events = _cap_holds(state, draft, ctx)
     stops = [b for b in draft.blockers if b.stops]
     if not stops:
+        check_capacity("invoices", len(state.invoices), 1, MAX_INVOICES_PER_ENGAGEMENT)
         invoice = _invoice(state, command, draft, ctx)
         return [*events, ev.InvoiceGenerated(invoice=invoice, recurring_keys=draft.recurring_keys)]
     if any(b.kind == "PERIOD_ALREADY_INVOICED" for b in stops):

@@ -27,6 +27,11 @@ from q2c_core.domain.entities import (
     TimeEntry,
 )
 from q2c_core.domain.errors import FieldViolation, NotFoundError, PreconditionError, ValidationError
+from q2c_core.domain.limits import (
+    MAX_EXPENSES_PER_ENGAGEMENT,
+    MAX_TIME_ENTRIES_PER_ENGAGEMENT,
+    check_capacity,
+)
 from q2c_core.domain.money import Money
 from q2c_core.domain.policies import BILLING_MODEL_FIELDS
 from q2c_core.domain.reference import RateCard
@@ -72,6 +77,9 @@ def _rate_card_on(revisions: list[RateCard], day: date) -> RateCard | None:
 def submit_time(state: Engagement, command: cmd.SubmitTimeEntries, ctx: DecisionContext) -> list[ev.Event]:
     """Validate the batch (lines, roles, dates, 24 h a day, new ids) and record it, with its submitter."""
     contract = _contract(state)
+    check_capacity(
+        "time_entries", len(state.time_entries), len(command.entries), MAX_TIME_ENTRIES_PER_ENGAGEMENT
+    )
     bad = _Violations()
     seen: set[str] = set()
     day_totals: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
@@ -155,6 +163,7 @@ def reject_time(state: Engagement, command: cmd.RejectTimeEntries, ctx: Decision
 def submit_expenses(state: Engagement, command: cmd.SubmitExpenses, ctx: DecisionContext) -> list[ev.Event]:
     """Validate the batch (pass-through line, contract currency, new ids); record it with its submitter."""
     contract = _contract(state)
+    check_capacity("expenses", len(state.expenses), len(command.expenses), MAX_EXPENSES_PER_ENGAGEMENT)
     bad = _Violations()
     seen: set[str] = set()
     for i, expense in enumerate(command.expenses):

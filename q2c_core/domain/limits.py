@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from q2c_core.domain.errors import PreconditionError
+
 # ---------------------------------------------------------------- strings (characters)
 MAX_ID_LENGTH = 128
 """Resource ids, request ids, page tokens' ids: client-chosen or server-made."""
@@ -46,7 +48,7 @@ MAX_BILL_RUN_CUSTOMERS = 1000
 """customer_ids filter of one bill run."""
 MAX_EVENT_TYPE_FILTERS = 64
 """event_types filter of one SubscribeEvents call."""
-MAX_CHECKPOINT_STREAM_HEADS = 100_000
+MAX_CHECKPOINT_STREAM_HEADS = 1_000_000
 """Stream heads in a checkpoint handed back to VerifyAuditLog (one per audited stream)."""
 MAX_UPDATE_MASK_PATHS = 16
 """Paths in an UpdateCustomer update_mask (there are fewer updatable fields)."""
@@ -63,6 +65,17 @@ MAX_INVOICES_PER_ENGAGEMENT = 1_000
 
 ENGAGEMENT_LIMIT_REASON = "ENGAGEMENT_LIMIT_REACHED"
 """FAILED_PRECONDITION reason when a command would take an engagement past one of the above."""
+
+
+def check_capacity(limit: str, held: int, adding: int, maximum: int) -> None:
+    """Refuse a command that would make an engagement hold more than `maximum` of `limit`."""
+    if held + adding > maximum:
+        raise PreconditionError(
+            ENGAGEMENT_LIMIT_REASON,
+            f"an engagement holds at most {maximum} {limit.replace('_', ' ')}; it has {held}, "
+            f"the command adds {adding}",
+            {"limit": limit, "maximum": str(maximum), "held": str(held)},
+        )
 
 
 # ---------------------------------------------------------------- decimals

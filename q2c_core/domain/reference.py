@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import Field, field_validator, model_validator
 
 from q2c_core.domain.base import Frozen
+from q2c_core.domain.limits import MAX_RATES_PER_CARD, MAX_ROLE_LENGTH
 from q2c_core.domain.money import ExactDecimal, Money, check_currency
 
 
@@ -56,7 +57,7 @@ class Customer(Frozen):
         return check_currency(value)
 
 
-ROLE_MAX_LENGTH = 64
+ROLE_MAX_LENGTH = MAX_ROLE_LENGTH
 
 
 class RateCard(Frozen):
@@ -68,7 +69,7 @@ class RateCard(Frozen):
     currency: str
     effective_from: date
     effective_to: date | None = None
-    rates: dict[str, Money] = Field(min_length=1)
+    rates: dict[str, Money] = Field(min_length=1, max_length=MAX_RATES_PER_CARD)
     create_time: datetime
 
     @field_validator("currency")

@@ -33,6 +33,7 @@ from q2c.v1 import (
 from q2c_core.gateway import servicers
 from q2c_core.gateway.delivery_servicer import DeliveryServicer
 from q2c_core.gateway.event_servicer import EventServicer
+from q2c_core.gateway.input_limits import InputLimitsInterceptor
 from q2c_core.gateway.interceptors import CallContextInterceptor
 from q2c_core.gateway.limits import RateLimiter, ServerLimits, StreamSlots
 from q2c_core.gateway.reconciliation_servicer import ReconciliationServicer
@@ -145,7 +146,7 @@ async def start_server(
     merged = dict(server_options(limits.transport))
     merged.update(options or [])
     server = aio.server(
-        interceptors=[interceptor, *interceptors],
+        interceptors=[interceptor, InputLimitsInterceptor(), *interceptors],
         options=list(merged.items()),
         maximum_concurrent_rpcs=limits.max_concurrent_rpcs or None,
     )
