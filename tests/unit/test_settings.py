@@ -75,3 +75,13 @@ def test_server_options_carry_message_sizes_and_keepalive_enforcement() -> None:
     assert "grpc.max_connection_age_ms" not in dict(
         server_options(parse_settings([]).server_limits().transport)
     )
+
+
+def test_every_setting_has_a_row_in_the_operations_guide() -> None:
+    from pathlib import Path
+
+    from q2c_core.settings import Settings
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    missing = [name for name in Settings.model_fields if f"`Q2C_{name.upper()}`" not in guide]
+    assert missing == []
