@@ -20,6 +20,7 @@ from q2c_core.domain.reference import Customer, RateCard
 from q2c_core.messages import CommandEnvelope, CommandResult
 from q2c_core.read_models import engagement_row, exception_row, invoice_row
 from q2c_core.reference_data import ReferenceData
+from q2c_core.rejection_log import bounded_rejection
 from q2c_core.store import (
     AuditEntry,
     EngagementRow,
@@ -213,22 +214,22 @@ class BatchDecider:
         now: datetime,
     ) -> None:
         caller = envelope.caller
-        self.staged.writes.audit.append(
-            AuditEntry(
-                tenant_id=caller.tenant_id,
-                stream_id=envelope.engagement_id,
-                principal=caller.principal,
-                command_type=envelope.command.kind,
-                request_id=envelope.request_id,
-                correlation_id=caller.correlation_id,
-                payload_digest=digest,
-                outcome=outcome,  # type: ignore[arg-type]
-                rejection_reason=reason,
-                comment=command_comment(envelope.command) or None,
-                event_ids=event_ids,
-                recorded_at=now,
-            )
+        entry = AuditEntry(
+            tenant_id=caller.tenant_id,
+            stream_id=envelope.engagement_id,
+            principal=caller.principal,
+            command_type=envelope.command.kind,
+            request_id=envelope.request_id,
+            correlation_id=caller.correlation_id,
+            payload_digest=digest,
+            outcome=outcome,  # type: ignore[arg-type]
+            rejection_reason=reason,
+            comment=command_comment(envelope.command) or None,
+            event_ids=event_ids,
+            recorded_at=now,
         )
+        # a rejection keeps bounded, sanitised fields only (q2c_core.rejection_log)
+        self.staged.writes.audit.append(bounded_rejection(entry) if outcome == "REJECTED" else entry)
 
     def _remember(self, envelope: CommandEnvelope, digest: str, result: CommandResult, now: datetime) -> None:
         if not envelope.request_id:

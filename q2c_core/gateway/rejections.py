@@ -10,11 +10,9 @@ from q2c_core.api.convert_invoices import INVOICE_MARKER
 from q2c_core.domain.errors import Q2cError
 from q2c_core.gateway.context import current_caller
 from q2c_core.gateway.runner import blocking
-from q2c_core.rejection_log import RejectedAttempt, RejectionLog
+from q2c_core.rejection_log import UNASSIGNED_STREAM, RejectedAttempt, RejectionLog
 
 log = logging.getLogger(__name__)
-UNASSIGNED_STREAM = "unassigned"
-"""The chain for refused attempts that name no resource (e.g. a malformed create)."""
 
 _STREAM_FIELDS = ("engagement_id", "exception_id", "rate_card_id", "bill_run_id")
 
@@ -40,7 +38,8 @@ def is_mutation(request: Any) -> bool:
 
 
 class RejectionAuditor:
-    """Writes one REJECTED record for each refused mutation the host did not already audit."""
+    """Writes a REJECTED record for refused mutations the host did not already audit: bounded
+    fields, the payload only as a digest, repeats and bursts throttled (q2c_core.rejection_log)."""
 
     def __init__(self, rejection_log: RejectionLog) -> None:
         self._log = rejection_log
