@@ -218,8 +218,10 @@ class EngagementServiceServicer:
     def SubmitTimeEntries(self, request, context):
         """Records a batch of time entries as SUBMITTED (ACTIVE only). All or nothing: one invalid
         entry rejects the whole batch, with a BadRequest field violation per bad entry.
-        Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND), FAILED_PRECONDITION (INVALID_STATE),
-        INVALID_ARGUMENT (VALIDATION_FAILED), ALREADY_EXISTS (REQUEST_ID_REUSED).
+        An engagement holds at most 1500 time entries (any status).
+        Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND), FAILED_PRECONDITION (INVALID_STATE,
+        ENGAGEMENT_LIMIT_REACHED), INVALID_ARGUMENT (VALIDATION_FAILED), ALREADY_EXISTS
+        (REQUEST_ID_REUSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -252,8 +254,10 @@ class EngagementServiceServicer:
 
     def SubmitExpenses(self, request, context):
         """Records a batch of expenses as SUBMITTED (ACTIVE only). All or nothing, as for time.
-        Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND), FAILED_PRECONDITION (INVALID_STATE),
-        INVALID_ARGUMENT (VALIDATION_FAILED), ALREADY_EXISTS (REQUEST_ID_REUSED).
+        An engagement holds at most 500 expenses (any status).
+        Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND), FAILED_PRECONDITION (INVALID_STATE,
+        ENGAGEMENT_LIMIT_REACHED), INVALID_ARGUMENT (VALIDATION_FAILED), ALREADY_EXISTS
+        (REQUEST_ID_REUSED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -365,7 +369,8 @@ class EngagementServiceServicer:
         metadata `invoice_id`; NOT_READY: a stopping blocker (MISSING_PO_REFERENCE,
         OPEN_BLOCKING_EXCEPTIONS), metadata `blockers` and one PreconditionFailure violation per
         blocker (type = the ReadinessBlockerKind name, subject = the engagement id, description =
-        its message); NOTHING_TO_BILL: no billable item), INVALID_ARGUMENT (VALIDATION_FAILED: bad
+        its message); NOTHING_TO_BILL: no billable item; ENGAGEMENT_LIMIT_REACHED: the engagement
+        already has 1000 invoices, VOID included), INVALID_ARGUMENT (VALIDATION_FAILED: bad
         period), ALREADY_EXISTS (REQUEST_ID_REUSED). Checked in that order.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -384,7 +389,8 @@ class EngagementServiceServicer:
         checks of ApproveContract are not run again. CONTRACTED or ACTIVE only.
         Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND), FAILED_PRECONDITION (INVALID_STATE;
         CONTRACT_MISSING; EFFECTIVE_DATE_IN_INVOICED_PERIOD: effective_date on or before the end
-        of the last period with a non-void invoice, metadata `invoiced_through`),
+        of the last period with a non-void invoice, metadata `invoiced_through`;
+        ENGAGEMENT_LIMIT_REACHED: the engagement already has 10 contract revisions),
         INVALID_ARGUMENT (VALIDATION_FAILED: billing lines invalid as for ApproveContract; an
         ACCEPTED or billed milestone changed or left out; effective_date missing, not after the
         latest revision's effective_from, or outside the contract period), ALREADY_EXISTS

@@ -54,11 +54,13 @@ MAX_UPDATE_MASK_PATHS = 16
 """Paths in an UpdateCustomer update_mask (there are fewer updatable fields)."""
 
 # ---------------------------------------------------------------- what one engagement holds
-MAX_TIME_ENTRIES_PER_ENGAGEMENT = 10_000
-"""Time entries one engagement holds (any status); the Engagement reply carries them all."""
-MAX_EXPENSES_PER_ENGAGEMENT = 5_000
+# The Engagement reply carries every item unpaged, so these keep its worst case (every string
+# at its bound) under the gateway's default 16 MiB reply limit: tests/unit/test_reply_bounds.py.
+MAX_TIME_ENTRIES_PER_ENGAGEMENT = 1_500
+"""Time entries one engagement holds (any status)."""
+MAX_EXPENSES_PER_ENGAGEMENT = 500
 """Expenses one engagement holds (any status)."""
-MAX_CONTRACT_REVISIONS = 20
+MAX_CONTRACT_REVISIONS = 10
 """Contract revisions one engagement holds (ApproveContract + AmendContract change orders)."""
 MAX_INVOICES_PER_ENGAGEMENT = 1_000
 """Invoices one engagement holds (any state, VOID included)."""
