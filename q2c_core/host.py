@@ -14,11 +14,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import partial
 
+from q2c_core.decoding import UnreadableEngagementError, fold_stored, rebuild
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
-from q2c_core.domain.engagement import Engagement, fold
+from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.errors import ConflictError, ErrorKind, ErrorPayload, UnavailableError
-from q2c_core.domain.events import event_from_payload
 from q2c_core.messages import CommandEnvelope, CommandResult
 from q2c_core.pipeline import BatchDecider, Key, StagedBatch
 from q2c_core.reference_data import ReferenceData
@@ -27,7 +28,6 @@ from q2c_core.store import (
     DuplicateRequestId,
     IdempotencyRecord,
     Store,
-    StoredEvent,
     StoreError,
 )
 
@@ -136,11 +136,24 @@ class EngagementHost:
             staged = self._decide(envelopes)
             self._commit(staged)
             return self._with_replayed_state(envelopes, staged.results)
+        except UnreadableEngagements as poisoned:
+            return self._around(envelopes, poisoned.errors)
         except (ConcurrencyConflict, DuplicateRequestId):
             self._forget(envelopes)
             return [self._process_alone(envelope) for envelope in envelopes]
         except StoreError as error:
             return self._unavailable(envelopes, error)
+
+    def _around(
+        self, envelopes: list[CommandEnvelope], errors: dict[Key, UnreadableEngagementError]
+    ) -> list[CommandResult]:
+        """Refuse the commands of engagements that cannot be decoded; run the others as a batch."""
+        rest = [e for e in envelopes if _key(e) not in errors]
+        done = iter(self.process_batch(rest) if rest else [])
+        return [
+            CommandResult(error=errors[_key(e)].to_payload()) if _key(e) in errors else next(done)
+            for e in envelopes
+        ]
 
     def _process_alone(self, envelope: CommandEnvelope) -> CommandResult:
         for _ in range(MAX_RETRIES):
@@ -148,6 +161,8 @@ class EngagementHost:
                 staged = self._decide([envelope])
                 self._commit(staged)
                 return self._with_replayed_state([envelope], staged.results)[0]
+            except UnreadableEngagements as poisoned:
+                return CommandResult(error=poisoned.errors[_key(envelope)].to_payload())
             except (ConcurrencyConflict, DuplicateRequestId):
                 self._forget([envelope])
             except StoreError as error:
@@ -172,8 +187,13 @@ class EngagementHost:
 
     def _state_at(self, envelope: CommandEnvelope, result: CommandResult) -> CommandResult:
         events = self.store.read_events(envelope.caller.tenant_id, envelope.engagement_id)
-        journal = ((event_from_payload(e.payload), e.occurred_at) for e in events if e.seq <= result.version)
-        return result.model_copy(update={"engagement": fold(journal)})
+        journal = [e for e in events if e.seq <= result.version]
+        try:
+            return result.model_copy(
+                update={"engagement": fold_stored(envelope.engagement_id, journal, None)}
+            )
+        except UnreadableEngagementError as bad:
+            return CommandResult(error=bad.to_payload())
 
     def _unavailable(self, envelopes: list[CommandEnvelope], error: StoreError) -> list[CommandResult]:
         log.warning("store unavailable: %s", error)
@@ -226,11 +246,20 @@ class EngagementHost:
                 missing.setdefault(key[0], []).append(key[1])
             else:
                 states[key] = resident[0]
+        broken: dict[Key, UnreadableEngagementError] = {}
         for tenant_id, ids in missing.items():
             for engagement_id, (row, tail) in self.store.load_streams(tenant_id, ids).items():
-                base = Engagement.model_validate(row.snapshot) if row and row.snapshot else None
-                states[(tenant_id, engagement_id)] = _replay(base, tail)
-                self._snapshot_at[(tenant_id, engagement_id)] = row.snapshot_at if row else 0
+                key = (tenant_id, engagement_id)
+                journal = partial(self.store.read_events, tenant_id, engagement_id)
+                try:
+                    states[key] = rebuild(row, tail, journal, engagement_id)
+                except UnreadableEngagementError as bad:
+                    log.error("%s", bad.message)
+                    broken[key] = bad
+                    continue
+                self._snapshot_at[key] = row.snapshot_at if row else 0
+        if broken:
+            raise UnreadableEngagements(broken)
         return states
 
     def _forget(self, envelopes: Iterable[CommandEnvelope]) -> None:
@@ -248,8 +277,13 @@ class EngagementHost:
             self._snapshot_at.pop(key, None)
 
 
-def _replay(base: Engagement | None, tail: list[StoredEvent]) -> Engagement | None:
-    """Fold events recorded after the snapshot onto it."""
-    if not tail:
-        return base
-    return fold(((event_from_payload(e.payload), e.occurred_at) for e in tail), base)
+def _key(envelope: CommandEnvelope) -> Key:
+    return (envelope.caller.tenant_id, envelope.engagement_id)
+
+
+class UnreadableEngagements(Exception):
+    """Engagements of a batch whose stored state does not decode (their commands are refused)."""
+
+    def __init__(self, errors: dict[Key, UnreadableEngagementError]) -> None:
+        super().__init__(f"{len(errors)} engagement(s) cannot be decoded")
+        self.errors = errors

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 
 from q2c_core.audit_anchor import CheckpointSigner
 from q2c_core.audit_ledger import AuditLedger
 from q2c_core.bill_runs import BillRun, bill_run_from_row
+from q2c_core.decoding import UnreadableEngagementError, rebuild
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.billing import BillingDraft, draft_invoice
 from q2c_core.domain.decide import reference_needs
-from q2c_core.domain.engagement import Engagement, fold
+from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import (
     BusinessException,
     EngagementState,
@@ -19,7 +21,6 @@ from q2c_core.domain.entities import (
     Severity,
 )
 from q2c_core.domain.errors import NotFoundError
-from q2c_core.domain.events import event_from_payload
 from q2c_core.domain.invoices import Invoice, InvoiceState
 from q2c_core.domain.periods import BillingPeriod
 from q2c_core.paging import paged
@@ -36,14 +37,20 @@ from q2c_core.store import (
 )
 from q2c_core.store.notify import EventNotifier
 
+log = logging.getLogger(__name__)
 
-def engagement_from_row(row: EngagementRow, tail: Sequence[StoredEvent] = ()) -> Engagement:
-    """The engagement: its row's snapshot with the events recorded after it folded on."""
-    state = Engagement.model_validate(row.snapshot)
-    if tail:
-        folded = fold(((event_from_payload(e.payload), e.occurred_at) for e in tail), state)
-        assert folded is not None
-        return folded
+
+def engagement_from_row(
+    row: EngagementRow,
+    tail: Sequence[StoredEvent] = (),
+    journal: Callable[[], Sequence[StoredEvent]] | None = None,
+) -> Engagement:
+    """The engagement: its row's snapshot with the events recorded after it folded on (a snapshot
+    that does not decode: the whole `journal()` folded instead); UnreadableEngagementError names
+    the stored event that does not decode."""
+    state = rebuild(row, tail, journal or (lambda: ()), row.engagement_id)
+    if state is None:
+        raise NotFoundError("engagement", row.engagement_id)
     return state
 
 
@@ -68,7 +75,10 @@ class Queries:
         row, tail = self._store.load_stream(tenant_id, engagement_id)
         if row is None:
             raise NotFoundError("engagement", engagement_id)
-        return engagement_from_row(row, tail)
+        return engagement_from_row(row, tail, self._journal(tenant_id, engagement_id))
+
+    def _journal(self, tenant_id: str, engagement_id: str) -> Callable[[], list[StoredEvent]]:
+        return lambda: self._store.read_events(tenant_id, engagement_id)
 
     def list_engagements(
         self,
@@ -95,7 +105,12 @@ class Queries:
         items = []
         for row in page.items:
             fresh, tail = current.get(row.engagement_id, (row, []))
-            items.append(engagement_from_row(fresh or row, tail))
+            try:
+                items.append(
+                    engagement_from_row(fresh or row, tail, self._journal(tenant_id, row.engagement_id))
+                )
+            except UnreadableEngagementError as bad:  # one unreadable engagement must not hide the rest
+                log.error("list_engagements skips it: %s", bad.message)
         return Page(items=items, next_page_token=page.next_page_token)
 
     def get_exception(self, tenant_id: str, exception_id: str) -> BusinessException:
