@@ -171,9 +171,14 @@ class CliApi:
         return self.page_through(self.q.audit.ListAuditRecords, request, "audit_records", limit)
 
     def verify_audit_log(self, stream_id: str) -> audit_pb2.VerifyAuditLogResponse:
-        """Recompute the hash chain of one stream, or of every stream of the tenant."""
+        """Recompute the hash chain of one stream, or of every stream of the tenant (following
+        the server's page tokens to the end; the last reply counts every page)."""
         request = audit_pb2.VerifyAuditLogRequest(stream_id=stream_id)
-        return self.q.call(self.q.audit.VerifyAuditLog, request)  # type: ignore[no-any-return]
+        response: audit_pb2.VerifyAuditLogResponse = self.q.call(self.q.audit.VerifyAuditLog, request)
+        while response.next_page_token:
+            request.page_token = response.next_page_token
+            response = self.q.call(self.q.audit.VerifyAuditLog, request)
+        return response
 
     # --- deliveries ---------------------------------------------------------------------------
     def list_dead_letters(self, request: delivery_pb2.ListDeadLettersRequest, limit: int) -> Any:

@@ -28,6 +28,8 @@ class AuditMethods(Bound):
     ) -> audit_pb2.VerifyAuditLogResponse:
         """Recomputes the hash chain of one stream (or all of the tenant's) and reports the first bad record.
 
+        One bounded page per call: while `next_page_token` is set, call again with it as
+        `page_token` (same stream_id and checkpoint) to continue.
         `AuditService.VerifyAuditLog`. Read: retried on UNAVAILABLE.
         """
         return self._transport.read(
