@@ -429,10 +429,27 @@ def show_audit(q: Q2c, engagement_id: str) -> None:
             r.hash[:12],
         )
     console.print(table)
+    anchor_audit_log(q)
     verdict = q.call(q.audit.VerifyAuditLog, audit_pb2.VerifyAuditLogRequest())
-    step(f"audit log verified: ok={verdict.ok}, {verdict.records_checked} records checked")
+    sequence = verdict.checkpoint.sequence
+    against = f" against signed checkpoint {sequence}" if sequence else ""
+    step(f"audit log verified{against}: ok={verdict.ok}, {verdict.records_checked} records checked")
     if not verdict.ok:
         raise SystemExit(1)
+
+
+def anchor_audit_log(q: Q2c) -> None:
+    """Sign a checkpoint of every stream head, as an operator would before exporting it."""
+    try:
+        checkpoint = q.call(q.audit.CreateAuditCheckpoint, audit_pb2.CreateAuditCheckpointRequest())
+    except grpc.RpcError as error:  # a --target server without a signing key
+        step(f"no audit checkpoint: {error.details()}")
+        return
+    step(
+        f"signed audit checkpoint {checkpoint.sequence}: {len(checkpoint.stream_heads)} stream heads,"
+        f" Merkle root {checkpoint.root_hash[:12]}, Ed25519 key {checkpoint.key_id}"
+        " (export: q2c audit checkpoint export)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
