@@ -369,7 +369,8 @@ class EngagementServiceServicer:
         metadata `invoice_id`; NOT_READY: a stopping blocker (MISSING_PO_REFERENCE,
         OPEN_BLOCKING_EXCEPTIONS), metadata `blockers` and one PreconditionFailure violation per
         blocker (type = the ReadinessBlockerKind name, subject = the engagement id, description =
-        its message); NOTHING_TO_BILL: no billable item; ENGAGEMENT_LIMIT_REACHED: the engagement
+        its message); NOTHING_TO_BILL: no billable item; AMOUNT_OUT_OF_RANGE: a line or total
+        would reach 10^15; ENGAGEMENT_LIMIT_REACHED: the engagement
         already has 1000 invoices, VOID included), INVALID_ARGUMENT (VALIDATION_FAILED: bad
         period), ALREADY_EXISTS (REQUEST_ID_REUSED). Checked in that order.
         """

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
+from q2c_core.domain.errors import PreconditionError
 from q2c_core.domain.limits import MAX_DECIMAL_PLACES, MAX_INTEGER_DIGITS, check_decimal, to_decimal
 
 # ISO-4217 minor units for the currencies q2c accepts. A currency not listed is rejected.
@@ -118,6 +119,18 @@ def check_currency(code: str) -> str:
     return code
 
 
+class AmountOutOfRangeError(PreconditionError):
+    """Money arithmetic reached one quadrillion: the command is refused, nothing is written."""
+
+    def __init__(self, currency: str, amount: Decimal) -> None:
+        magnitude = f"10^{amount.adjusted()}" if amount.is_finite() else "not finite"
+        super().__init__(
+            "AMOUNT_OUT_OF_RANGE",
+            f"a computed {currency} amount (about {magnitude}) reaches the limit of 10^15",
+            {"currency": currency, "limit": "1000000000000000"},
+        )
+
+
 class Money(BaseModel):
     """An exact amount in one currency; full precision until a named rule rounds it."""
 
@@ -153,6 +166,9 @@ class Money(BaseModel):
             raise ValueError(f"currency mismatch: {self.currency} vs {other.currency}")
 
     def _derived(self, amount: Decimal) -> Money:
+        # A sum or product past the bound is the caller's data, not a bug: refuse the command.
+        if abs(amount) >= MAX_AMOUNT:
+            raise AmountOutOfRangeError(self.currency, amount)
         # Validating a Decimal is cheap (pydantic-core); it measured faster than model_construct.
         return Money(currency=self.currency, amount=amount)
 

@@ -68,21 +68,7 @@ BILLABLE_RATE = str(
     ((Decimal(10) ** MONEY.integer_digits - 1) / HOURS.maximum).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
 )
 """The largest rate whose day at MAX_HOURS is still a representable money amount."""
-WORST_RATES = [
-    pytest.param(BILLABLE_RATE, id="largest-billable-rate"),
-    pytest.param(
-        MAX_RATE,
-        id="largest-accepted-rate",
-        marks=pytest.mark.xfail(
-            strict=True,
-            raises=grpc.aio.AioRpcError,
-            reason="rate bounds are not coherent with money bounds yet: a rate card accepts "
-            "999999999999999.999999 and 24 hours, but their product overflows Money, so "
-            "GenerateInvoice fails (INTERNAL from the pipeline's decide guard); for the "
-            "owner of q2c_core/domain/limits.py",
-        ),
-    ),
-]
+WORST_RATES = [pytest.param(BILLABLE_RATE, id="largest-billable-rate")]
 
 
 @pytest.mark.parametrize("rate", WORST_RATES)
@@ -109,6 +95,24 @@ async def test_the_largest_accepted_values_stay_readable_billable_and_replayable
     state = local.runtime.queries.get_engagement(api.tenant_id, eid)
     replayed = fold_stored(eid, local.store.read_events(api.tenant_id, eid), None)  # no snapshot
     assert replayed == state
+
+
+async def test_an_invoice_whose_amounts_would_pass_the_money_limit_is_refused_not_internal(
+    local: Local,
+) -> None:
+    api = local.api()
+    billable = await active_on(
+        api, lambda card: [tm_line(card)], rates={"engineer": MAX_RATE}, tax_profile=NO_TAX
+    )
+    eid = billable.engagement_id
+    await approved_time(api, eid, entry(1, date(2026, 3, 2), hours=MAX_HOURS))
+
+    code, status = await rich_error(invoice_for(api, eid, "2026-03"))
+
+    assert code == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(status).reason == "AMOUNT_OUT_OF_RANGE"
+    read = await api.engagements.GetEngagement(pb.GetEngagementRequest(engagement_id=eid))
+    assert list(read.invoice_ids) == [] and read.time_entries[0].status == pb.TIME_ENTRY_STATUS_APPROVED
 
 
 async def test_an_event_that_no_longer_decodes_names_the_engagement_and_seq(local: Local) -> None:
