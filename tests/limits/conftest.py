@@ -17,8 +17,6 @@ from q2c_core.runtime import LocalRuntime
 from q2c_core.store import Store
 from tests import credentials
 
-pytest_plugins = ["tests.conftest_db"]
-
 WAIT_SECONDS = 10.0
 
 

@@ -34,8 +34,6 @@ from q2c_core.store._rows import to_audit
 from tests.conftest_db import _pg_database
 from tests.store.helpers import T0, audit, ev, uid
 
-pytest_plugins = ["tests.conftest_db"]
-
 STREAM_RECORDS = 4
 
 

@@ -14,8 +14,6 @@ from q2c_core.domain.errors import ValidationError
 from q2c_core.store import Store, VerifyResult, WriteBatch
 from tests.store.helpers import T0, audit, ev, uid
 
-pytest_plugins = ["tests.conftest_db"]
-
 STREAMS = 4
 PER_STREAM = 300
 PAGE = 500
