@@ -1,0 +1,1 @@
+"""Fuzzing: hypothesis properties of the converters and a black-box fuzzer against a real server."""
