@@ -34,10 +34,14 @@ def checkpoint_in(message: audit_pb2.AuditCheckpoint, path: str = "checkpoint") 
     """A checkpoint the caller supplies (its signature is checked later, by the ledger)."""
     if message.sequence <= 0 or not message.HasField("create_time") or not message.signature:
         raise ValidationError.one(path, "needs sequence > 0, create_time and signature")
+    try:
+        created_at = message.create_time.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise ValidationError.one(f"{path}.create_time", "is not a valid timestamp") from None
     return Checkpoint(
         tenant_id=message.tenant_id,
         sequence=message.sequence,
-        created_at=message.create_time.ToDatetime(tzinfo=UTC),
+        created_at=created_at,
         heads=tuple(StreamHead(h.stream_id, h.sequence, h.hash) for h in message.stream_heads),
         root=message.root_hash,
         key_id=message.key_id,

@@ -9,6 +9,7 @@ the domain, which re-check their own bounds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -98,6 +99,22 @@ _RULE_SUFFIXES: tuple[tuple[str, int], ...] = (
 )
 """Naming rules: ids (request_id included) 128, page tokens 1024, comments and reasons 2000..."""
 
+INT32_MAX = 2**31 - 1
+INTEGER_LIMITS: Mapping[str, tuple[int, int]] = {
+    "q2c.v1.AuditCheckpoint.sequence": (0, INT32_MAX),
+    "q2c.v1.AuditStreamHead.sequence": (0, INT32_MAX),
+    "q2c.v1.GetAuditCheckpointRequest.sequence": (0, INT32_MAX),
+}
+"""64-bit request integers stored in 32-bit columns: their range (PostgreSQL would refuse more)."""
+
+TIMESTAMP_SECONDS = (-62135596800, 253402300799)
+"""google.protobuf.Timestamp's valid range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z."""
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters no text may carry (tab, newline and carriage return are text)."""
+_ID_CONTROL = re.compile("[\x00-\x1f\x7f]")
+"""Ids, codes and tokens carry no control characters at all: they are stored and echoed as is."""
+
 _WALKED = ("q2c.", "google.protobuf.FieldMask")
 """Message types the walk descends into (dates, timestamps, durations hold no strings)."""
 
@@ -143,8 +160,14 @@ def _violations(message: Any, prefix: str) -> Iterator[FieldViolation]:
 
 def _one(field: FieldDescriptor, value: Any, path: str) -> Iterator[FieldViolation]:
     if field.type == FieldDescriptor.TYPE_MESSAGE:
-        if field.message_type.full_name.startswith(_WALKED):
+        if field.message_type.full_name == "google.protobuf.Timestamp":
+            yield from _timestamp(value, path)
+        elif field.message_type.full_name.startswith(_WALKED):
             yield from _violations(value, path)
+    elif field.full_name in INTEGER_LIMITS:
+        low, high = INTEGER_LIMITS[field.full_name]
+        if not low <= value <= high:
+            yield FieldViolation(field=path, description=f"must be between {low} and {high}")
     elif field.type == FieldDescriptor.TYPE_STRING:
         yield from _string(field, value, path)
     elif field.type == FieldDescriptor.TYPE_BYTES and len(value) > lim.MAX_TEXT_LENGTH:
@@ -162,6 +185,14 @@ def _string(field: FieldDescriptor, value: str, path: str) -> Iterator[FieldViol
     limit = string_limit(field) or lim.MAX_TEXT_LENGTH
     if len(value) > limit:
         yield FieldViolation(field=path, description=f"must be at most {limit} characters")
+    elif (_ID_CONTROL if limit <= lim.MAX_ID_LENGTH else _CONTROL).search(value):
+        yield FieldViolation(field=path, description="must not contain control characters")
+
+
+def _timestamp(value: Any, path: str) -> Iterator[FieldViolation]:
+    low, high = TIMESTAMP_SECONDS
+    if not (low <= value.seconds <= high and 0 <= value.nanos <= 999_999_999):
+        yield FieldViolation(field=path, description="must be a timestamp between 0001-01-01 and 9999-12-31")
 
 
 def _missing_decimals(message: Any, descriptor: Descriptor, prefix: str) -> Iterator[FieldViolation]:

@@ -18,10 +18,7 @@ from tests.fuzz import strategies
 from tests.fuzz.converters import CONVERTERS, request_types
 
 REQUESTS = request_types()
-KNOWN = {
-    "q2c.v1.VerifyAuditLogRequest": "checkpoint_in raises ValueError on an out-of-range create_time "
-    "(tests/fuzz/test_regressions.py::test_a_checkpoint_with_an_impossible_time_is_a_validation_error)",
-}
+KNOWN: dict[str, str] = {}
 """Request types whose converters have a known bug the property finds (strict: a fix shows)."""
 FUZZED = [
     pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN[name])) if name in KNOWN else name

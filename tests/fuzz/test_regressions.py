@@ -1,7 +1,7 @@
-"""Minimal reproducers of bugs the fuzzer found, as strict xfails until they are fixed.
+"""Minimal reproducers of bugs the fuzzer found, kept as regression tests once fixed.
 
-Each has an entry in tests/fuzz/known_bugs.py, which keeps the fuzz runs green meanwhile;
-when a fix lands, the xfail here passes unexpectedly: delete the test's marker and the entry.
+While a bug is open its test is a strict xfail with an entry in tests/fuzz/known_bugs.py (which
+keeps the fuzz runs green meanwhile); when the fix lands, both go.
 """
 
 from __future__ import annotations
@@ -20,28 +20,6 @@ from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.service.client import Stubs
 
-CHECKPOINT_TIME = (
-    "VerifyAuditLog: checkpoint_in calls Timestamp.ToDatetime on the caller's create_time, which "
-    "raises ValueError when seconds or nanos are out of range -> INTERNAL instead of INVALID_ARGUMENT"
-)
-NUL = (
-    "PostgreSQL refuses NUL in text: psycopg DataError -> StoreError -> INTERNAL on reads and "
-    "UNAVAILABLE (retryable!) on commands, instead of INVALID_ARGUMENT at the edge"
-)
-SEQUENCE = (
-    "GetAuditCheckpoint passes sequence (int64 on the wire) to an INTEGER column: PostgreSQL "
-    "raises NumericValueOutOfRange -> INTERNAL instead of NOT_FOUND / INVALID_ARGUMENT"
-)
-SANITISED_ID = (
-    "a rejected command's audit record stores a sanitised request_id ('\\x01' -> '?') while its "
-    "idempotency record keeps the original, so the two no longer refer to each other"
-)
-
-
-def _postgresql_only_xfail(request: pytest.FixtureRequest, database_url: str, reason: str) -> None:
-    if database_url.startswith("postgresql"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
 
 def api(channel: grpc.aio.Channel) -> tuple[Stubs, tuple[tuple[str, str], ...]]:
     return Stubs.on(channel), credentials.bearer(new_tenant_id(), "fuzzer")
@@ -55,7 +33,6 @@ async def code_of(call: object) -> grpc.StatusCode:
     return grpc.StatusCode.OK
 
 
-@pytest.mark.xfail(strict=True, reason=CHECKPOINT_TIME)
 @pytest.mark.parametrize("seconds, nanos", [(253402300800, 0), (0, 1_000_000_000), (0, -1)])
 def test_a_checkpoint_with_an_impossible_time_is_a_validation_error(seconds: int, nanos: int) -> None:
     checkpoint = audit_pb2.AuditCheckpoint(
@@ -65,7 +42,6 @@ def test_a_checkpoint_with_an_impossible_time_is_a_validation_error(seconds: int
         checkpoint_in(checkpoint)
 
 
-@pytest.mark.xfail(strict=True, reason=CHECKPOINT_TIME)
 async def test_verify_audit_log_with_an_impossible_checkpoint_time_is_invalid_argument(
     channel: grpc.aio.Channel,
 ) -> None:
@@ -80,49 +56,40 @@ async def test_verify_audit_log_with_an_impossible_checkpoint_time_is_invalid_ar
 async def test_a_nul_in_an_id_is_refused_as_input_not_an_internal_error(
     channel: grpc.aio.Channel, database_url: str, request: pytest.FixtureRequest
 ) -> None:
-    _postgresql_only_xfail(request, database_url, NUL)
     stubs, me = api(channel)
     read = stubs.engagements.GetEngagement(
         pb.GetEngagementRequest(engagement_id="a\x00b"), metadata=me, timeout=10
     )
-    assert await code_of(read) in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND)
+    assert await code_of(read) == grpc.StatusCode.INVALID_ARGUMENT
 
 
 async def test_a_nul_in_a_request_id_is_refused_as_input_not_unavailable(
     channel: grpc.aio.Channel, database_url: str, request: pytest.FixtureRequest
 ) -> None:
-    _postgresql_only_xfail(request, database_url, NUL)
     stubs, me = api(channel)
     command = pb.QualifyEngagementRequest(request_id="\x00", engagement_id="nothing-here")
     code = await code_of(stubs.engagements.QualifyEngagement(command, metadata=me, timeout=10))
-    assert code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND)
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
 
 
 async def test_an_audit_checkpoint_sequence_beyond_int32_is_not_found(
     channel: grpc.aio.Channel, database_url: str, request: pytest.FixtureRequest
 ) -> None:
-    _postgresql_only_xfail(request, database_url, SEQUENCE)
     stubs, me = api(channel)
     call = stubs.audit.GetAuditCheckpoint(
         audit_pb2.GetAuditCheckpointRequest(sequence=2**31), metadata=me, timeout=10
     )
-    assert await code_of(call) in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT)
+    assert await code_of(call) == grpc.StatusCode.INVALID_ARGUMENT
 
 
-@pytest.mark.xfail(strict=True, reason=SANITISED_ID)
-async def test_a_rejected_commands_audit_record_and_idempotency_record_share_its_request_id(
+async def test_a_request_id_with_control_characters_is_refused_before_any_record(
     channel: grpc.aio.Channel, database_url: str
 ) -> None:
     tenant = new_tenant_id()
     stubs, me = Stubs.on(channel), credentials.bearer(tenant, "fuzzer")
-    created = await stubs.engagements.CreateEngagement(
-        pb.CreateEngagementRequest(request_id="c1", customer_id="nobody", display_name="x"),
-        metadata=me,
-        timeout=10,
-    )
-    complete = pb.CompleteEngagementRequest(request_id="\x01", engagement_id=created.engagement_id)
+    complete = pb.CompleteEngagementRequest(request_id="\x01", engagement_id="e-1")
     assert await code_of(stubs.engagements.CompleteEngagement(complete, metadata=me, timeout=10)) == (
-        grpc.StatusCode.FAILED_PRECONDITION
+        grpc.StatusCode.INVALID_ARGUMENT
     )
     store = Store.open(database_url, migrate=False)
     try:
@@ -133,4 +100,5 @@ async def test_a_rejected_commands_audit_record_and_idempotency_record_share_its
             audit = conn.execute(text(query.format("audit_records")), params).all()
     finally:
         store.close()
-    assert len(idempotency) == len(audit) == 1
+    # refused at the edge: no idempotency record, and no audit record under an id nobody can match
+    assert (len(idempotency), len(audit)) == (0, 0)

@@ -167,3 +167,37 @@ def test_at_most_a_hundred_violations_are_reported() -> None:
 def test_limits_module_names_every_bound_once() -> None:
     assert wire_limits.MAX_CODE_LENGTH == 16
     assert all(limit > 0 for limit in [*STRING_LIMITS.values(), *REPEATED_LIMITS.values()])
+
+
+@pytest.mark.parametrize(
+    ("request_message", "path"),
+    [
+        (engagement_pb2.GetEngagementRequest(engagement_id="e\x00-1"), "engagement_id"),
+        (engagement_pb2.QualifyEngagementRequest(request_id="r\x01", engagement_id="e-1"), "request_id"),
+        (engagement_pb2.QualifyEngagementRequest(request_id="r\n", engagement_id="e-1"), "request_id"),
+        (
+            engagement_pb2.CreateEngagementRequest(request_id="r", customer_id="c", display_name="Acme\x00"),
+            "display_name",
+        ),
+    ],
+    ids=["nul-in-id", "control-in-request-id", "newline-in-request-id", "nul-in-name"],
+)
+def test_control_characters_are_refused_naming_the_field(request_message: object, path: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        check_request(request_message)
+    assert [v.field for v in refused.value.field_violations] == [path]
+
+
+def test_free_text_keeps_tabs_and_newlines() -> None:
+    note = engagement_pb2.CreateEngagementRequest(
+        request_id="r", customer_id="c", display_name="Acme\tEMEA\n"
+    )
+    check_request(note)
+
+
+def test_a_checkpoint_sequence_beyond_its_32_bit_column_is_refused() -> None:
+    from q2c.v1 import audit_pb2
+
+    with pytest.raises(ValidationError) as refused:
+        check_request(audit_pb2.GetAuditCheckpointRequest(sequence=2**31))
+    assert refused.value.field_violations[0].field == "sequence"
