@@ -211,7 +211,10 @@ async def test_a_malformed_reply_is_recorded_with_its_payload_and_the_item_still
     await runtime.start_delivery()
     await eventually(lambda: posted(runtime, bill.tenant_id, bill.invoice_ids), what="invoice posted")
     (item,) = items(store, bill.tenant_id, operation=Operation.POST_INVOICE)
-    first, last = DeliveryStore(store.engine).attempts(item.delivery_id)
+    # the invoice can read POSTED before the recorder has written the delivering attempt's row
+    recorded = DeliveryStore(store.engine)
+    await eventually(lambda: len(recorded.attempts(item.delivery_id)) == 2, what="both attempts recorded")
+    first, last = recorded.attempts(item.delivery_id)
     assert (
         first.outcome == "MALFORMED"
         and first.payload is not None
