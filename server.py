@@ -8,11 +8,11 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from q2c_core.gateway.app import start_server
-from q2c_core.gateway.security import GatewaySecurity, SecuritySettingsError, security_from_settings
-from q2c_core.runtime import LocalRuntime, Runtime
+from q2c_core.adapters.store import Store
+from q2c_core.app.runtime import LocalRuntime, Runtime
+from q2c_core.edge.app import start_server
+from q2c_core.edge.security import GatewaySecurity, SecuritySettingsError, security_from_settings
 from q2c_core.settings import Settings, parse_settings
-from q2c_core.store import Store
 
 log = logging.getLogger("q2c.server")
 
@@ -58,7 +58,7 @@ def schedule_reconciliation(
     reconciler = runtime.reconciler
     if settings.reconcile_interval_seconds is None or reconciler is None:
         return None
-    from q2c_core.reconciliation import reconcile_periodically
+    from q2c_core.app.reconciliation.service import reconcile_periodically
 
     interval = settings.reconcile_interval_seconds
     return asyncio.create_task(reconcile_periodically(reconciler, reconciler.tenants, interval, stop))
@@ -71,7 +71,7 @@ def schedule_checkpoints(
     interval = settings.audit_checkpoint_interval_seconds
     if interval is None or security.audit_signer is None:
         return None
-    from q2c_core.audit_ledger import checkpoint_periodically
+    from q2c_core.app.audit.ledger import checkpoint_periodically
 
     ledger = runtime.queries.audit_ledger(security.audit_signer)
     return asyncio.create_task(checkpoint_periodically(ledger, interval, stop))

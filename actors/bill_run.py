@@ -8,9 +8,9 @@ import ray
 
 from actors.retry import BILL_RUN_POLICY, call_with_retries
 from actors.routing import shard_for
-from q2c_core.billing_runner import DEFAULT_CHUNK, BillOutcome, BillRunCoordinator, failed_outcomes
-from q2c_core.messages import CommandEnvelope
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.app.billing.runner import DEFAULT_CHUNK, BillOutcome, BillRunCoordinator, failed_outcomes
+from q2c_core.app.messages import CommandEnvelope
 
 
 def shard_name(deployment: str, index: int, count: int) -> str:

@@ -23,11 +23,11 @@ import ray
 from actors.bill_run import shard_name
 from actors.retry import LANE_POLICY, call_with_retries
 from actors.routing import shard_for
-from q2c_core.delivery.config import DeliveryConfig
-from q2c_core.delivery.worker import DeliveryWorker
+from q2c_core.adapters.store import Store
+from q2c_core.app.delivery.config import DeliveryConfig
+from q2c_core.app.delivery.worker import DeliveryWorker
+from q2c_core.app.messages import CommandEnvelope, CommandResult
 from q2c_core.domain.errors import UnavailableError
-from q2c_core.messages import CommandEnvelope, CommandResult
-from q2c_core.store import Store
 
 log = logging.getLogger(__name__)
 

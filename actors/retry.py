@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from ray.exceptions import ActorUnavailableError, RayActorError
 
-from q2c_core.messages import CommandEnvelope
+from q2c_core.app.messages import CommandEnvelope
 
 log = logging.getLogger(__name__)
 ACTOR_ERRORS = (RayActorError, ActorUnavailableError)

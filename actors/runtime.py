@@ -13,20 +13,20 @@ from actors.delivery import DeliveryActor, delivery_name
 from actors.retry import LANE_POLICY, call_with_retries
 from actors.routing import shard_for
 from actors.shard import EngagementShard
-from q2c_core.bill_run_control import BillRunControl
-from q2c_core.bill_runs import BillRun, BillRunSpec
-from q2c_core.billing_runner import DEFAULT_CHUNK
-from q2c_core.catalog import Catalog
-from q2c_core.delivery.config import DeliveryConfig
-from q2c_core.delivery.control import DeliveryControl
+from q2c_core.adapters.store import Store
+from q2c_core.adapters.store.deliveries import DeliveryStore
+from q2c_core.app.billing.control import BillRunControl
+from q2c_core.app.billing.runner import DEFAULT_CHUNK
+from q2c_core.app.billing.runs import BillRun, BillRunSpec
+from q2c_core.app.catalog import Catalog
+from q2c_core.app.delivery.config import DeliveryConfig
+from q2c_core.app.delivery.control import DeliveryControl
+from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
+from q2c_core.app.reads import Queries
+from q2c_core.app.rejection_log import RejectionLog
+from q2c_core.app.runtime import reconciler_for
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.errors import UnavailableError
-from q2c_core.messages import Caller, CommandEnvelope, CommandResult
-from q2c_core.queries import Queries
-from q2c_core.rejection_log import RejectionLog
-from q2c_core.runtime import reconciler_for
-from q2c_core.store import Store
-from q2c_core.store.deliveries import DeliveryStore
 
 log = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ import os
 
 import ray
 
-from q2c_core.billing_runner import BillOutcome, outcomes
+from q2c_core.adapters.store import Store
+from q2c_core.app.billing.runner import BillOutcome, outcomes
+from q2c_core.app.host import EngagementHost
+from q2c_core.app.messages import CommandEnvelope, CommandResult
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
-from q2c_core.host import EngagementHost
-from q2c_core.messages import CommandEnvelope, CommandResult
-from q2c_core.store import Store
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)

@@ -22,9 +22,9 @@ from typing import Any
 
 from bench.lifecycle import RESULTS, machine
 from q2c.v1 import engagement_pb2
-from q2c_core.auth.authenticator import authorize
-from q2c_core.auth.devkey import create_dev_key
-from q2c_core.gateway.security import security_from_dev_key
+from q2c_core.edge.auth.authenticator import authorize
+from q2c_core.edge.auth.devkey import create_dev_key
+from q2c_core.edge.security import security_from_dev_key
 
 METHOD = "/q2c.v1.EngagementService/ApproveTimeEntries"
 

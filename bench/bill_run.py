@@ -29,9 +29,9 @@ from typing import Any
 
 from bench.lifecycle import DEFAULT_PG, RESULTS, fresh_database, machine, rss_bytes
 from bench.seed import CALLER, seed
-from q2c_core.bill_runs import BillRunSpec
+from q2c_core.adapters.store import Store
+from q2c_core.app.billing.runs import BillRunSpec
 from q2c_core.domain.periods import BillingPeriod
-from q2c_core.store import Store
 
 PERIOD = BillingPeriod.month(2026, 1)
 

@@ -50,15 +50,15 @@ from sqlalchemy import func, select
 from bench.bill_run import copy_of
 from bench.lifecycle import CLK_TCK, DEFAULT_PG, RESULTS, ROOT, fresh_database, machine
 from bench.seed import CALLER, TENANT, WAVE, reference_data, steps
-from q2c_core.delivery.config import DeliveryConfig
+from q2c_core.adapters.store import Store
+from q2c_core.adapters.store import schema as s
+from q2c_core.adapters.store.deliveries import DeliveryStore
+from q2c_core.app.delivery.config import DeliveryConfig
+from q2c_core.app.host import EngagementHost
+from q2c_core.app.messages import CommandEnvelope, CommandResult, new_resource_id
+from q2c_core.app.runtime import LocalRuntime
 from q2c_core.domain import commands as c
 from q2c_core.domain.periods import BillingPeriod
-from q2c_core.host import EngagementHost
-from q2c_core.messages import CommandEnvelope, CommandResult, new_resource_id
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
-from q2c_core.store import schema as s
-from q2c_core.store.deliveries import DeliveryStore
 from simulator.client import SimulatorClient
 
 PERIOD = BillingPeriod.month(2026, 1)

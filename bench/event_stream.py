@@ -39,7 +39,7 @@ import grpc
 from bench.lifecycle import CLK_TCK, DEFAULT_PG, ROOT, fresh_database, machine
 from bench.seed import TENANT, seed
 from q2c.v1 import event_pb2, event_pb2_grpc
-from q2c_core.auth.devkey import DevKey, create_dev_key
+from q2c_core.edge.auth.devkey import DevKey, create_dev_key
 
 RESULTS = Path(__file__).resolve().parent / "results"
 EVENTS_PER_ENGAGEMENT = 12

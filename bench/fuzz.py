@@ -33,7 +33,7 @@ from typing import Any
 import grpc
 
 from bench.lifecycle import DEFAULT_PG, fresh_database, running_server
-from q2c_core.auth.devkey import DevKey, create_dev_key
+from q2c_core.edge.auth.devkey import DevKey, create_dev_key
 from tests.fuzz.fuzzer import FuzzConfig, FuzzReport, describe, fuzz
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -40,7 +40,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from q2c_core.auth.devkey import DevKey, create_dev_key
+from q2c_core.edge.auth.devkey import DevKey, create_dev_key
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -524,6 +524,7 @@ async def host_engagements(
     runtime: Any, caller: Any, customer_id: str, rate_card_id: str, count: int, entries: int, chunk: int = 500
 ) -> int:
     """Activate `count` engagements (5 commands each) plus `entries` approved time entries each."""
+    from q2c_core.app.messages import CommandEnvelope
     from q2c_core.domain import commands as cmd
     from q2c_core.domain.entities import (
         BillingLine,
@@ -533,7 +534,6 @@ async def host_engagements(
         TimeAndMaterialsTerms,
     )
     from q2c_core.domain.money import Money
-    from q2c_core.messages import CommandEnvelope
 
     usd = lambda a: Money.of(a, "USD")  # noqa: E731
     contract = cmd.ApproveContract(
@@ -610,11 +610,11 @@ async def memory_mode(args: argparse.Namespace) -> int:
     import ray
 
     from actors.runtime import RayRuntime
-    from q2c_core.catalog import Catalog, CustomerSpec, RateCardSpec
+    from q2c_core.adapters.store import Store
+    from q2c_core.app.catalog import Catalog, CustomerSpec, RateCardSpec
+    from q2c_core.app.messages import Caller
     from q2c_core.domain.money import Money
     from q2c_core.domain.reference import TaxProfile
-    from q2c_core.messages import Caller
-    from q2c_core.store import Store
 
     meta = machine()
     rows = []

@@ -41,7 +41,7 @@ from bench.lifecycle import (
     percentile,
     running_server,
 )
-from q2c_core.auth.devkey import DevKey, create_dev_key
+from q2c_core.edge.auth.devkey import DevKey, create_dev_key
 
 DEADLINE_SECONDS = 30.0
 

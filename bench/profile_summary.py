@@ -44,8 +44,8 @@ def main() -> None:
             "json",
             "hashlib",
             "q2c_core/domain",
-            "q2c_core/store",
-            "q2c_core/host",
+            "q2c_core/adapters/store",
+            "q2c_core/app/host",
         ],
     )
     args = parser.parse_args()

@@ -14,14 +14,14 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from q2c_core.catalog import CustomerSpec, RateCardSpec
+from q2c_core.adapters.store import Store
+from q2c_core.app.catalog import CustomerSpec, RateCardSpec
+from q2c_core.app.host import EngagementHost
+from q2c_core.app.messages import Caller, CommandEnvelope, new_resource_id
+from q2c_core.app.runtime import LocalRuntime
 from q2c_core.domain import commands as c
 from q2c_core.domain.money import Money
 from q2c_core.domain.reference import TaxProfile
-from q2c_core.host import EngagementHost
-from q2c_core.messages import Caller, CommandEnvelope, new_resource_id
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
 
 TENANT = "bench"
 CALLER = Caller(tenant_id=TENANT, principal="seed", correlation_id="seed")

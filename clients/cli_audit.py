@@ -15,7 +15,7 @@ from clients.cli_errors import ExitCode
 from clients.cli_render import Column, details, enum_label, moment, more_caption, table
 from clients.cli_tables import Views
 from q2c.v1 import audit_pb2
-from q2c_core.audit_anchor import (
+from q2c_core.app.audit.anchor import (
     Checkpoint,
     CheckpointInvalid,
     StreamHead,

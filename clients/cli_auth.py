@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from clients.cli_errors import ExitCode
-from q2c_core.auth.devkey import DEFAULT_TTL_SECONDS, MANIFEST, create_dev_key, load_dev_key
+from q2c_core.edge.auth.devkey import DEFAULT_TTL_SECONDS, MANIFEST, create_dev_key, load_dev_key
 
 DEFAULT_DEV_KEY_DIR = Path(".q2c/dev-key")
 """Where `q2c serve --local` looks for its development key (relative to the working directory)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clients.connection import Q2c
-from q2c_core.auth.devkey import DevKey, create_dev_key, load_dev_key
+from q2c_core.edge.auth.devkey import DevKey, create_dev_key, load_dev_key
 
 TENANT = "acme-consulting"
 SUBMITTER = "ana@delivery"

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from q2c_core.delivery.config import DeliveryConfig
+from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.domain.duties import SelfApprovalPolicy
 
 if TYPE_CHECKING:
-    from q2c_core.gateway.limits import ServerLimits
+    from q2c_core.edge.limits import ServerLimits
 
 
 class Settings(BaseSettings):
@@ -127,8 +127,8 @@ class Settings(BaseSettings):
 
     def server_limits(self) -> ServerLimits:
         """The gateway's limits: rates, stream cap, concurrent calls, transport options."""
-        from q2c_core.gateway.limits import Rate, RateLimits, ServerLimits
-        from q2c_core.gateway.server_options import TransportLimits
+        from q2c_core.edge.limits import Rate, RateLimits, ServerLimits
+        from q2c_core.edge.server_options import TransportLimits
 
         rates = RateLimits(
             tenant_mutations=Rate(self.tenant_mutations_per_second, self.tenant_mutation_burst),

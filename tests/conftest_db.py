@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
 
 PG_ADMIN_URL = os.environ.get("Q2C_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

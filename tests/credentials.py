@@ -13,8 +13,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from q2c_core.auth.devkey import DevKey, create_dev_key
-from q2c_core.gateway.security import GatewaySecurity, security_from_dev_key
+from q2c_core.edge.auth.devkey import DevKey, create_dev_key
+from q2c_core.edge.security import GatewaySecurity, security_from_dev_key
 
 Metadata = tuple[tuple[str, str], ...]
 ADMIN = ("admin",)

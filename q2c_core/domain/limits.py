@@ -1,6 +1,6 @@
 """Input limits: every bound on what a caller may send, and the one strict decimal grammar.
 
-The gateway checks these at the edge (q2c_core.api.wire_limits names each proto field's bound);
+The gateway checks these at the edge (q2c_core.edge.converters.wire_limits names each proto field's bound);
 the domain types check them again, so a value that slipped past the edge still cannot poison an
 engagement. docs/operations.md ("Input limits") lists them; the .proto comments name them.
 """

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from clients.cli import main
-from q2c_core.gateway.app import start_server
-from q2c_core.gateway.security import GatewaySecurity, TlsFiles, security_from_dev_key
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.app.runtime import LocalRuntime
+from q2c_core.edge.app import start_server
+from q2c_core.edge.security import GatewaySecurity, TlsFiles, security_from_dev_key
 from tests import credentials
 from tests.cli.seed import Seed, seed
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from q2c_core.audit_anchor import CheckpointSigner, verify_checkpoint_file
-from q2c_core.audit_ledger import AuditLedger
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.app.audit.anchor import CheckpointSigner, verify_checkpoint_file
+from q2c_core.app.audit.ledger import AuditLedger
 from tests import credentials
 from tests.cli.conftest import Cli, Server
 

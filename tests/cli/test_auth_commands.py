@@ -10,9 +10,9 @@ import pytest
 
 from clients.cli import main
 from clients.cli_errors import ExitCode
-from q2c_core.auth.devkey import load_dev_key
-from q2c_core.gateway.security import GatewaySecurity, security_from_dev_key
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.edge.auth.devkey import load_dev_key
+from q2c_core.edge.security import GatewaySecurity, security_from_dev_key
 from tests import credentials
 from tests.cli.conftest import Run, Server, ThreadedServer
 

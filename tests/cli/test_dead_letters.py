@@ -13,9 +13,9 @@ import grpc
 import pytest
 
 from clients.cli import main
-from q2c_core.delivery.model import DeliveryItem, Destination, Operation, Outcome, PlannedDelivery
-from q2c_core.store import Store
-from q2c_core.store.deliveries import DeliveryStore
+from q2c_core.adapters.store import Store
+from q2c_core.adapters.store.deliveries import DeliveryStore
+from q2c_core.app.delivery.model import DeliveryItem, Destination, Operation, Outcome, PlannedDelivery
 from tests.cli.conftest import Cli, Server
 
 NOW = datetime(2026, 2, 2, 8, 30, tzinfo=UTC)

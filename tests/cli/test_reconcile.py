@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import pytest
 
 from clients.cli import main
-from q2c_core.delivery.config import DeliveryConfig
-from q2c_core.gateway.app import start_server
-from q2c_core.integration.simulator_connectors import SimulatorErp
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
+from q2c_core.adapters.erp.simulator_connectors import SimulatorErp
+from q2c_core.adapters.store import Store
+from q2c_core.app.delivery.config import DeliveryConfig
+from q2c_core.app.runtime import LocalRuntime
+from q2c_core.edge.app import start_server
 from simulator.client import SimulatorClient
 from tests import credentials
 from tests.cli.conftest import Cli, Run, ThreadedServer

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from clients.cli import main
-from q2c_core.gateway.security import TlsFiles
+from q2c_core.edge.security import TlsFiles
 from tests import credentials
 from tests.cli.conftest import Run, ThreadedServer
 from tests.conftest_db import new_tenant_id

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from q2c_core.delivery.config import DeliveryConfig
+from q2c_core.adapters.store import Store
+from q2c_core.app.delivery.config import DeliveryConfig
+from q2c_core.app.messages import CommandResult
+from q2c_core.app.runtime import LocalRuntime, Runtime
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.periods import BillingPeriod
-from q2c_core.messages import CommandResult
-from q2c_core.runtime import LocalRuntime, Runtime
-from q2c_core.store import Store
 from tests.conftest_db import _pg_database
 from tests.host.helpers import (
     activate,

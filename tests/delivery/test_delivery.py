@@ -9,15 +9,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from q2c_core.bill_runs import BillRunSpec
-from q2c_core.delivery.model import DeliveryStatus, Operation
-from q2c_core.delivery.planner import invoice_key, job_key, project_key
+from q2c_core.adapters.store import Store
+from q2c_core.adapters.store.deliveries import DeliveryStore
+from q2c_core.app.billing.runs import BillRunSpec
+from q2c_core.app.delivery.model import DeliveryStatus, Operation
+from q2c_core.app.delivery.planner import invoice_key, job_key, project_key
+from q2c_core.app.runtime import LocalRuntime
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.invoices import InvoiceState
 from q2c_core.domain.money import Money
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
-from q2c_core.store.deliveries import DeliveryStore
 from tests.delivery.conftest import (
     MARCH,
     active_engagements,

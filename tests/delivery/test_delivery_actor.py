@@ -8,9 +8,9 @@ from typing import Any
 import ray
 
 from actors.runtime import RayRuntime
-from q2c_core.delivery.model import DeliveryStatus
-from q2c_core.store import Store
-from q2c_core.store.deliveries import DeliveryStore
+from q2c_core.adapters.store import Store
+from q2c_core.adapters.store.deliveries import DeliveryStore
+from q2c_core.app.delivery.model import DeliveryStatus
 from tests.delivery.conftest import billed, eventually, fast_config
 from tests.simulator.conftest import RunningSimulator
 

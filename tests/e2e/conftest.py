@@ -18,8 +18,8 @@ from q2c.v1 import (
     exception_pb2_grpc,
     rate_card_pb2_grpc,
 )
-from q2c_core.gateway.app import start_server
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.edge.app import start_server
 from tests import credentials
 
 

@@ -13,10 +13,10 @@ import ray
 
 from actors.routing import shard_for
 from actors.runtime import RayRuntime
-from q2c_core.bill_runs import BillRun, BillRunSpec, BillRunState
+from q2c_core.adapters.store import Store
+from q2c_core.app.billing.runs import BillRun, BillRunSpec, BillRunState
+from q2c_core.app.messages import CommandEnvelope, CommandResult
 from q2c_core.domain.invoices import Invoice, InvoiceState
-from q2c_core.messages import CommandEnvelope, CommandResult
-from q2c_core.store import Store
 from tests.host.billing_setup import MARCH, Portfolio, build_portfolio
 from tests.host.helpers import caller, new_id
 

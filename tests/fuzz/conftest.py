@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 
-from q2c_core.gateway.app import GatewayServer, start_server
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.app.runtime import LocalRuntime
+from q2c_core.edge.app import GatewayServer, start_server
 from tests import credentials
 
 

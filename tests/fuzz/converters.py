@@ -23,12 +23,12 @@ from q2c.v1 import (
     reconciliation_pb2,
 )
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.api import convert
-from q2c_core.api import convert_delivery as delivery
-from q2c_core.api.convert_audit import checkpoint_in
-from q2c_core.api.convert_events import subscription_in
-from q2c_core.api.convert_reconciliation import grace_period_in
 from q2c_core.domain.entities import EngagementState
+from q2c_core.edge.converters import convert
+from q2c_core.edge.converters import convert_delivery as delivery
+from q2c_core.edge.converters.convert_audit import checkpoint_in
+from q2c_core.edge.converters.convert_events import subscription_in
+from q2c_core.edge.converters.convert_reconciliation import grace_period_in
 
 Converter = Callable[[Any], Any]
 MODULES = (

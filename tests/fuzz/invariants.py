@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from q2c.v1 import audit_pb2, billing_pb2, customer_pb2, rate_card_pb2
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
 from tests.fuzz.known_bugs import known_store_offender
 from tests.fuzz.seeding import Seeded
 from tests.service.client import Stubs

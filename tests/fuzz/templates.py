@@ -16,7 +16,7 @@ from google.protobuf.message import Message
 
 from q2c.v1 import common_pb2, exception_pb2
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.api.convert_events import EVENT_TYPE_NAMES
+from q2c_core.edge.converters.convert_events import EVENT_TYPE_NAMES
 from tests.fuzz import values as v
 from tests.fuzz.catalog import Rpc
 from tests.fuzz.random_messages import RandomMessages

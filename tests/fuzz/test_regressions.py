@@ -13,9 +13,9 @@ from sqlalchemy import text
 
 from q2c.v1 import audit_pb2
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.api.convert_audit import checkpoint_in
+from q2c_core.adapters.store import Store
 from q2c_core.domain.errors import ValidationError
-from q2c_core.store import Store
+from q2c_core.edge.converters.convert_audit import checkpoint_in
 from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.service.client import Stubs

@@ -1,4 +1,4 @@
-"""The scope table (q2c_core/auth/scopes.py) covers exactly the RPCs of q2c.v1 and only names known
+"""The scope table (q2c_core/edge/auth/scopes.py) covers exactly the RPCs of q2c.v1 and only names known
 scopes; docs/security.md is generated from it by scripts/gen_security_docs.py and kept fresh."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 from google.protobuf import message_factory
 from google.protobuf.descriptor import FieldDescriptor, MethodDescriptor  # type: ignore[import-untyped]
 
-from q2c_core.auth.scopes import METHOD_SCOPES, SCOPES
-from q2c_core.gateway.app import SERVICE_NAMES
+from q2c_core.edge.app import SERVICE_NAMES
+from q2c_core.edge.auth.scopes import METHOD_SCOPES, SCOPES
 from tests.governance.helpers import ROOT, output, run
 
 SECURITY_MD = ROOT / "docs" / "security.md"

@@ -6,11 +6,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from q2c_core.catalog import Catalog
+from q2c_core.adapters.store import Store
+from q2c_core.app.catalog import Catalog
+from q2c_core.app.messages import CommandEnvelope, CommandResult
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.periods import BillingPeriod
-from q2c_core.messages import CommandEnvelope, CommandResult
-from q2c_core.store import Store
 from tests.host.helpers import (
     activate,
     approve_contract,

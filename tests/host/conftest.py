@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from q2c_core.host import EngagementHost
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.app.host import EngagementHost
 from tests.host.helpers import seed_customer
 
 

@@ -7,7 +7,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from q2c_core.catalog import Catalog, CustomerSpec
+from q2c_core.adapters.store import AuditRecord, Store
+from q2c_core.app.catalog import Catalog, CustomerSpec
+from q2c_core.app.messages import Caller, CommandEnvelope
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.engagement import Engagement, fold
 from q2c_core.domain.entities import (
@@ -20,8 +22,6 @@ from q2c_core.domain.entities import (
 from q2c_core.domain.events import event_from_payload
 from q2c_core.domain.money import Money
 from q2c_core.domain.reference import TaxProfile
-from q2c_core.messages import Caller, CommandEnvelope
-from q2c_core.store import AuditRecord, Store
 
 CONTRACT_START = date(2025, 2, 1)
 CONTRACT_END = date(2025, 12, 31)

@@ -8,8 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from q2c_core.bill_runs import BillRun, BillRunSpec, BillRunState
-from q2c_core.billing_runner import BillOutcome, outcomes, run_envelopes
+from q2c_core.adapters.store import Store
+from q2c_core.app.billing.runner import BillOutcome, outcomes, run_envelopes
+from q2c_core.app.billing.runs import BillRun, BillRunSpec, BillRunState
+from q2c_core.app.messages import CommandEnvelope
+from q2c_core.app.runtime import LocalRuntime
 from q2c_core.domain.errors import (
     NotFoundError,
     PreconditionError,
@@ -18,9 +21,6 @@ from q2c_core.domain.errors import (
 )
 from q2c_core.domain.invoices import InvoiceState
 from q2c_core.domain.periods import BillingPeriod
-from q2c_core.messages import CommandEnvelope
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
 from tests.host.billing_setup import MARCH, Portfolio, build_portfolio
 from tests.host.helpers import audit_of, caller, new_id
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from q2c_core.adapters.store import Store
+from q2c_core.app.host import EngagementHost
+from q2c_core.app.reads import Queries
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.errors import NotFoundError, ValidationError
 from q2c_core.domain.invoices import InvoiceState
-from q2c_core.host import EngagementHost
-from q2c_core.queries import Queries
-from q2c_core.store import Store
 from tests.host.billing_setup import MARCH, build_portfolio
 from tests.host.helpers import envelope, new_id
 

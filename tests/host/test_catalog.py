@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from q2c_core.catalog import Catalog, CustomerSpec, RateCardSpec, etag_of
+from q2c_core.adapters.store import Store
+from q2c_core.app.catalog import Catalog, CustomerSpec, RateCardSpec, etag_of
 from q2c_core.domain.errors import ConflictError, NotFoundError, RequestIdReusedError, ValidationError
 from q2c_core.domain.money import Money
 from q2c_core.domain.reference import CustomerStatus, TaxProfile
-from q2c_core.store import Store
 from tests.host.helpers import audit_of, caller, new_id
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from q2c_core.adapters.store import Store
+from q2c_core.app.host import EngagementHost
+from q2c_core.app.reads import Queries
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.entities import ExceptionState, OwnerQueue, Severity
 from q2c_core.domain.events import event_from_payload
 from q2c_core.domain.invoices import InvoiceState, ReconciliationMismatch
-from q2c_core.host import EngagementHost
-from q2c_core.queries import Queries
-from q2c_core.store import Store
 from tests.host.billing_setup import build_portfolio
 from tests.host.helpers import envelope, folded_journal, new_id
 

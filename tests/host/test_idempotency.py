@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from q2c_core.adapters.store import Store
+from q2c_core.app.host import EngagementHost
 from q2c_core.domain.errors import ErrorKind
-from q2c_core.host import EngagementHost
-from q2c_core.store import Store
 from tests.host.helpers import audit_of, cancel, close_won, create, envelope, new_id, qualify
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from q2c_core.adapters.store import Store
+from q2c_core.app.host import EngagementHost
 from q2c_core.domain.entities import EngagementState
 from q2c_core.domain.errors import ErrorKind
-from q2c_core.host import EngagementHost
-from q2c_core.store import Store
 from tests.host.helpers import (
     approve_contract,
     audit_of,

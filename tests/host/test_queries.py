@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from q2c_core.adapters.store import Store
+from q2c_core.app.host import EngagementHost
+from q2c_core.app.reads import Queries
 from q2c_core.domain.entities import EngagementState
 from q2c_core.domain.errors import NotFoundError, ValidationError
-from q2c_core.host import EngagementHost
-from q2c_core.queries import Queries
-from q2c_core.store import Store
 from tests.host.helpers import cancel, close_won, create, envelope, new_id, qualify, seed_customer
 
 

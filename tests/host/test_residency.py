@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from q2c_core.adapters.store import EventRecord, Store, WriteBatch
+from q2c_core.app.host import EngagementHost
+from q2c_core.app.read_models import engagement_row
 from q2c_core.domain import events as ev
 from q2c_core.domain.entities import EngagementState
 from q2c_core.domain.events import event_to_payload
-from q2c_core.host import EngagementHost
-from q2c_core.read_models import engagement_row
-from q2c_core.store import EventRecord, Store, WriteBatch
 from tests.host.helpers import (
     activate,
     approve_contract,

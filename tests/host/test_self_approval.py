@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from q2c_core.adapters.store import Store
+from q2c_core.app.host import EngagementHost
+from q2c_core.app.runtime import LocalRuntime
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.duties import SelfApprovalPolicy
 from q2c_core.domain.entities import ItemStatus
 from q2c_core.domain.errors import ErrorKind
-from q2c_core.host import EngagementHost
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
 from tests.host.helpers import (
     activate,
     approve_contract,

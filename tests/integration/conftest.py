@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from q2c_core.integration.simulator_connectors import SimulatorErp, SimulatorPsa
+from q2c_core.adapters.erp.simulator_connectors import SimulatorErp, SimulatorPsa
 from simulator.client import SimulatorClient
 from tests.simulator.conftest import RunningSimulator, launch, sim  # noqa: F401  (fixtures)
 

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from q2c_core.adapters.erp.connectors import PostedDocument, invoice_key, payment_key
+from q2c_core.adapters.erp.simulator_connectors import SimulatorErp
+from q2c_core.app.messages import CommandResult
+from q2c_core.app.reads import Queries
+from q2c_core.app.runtime import LocalRuntime
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.invoices import Invoice, Payment
 from q2c_core.domain.money import Money
 from q2c_core.domain.periods import BillingPeriod
-from q2c_core.integration.connectors import PostedDocument, invoice_key, payment_key
-from q2c_core.integration.simulator_connectors import SimulatorErp
-from q2c_core.messages import CommandResult
-from q2c_core.queries import Queries
-from q2c_core.runtime import LocalRuntime
 from tests.host.helpers import (
     activate,
     approve_contract,

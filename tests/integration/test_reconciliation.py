@@ -8,24 +8,24 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from q2c_core.domain import commands as cmd
-from q2c_core.domain.entities import ExceptionState, OwnerQueue, Severity
-from q2c_core.domain.errors import RequestIdReusedError, UnavailableError
-from q2c_core.domain.invoices import ReconciliationMismatch as M
-from q2c_core.domain.reconciliation import RECONCILIATION_CHECK
-from q2c_core.integration.simulator_connectors import SimulatorErp
-from q2c_core.integration.simulator_payloads import invoice_json
-from q2c_core.messages import Caller
-from q2c_core.queries import Queries
-from q2c_core.reconciliation import (
+from q2c_core.adapters.erp.simulator_connectors import SimulatorErp
+from q2c_core.adapters.erp.simulator_payloads import invoice_json
+from q2c_core.adapters.store import Store
+from q2c_core.app.messages import Caller
+from q2c_core.app.reads import Queries
+from q2c_core.app.reconciliation.requests import AUDIT_STREAM, run_requested
+from q2c_core.app.reconciliation.service import (
     PRINCIPAL,
     Reconciler,
     ReconciliationReport,
     reconcile_periodically,
 )
-from q2c_core.reconciliation_requests import AUDIT_STREAM, run_requested
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
+from q2c_core.app.runtime import LocalRuntime
+from q2c_core.domain import commands as cmd
+from q2c_core.domain.entities import ExceptionState, OwnerQueue, Severity
+from q2c_core.domain.errors import RequestIdReusedError, UnavailableError
+from q2c_core.domain.invoices import ReconciliationMismatch as M
+from q2c_core.domain.reconciliation import RECONCILIATION_CHECK
 from tests.host.helpers import audit_of, new_id
 from tests.integration.reconciliation_setup import (
     Billed,

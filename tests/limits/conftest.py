@@ -11,10 +11,10 @@ from typing import Any
 import grpc
 from grpc import aio
 
-from q2c_core.gateway.app import GatewayServer, start_server
-from q2c_core.gateway.limits import ServerLimits
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.app.runtime import LocalRuntime
+from q2c_core.edge.app import GatewayServer, start_server
+from q2c_core.edge.limits import ServerLimits
 from tests import credentials
 
 WAIT_SECONDS = 10.0

@@ -12,12 +12,12 @@ from grpc import aio
 from sqlalchemy import func, select
 
 from q2c.v1 import audit_pb2, audit_pb2_grpc, billing_pb2, billing_pb2_grpc, common_pb2
+from q2c_core.adapters.store import Store
+from q2c_core.adapters.store import schema as s
 from q2c_core.domain.errors import DeadlineExceededError
-from q2c_core.gateway import deadlines
-from q2c_core.gateway.app import GatewayServer
-from q2c_core.gateway.limits import ServerLimits
-from q2c_core.store import Store
-from q2c_core.store import schema as s
+from q2c_core.edge import deadlines
+from q2c_core.edge.app import GatewayServer
+from q2c_core.edge.limits import ServerLimits
 from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.limits.conftest import serving

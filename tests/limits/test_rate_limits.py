@@ -10,9 +10,9 @@ from google.rpc import error_details_pb2
 from grpc import aio
 
 from q2c.v1 import customer_pb2, customer_pb2_grpc
-from q2c_core.gateway.app import GatewayServer
-from q2c_core.gateway.limits import Rate, RateLimits, ServerLimits
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.edge.app import GatewayServer
+from q2c_core.edge.limits import Rate, RateLimits, ServerLimits
 from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.limits.conftest import serving

@@ -12,10 +12,10 @@ import pytest
 from grpc import aio
 
 from q2c.v1 import billing_pb2, billing_pb2_grpc, customer_pb2, customer_pb2_grpc, event_pb2, event_pb2_grpc
-from q2c_core.gateway.app import GatewayServer
-from q2c_core.gateway.limits import ServerLimits
-from q2c_core.gateway.server_options import TransportLimits
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.edge.app import GatewayServer
+from q2c_core.edge.limits import ServerLimits
+from q2c_core.edge.server_options import TransportLimits
 from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.limits.conftest import eventually, first_error, serving

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from q2c_core.domain.errors import ErrorKind
-from q2c_core.gateway.limits import UNLIMITED, Rate, RateLimiter, RateLimits, StreamSlots
+from q2c_core.edge.limits import UNLIMITED, Rate, RateLimiter, RateLimits, StreamSlots
 
 UNLIMITED_RATE = Rate(0.0, 0.0)
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pytest
 
 from actors.runtime import RayRuntime
-from q2c_core.gateway.app import GatewayServer, start_server
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.app.runtime import LocalRuntime
+from q2c_core.edge.app import GatewayServer, start_server
 from q2c_sdk import Q2cClient
 from tests import credentials
 from tests.conftest_db import new_tenant_id

@@ -10,11 +10,11 @@ import pytest
 
 from q2c.v1 import customer_pb2
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.auth.devkey import create_dev_key
-from q2c_core.gateway.app import start_server
-from q2c_core.gateway.security import TlsFiles, security_from_dev_key
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.app.runtime import LocalRuntime
+from q2c_core.edge.app import start_server
+from q2c_core.edge.auth.devkey import create_dev_key
+from q2c_core.edge.security import TlsFiles, security_from_dev_key
 from q2c_sdk import (
     CredentialsMissingError,
     Q2cClient,

@@ -15,9 +15,9 @@ import grpc
 import pytest
 
 from q2c.v1 import delivery_pb2 as pb
-from q2c_core.delivery.model import Destination, Operation, Outcome, PlannedDelivery
-from q2c_core.store import Store
-from q2c_core.store.deliveries import DeliveryStore
+from q2c_core.adapters.store import Store
+from q2c_core.adapters.store.deliveries import DeliveryStore
+from q2c_core.app.delivery.model import Destination, Operation, Outcome, PlannedDelivery
 from q2c_sdk import (
     NO_RETRIES,
     DeliveryNotFoundError,

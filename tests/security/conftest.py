@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 
-from q2c_core.gateway.app import GatewayServer
-from q2c_core.gateway.security import TlsFiles, security_from_dev_key
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.edge.app import GatewayServer
+from q2c_core.edge.security import TlsFiles, security_from_dev_key
 from tests import credentials
 from tests.security.servers import serving
 from tests.service.client import Stubs

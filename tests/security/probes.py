@@ -10,9 +10,9 @@ import grpc
 from google.rpc import error_details_pb2
 from sqlalchemy import func, select
 
-from q2c_core.store import Store
-from q2c_core.store import schema as s
-from q2c_core.store.records import SecurityEventRow
+from q2c_core.adapters.store import Store
+from q2c_core.adapters.store import schema as s
+from q2c_core.adapters.store.records import SecurityEventRow
 from tests.service.client import error_info, rich_error
 
 COUNTED = (

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from q2c_core.gateway.app import GatewayServer, start_server
-from q2c_core.gateway.security import GatewaySecurity
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.app.runtime import LocalRuntime
+from q2c_core.edge.app import GatewayServer, start_server
+from q2c_core.edge.security import GatewaySecurity
 
 
 @asynccontextmanager

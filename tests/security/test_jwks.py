@@ -21,9 +21,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from q2c_core.auth.jwt_verifier import JwtVerifier
 from q2c_core.domain.errors import UnauthenticatedError, UnavailableError
-from q2c_core.gateway.security import security_from_settings
+from q2c_core.edge.auth.jwt_verifier import JwtVerifier
+from q2c_core.edge.security import security_from_settings
 from tests.security import tokens
 from tests.security.configuration import settings
 

@@ -13,9 +13,9 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 
 from q2c.v1 import customer_pb2, event_pb2, event_pb2_grpc
-from q2c_core.auth.devkey import TENANT_CLAIM
-from q2c_core.gateway.app import SERVICE_NAMES
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.edge.app import SERVICE_NAMES
+from q2c_core.edge.auth.devkey import TENANT_CLAIM
 from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.security import tokens

@@ -11,10 +11,10 @@ import grpc
 import pytest
 
 from q2c.v1 import customer_pb2, customer_pb2_grpc
-from q2c_core.auth import security_log
-from q2c_core.auth.security_log import SecurityLog, TokenBucket
-from q2c_core.store import Store
-from q2c_core.store.records import SecurityEventRow
+from q2c_core.adapters.store import Store
+from q2c_core.adapters.store.records import SecurityEventRow
+from q2c_core.edge.auth import security_log
+from q2c_core.edge.auth.security_log import SecurityLog, TokenBucket
 from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.security.probes import security_events

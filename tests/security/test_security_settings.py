@@ -11,10 +11,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from q2c.v1 import customer_pb2, customer_pb2_grpc
-from q2c_core.auth.authenticator import Authenticator, TrustingAuthenticator
-from q2c_core.gateway.app import AUTH_DISABLED_HEALTH_NAME, GatewayServer
-from q2c_core.gateway.security import GatewaySecurity, SecuritySettingsError, security_from_settings
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.edge.app import AUTH_DISABLED_HEALTH_NAME, GatewayServer
+from q2c_core.edge.auth.authenticator import Authenticator, TrustingAuthenticator
+from q2c_core.edge.security import GatewaySecurity, SecuritySettingsError, security_from_settings
 from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.security.configuration import settings

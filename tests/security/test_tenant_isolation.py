@@ -8,7 +8,7 @@ from google.protobuf import field_mask_pb2
 
 from q2c.v1 import customer_pb2
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
 from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.security.probes import correlation_id, refusal, row_counts, security_event

@@ -18,9 +18,9 @@ from cryptography import x509
 
 from q2c.v1 import customer_pb2, customer_pb2_grpc, engagement_pb2_grpc
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.gateway.app import GatewayServer
-from q2c_core.gateway.security import TlsFiles, security_from_dev_key, security_from_settings
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.edge.app import GatewayServer
+from q2c_core.edge.security import TlsFiles, security_from_dev_key, security_from_settings
 from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.security import tokens

@@ -19,7 +19,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 
-from q2c_core.auth.devkey import JWT_PRIVATE, TENANT_CLAIM, DevKey, create_dev_key
+from q2c_core.edge.auth.devkey import JWT_PRIVATE, TENANT_CLAIM, DevKey, create_dev_key
 from tests import credentials
 
 Metadata = tuple[tuple[str, str], ...]

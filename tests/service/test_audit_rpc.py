@@ -7,8 +7,8 @@ from typing import Any
 import grpc
 
 from q2c.v1 import audit_pb2, customer_pb2
-from q2c_core.api.convert_audit import checkpoint_in
-from q2c_core.audit_anchor import load_public_key, verify_checkpoint
+from q2c_core.app.audit.anchor import load_public_key, verify_checkpoint
+from q2c_core.edge.converters.convert_audit import checkpoint_in
 from tests import credentials
 from tests.service.client import Api, Bound, customer, error_info, rich_error, rid
 

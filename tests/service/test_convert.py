@@ -9,11 +9,11 @@ import pytest
 
 from q2c.v1 import customer_pb2, rate_card_pb2
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.api import convert
 from q2c_core.domain.entities import FixedFeeTerms, SubscriptionTerms, TimeAndMaterialsTerms
 from q2c_core.domain.errors import ValidationError
 from q2c_core.domain.money import Money
 from q2c_core.domain.reference import RateCard
+from q2c_core.edge.converters import convert
 from tests.service.client import contract_request, customer, gdate, money, rate_card
 
 

@@ -11,15 +11,15 @@ from google.rpc import error_details_pb2, status_pb2
 
 from q2c.v1 import billing_pb2, common_pb2, exception_pb2
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.api import convert
-from q2c_core.bill_runs import BillRun, BillRunSkip, BillRunSpec, BillRunState
+from q2c_core.app.billing.runs import BillRun, BillRunSkip, BillRunSpec, BillRunState
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.billing import BillingDraft, Blocker
 from q2c_core.domain.errors import NotFoundError, PreconditionError, ValidationError
 from q2c_core.domain.invoices import Invoice, InvoiceLine, InvoiceState, LineSource, Payment, TaxDetail
 from q2c_core.domain.money import Money
 from q2c_core.domain.periods import BillingPeriod
-from q2c_core.gateway.errors import status_for
+from q2c_core.edge.converters import convert
+from q2c_core.edge.errors import status_for
 from tests.service.client import contract_request, gdate, money, unpack
 
 NOW = datetime(2026, 2, 1, tzinfo=UTC)

@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 
 from q2c.v1 import billing_pb2
-from q2c_core.api import convert
-from q2c_core.api.convert_invoices import invoice_state_in, invoice_state_out
 from q2c_core.domain.invoices import Invoice, InvoiceState, TaxDetail
 from q2c_core.domain.money import Money
 from q2c_core.domain.periods import BillingPeriod
+from q2c_core.edge.converters import convert
+from q2c_core.edge.converters.convert_invoices import invoice_state_in, invoice_state_out
 
 NOW = datetime(2026, 2, 1, 9, tzinfo=UTC)
 POSTED_AT = datetime(2026, 2, 2, 14, 30, tzinfo=UTC)

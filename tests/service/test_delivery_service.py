@@ -15,10 +15,10 @@ from google.rpc import error_details_pb2
 
 from q2c.v1 import audit_pb2, delivery_pb2_grpc
 from q2c.v1 import delivery_pb2 as pb
-from q2c_core.delivery.model import DeliveryItem, Destination, Operation, Outcome, PlannedDelivery
-from q2c_core.gateway.app import GatewayServer
-from q2c_core.store import Store
-from q2c_core.store.deliveries import DeliveryStore
+from q2c_core.adapters.store import Store
+from q2c_core.adapters.store.deliveries import DeliveryStore
+from q2c_core.app.delivery.model import DeliveryItem, Destination, Operation, Outcome, PlannedDelivery
+from q2c_core.edge.app import GatewayServer
 from tests import credentials
 from tests.service.client import Api, Bound, error_info, field_paths, rich_error, rid, unpack
 

@@ -18,10 +18,10 @@ import pytest
 
 from actors.runtime import RayRuntime
 from q2c.v1 import event_pb2, event_pb2_grpc
-from q2c_core.gateway.app import start_server
-from q2c_core.gateway.limits import ServerLimits
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
+from q2c_core.adapters.store import Store
+from q2c_core.app.runtime import LocalRuntime
+from q2c_core.edge.app import start_server
+from q2c_core.edge.limits import ServerLimits
 from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.service import flows

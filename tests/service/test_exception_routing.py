@@ -9,10 +9,10 @@ import grpc
 from q2c.v1 import common_pb2
 from q2c.v1 import engagement_pb2 as pb
 from q2c.v1 import exception_pb2 as xpb
+from q2c_core.adapters.store import Store, WriteBatch
+from q2c_core.app.read_models import exception_row
 from q2c_core.domain.entities import BusinessException, GatedStep, Severity
 from q2c_core.domain.routing import add_business_days, owner_queue
-from q2c_core.read_models import exception_row
-from q2c_core.store import Store, WriteBatch
 from tests.service import flows
 from tests.service.client import Api, field_paths, rich_error, rid
 

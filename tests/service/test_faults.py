@@ -12,9 +12,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from q2c.v1 import engagement_pb2 as pb
+from q2c_core.app.messages import CommandEnvelope, CommandResult
 from q2c_core.domain.errors import UnavailableError
-from q2c_core.gateway.app import GatewayServer, start_server
-from q2c_core.messages import CommandEnvelope, CommandResult
+from q2c_core.edge.app import GatewayServer, start_server
 from tests import credentials
 from tests.service.client import Api, Stubs, error_info, rich_error, rid
 

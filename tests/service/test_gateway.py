@@ -8,7 +8,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from q2c.v1 import audit_pb2
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.gateway.app import SERVICE_NAMES
+from q2c_core.edge.app import SERVICE_NAMES
 from tests.service import flows
 from tests.service.client import Api, rid
 

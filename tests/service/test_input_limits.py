@@ -21,11 +21,11 @@ from sqlalchemy import func, select
 
 from q2c.v1 import common_pb2, customer_pb2
 from q2c.v1 import engagement_pb2 as pb
+from q2c_core.adapters.store import Store, schema
+from q2c_core.app.runtime import LocalRuntime
 from q2c_core.domain import items
 from q2c_core.domain.limits import ENGAGEMENT_LIMIT_REASON, MAX_BATCH, MAX_NAME_LENGTH, MAX_TEXT_LENGTH
-from q2c_core.gateway.app import GatewayServer, start_server
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store, schema
+from q2c_core.edge.app import GatewayServer, start_server
 from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.service import flows

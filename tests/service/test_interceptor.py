@@ -9,8 +9,8 @@ import pytest
 from grpc import aio
 
 from q2c_core.domain.errors import NotFoundError
-from q2c_core.gateway.context import current_caller
-from q2c_core.gateway.interceptors import CallContextInterceptor
+from q2c_core.edge.context import current_caller
+from q2c_core.edge.interceptors import CallContextInterceptor
 from tests import credentials
 
 METHOD = "/q2c.v1.EngagementService/GetEngagement"

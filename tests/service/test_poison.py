@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import text
 
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.decoding import REASON, fold_stored
+from q2c_core.adapters.store import Store
+from q2c_core.app.decoding import REASON, fold_stored
+from q2c_core.app.runtime import LocalRuntime
 from q2c_core.domain.limits import HOURS, MONEY
-from q2c_core.gateway.app import start_server
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
+from q2c_core.edge.app import start_server
 from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.service import flows

@@ -12,11 +12,11 @@ from google.rpc import error_details_pb2
 
 from q2c.v1 import exception_pb2, exception_pb2_grpc, reconciliation_pb2_grpc
 from q2c.v1 import reconciliation_pb2 as pb
-from q2c_core.delivery.config import DeliveryConfig
-from q2c_core.gateway.app import start_server
-from q2c_core.integration.simulator_connectors import SimulatorErp
-from q2c_core.runtime import LocalRuntime
-from q2c_core.store import Store
+from q2c_core.adapters.erp.simulator_connectors import SimulatorErp
+from q2c_core.adapters.store import Store
+from q2c_core.app.delivery.config import DeliveryConfig
+from q2c_core.app.runtime import LocalRuntime
+from q2c_core.edge.app import start_server
 from simulator.client import SimulatorClient
 from tests import credentials
 from tests.conftest_db import new_tenant_id

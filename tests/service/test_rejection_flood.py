@@ -11,7 +11,7 @@ import grpc
 
 from q2c.v1 import audit_pb2
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.rejection_log import BURST, PER_SECOND
+from q2c_core.app.rejection_log import BURST, PER_SECOND
 from tests.service.client import Api, rid
 
 FLOOD = 1000

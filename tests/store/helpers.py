@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from q2c_core.store import (
+from q2c_core.adapters.store import (
     AuditEntry,
     CustomerRow,
     EngagementRow,

@@ -13,13 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import insert, select, text, update
 
 from q2c.v1 import audit_pb2
-from q2c_core.audit_anchor import Checkpoint, CheckpointSigner, StreamHead
-from q2c_core.audit_ledger import AuditLedger
-from q2c_core.gateway.context import CALLER
-from q2c_core.gateway.record_servicers import AuditServicer
-from q2c_core.messages import Caller
-from q2c_core.queries import Queries
-from q2c_core.store import (
+from q2c_core.adapters.store import (
     GENESIS_HASH,
     Store,
     WriteBatch,
@@ -29,8 +23,14 @@ from q2c_core.store import (
     migrate,
     record_hash,
 )
-from q2c_core.store import schema as s
-from q2c_core.store._rows import to_audit
+from q2c_core.adapters.store import schema as s
+from q2c_core.adapters.store._rows import to_audit
+from q2c_core.app.audit.anchor import Checkpoint, CheckpointSigner, StreamHead
+from q2c_core.app.audit.ledger import AuditLedger
+from q2c_core.app.messages import Caller
+from q2c_core.app.reads import Queries
+from q2c_core.edge.context import CALLER
+from q2c_core.edge.record_servicers import AuditServicer
 from tests.conftest_db import _pg_database
 from tests.store.helpers import T0, audit, ev, uid
 

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from q2c_core.store import (
+from q2c_core.adapters.store import (
     GENESIS_HASH,
     AuditRecord,
     canonical,

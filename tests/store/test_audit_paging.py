@@ -8,10 +8,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
-from q2c_core.audit_anchor import CheckpointSigner
-from q2c_core.audit_ledger import AuditLedger
+from q2c_core.adapters.store import Store, VerifyResult, WriteBatch
+from q2c_core.app.audit.anchor import CheckpointSigner
+from q2c_core.app.audit.ledger import AuditLedger
 from q2c_core.domain.errors import ValidationError
-from q2c_core.store import Store, VerifyResult, WriteBatch
 from tests.store.helpers import T0, audit, ev, uid
 
 STREAMS = 4

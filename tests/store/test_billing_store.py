@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from q2c_core.store import (
+from q2c_core.adapters.store import (
     BillRunRow,
     ConcurrencyConflict,
     InvoiceRow,
@@ -19,7 +19,7 @@ from q2c_core.store import (
     make_engine,
     migrate,
 )
-from q2c_core.store import schema as s
+from q2c_core.adapters.store import schema as s
 from tests.conftest_db import _pg_database
 from tests.store.helpers import T0, engagement, uid
 

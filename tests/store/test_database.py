@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from q2c_core.store import Store, StoreUnavailable, WriteBatch, make_engine, normalize_url
-from q2c_core.store import schema as s
-from q2c_core.store._paging import decode_token, encode_token
+from q2c_core.adapters.store import Store, StoreUnavailable, WriteBatch, make_engine, normalize_url
+from q2c_core.adapters.store import schema as s
+from q2c_core.adapters.store._paging import decode_token, encode_token
 from tests.store.helpers import T0, customer
 
 

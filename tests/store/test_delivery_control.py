@@ -9,19 +9,19 @@ from datetime import timedelta
 
 import pytest
 
-from q2c_core.delivery import worker
-from q2c_core.delivery.control import (
+from q2c_core.adapters.store import Store, WriteBatch
+from q2c_core.adapters.store.deliveries import DeliveryStore
+from q2c_core.app.delivery import worker
+from q2c_core.app.delivery.control import (
     AUDIT_STREAM,
     OUTBOX_CONSUMER,
     DeliveryControl,
     DeliveryFilter,
     RetryFilter,
 )
-from q2c_core.delivery.model import DeliveryItem, DeliveryStatus, Destination, Operation, Outcome
+from q2c_core.app.delivery.model import DeliveryItem, DeliveryStatus, Destination, Operation, Outcome
+from q2c_core.app.messages import Caller
 from q2c_core.domain.errors import NotFoundError, PreconditionError, RequestIdReusedError, ValidationError
-from q2c_core.messages import Caller
-from q2c_core.store import Store, WriteBatch
-from q2c_core.store.deliveries import DeliveryStore
 from tests.store.helpers import T0, ev, idem, uid
 from tests.store.test_delivery_store import planned, plant
 

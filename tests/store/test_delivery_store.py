@@ -12,7 +12,9 @@ from datetime import timedelta
 
 import pytest
 
-from q2c_core.delivery.model import (
+from q2c_core.adapters.store import ConcurrencyConflict, Store
+from q2c_core.adapters.store.deliveries import DeliveryStore
+from q2c_core.app.delivery.model import (
     DeliveryItem,
     DeliveryStatus,
     Destination,
@@ -20,8 +22,6 @@ from q2c_core.delivery.model import (
     Outcome,
     PlannedDelivery,
 )
-from q2c_core.store import ConcurrencyConflict, Store
-from q2c_core.store.deliveries import DeliveryStore
 from tests.store.helpers import T0, uid
 
 ERP, PSA = Destination.ERP, Destination.PSA

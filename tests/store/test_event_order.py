@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, text
 
-from q2c_core.store import Store, StoredEvent, WriteBatch, make_engine
-from q2c_core.store._write import EVENT_ORDER_LOCK_KEY
+from q2c_core.adapters.store import Store, StoredEvent, WriteBatch, make_engine
+from q2c_core.adapters.store._write import EVENT_ORDER_LOCK_KEY
 from tests.store.helpers import audit, customer, ev, uid
 
 WAIT = 10.0

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, inspect, select
 
+from q2c_core.adapters.store import ExceptionRow, Store, WriteBatch, make_engine, migrate
+from q2c_core.adapters.store import schema as s
+from q2c_core.app.read_models import exception_row as routed_row
 from q2c_core.domain.entities import BusinessException, GatedStep, OwnerQueue, Severity
-from q2c_core.read_models import exception_row as routed_row
-from q2c_core.store import ExceptionRow, Store, WriteBatch, make_engine, migrate
-from q2c_core.store import schema as s
 from tests.conftest_db import _pg_database
 from tests.store.helpers import T0, exception_row
 

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 
-from q2c_core.store import (
+from q2c_core.adapters.store import (
     ConcurrencyConflict,
     DuplicateRequestId,
     Store,
@@ -18,7 +18,7 @@ from q2c_core.store import (
     metadata,
     migrate,
 )
-from q2c_core.store import schema as s
+from q2c_core.adapters.store import schema as s
 from tests.store.helpers import (
     T0,
     audit,

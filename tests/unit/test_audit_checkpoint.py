@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from q2c_core.audit_anchor import (
+from q2c_core.app.audit.anchor import (
     CheckpointInvalid,
     CheckpointSigner,
     StreamHead,
@@ -23,8 +23,8 @@ from q2c_core.audit_anchor import (
     verify_checkpoint,
     verify_checkpoint_file,
 )
-from q2c_core.audit_ledger import AuditLedger, SigningDisabledError, checkpoint_periodically
-from q2c_core.auth.devkey import create_dev_key
+from q2c_core.app.audit.ledger import AuditLedger, SigningDisabledError, checkpoint_periodically
+from q2c_core.edge.auth.devkey import create_dev_key
 
 NOW = datetime(2026, 12, 6, 10, 30, 0, 250000, tzinfo=UTC)
 HEADS = [

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from cryptography import x509
 
-from q2c_core.auth.authenticator import Authenticator, TrustingAuthenticator, check_asserted
-from q2c_core.auth.identity import Identity
-from q2c_core.auth.jwt_verifier import JwtVerifier
-from q2c_core.auth.mtls import CertificateMapper
 from q2c_core.domain.errors import PermissionDeniedError, UnauthenticatedError
+from q2c_core.edge.auth.authenticator import Authenticator, TrustingAuthenticator, check_asserted
+from q2c_core.edge.auth.identity import Identity
+from q2c_core.edge.auth.jwt_verifier import JwtVerifier
+from q2c_core.edge.auth.mtls import CertificateMapper
 from tests import credentials
 from tests.security.pki import certificate_with
 

@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from q2c_core.auth import jwt_verifier
-from q2c_core.auth.devkey import TENANT_CLAIM
-from q2c_core.auth.jwt_verifier import MAX_CLAIM_LENGTH, JwtVerifier, algorithms_for
 from q2c_core.domain.errors import UnauthenticatedError
+from q2c_core.edge.auth import jwt_verifier
+from q2c_core.edge.auth.devkey import TENANT_CLAIM
+from q2c_core.edge.auth.jwt_verifier import MAX_CLAIM_LENGTH, JwtVerifier, algorithms_for
 from tests import credentials
 from tests.security import tokens
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from q2c_core.auth.mtls import (
+from q2c_core.domain.errors import UnauthenticatedError
+from q2c_core.edge.auth.mtls import (
     SPIFFE_ID,
     CertificateMapper,
     MappedIdentity,
     load_mapping,
     subject_alternative_names,
 )
-from q2c_core.domain.errors import UnauthenticatedError
 from tests.security.pki import certificate_with
 
 ALICE = "spiffe://q2c.test/tenant/acme/principal/alice"

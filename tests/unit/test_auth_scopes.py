@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from q2c.v1 import customer_pb2, exception_pb2
-from q2c_core.auth.authenticator import authorize
-from q2c_core.auth.identity import Identity
-from q2c_core.auth.jwt_verifier import JwtVerifier
-from q2c_core.auth.scopes import ADMIN, METHOD_SCOPES, SCOPES, missing_scopes, required_scopes
 from q2c_core.domain.errors import PermissionDeniedError
+from q2c_core.edge.auth.authenticator import authorize
+from q2c_core.edge.auth.identity import Identity
+from q2c_core.edge.auth.jwt_verifier import JwtVerifier
+from q2c_core.edge.auth.scopes import ADMIN, METHOD_SCOPES, SCOPES, missing_scopes, required_scopes
 from tests import credentials
 from tests.security import tokens
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from q2c.v1 import delivery_pb2 as pb
-from q2c_core.api import convert_delivery as convert
-from q2c_core.delivery.model import (
+from q2c_core.adapters.erp.connectors import FailureKind
+from q2c_core.app.delivery.model import (
     Q2C_REJECTED,
     Q2C_UNAVAILABLE,
     DeliveryAttempt,
@@ -14,7 +14,7 @@ from q2c_core.delivery.model import (
     Destination,
     Operation,
 )
-from q2c_core.integration.connectors import FailureKind
+from q2c_core.edge.converters import convert_delivery as convert
 
 
 def test_every_failure_kind_the_worker_records_has_a_wire_value() -> None:

@@ -11,9 +11,9 @@ from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
 
 from q2c.v1 import event_pb2
-from q2c_core.api.convert_events import EVENT_TYPE_NAMES, event_out, subscription_in
+from q2c_core.adapters.store import StoredEvent
 from q2c_core.domain.errors import ValidationError
-from q2c_core.store import StoredEvent
+from q2c_core.edge.converters.convert_events import EVENT_TYPE_NAMES, event_out, subscription_in
 
 
 def test_event_payload_struct_matches_protobufs_own_conversion() -> None:

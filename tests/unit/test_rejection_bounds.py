@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from q2c_core.rejection_log import (
+from q2c_core.adapters.store import AuditEntry
+from q2c_core.app.rejection_log import (
     BURST,
     MAX_AUDIT_TEXT,
     PER_SECOND,
@@ -15,7 +16,6 @@ from q2c_core.rejection_log import (
     RejectionThrottle,
     bounded_rejection,
 )
-from q2c_core.store import AuditEntry
 
 DIGEST = "a" * 64
 

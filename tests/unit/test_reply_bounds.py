@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from q2c.v1 import common_pb2
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.auth.jwt_verifier import MAX_CLAIM_LENGTH
 from q2c_core.domain import limits as lim
-from q2c_core.gateway.server_options import TransportLimits
+from q2c_core.edge.auth.jwt_verifier import MAX_CLAIM_LENGTH
+from q2c_core.edge.server_options import TransportLimits
 
 ENGAGEMENT_ID = "e" * 36  # server-made ids are UUIDs
 INVOICE_ID = f"{ENGAGEMENT_ID}.inv.{lim.MAX_INVOICES_PER_ENGAGEMENT}"

@@ -61,7 +61,7 @@ def test_server_limits_come_from_flags_and_default_to_generous_values() -> None:
 
 
 def test_server_options_carry_message_sizes_and_keepalive_enforcement() -> None:
-    from q2c_core.gateway.server_options import server_options
+    from q2c_core.edge.server_options import server_options
 
     settings = parse_settings(["--max-receive-message-bytes", "65536", "--max-connection-age-seconds", "600"])
     options = dict(server_options(settings.server_limits().transport))

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from q2c_core.api.convert_common import decimal_out
 from q2c_core.domain.limits import (
     HOURS,
     MONEY,
@@ -17,6 +16,7 @@ from q2c_core.domain.limits import (
     parse_wire_decimal,
 )
 from q2c_core.domain.money import Money, parse_decimal
+from q2c_core.edge.converters.convert_common import decimal_out
 
 HOSTILE = [
     "",

@@ -6,8 +6,9 @@ import pytest
 from google.protobuf.descriptor import FieldDescriptor  # type: ignore[import-untyped]
 
 from q2c.v1 import common_pb2, customer_pb2, engagement_pb2
-from q2c_core.api import wire_limits
-from q2c_core.api.wire_limits import (
+from q2c_core.domain.errors import ValidationError
+from q2c_core.edge.converters import wire_limits
+from q2c_core.edge.converters.wire_limits import (
     DECIMAL_FIELDS,
     MAX_VIOLATIONS,
     REPEATED_LIMITS,
@@ -15,7 +16,6 @@ from q2c_core.api.wire_limits import (
     check_request,
     string_limit,
 )
-from q2c_core.domain.errors import ValidationError
 from tests.unit.wire_fields import (
     DECIMAL_NAME_HINTS,
     FieldPath,

@@ -1,0 +1,261 @@
+"""The write path: one transaction per WriteBatch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from q2c_core.adapters.store import schema as s
+from q2c_core.adapters.store._billing import invoice_params, write_bill_runs
+from q2c_core.adapters.store._guard import Attempt, Key
+from q2c_core.adapters.store._rows import (
+    Params,
+    audit_params,
+    customer_params,
+    engagement_params,
+    event_params,
+    exception_params,
+    idem_params,
+    rate_card_params,
+    to_audit,
+    to_event,
+)
+from q2c_core.adapters.store.audit_chain import GENESIS_HASH, canonical, chain_hash, events_digest
+from q2c_core.adapters.store.errors import ConcurrencyConflict
+from q2c_core.adapters.store.notify import CHANNEL
+from q2c_core.adapters.store.records import AuditEntry, AuditRecord, CustomerRow, EventRecord, StoredEvent
+
+R = TypeVar("R")
+
+EVENT_ORDER_LOCK_KEY = 7142051134
+"""PostgreSQL advisory lock that event-writing transactions hold from their events insert to
+commit (the migration lock is 7142051133).
+
+A sequence hands out positions at insert time, but transactions commit in any order, so
+without it a reader could see position 12 committed while 11 is still in flight, move its
+cursor past 11 and never see it. Holding one transaction-scoped lock from `nextval` to
+commit makes commit order equal position order: the committed positions are always a prefix
+of the assigned ones (rolled-back positions leave gaps, never late arrivals). SQLite needs
+nothing: BEGIN IMMEDIATE already serializes writers.
+"""
+
+
+def write_batch(conn: Connection, attempt: Attempt) -> list[AuditRecord]:
+    """Write everything in the batch on `conn` (inside its transaction); return audit records."""
+    batch = attempt.batch
+    _check_versions(conn, batch.version_guards)
+    if batch.events:
+        lock_event_order(conn)
+        conn.execute(insert(s.events), [event_params(e) for e in batch.events])
+        notify_followers(conn, {e.tenant_id for e in batch.events})
+    records = _write_audit(conn, batch.audit, attempt)
+    if batch.idempotency:
+        conn.execute(insert(s.idempotency), [idem_params(i) for i in batch.idempotency])
+    _write_customers(conn, batch.customers)
+    if batch.rate_cards:
+        conn.execute(insert(s.rate_cards), [rate_card_params(r) for r in batch.rate_cards])
+    eng = _last_by_key(batch.engagements, lambda e: (e.tenant_id, e.engagement_id))
+    snapshots = [engagement_params(e) for e in eng if e.snapshot is not None]
+    _upsert(conn, s.engagements, snapshots, ("create_time",), guard_version=True)
+    _update_columns(conn, [engagement_params(e) for e in eng if e.snapshot is None])
+    exc = _last_by_key(batch.exceptions, lambda x: (x.tenant_id, x.exception_id))
+    _upsert(conn, s.exceptions, [exception_params(x) for x in exc], ())
+    inv = _last_by_key(batch.invoices, lambda i: (i.tenant_id, i.invoice_id))
+    _upsert(conn, s.invoices, [invoice_params(i) for i in inv], ("create_time",))
+    write_bill_runs(conn, batch.bill_runs)
+    return records
+
+
+def lock_event_order(conn: Connection) -> None:
+    """Wait for the event-order lock (PostgreSQL; released at commit / rollback)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK_KEY})"))
+
+
+def notify_followers(conn: Connection, tenant_ids: Iterable[str]) -> None:
+    """NOTIFY other processes' followers (PostgreSQL; delivered only if the transaction commits)."""
+    if conn.dialect.name == "postgresql":
+        for tenant_id in sorted(tenant_ids):
+            conn.execute(
+                text("SELECT pg_notify(:channel, :tenant)"), {"channel": CHANNEL, "tenant": tenant_id}
+            )
+
+
+def _check_versions(conn: Connection, guards: dict[tuple[str, str], int]) -> None:
+    """Raise ConcurrencyConflict when an engagement is no longer at the version a decision saw."""
+    if not guards:
+        return
+    t = s.engagements
+    rows = conn.execute(
+        select(t.c.tenant_id, t.c.engagement_id, t.c.version).where(
+            t.c.tenant_id.in_({k[0] for k in guards}), t.c.engagement_id.in_({k[1] for k in guards})
+        )
+    )
+    current = {(r[0], r[1]): int(r[2]) for r in rows}
+    stale = sorted(key[1] for key, version in guards.items() if current.get(key, 0) != version)
+    if stale:
+        raise ConcurrencyConflict(stale, "decided on a stale version")
+
+
+def read_heads(conn: Connection, keys: Iterable[Key]) -> dict[Key, tuple[int, str]]:
+    """Current (max seq, hash) of each audit stream in `keys`, in one query."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    t = s.audit_records
+    tenants = {k[0] for k in keys}
+    streams = {k[1] for k in keys}
+    mx = (
+        select(t.c.tenant_id, t.c.stream_id, func.max(t.c.seq).label("mx"))
+        .where(t.c.tenant_id.in_(tenants), t.c.stream_id.in_(streams))
+        .group_by(t.c.tenant_id, t.c.stream_id)
+        .subquery()
+    )
+    query = select(t.c.tenant_id, t.c.stream_id, t.c.seq, t.c.hash).join(
+        mx,
+        and_(t.c.tenant_id == mx.c.tenant_id, t.c.stream_id == mx.c.stream_id, t.c.seq == mx.c.mx),
+    )
+    heads = {(r[0], r[1]): (int(r[2]), str(r[3])) for r in conn.execute(query)}
+    return {k: v for k, v in heads.items() if k in keys}
+
+
+def _write_audit(conn: Connection, entries: Sequence[AuditEntry], attempt: Attempt) -> list[AuditRecord]:
+    """Assign seq / prev_hash / hash after the current heads and insert, in entry order."""
+    if not entries:
+        return []
+    heads = read_heads(conn, ((a.tenant_id, a.stream_id) for a in entries))
+    attempt.audit_heads = {
+        (a.tenant_id, a.stream_id): heads.get((a.tenant_id, a.stream_id), (0, ""))[0] for a in entries
+    }
+    events = _audited_events(conn, entries, attempt.batch.events)
+    params: list[Params] = []
+    for a in entries:
+        key = (a.tenant_id, a.stream_id)
+        seq, prev = heads.get(key, (0, GENESIS_HASH))
+        seq += 1
+        covered = events_digest(a.event_ids, events.get(a.tenant_id, {}))
+        digest = chain_hash(prev, canonical(a, seq, covered))
+        params.append(audit_params(a, seq, prev, digest, covered))
+        heads[key] = (seq, digest)
+    stmt = insert(s.audit_records).returning(s.audit_records.c.record_id, sort_by_parameter_order=True)
+    ids = conn.execute(stmt, params).scalars().all()
+    return [to_audit({**p, "record_id": rid}) for p, rid in zip(params, ids, strict=True)]
+
+
+def _audited_events(
+    conn: Connection, entries: Sequence[AuditEntry], batch_events: Sequence[EventRecord]
+) -> dict[str, dict[str, EventRecord]]:
+    """tenant -> event_id -> event, for every event an entry names: from the batch, else stored."""
+    found: dict[str, dict[str, EventRecord]] = {}
+    for e in batch_events:
+        found.setdefault(e.tenant_id, {})[e.event_id] = e
+    missing = {(a.tenant_id, i) for a in entries for i in a.event_ids if i not in found.get(a.tenant_id, {})}
+    for tenant in {t for t, _ in missing}:
+        ids = [i for t, i in missing if t == tenant]
+        for stored in read_events_by_id(conn, tenant, ids):
+            found.setdefault(tenant, {})[stored.event_id] = stored
+    return found
+
+
+def read_events_by_id(conn: Connection, tenant_id: str, event_ids: Iterable[str]) -> list[StoredEvent]:
+    """Stored events with the given ids (`stream:seq`), looked up through the stream index."""
+    ids = set(event_ids)
+    keys = [i.rpartition(":") for i in ids]
+    streams = {k[0] for k in keys if k[2].isdigit()}
+    if not streams:
+        return []
+    ev = s.events
+    query = select(ev).where(
+        ev.c.tenant_id == tenant_id,
+        ev.c.stream_id.in_(streams),
+        ev.c.seq.in_({int(k[2]) for k in keys if k[2].isdigit()}),
+    )
+    return [e for e in map(to_event, conn.execute(query)) if e.event_id in ids]
+
+
+def _write_customers(conn: Connection, rows: Sequence[CustomerRow]) -> None:
+    """Insert version-1 customers; update others only from version n-1 (else conflict)."""
+    if any(c.version < 1 for c in rows):
+        raise ValueError("CustomerRow.version must be >= 1")
+    new = [customer_params(c) for c in rows if c.version == 1]
+    if new:
+        conn.execute(insert(s.customers), new)
+    t = s.customers
+    for c in rows:
+        if c.version == 1:
+            continue
+        values = customer_params(c)
+        for k in ("tenant_id", "customer_id", "create_time"):
+            values.pop(k)
+        result = conn.execute(
+            update(t)
+            .where(
+                t.c.tenant_id == c.tenant_id, t.c.customer_id == c.customer_id, t.c.version == c.version - 1
+            )
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            detail = f"customer is not at version {c.version - 1}"
+            raise ConcurrencyConflict([c.customer_id], detail)
+
+
+def _upsert(
+    conn: Connection,
+    table: Table,
+    rows: list[Params],
+    keep: tuple[str, ...],
+    guard_version: bool = False,
+) -> None:
+    """INSERT ... ON CONFLICT (pk) DO UPDATE every non-key column except `keep`."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    ins: Any
+    if dialect == "postgresql":
+        ins = postgresql.insert(table)
+    elif dialect == "sqlite":
+        ins = sqlite.insert(table)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(f"upsert on {dialect}")
+    pk = [c.name for c in table.primary_key.columns]
+    sets = {c.name: ins.excluded[c.name] for c in table.columns if c.name not in (*pk, *keep)}
+    where = table.c.version <= ins.excluded.version if guard_version else None
+    conn.execute(ins.on_conflict_do_update(index_elements=pk, set_=sets, where=where), rows)
+
+
+def _update_columns(conn: Connection, rows: list[Params]) -> None:
+    """Read-model columns of existing engagements, keeping their snapshot (never going back)."""
+    if not rows:
+        return
+    e = s.engagements
+    statement = (
+        update(e)
+        .where(
+            e.c.tenant_id == bindparam("b_tenant"),
+            e.c.engagement_id == bindparam("b_id"),
+            e.c.version <= bindparam("b_version"),
+        )
+        .values({name: bindparam(name) for name in _COLUMNS})
+    )
+    params = [
+        {
+            **{name: row[name] for name in _COLUMNS},
+            "b_tenant": row["tenant_id"],
+            "b_id": row["engagement_id"],
+            "b_version": row["version"],
+        }
+        for row in rows
+    ]
+    conn.execute(statement, params)
+
+
+_COLUMNS = ("state", "version", "display_name", "update_time", "currency")
+
+
+def _last_by_key(items: Sequence[R], key: Callable[[R], Key]) -> list[R]:
+    """Keep the last item per key, sorted by key (stable lock order avoids deadlocks)."""
+    last = {key(i): i for i in items}
+    return [last[k] for k in sorted(last)]

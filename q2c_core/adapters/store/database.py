@@ -1,0 +1,86 @@
+"""Engine construction (SQLite pragmas, BEGIN IMMEDIATE, psycopg URLs) and Alembic migration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+#: Connection execution option: start a read-only (deferred) SQLite transaction.
+READ_ONLY = "q2c_read_only"
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON for JSON columns."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def normalize_url(url: str) -> str:
+    """Rewrite postgresql:// to postgresql+psycopg://; reject in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:") or "mode=memory" in url:
+            raise ValueError(
+                "in-memory SQLite is not supported: every Store connection must see one "
+                "database; use a file URL such as sqlite:////tmp/q2c.db"
+            )
+        return url
+    if parsed.drivername in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, synchronous=NORMAL, busy_timeout and BEGIN IMMEDIATE."""
+    url = normalize_url(url)
+    engine = create_engine(url, pool_pre_ping=True, json_serializer=_dumps, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _install_sqlite_listeners(engine)
+    return engine
+
+
+def _install_sqlite_listeners(engine: Engine) -> None:
+    """Per-connection pragmas, and explicit BEGIN IMMEDIATE (DEFERRED for reads)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let the "begin" listener emit BEGIN itself
+        cur = dbapi_conn.cursor()
+        try:
+            # busy_timeout first: switching a fresh file to WAL needs a lock that another
+            # connection opening at the same moment may hold
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def alembic_config() -> Config:
+    """An Alembic Config built in code, pointing at q2c_core/adapters/store/migrations."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database to `revision` (idempotent; concurrent callers are serialized)."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(7142051133)"))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)

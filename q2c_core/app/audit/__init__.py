@@ -1,0 +1,1 @@
+"""The audit ledger: signed checkpoints, their verification and resume tokens."""

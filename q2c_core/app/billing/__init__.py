@@ -1,0 +1,1 @@
+"""Bill runs: the run resource, its control (start, cancel, fail) and the coordinator."""

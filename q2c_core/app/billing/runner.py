@@ -1,0 +1,261 @@
+"""The bill-run coordinator: fans GenerateInvoice out to every shard in chunks, tallies, saves.
+
+Plain asyncio, no Ray: LocalRuntime runs it as a task, RayRuntime inside a coordinator actor.
+Request ids are scoped to (run, engagement), so a re-sent chunk replays instead of re-billing,
+and the domain's one-invoice-per-period rule makes a new run for the period bill nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from q2c_core.adapters.store import ConcurrencyConflict, Store, StoreError
+from q2c_core.app.billing.control import BillRunControl
+from q2c_core.app.billing.runs import MAX_SKIPS_KEPT, BillRun, BillRunSkip, BillRunState, bill_run_row
+from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
+from q2c_core.domain.commands import GenerateInvoice
+from q2c_core.domain.errors import ErrorKind
+
+log = logging.getLogger(__name__)
+DEFAULT_CHUNK = 250
+FAILING_KINDS = (ErrorKind.UNAVAILABLE, ErrorKind.INTERNAL, ErrorKind.CONFLICT)
+Kind = Literal["INVOICED", "ALREADY_INVOICED", "SKIPPED", "FAILED"]
+
+
+class BillOutcome(BaseModel):
+    """What one GenerateInvoice of a run came to (small: this is what crosses Ray)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    engagement_id: str
+    kind: Kind
+    reason: str = ""
+    message: str = ""
+    currency: str = ""
+    total: Decimal = Decimal(0)
+
+
+Dispatch = Callable[[int, list[CommandEnvelope]], Awaitable[list[BillOutcome]]]
+
+
+def run_caller(run: BillRun) -> Caller:
+    """Who a run's commands come from: the "bill-run" principal, correlated by the run id."""
+    return Caller(tenant_id=run.tenant_id, principal="bill-run", correlation_id=run.bill_run_id)
+
+
+def run_envelopes(run: BillRun, engagement_ids: list[str]) -> list[CommandEnvelope]:
+    """One GenerateInvoice per engagement, its request id scoped to the run."""
+    caller, command = run_caller(run), GenerateInvoice(period=run.spec.period, bill_run_id=run.bill_run_id)
+    return [
+        CommandEnvelope(
+            caller=caller, engagement_id=e, request_id=f"billrun:{run.bill_run_id}:{e}", command=command
+        )
+        for e in engagement_ids
+    ]
+
+
+def outcome_of(envelope: CommandEnvelope, result: CommandResult) -> BillOutcome:
+    """Classify one result: invoiced, already invoiced, skipped (a blocker) or failed (an error)."""
+    eid = envelope.engagement_id
+    if result.error is not None:
+        error = result.error
+        if error.reason == "PERIOD_ALREADY_INVOICED":
+            return BillOutcome(engagement_id=eid, kind="ALREADY_INVOICED")
+        kind: Kind = "FAILED" if error.kind in FAILING_KINDS else "SKIPPED"
+        return BillOutcome(engagement_id=eid, kind=kind, reason=error.reason, message=error.message)
+    command, state = envelope.command, result.engagement
+    assert isinstance(command, GenerateInvoice) and state is not None
+    for invoice in state.invoices.values():
+        if invoice.bill_run_id == command.bill_run_id and invoice.period == command.period:
+            total = invoice.total.amount
+            return BillOutcome(engagement_id=eid, kind="INVOICED", currency=invoice.currency, total=total)
+    prefix = f"{eid}.x{result.event_ids[0].rsplit(':', 1)[1]}." if result.event_ids else "\0"
+    raised = sorted((x for x in state.exceptions.values() if x.exception_id.startswith(prefix)), key=_n)
+    if raised:  # parked: the run raised an exception for someone to act on
+        return BillOutcome(
+            engagement_id=eid, kind="SKIPPED", reason=raised[0].check, message=raised[0].message
+        )
+    return BillOutcome(
+        engagement_id=eid, kind="SKIPPED", reason="NOT_INVOICED", message="no invoice generated"
+    )
+
+
+def _n(exception: Any) -> int:
+    return int(exception.exception_id.rsplit(".", 1)[1])
+
+
+def outcomes(envelopes: list[CommandEnvelope], results: list[CommandResult]) -> list[BillOutcome]:
+    """outcome_of for a whole chunk."""
+    return [outcome_of(e, r) for e, r in zip(envelopes, results, strict=True)]
+
+
+def failed_outcomes(envelopes: list[CommandEnvelope], reason: str, message: str) -> list[BillOutcome]:
+    """Every engagement of a chunk failed with the same error."""
+    return [
+        BillOutcome(engagement_id=e.engagement_id, kind="FAILED", reason=reason, message=message)
+        for e in envelopes
+    ]
+
+
+@dataclass(slots=True)
+class Progress:
+    """The run's counters, grown chunk by chunk."""
+
+    processed: int = 0
+    counts: dict[Kind, int] = field(default_factory=dict)
+    totals: dict[str, Decimal] = field(default_factory=dict)
+    skips: list[BillRunSkip] = field(default_factory=list)
+    shards_done: int = 0
+
+    def add(self, outcome: BillOutcome) -> None:
+        """Count one outcome."""
+        self.processed += 1
+        self.counts[outcome.kind] = self.counts.get(outcome.kind, 0) + 1
+        if outcome.kind == "INVOICED":
+            self.totals[outcome.currency] = self.totals.get(outcome.currency, Decimal(0)) + outcome.total
+        elif outcome.kind != "ALREADY_INVOICED" and len(self.skips) < MAX_SKIPS_KEPT:
+            self.skips.append(
+                BillRunSkip(
+                    engagement_id=outcome.engagement_id, reason=outcome.reason, message=outcome.message
+                )
+            )
+
+    def fields(self) -> dict[str, Any]:
+        """The BillRun fields these counters set."""
+        return {
+            "engagements_processed": self.processed,
+            "invoices_created": self.counts.get("INVOICED", 0),
+            "engagements_already_invoiced": self.counts.get("ALREADY_INVOICED", 0),
+            "engagements_skipped": self.counts.get("SKIPPED", 0),
+            "engagements_failed": self.counts.get("FAILED", 0),
+            "invoiced_totals": dict(sorted(self.totals.items())),
+            "skips": list(self.skips),
+            "shards_done": self.shards_done,
+        }
+
+
+def partition(ids: list[str], shards: int, shard_of: Callable[[str], int]) -> list[list[str]]:
+    """The engagement ids of each shard, in order."""
+    buckets: list[list[str]] = [[] for _ in range(shards)]
+    for engagement_id in ids:
+        buckets[shard_of(engagement_id)].append(engagement_id)
+    return buckets
+
+
+class BillRunCoordinator:
+    """Drives one run: lists the engagements in scope, dispatches every shard in parallel."""
+
+    def __init__(
+        self,
+        store: Store,
+        tenant_id: str,
+        bill_run_id: str,
+        *,
+        shards: int,
+        shard_of: Callable[[str], int],
+        dispatch: Dispatch,
+        chunk_size: int = DEFAULT_CHUNK,
+        pause: float = 0.0,
+    ) -> None:
+        self._store = store
+        self._pause = pause  # seconds between a shard's chunks: throttles the run's load
+        self._control = BillRunControl(store)
+        self._key = (tenant_id, bill_run_id)
+        self._shards = shards
+        self._shard_of = shard_of
+        self._dispatch = dispatch
+        self._chunk = chunk_size
+        self._progress = Progress()
+        self._lock = asyncio.Lock()
+        self._run: BillRun | None = None
+        self._version = 0
+        self.stopped = False  # cancelled (or failed) from outside
+
+    async def run(self) -> BillRun:
+        """Run to a terminal state and return it; FAILED only if the run itself crashed."""
+        try:
+            return await self._run_all()
+        except asyncio.CancelledError:
+            await asyncio.to_thread(self._control.fail, *self._key, "the bill run was interrupted")
+            raise
+        except Exception as error:
+            log.exception("bill run %s crashed", self._key[1])
+            return await asyncio.to_thread(self._control.fail, *self._key, f"the bill run crashed: {error}")
+
+    async def _run_all(self) -> BillRun:
+        run, self._version = await asyncio.to_thread(self._control.load, *self._key)
+        self._run = run
+        if run.state.finished:
+            return run
+        spec = run.spec
+        ids = await asyncio.to_thread(
+            self._store.list_billable_engagements,
+            self._key[0],
+            customer_ids=spec.customer_ids,
+            currency=spec.currency or None,
+        )
+        buckets = partition(ids, self._shards, self._shard_of)
+        await self._save(state=BillRunState.RUNNING, shards_total=self._shards, engagements_total=len(ids))
+        await asyncio.gather(*(self._shard(index, bucket) for index, bucket in enumerate(buckets)))
+        failed = self._progress.counts.get("FAILED", 0)
+        message = f"{failed} engagements failed; start a new run to retry them" if failed else ""
+        return await self._save(state=BillRunState.SUCCEEDED, failure_message=message, finish=True)
+
+    async def _shard(self, index: int, ids: list[str]) -> None:
+        assert self._run is not None
+        for start in range(0, len(ids), self._chunk):
+            if self.stopped:
+                return
+            envelopes = run_envelopes(self._run, ids[start : start + self._chunk])
+            try:
+                results = await self._dispatch(index, envelopes)
+            except Exception as error:  # a broken dispatch fails its chunk, not the run
+                log.exception("bill run %s: shard %d chunk failed", self._key[1], index)
+                results = failed_outcomes(envelopes, "INTERNAL", str(error) or "internal error")
+            for outcome in results:
+                self._progress.add(outcome)
+            await self._save()
+            if self._pause:
+                await asyncio.sleep(self._pause)
+        if not self.stopped:
+            self._progress.shards_done += 1
+            await self._save()
+
+    async def _save(self, *, finish: bool = False, **changes: Any) -> BillRun:
+        """Save progress (and changes); a run finished from outside keeps its state, gets counters."""
+        async with self._lock:
+            for _ in range(5):
+                assert self._run is not None
+                run = self._next(finish, changes)
+                try:
+                    await asyncio.to_thread(self._store.save_bill_run, bill_run_row(run, self._version + 1))
+                except ConcurrencyConflict:
+                    stored, self._version = await asyncio.to_thread(self._control.load, *self._key)
+                    self._run = stored
+                    self.stopped = self.stopped or stored.state.finished
+                    continue
+                except StoreError as error:
+                    if finish:
+                        raise
+                    log.warning("bill run %s: progress not saved: %s", self._key[1], error)
+                    return run
+                self._run, self._version = run, self._version + 1
+                return run
+            raise RuntimeError(f"bill run {self._key[1]} kept changing under its coordinator")
+
+    def _next(self, finish: bool, changes: dict[str, Any]) -> BillRun:
+        assert self._run is not None
+        now = self._control.now()
+        update: dict[str, Any] = {**self._progress.fields(), "update_time": now}
+        if not self._run.state.finished:
+            update.update(changes)
+            if finish:
+                update["finish_time"] = now
+        return self._run.model_copy(update=update)

@@ -1,0 +1,289 @@
+"""EngagementHost: many engagement virtual actors in one process, committed in groups.
+
+Commands queue in arrival order; one worker drains the queue into batches, decides each
+command against its engagement's state, and commits the whole batch in one transaction
+(group commit). One batch at a time per host keeps every engagement's commands strictly
+serial and in order, while many engagements share each commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import partial
+
+from q2c_core.adapters.store import (
+    ConcurrencyConflict,
+    DuplicateRequestId,
+    IdempotencyRecord,
+    Store,
+    StoreError,
+)
+from q2c_core.app.commands import BatchDecider, Key, StagedBatch
+from q2c_core.app.decoding import UnreadableEngagementError, fold_stored, rebuild
+from q2c_core.app.messages import CommandEnvelope, CommandResult
+from q2c_core.app.reference_data import ReferenceData
+from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
+from q2c_core.domain.engagement import Engagement
+from q2c_core.domain.errors import ConflictError, ErrorKind, ErrorPayload, UnavailableError
+
+log = logging.getLogger(__name__)
+MAX_RETRIES = 3
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
+
+
+class EngagementHost:
+    """Hosts engagements in memory, activating them from the store on first use."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        max_batch: int = 256,
+        idle_seconds: float = 300.0,
+        max_resident: int = 20_000,
+        self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
+    ) -> None:
+        self.store = store
+        self.self_approval = self_approval  # which tenants may approve their own time / expenses
+        self._clock = clock
+        self._max_batch = max_batch
+        self._idle_seconds = idle_seconds
+        self._max_resident = max_resident
+        self._resident: OrderedDict[Key, tuple[Engagement, float]] = OrderedDict()
+        self._snapshot_at: dict[Key, int] = {}  # the version each stored snapshot holds
+        self._queue: list[tuple[CommandEnvelope, asyncio.Future[CommandResult]]] = []
+        self._wakeup: asyncio.Event | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self.closed = False
+        self.batches_committed = 0
+
+    # -- public ------------------------------------------------------------------------------
+
+    async def submit(self, envelope: CommandEnvelope) -> CommandResult:
+        """Queue one command and wait for its result (after its batch commits)."""
+        return (await self.submit_many([envelope]))[0]
+
+    async def submit_many(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
+        """Queue commands in order and wait for all their results."""
+        if self.closed:
+            error = UnavailableError("HOST_CLOSED", "the engagement host is shutting down")
+            return [CommandResult(error=error.to_payload()) for _ in envelopes]
+        loop = asyncio.get_running_loop()
+        futures = [loop.create_future() for _ in envelopes]
+        self._queue.extend(zip(envelopes, futures, strict=True))
+        self._ensure_worker()
+        return list(await asyncio.gather(*futures))
+
+    @property
+    def resident_count(self) -> int:
+        """How many engagements are activated in memory."""
+        return len(self._resident)
+
+    def evict_all(self) -> None:
+        """Forget every resident engagement (they re-activate from the store on next use)."""
+        self._resident.clear()
+        self._snapshot_at.clear()
+
+    async def idle(self) -> None:
+        """Wait until every command queued so far has been committed (or rejected)."""
+        while self._worker is not None and not self._worker.done():
+            await asyncio.shield(self._worker)
+
+    async def close(self) -> None:
+        """Finish queued work, then refuse new commands."""
+        self.closed = True
+        if self._worker is not None:
+            await self._worker
+
+    # -- worker ------------------------------------------------------------------------------
+
+    def _ensure_worker(self) -> None:
+        if self._wakeup is None:
+            self._wakeup = asyncio.Event()
+        self._wakeup.set()
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._queue:
+            taken, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+            envelopes = [envelope for envelope, _ in taken]
+            try:
+                results = await asyncio.to_thread(self.process_batch, envelopes)
+            except Exception:  # never leave a caller waiting
+                log.exception("batch of %d failed", len(envelopes))
+                payload = ErrorPayload(kind=ErrorKind.INTERNAL, reason="INTERNAL", message="internal error")
+                results = [CommandResult(error=payload)] * len(envelopes)
+            for (_, future), result in zip(taken, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    # -- the pipeline (sync: runs in a worker thread) -----------------------------------------
+
+    def process_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
+        """Decide and group-commit a batch; fall back to one-by-one if another host raced us."""
+        try:
+            staged = self._decide(envelopes)
+            self._commit(staged)
+            return self._with_replayed_state(envelopes, staged.results)
+        except UnreadableEngagements as poisoned:
+            return self._around(envelopes, poisoned.errors)
+        except (ConcurrencyConflict, DuplicateRequestId):
+            self._forget(envelopes)
+            return [self._process_alone(envelope) for envelope in envelopes]
+        except StoreError as error:
+            return self._unavailable(envelopes, error)
+
+    def _around(
+        self, envelopes: list[CommandEnvelope], errors: dict[Key, UnreadableEngagementError]
+    ) -> list[CommandResult]:
+        """Refuse the commands of engagements that cannot be decoded; run the others as a batch."""
+        rest = [e for e in envelopes if _key(e) not in errors]
+        done = iter(self.process_batch(rest) if rest else [])
+        return [
+            CommandResult(error=errors[_key(e)].to_payload()) if _key(e) in errors else next(done)
+            for e in envelopes
+        ]
+
+    def _process_alone(self, envelope: CommandEnvelope) -> CommandResult:
+        for _ in range(MAX_RETRIES):
+            try:
+                staged = self._decide([envelope])
+                self._commit(staged)
+                return self._with_replayed_state([envelope], staged.results)[0]
+            except UnreadableEngagements as poisoned:
+                return CommandResult(error=poisoned.errors[_key(envelope)].to_payload())
+            except (ConcurrencyConflict, DuplicateRequestId):
+                self._forget([envelope])
+            except StoreError as error:
+                return self._unavailable([envelope], error)[0]
+        conflict = ConflictError(
+            "CONCURRENT_MODIFICATION",
+            f"engagement {envelope.engagement_id} kept changing under this command; retry",
+            {"engagement_id": envelope.engagement_id},
+        )
+        return CommandResult(error=conflict.to_payload())
+
+    def _with_replayed_state(
+        self, envelopes: list[CommandEnvelope], results: list[CommandResult]
+    ) -> list[CommandResult]:
+        """Idempotency keeps slim results: rebuild the engagement as the original reply had it."""
+        return [
+            self._state_at(envelope, result)
+            if result.replayed and result.engagement is None and result.ok and not envelope.slim_reply
+            else result
+            for envelope, result in zip(envelopes, results, strict=True)
+        ]
+
+    def _state_at(self, envelope: CommandEnvelope, result: CommandResult) -> CommandResult:
+        events = self.store.read_events(envelope.caller.tenant_id, envelope.engagement_id)
+        journal = [e for e in events if e.seq <= result.version]
+        try:
+            return result.model_copy(
+                update={"engagement": fold_stored(envelope.engagement_id, journal, None)}
+            )
+        except UnreadableEngagementError as bad:
+            return CommandResult(error=bad.to_payload())
+
+    def _unavailable(self, envelopes: list[CommandEnvelope], error: StoreError) -> list[CommandResult]:
+        log.warning("store unavailable: %s", error)
+        self._forget(envelopes)
+        payload = UnavailableError("STORE_UNAVAILABLE", "the store is unavailable; retry").to_payload()
+        return [CommandResult(error=payload) for _ in envelopes]
+
+    def _decide(self, envelopes: list[CommandEnvelope]) -> StagedBatch:
+        states = self._activate({(e.caller.tenant_id, e.engagement_id) for e in envelopes})
+        decider = BatchDecider(
+            states,
+            self._idempotency(envelopes),
+            ReferenceData(self.store),
+            self._clock,
+            {key: self._snapshot_at.get(key, 0) for key in states},
+            self.self_approval,
+        )
+        return decider.decide_all(envelopes)
+
+    def _commit(self, staged: StagedBatch) -> None:
+        self.store.commit(staged.writes)
+        self.batches_committed += 1
+        now = time.monotonic()
+        self._snapshot_at.update(staged.snapshot_at)
+        for key, state in staged.states.items():
+            self._resident[key] = (state, now)
+            self._resident.move_to_end(key)
+        self._evict_idle(now)
+
+    def _idempotency(self, envelopes: list[CommandEnvelope]) -> dict[Key, IdempotencyRecord]:
+        by_tenant: dict[str, list[str]] = {}
+        for envelope in envelopes:
+            if envelope.request_id:
+                by_tenant.setdefault(envelope.caller.tenant_id, []).append(envelope.request_id)
+        found: dict[Key, IdempotencyRecord] = {}
+        for tenant_id, request_ids in by_tenant.items():
+            for request_id, record in self.store.find_idempotency(tenant_id, request_ids).items():
+                found[(tenant_id, request_id)] = record
+        return found
+
+    # -- residency -----------------------------------------------------------------------------
+
+    def _activate(self, keys: Iterable[Key]) -> dict[Key, Engagement | None]:
+        """Resident states for the keys, loading the missing ones from the store in one go."""
+        states: dict[Key, Engagement | None] = {}
+        missing: dict[str, list[str]] = {}
+        for key in keys:
+            resident = self._resident.get(key)
+            if resident is None:
+                missing.setdefault(key[0], []).append(key[1])
+            else:
+                states[key] = resident[0]
+        broken: dict[Key, UnreadableEngagementError] = {}
+        for tenant_id, ids in missing.items():
+            for engagement_id, (row, tail) in self.store.load_streams(tenant_id, ids).items():
+                key = (tenant_id, engagement_id)
+                journal = partial(self.store.read_events, tenant_id, engagement_id)
+                try:
+                    states[key] = rebuild(row, tail, journal, engagement_id)
+                except UnreadableEngagementError as bad:
+                    log.error("%s", bad.message)
+                    broken[key] = bad
+                    continue
+                self._snapshot_at[key] = row.snapshot_at if row else 0
+        if broken:
+            raise UnreadableEngagements(broken)
+        return states
+
+    def _forget(self, envelopes: Iterable[CommandEnvelope]) -> None:
+        for envelope in envelopes:
+            key = (envelope.caller.tenant_id, envelope.engagement_id)
+            self._resident.pop(key, None)
+            self._snapshot_at.pop(key, None)
+
+    def _evict_idle(self, now: float) -> None:
+        while self._resident:
+            key, (_, last_used) = next(iter(self._resident.items()))
+            if len(self._resident) <= self._max_resident and now - last_used < self._idle_seconds:
+                break
+            del self._resident[key]
+            self._snapshot_at.pop(key, None)
+
+
+def _key(envelope: CommandEnvelope) -> Key:
+    return (envelope.caller.tenant_id, envelope.engagement_id)
+
+
+class UnreadableEngagements(Exception):
+    """Engagements of a batch whose stored state does not decode (their commands are refused)."""
+
+    def __init__(self, errors: dict[Key, UnreadableEngagementError]) -> None:
+        super().__init__(f"{len(errors)} engagement(s) cannot be decoded")
+        self.errors = errors

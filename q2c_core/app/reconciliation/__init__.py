@@ -1,0 +1,1 @@
+"""ERP reconciliation: the run, its rules, and requested runs."""

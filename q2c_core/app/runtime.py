@@ -1,0 +1,175 @@
+"""The Runtime protocol the gateway talks to, and LocalRuntime (everything in-process)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
+
+from q2c_core.adapters.store import Store
+from q2c_core.adapters.store.deliveries import DeliveryStore
+from q2c_core.app.billing.control import BillRunControl
+from q2c_core.app.billing.runner import DEFAULT_CHUNK, BillOutcome, BillRunCoordinator, outcomes
+from q2c_core.app.billing.runs import BillRun, BillRunSpec
+from q2c_core.app.catalog import Catalog
+from q2c_core.app.delivery.config import DeliveryConfig
+from q2c_core.app.delivery.control import DeliveryControl
+from q2c_core.app.delivery.worker import DeliveryWorker
+from q2c_core.app.host import EngagementHost
+from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
+from q2c_core.app.reads import Queries
+from q2c_core.app.rejection_log import RejectionLog
+from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
+
+if TYPE_CHECKING:
+    from q2c_core.app.reconciliation.service import Reconciler
+
+
+def reconciler_for(
+    store: Store, config: DeliveryConfig, execute: Callable[[CommandEnvelope], Awaitable[CommandResult]]
+) -> Reconciler | None:
+    """The ERP reconciliation job over the configured ERP (None without an ERP URL)."""
+    if not config.erp_url:
+        return None
+    from q2c_core.adapters.erp.simulator_connectors import SimulatorErp
+    from q2c_core.app.reconciliation.service import Reconciler
+    from simulator.client import SimulatorClient
+
+    return Reconciler(store, SimulatorErp(SimulatorClient(config.erp_url, config.timeout_seconds)), execute)
+
+
+class Runtime(Protocol):
+    """Runs engagement commands on their hosts; reads and reference data go to the store."""
+
+    catalog: Catalog
+    queries: Queries
+    rejections: RejectionLog
+    deliveries: DeliveryControl
+    reconciler: Reconciler | None
+
+    async def execute(self, envelope: CommandEnvelope) -> CommandResult:
+        """Run one command on the host that owns its engagement; never raises domain errors."""
+        ...
+
+    async def start_bill_run(self, caller: Caller, request_id: str | None, spec: BillRunSpec) -> BillRun:
+        """Start a bill run and return it at once (PENDING, or as it stands when replayed).
+
+        Raises ValidationError (currency_code), RequestIdReusedError, UnavailableError.
+        """
+        ...
+
+    async def cancel_bill_run(
+        self, caller: Caller, request_id: str | None, bill_run_id: str, reason: str
+    ) -> BillRun:
+        """PENDING / RUNNING -> CANCELLED; dispatching stops at the next chunk.
+
+        Raises NotFoundError("bill_run"), PreconditionError BILL_RUN_FINISHED, ValidationError
+        (reason), RequestIdReusedError.
+        """
+        ...
+
+    async def healthy(self) -> bool:
+        """True while the runtime can take commands."""
+        ...
+
+    async def close(self) -> None:
+        """Stop accepting commands and release resources."""
+        ...
+
+
+class LocalRuntime:
+    """One in-process EngagementHost: fast tests and single-process deployments."""
+
+    def __init__(
+        self,
+        store: Store,
+        host: EngagementHost | None = None,
+        *,
+        bill_run_chunk: int = DEFAULT_CHUNK,
+        bill_run_pause: float = 0.0,
+        delivery: DeliveryConfig | None = None,
+        self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
+    ) -> None:
+        # self_approval configures the host built here; a host passed in keeps its own policy
+        self.store = store
+        self.host = host or EngagementHost(store, self_approval=self_approval)
+        self.delivery_config = delivery or DeliveryConfig()
+        self.delivery_worker: DeliveryWorker | None = None
+        self.delivery_task: asyncio.Task[None] | None = None
+        self._delivery_stop: asyncio.Event | None = None
+        self._delivery_loop: asyncio.AbstractEventLoop | None = None
+        self.deliveries = DeliveryControl(DeliveryStore(store.engine), wake=self.wake_delivery)
+        self.reconciler = reconciler_for(store, self.delivery_config, self.execute)
+        self.catalog = Catalog(store)
+        self.queries = Queries(store)
+        self.rejections = RejectionLog(store)
+        self.bill_runs = BillRunControl(store)
+        self.bill_run_chunk = bill_run_chunk
+        self.bill_run_pause = bill_run_pause
+        self.bill_run_tasks: dict[str, asyncio.Task[BillRun]] = {}
+
+    async def execute(self, envelope: CommandEnvelope) -> CommandResult:
+        """Run one command through the host's group-commit pipeline."""
+        return await self.host.submit(envelope)
+
+    async def start_delivery(self) -> None:
+        """Start the delivery worker in this event loop (when an ERP or PSA is configured)."""
+        if not self.delivery_config.enabled or self.delivery_task is not None:
+            return
+        worker = DeliveryWorker.over_simulator(self.store, self.delivery_config, self.host.submit_many)
+        self.delivery_worker, self._delivery_stop = worker, asyncio.Event()
+        self._delivery_loop = asyncio.get_running_loop()
+        self.delivery_task = asyncio.get_running_loop().create_task(worker.run(self._delivery_stop))
+
+    def wake_delivery(self) -> None:
+        """Nudge the delivery worker (dead letters were retried); callable from any thread."""
+        if self.delivery_worker is not None and self._delivery_loop is not None:
+            self._delivery_loop.call_soon_threadsafe(self.delivery_worker.wake)
+
+    async def stop_delivery(self) -> None:
+        """Stop the delivery worker; items in flight stay PENDING and are retried later."""
+        if self.delivery_task is not None and self._delivery_stop is not None:
+            self._delivery_stop.set()
+            await self.delivery_task
+            self.delivery_task = self.delivery_worker = None
+
+    async def start_bill_run(self, caller: Caller, request_id: str | None, spec: BillRunSpec) -> BillRun:
+        """Record the run, then coordinate it in an asyncio task over the one host."""
+        run, created = await asyncio.to_thread(self.bill_runs.start, caller, request_id, spec)
+        if created:
+            coordinator = BillRunCoordinator(
+                self.store,
+                run.tenant_id,
+                run.bill_run_id,
+                shards=1,
+                shard_of=lambda _: 0,
+                dispatch=self._dispatch,
+                chunk_size=self.bill_run_chunk,
+                pause=self.bill_run_pause,
+            )
+            task = asyncio.get_running_loop().create_task(coordinator.run())
+            self.bill_run_tasks[run.bill_run_id] = task
+            task.add_done_callback(lambda _: self.bill_run_tasks.pop(run.bill_run_id, None))
+        return run
+
+    async def _dispatch(self, shard: int, envelopes: list[CommandEnvelope]) -> list[BillOutcome]:
+        return outcomes(envelopes, await self.host.submit_many(envelopes))
+
+    async def cancel_bill_run(
+        self, caller: Caller, request_id: str | None, bill_run_id: str, reason: str
+    ) -> BillRun:
+        """Mark the run CANCELLED; its coordinator notices at its next save."""
+        return await asyncio.to_thread(self.bill_runs.cancel, caller, request_id, bill_run_id, reason)
+
+    async def healthy(self) -> bool:
+        """Always true while open."""
+        return not self.host.closed
+
+    async def close(self) -> None:
+        """Stop delivery, interrupt running bill runs (they end FAILED), then stop the host."""
+        await self.stop_delivery()
+        tasks = list(self.bill_run_tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.host.close()

@@ -1,0 +1,1 @@
+"""The gRPC edge: servicers, interceptors, authentication, converters and the error table."""

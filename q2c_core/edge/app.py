@@ -1,0 +1,167 @@
+"""Server wiring: servicers, interceptor, health and reflection on one grpc.aio server."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from q2c.v1 import (
+    audit_pb2,
+    audit_pb2_grpc,
+    billing_pb2,
+    billing_pb2_grpc,
+    customer_pb2,
+    customer_pb2_grpc,
+    delivery_pb2,
+    delivery_pb2_grpc,
+    engagement_pb2,
+    engagement_pb2_grpc,
+    event_pb2,
+    event_pb2_grpc,
+    exception_pb2,
+    exception_pb2_grpc,
+    rate_card_pb2,
+    rate_card_pb2_grpc,
+    reconciliation_pb2,
+    reconciliation_pb2_grpc,
+)
+from q2c_core.edge import servicers
+from q2c_core.edge.delivery_servicer import DeliveryServicer
+from q2c_core.edge.event_servicer import EventServicer
+from q2c_core.edge.input_limits import InputLimitsInterceptor
+from q2c_core.edge.interceptors import CallContextInterceptor
+from q2c_core.edge.limits import RateLimiter, ServerLimits, StreamSlots
+from q2c_core.edge.reconciliation_servicer import ReconciliationServicer
+from q2c_core.edge.rejections import RejectionAuditor
+from q2c_core.edge.security import GatewaySecurity
+from q2c_core.edge.server_options import server_options
+from q2c_core.edge.tls import server_credentials
+
+if TYPE_CHECKING:
+    from q2c_core.app.runtime import Runtime
+
+SERVICE_NAMES: tuple[str, ...] = (
+    customer_pb2.DESCRIPTOR.services_by_name["CustomerService"].full_name,
+    rate_card_pb2.DESCRIPTOR.services_by_name["RateCardService"].full_name,
+    engagement_pb2.DESCRIPTOR.services_by_name["EngagementService"].full_name,
+    exception_pb2.DESCRIPTOR.services_by_name["ExceptionService"].full_name,
+    audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+    billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name,
+    event_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
+    delivery_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name,
+    reconciliation_pb2.DESCRIPTOR.services_by_name["ReconciliationService"].full_name,
+)
+"""Fully qualified names of the q2c.v1 services this server hosts."""
+
+_SERVING = health_pb2.HealthCheckResponse.SERVING
+AUTH_DISABLED_HEALTH_NAME = "q2c.warning.AuthenticationDisabled"
+"""Listed by health `List` (and answering `Check`) only when the server runs with --auth none."""
+
+
+class GatewayServer:
+    """A started gateway: its bound port, graceful stop and termination wait."""
+
+    def __init__(
+        self, server: aio.Server, health: HealthServicer, port: int, streams: StreamSlots | None = None
+    ) -> None:
+        self.server = server
+        self.health = health
+        self.port = port
+        self.streams = streams
+        """Open streams per tenant (None: uncapped)."""
+
+    async def stop(self, grace: float) -> None:
+        """Report NOT_SERVING everywhere, then drain in-flight calls for up to `grace` seconds."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+    async def wait_for_termination(self) -> None:
+        """Block until the server has stopped."""
+        await self.server.wait_for_termination()
+
+
+_REGISTRARS: tuple[tuple[Any, Any], ...] = (
+    (customer_pb2_grpc.add_CustomerServiceServicer_to_server, servicers.CustomerServicer),
+    (rate_card_pb2_grpc.add_RateCardServiceServicer_to_server, servicers.RateCardServicer),
+    (engagement_pb2_grpc.add_EngagementServiceServicer_to_server, servicers.EngagementServicer),
+    (exception_pb2_grpc.add_ExceptionServiceServicer_to_server, servicers.ExceptionServicer),
+    (audit_pb2_grpc.add_AuditServiceServicer_to_server, servicers.AuditServicer),
+    (billing_pb2_grpc.add_BillingServiceServicer_to_server, servicers.BillingServicer),
+    (event_pb2_grpc.add_EventServiceServicer_to_server, EventServicer),
+    (delivery_pb2_grpc.add_DeliveryServiceServicer_to_server, DeliveryServicer),
+    (reconciliation_pb2_grpc.add_ReconciliationServiceServicer_to_server, ReconciliationServicer),
+)
+"""Generated registration function and servicer class of each q2c.v1 service."""
+
+
+def _add_servicers(server: aio.Server, runtime: Runtime, security: GatewaySecurity) -> None:
+    for register, servicer in _REGISTRARS:
+        if servicer is servicers.AuditServicer:
+            register(servicer(runtime, audit_signer=security.audit_signer), server)
+        else:
+            register(servicer(runtime), server)
+
+
+async def _add_health(server: aio.Server, auth_enabled: bool) -> HealthServicer:
+    health = HealthServicer()
+    warnings = () if auth_enabled else (AUTH_DISABLED_HEALTH_NAME,)
+    for name in ("", *SERVICE_NAMES, *warnings):
+        await health.set(name, _SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    return health
+
+
+async def start_server(
+    runtime: Runtime,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    security: GatewaySecurity,
+    options: list[tuple[str, Any]] | None = None,
+    interceptors: Sequence[aio.ServerInterceptor] = (),
+    limits: ServerLimits | None = None,
+) -> GatewayServer:
+    """Build, bind and start the gateway; `port=0` picks a free port (see `.port`).
+
+    `security` says whom to let in and whether to speak TLS; there is no default, so no
+    server starts open by accident. `interceptors` run after (inside) the built-in one,
+    closest to the servicers; tests use them to inject faults. `limits` (default: the generous
+    `ServerLimits()`) sets rate limits, the stream cap, concurrent calls and transport options;
+    entries of `options` replace the transport options of the same name.
+    """
+    limits = limits or ServerLimits()
+    streams = StreamSlots(limits.max_streams_per_tenant)
+    interceptor = CallContextInterceptor(
+        security.authenticator,
+        RejectionAuditor(runtime.rejections),
+        security.security_log,
+        rate_limiter=RateLimiter(limits.rates),
+        streams=streams,
+    )
+    merged = dict(server_options(limits.transport))
+    merged.update(options or [])
+    server = aio.server(
+        interceptors=[interceptor, InputLimitsInterceptor(), *interceptors],
+        options=list(merged.items()),
+        maximum_concurrent_rpcs=limits.max_concurrent_rpcs or None,
+    )
+    _add_servicers(server, runtime, security)
+    health = await _add_health(server, security.authenticator.enabled)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server,
+    )
+    address = f"{host}:{port}"
+    if security.tls is not None:
+        bound = server.add_secure_port(address, server_credentials(security.tls))
+    else:
+        bound = server.add_insecure_port(address)
+    if bound == 0:
+        raise OSError(f"could not bind {host}:{port}")
+    await server.start()
+    return GatewayServer(server, health, bound, streams)

@@ -1,0 +1,86 @@
+"""Every refused call becomes a security event a reviewer can list, within a rate limit.
+
+A flood of bad calls must not fill the disk: a token bucket admits `rate` events per second
+(bursts up to `burst`); refusals beyond it are counted, and the next event written carries
+that count in `suppressed_before`, so nothing is silently lost from the tally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from q2c_core.adapters.store.records import SecurityEventRow
+from q2c_core.adapters.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class TokenBucket:
+    """`rate` admissions per second on average, at most `burst` at once."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._tokens = float(burst)
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def admit(self) -> bool:
+        """True when one more event may be written now."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+
+class SecurityLog:
+    """Writes refusals to the store's security_events table, rate-limited."""
+
+    def __init__(self, store: Store, *, rate: float = 20.0, burst: int = 100) -> None:
+        self._store = store
+        self._bucket = TokenBucket(rate, burst)
+        self._suppressed = 0
+
+    async def refused(
+        self,
+        *,
+        method: str,
+        code: str,
+        reason: str,
+        message: str,
+        peer: str,
+        correlation_id: str,
+        tenant_id: str = "",
+        principal: str = "",
+    ) -> None:
+        """Record one refusal (or count it when over the limit); never raises."""
+        if not self._bucket.admit():
+            self._suppressed += 1
+            return
+        suppressed, self._suppressed = self._suppressed, 0
+        row = SecurityEventRow(
+            tenant_id=tenant_id,
+            principal=principal,
+            method=method,
+            code=code,
+            reason=reason,
+            message=message,
+            peer=peer,
+            correlation_id=correlation_id,
+            suppressed_before=suppressed,
+            occurred_at=datetime.now(UTC),
+        )
+        log.warning("refused %s from %s: %s %s (correlation %s)", method, peer, code, reason, correlation_id)
+        try:
+            await asyncio.to_thread(self._store.record_security_event, row)
+        except Exception:
+            self._suppressed += suppressed + 1
+            log.exception("could not record a security event")

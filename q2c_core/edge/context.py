@@ -1,0 +1,38 @@
+"""Per-call context set by the interceptor and read by servicers: caller and correlation id."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from q2c_core.app.messages import Caller
+from q2c_core.edge.auth.identity import Identity
+
+CORRELATION_ID: ContextVar[str] = ContextVar("q2c_correlation_id", default="")
+"""The correlation id of the call being served ('' outside a call)."""
+
+CALLER: ContextVar[Caller | None] = ContextVar("q2c_caller", default=None)
+"""The resolved caller of the call being served (None outside a call)."""
+
+IDENTITY: ContextVar[Identity | None] = ContextVar("q2c_identity", default=None)
+"""The authenticated identity (with its scopes) of the call being served."""
+
+
+def current_caller() -> Caller:
+    """The caller of the call being served; fails loudly if the interceptor did not run."""
+    caller = CALLER.get()
+    if caller is None:
+        raise RuntimeError("no caller in context: is the CallContextInterceptor installed?")
+    return caller
+
+
+def current_identity() -> Identity:
+    """The authenticated identity of the call being served (scopes included)."""
+    identity = IDENTITY.get()
+    if identity is None:
+        raise RuntimeError("no identity in context: is the CallContextInterceptor installed?")
+    return identity
+
+
+def current_correlation_id() -> str:
+    """The correlation id of the call being served."""
+    return CORRELATION_ID.get()

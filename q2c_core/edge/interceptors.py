@@ -1,0 +1,228 @@
+"""The one server interceptor: correlation id, authentication, scopes, deadlines, error table.
+
+Order on every q2c.v1 call: correlation id -> deadline -> credentials -> scope -> rate limit
+(-> stream slot) -> handler. A call refused for its credentials or scope never reaches a
+servicer (no effect) and becomes a security event; a call over its rate budget or stream cap
+is refused with RESOURCE_EXHAUSTED, also before anything runs, and leaves no record (a flood
+must not write one row per refusal); health and reflection pass through untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc import aio
+
+from q2c_core.app.messages import Caller
+from q2c_core.domain.errors import ErrorKind, Q2cError
+from q2c_core.edge.auth.authenticator import CallAuthenticator, authorize, check_asserted
+from q2c_core.edge.auth.identity import Identity
+from q2c_core.edge.auth.security_log import SecurityLog
+from q2c_core.edge.context import CALLER, CORRELATION_ID, IDENTITY, current_caller
+from q2c_core.edge.deadlines import set_deadline
+from q2c_core.edge.errors import as_q2c_error, deadline_status, internal_status, status_for
+from q2c_core.edge.limits import Kind, RateLimiter, StreamSlots
+from q2c_core.edge.rejections import RejectionAuditor, is_mutation
+
+log = logging.getLogger(__name__)
+
+MIN_REMAINING_SECONDS = 0.005
+"""Calls arriving with less time left than this are refused without running anything."""
+
+CORRELATION_KEY = "x-correlation-id"
+PEER_CERTIFICATE_KEY = "x509_pem_cert"
+Q2C_METHOD_PREFIX = "/q2c.v1."
+_SECURITY_KINDS = (ErrorKind.UNAUTHENTICATED, ErrorKind.PERMISSION_DENIED)
+_NO_EFFECT_KINDS = (ErrorKind.RESOURCE_EXHAUSTED, ErrorKind.DEADLINE_EXCEEDED)
+"""Refused before any work started: nothing happened, so nothing is audited."""
+Unary = Callable[[Any, aio.ServicerContext[Any, Any]], Awaitable[Any]]
+Streaming = Callable[[Any, aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
+
+
+def _pairs(context: aio.ServicerContext[Any, Any]) -> list[tuple[str, Any]]:
+    return [(key, value) for key, value in context.invocation_metadata() or ()]
+
+
+def _metadata(pairs: list[tuple[str, Any]]) -> dict[str, str]:
+    """Text metadata, first value of each key (a repeated hint is still checked in full)."""
+    found: dict[str, str] = {}
+    for key, value in pairs:
+        if isinstance(value, str):
+            found.setdefault(key, value)
+    return found
+
+
+def _peer_certificate(context: aio.ServicerContext[Any, Any]) -> bytes | None:
+    """The client certificate the TLS layer verified (mTLS), if any."""
+    certificates = (context.auth_context() or {}).get(PEER_CERTIFICATE_KEY) or []
+    return certificates[0] if certificates else None
+
+
+class SecurityRefusal(Exception):
+    """Credentials or scope refused: the wrapped error is reported and logged as a security event."""
+
+    def __init__(self, error: Q2cError, identity: Identity | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.identity = identity
+
+
+class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
+    """Wraps every q2c.v1 unary and server-streaming handler."""
+
+    def __init__(
+        self,
+        authenticator: CallAuthenticator,
+        rejections: RejectionAuditor | None = None,
+        security_log: SecurityLog | None = None,
+        rate_limiter: RateLimiter | None = None,
+        streams: StreamSlots | None = None,
+    ) -> None:
+        self.authenticator = authenticator
+        self.rejections = rejections
+        self.security_log = security_log
+        self.rate_limiter = rate_limiter
+        self.streams = streams
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        """Return the handler with its behaviour wrapped (unary-unary and unary-stream)."""
+        handler = await continuation(handler_call_details)
+        method = str(getattr(handler_call_details, "method", ""))
+        if handler is None or not method.startswith(Q2C_METHOD_PREFIX):
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap_unary(handler.unary_unary, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap_stream(handler.unary_stream, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+    async def _enter(self, request: Any, context: aio.ServicerContext[Any, Any], method: str) -> None:
+        """Set correlation id, then authenticate and authorize; refuse late calls."""
+        CALLER.set(None)
+        IDENTITY.set(None)
+        pairs = _pairs(context)
+        metadata = _metadata(pairs)
+        correlation_id = metadata.get(CORRELATION_KEY, "").strip()[:128] or uuid.uuid4().hex
+        CORRELATION_ID.set(correlation_id)
+        await context.send_initial_metadata(((CORRELATION_KEY, correlation_id),))
+        remaining = context.time_remaining()
+        if remaining is not None and remaining < MIN_REMAINING_SECONDS:
+            log.info("refused %s: deadline already expired (correlation %s)", method, correlation_id)
+            await context.abort_with_status(deadline_status(correlation_id))
+        set_deadline(remaining)
+        identity: Identity | None = None
+        try:
+            identity = self.authenticator.authenticate(metadata, _peer_certificate(context))
+            if self.authenticator.enabled:
+                check_asserted(pairs, identity)
+            authorize(identity, method, request)
+        except Q2cError as error:
+            if error.kind in _SECURITY_KINDS:
+                raise SecurityRefusal(error, identity) from error
+            raise
+        self._admit(identity, request)
+        IDENTITY.set(identity)
+        CALLER.set(
+            Caller(tenant_id=identity.tenant_id, principal=identity.principal, correlation_id=correlation_id)
+        )
+
+    def _admit(self, identity: Identity, request: Any) -> None:
+        """Spend one token of the caller's read or mutation budget, or refuse (RATE_LIMITED)."""
+        if self.rate_limiter is None:
+            return
+        kind: Kind = "mutation" if is_mutation(request) else "read"
+        throttled = self.rate_limiter.admit(identity.tenant_id, identity.principal, kind)
+        if throttled is not None:
+            raise throttled.error()
+
+    async def _refuse(
+        self, refusal: SecurityRefusal, context: aio.ServicerContext[Any, Any], method: str
+    ) -> None:
+        """Record the refusal as a security event, then abort with its status."""
+        error, correlation_id = refusal.error, CORRELATION_ID.get()
+        if self.security_log is not None:
+            who = refusal.identity
+            await self.security_log.refused(
+                method=method,
+                code=error.kind.value,
+                reason=error.reason,
+                message=error.message,
+                peer=context.peer() or "",
+                correlation_id=correlation_id,
+                tenant_id=who.tenant_id if who else "",
+                principal=who.principal if who else "",
+            )
+        await context.abort_with_status(status_for(error, correlation_id))
+
+    async def _fail(
+        self, exc: Exception, request: Any, context: aio.ServicerContext[Any, Any], method: str
+    ) -> None:
+        """Abort the call with the status the error table gives this exception."""
+        if isinstance(exc, SecurityRefusal):
+            await self._refuse(exc, context, method)
+            return
+        correlation_id = CORRELATION_ID.get()
+        error = as_q2c_error(exc)
+        if error is None:
+            log.exception("unexpected error in %s (correlation %s)", method, correlation_id)
+            await context.abort_with_status(internal_status(correlation_id))
+        else:
+            level = logging.DEBUG if error.kind is ErrorKind.RESOURCE_EXHAUSTED else logging.INFO
+            log.log(
+                level, "%s failed: %s %s (correlation %s)", method, error.kind, error.reason, correlation_id
+            )
+            audit = error.kind not in _NO_EFFECT_KINDS and CALLER.get() is not None
+            if self.rejections is not None and audit:
+                await self.rejections.record(method, request, error)
+            await context.abort_with_status(status_for(error, correlation_id))
+
+    def _wrap_unary(self, behaviour: Unary, method: str) -> Unary:
+        async def wrapped(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
+            try:
+                await self._enter(request, context, method)
+                return await behaviour(request, context)
+            except aio.AbortError:
+                raise
+            except Exception as exc:
+                await self._fail(exc, request, context, method)
+
+        return wrapped
+
+    def _wrap_stream(self, behaviour: Streaming, method: str) -> Streaming:
+        async def wrapped(request: Any, context: aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+            holder: str | None = None
+            try:
+                await self._enter(request, context, method)
+                if self.streams is not None:
+                    tenant_id = current_caller().tenant_id
+                    self.streams.acquire(tenant_id)
+                    holder = tenant_id
+                async for item in behaviour(request, context):
+                    yield item
+            except aio.AbortError:
+                raise
+            except Exception as exc:
+                await self._fail(exc, request, context, method)
+            finally:
+                # Runs however the stream ends: done, error, cancel or deadline (the task is
+                # cancelled), or the generator closed after the client went away.
+                if holder is not None and self.streams is not None:
+                    self.streams.release(holder)
+
+        return wrapped

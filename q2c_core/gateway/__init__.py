@@ -1,1 +1,0 @@
-"""The gRPC edge: servicers, the call-context interceptor, the error table and server wiring."""
