@@ -9,7 +9,7 @@ from google.protobuf import any_pb2, duration_pb2  # type: ignore[import-untyped
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from q2c_core.adapters.store import StoreUnavailable
+from q2c_core.app.store_errors import StoreUnavailable
 from q2c_core.domain.errors import ErrorKind, Q2cError, UnavailableError
 
 ERROR_DOMAIN = "q2c.v1"

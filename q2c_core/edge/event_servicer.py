@@ -12,7 +12,7 @@ from q2c_core.edge.converters.convert_events import Subscription, event_out, sub
 from q2c_core.edge.runner import blocking
 
 if TYPE_CHECKING:
-    from q2c_core.adapters.store.notify import EventNotifier
+    from q2c_core.app.ports import CommitNotifier
     from q2c_core.app.reads import Queries
     from q2c_core.app.runtime import Runtime
 
@@ -28,12 +28,12 @@ class EventServicer(event_pb2_grpc.EventServiceServicer):
 
     Delivery is in position order and at-least-once: the store commits event-writing
     transactions in position order, so paging with `position > last sent` never skips an
-    event committed later (see `q2c_core.adapters.store._write.EVENT_ORDER_LOCK_KEY`).
+    event committed later (the store takes an ordering lock when it writes events).
 
-    A follower at the end of the stream does not poll: it waits on the store's EventNotifier,
+    A follower at the end of the stream does not poll: it waits on the store's commit notifier,
     which the commit path wakes (in process, and on PostgreSQL from other processes through one
     LISTEN connection per gateway); it reads again after a fallback interval only if no
-    notification came (see `q2c_core.adapters.store.notify`).
+    notification came (the store adapter implements app.ports.CommitNotifier).
     """
 
     def __init__(self, runtime: Runtime) -> None:
@@ -75,7 +75,7 @@ class EventServicer(event_pb2_grpc.EventServiceServicer):
         tenant_id: str,
         subscription: Subscription,
         after: int,
-        notifier: EventNotifier | None,
+        notifier: CommitNotifier | None,
         since: int | None = None,
     ) -> tuple[list[event_pb2.Event], int | None, int]:
         """The next page as protos, the position of its last event (None when empty) and the

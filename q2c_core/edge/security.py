@@ -17,7 +17,7 @@ from q2c_core.edge.auth.mtls import CertificateMapper, load_mapping
 from q2c_core.edge.auth.security_log import SecurityLog
 
 if TYPE_CHECKING:
-    from q2c_core.adapters.store import Store
+    from q2c_core.app.ports import SecurityEventSink
     from q2c_core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class GatewaySecurity:
 
 
 def security_from_dev_key(
-    key: DevKey, store: Store | None = None, tls: TlsFiles | None = None
+    key: DevKey, store: SecurityEventSink | None = None, tls: TlsFiles | None = None
 ) -> GatewaySecurity:
     """Trust tokens minted from a development key (`q2c auth dev-key`)."""
     verifier = JwtVerifier(issuer=key.issuer, audience=key.audience, public_key_file=key.jwt_public_key_file)
@@ -121,7 +121,7 @@ def _certificate_mapper(settings: Settings, tls: TlsFiles | None) -> Certificate
     return CertificateMapper(mapping, settings.mtls_default_scopes.split())
 
 
-def security_from_settings(settings: Settings, store: Store | None) -> GatewaySecurity:
+def security_from_settings(settings: Settings, store: SecurityEventSink | None) -> GatewaySecurity:
     """The gateway's security as configured; fails closed when no way in is configured.
 
     Raises SecuritySettingsError (naming the problem) for missing ways in, half a TLS
@@ -135,7 +135,7 @@ def security_from_settings(settings: Settings, store: Store | None) -> GatewaySe
         raise SecuritySettingsError(f"cannot load the security configuration: {error}") from error
 
 
-def _security(settings: Settings, store: Store | None) -> GatewaySecurity:
+def _security(settings: Settings, store: SecurityEventSink | None) -> GatewaySecurity:
     tls = _tls(settings)
     log_ = SecurityLog(store, rate=settings.security_events_per_second) if store is not None else None
     if settings.auth == "none":

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from q2c_core.adapters.store import ConcurrencyConflict, Store, WriteBatch
-from q2c_core.adapters.store.records import AuditRecord
 from q2c_core.app.host import MAX_RETRIES, EngagementHost
 from q2c_core.app.messages import CommandEnvelope, CommandResult
+from q2c_core.app.records import AuditRecord
 from q2c_core.domain.entities import EngagementState
 from q2c_core.domain.errors import ErrorKind
 from tests.host.helpers import (

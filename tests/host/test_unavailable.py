@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from q2c_core.adapters.store import Store, StoreUnavailable, WriteBatch, make_engine
-from q2c_core.adapters.store.records import AuditRecord
 from q2c_core.app.host import EngagementHost
+from q2c_core.app.records import AuditRecord
 from q2c_core.app.runtime import LocalRuntime
 from q2c_core.domain.errors import ErrorKind
 from tests.host.helpers import audit_of, create, envelope, new_id, qualify

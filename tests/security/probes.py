@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from q2c_core.adapters.store import Store
 from q2c_core.adapters.store import schema as s
-from q2c_core.adapters.store.records import SecurityEventRow
+from q2c_core.app.records import SecurityEventRow
 from tests.service.client import error_info, rich_error
 
 COUNTED = (

@@ -12,7 +12,7 @@ import pytest
 
 from q2c.v1 import customer_pb2, customer_pb2_grpc
 from q2c_core.adapters.store import Store
-from q2c_core.adapters.store.records import SecurityEventRow
+from q2c_core.app.records import SecurityEventRow
 from q2c_core.edge.auth import security_log
 from q2c_core.edge.auth.security_log import SecurityLog, TokenBucket
 from tests import credentials

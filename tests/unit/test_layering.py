@@ -119,3 +119,65 @@ def test_the_purity_check_catches_each_forbidden_thing(source: str, finding: str
 def test_the_purity_check_allows_the_core_s_own_imports() -> None:
     source = "from q2c_core.domain.money import Money\nfrom datetime import date\nx = date(2025, 1, 1)"
     assert impurities(source) == []
+
+
+# -- rooms ------------------------------------------------------------------------------------
+ROOMS = ("domain", "app", "adapters", "edge")
+TOP_LEVEL_MODULES = {"__init__.py", "settings.py", "bootstrap.py"}
+"""q2c_core's top level holds the rooms, the settings and the composition root: nothing else."""
+RULES: dict[str, tuple[str, ...]] = {
+    "domain": ("q2c_core.app", "q2c_core.adapters", "q2c_core.edge", "q2c_core.bootstrap", "actors"),
+    "app": ("q2c_core.edge", "q2c_core.bootstrap", "actors"),
+    "adapters": ("q2c_core.edge", "q2c_core.bootstrap", "actors"),
+    "edge": ("q2c_core.adapters", "q2c_core.bootstrap", "actors"),
+}
+"""What each room may not import. Only q2c_core.bootstrap and actors/ import every side."""
+
+
+def room_of(path: Path) -> str | None:
+    parts = path.relative_to(CORE).parts
+    return parts[0] if len(parts) > 1 and parts[0] in ROOMS else None
+
+
+def trespasses(room: str, source: str) -> list[str]:
+    """The imports in `source` that the room's rule forbids."""
+    modules = imported_modules(ast.parse(source))
+    return [m for m in modules if any(is_under(m, banned) for banned in RULES[room])]
+
+
+def test_the_top_level_of_q2c_core_holds_only_rooms_settings_and_bootstrap() -> None:
+    loose = {p.name for p in CORE.glob("*.py")} - TOP_LEVEL_MODULES
+    packages = {p.name for p in CORE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert loose == set()
+    assert packages == set(ROOMS)
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in CORE_FILES if room_of(p)], ids=lambda p: str(p.relative_to(CORE))
+)
+def test_each_room_imports_only_what_its_rule_allows(path: Path) -> None:
+    room = room_of(path)
+    assert room is not None
+    assert trespasses(room, path.read_text()) == []
+
+
+@pytest.mark.parametrize(
+    ("room", "source"),
+    [
+        ("edge", "from q2c_core.adapters.store import Store"),
+        ("edge", "import q2c_core.adapters.store.schema"),
+        ("app", "from q2c_core.edge.context import current_caller"),
+        ("adapters", "from q2c_core.edge.errors import status_for"),
+        ("domain", "from q2c_core.app.messages import Caller"),
+        ("app", "from actors.runtime import RayRuntime"),
+        ("edge", "from q2c_core.bootstrap import running"),
+    ],
+)
+def test_the_room_rules_catch_a_planted_violation(room: str, source: str) -> None:
+    assert trespasses(room, source) != []
+
+
+def test_the_room_rules_allow_what_each_room_needs() -> None:
+    assert trespasses("edge", "from q2c_core.app.ports import SecurityEventSink") == []
+    assert trespasses("adapters", "from q2c_core.app.records import WriteBatch") == []
+    assert trespasses("app", "from q2c_core.domain.money import Money") == []

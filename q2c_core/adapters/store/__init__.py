@@ -1,6 +1,9 @@
 """Durable store: event journal, hash-chained audit log, idempotency records and read models."""
 
-from q2c_core.adapters.store.audit_chain import (
+from q2c_core.adapters.store.database import make_engine, migrate, normalize_url
+from q2c_core.adapters.store.schema import metadata
+from q2c_core.adapters.store.store import Store
+from q2c_core.app.audit.chain import (
     GENESIS_HASH,
     ChainCursor,
     VerifyResult,
@@ -10,14 +13,7 @@ from q2c_core.adapters.store.audit_chain import (
     record_hash,
     verify,
 )
-from q2c_core.adapters.store.database import make_engine, migrate, normalize_url
-from q2c_core.adapters.store.errors import (
-    ConcurrencyConflict,
-    DuplicateRequestId,
-    StoreError,
-    StoreUnavailable,
-)
-from q2c_core.adapters.store.records import (
+from q2c_core.app.records import (
     AuditEntry,
     AuditRecord,
     BillRunRow,
@@ -32,8 +28,12 @@ from q2c_core.adapters.store.records import (
     StoredEvent,
     WriteBatch,
 )
-from q2c_core.adapters.store.schema import metadata
-from q2c_core.adapters.store.store import Store
+from q2c_core.app.store_errors import (
+    ConcurrencyConflict,
+    DuplicateRequestId,
+    StoreError,
+    StoreUnavailable,
+)
 
 __all__ = [
     "GENESIS_HASH",

@@ -10,8 +10,8 @@ from sqlalchemy import Connection, Row, insert, select, update
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._paging import keyset_page
 from q2c_core.adapters.store._rows import Params, utc
-from q2c_core.adapters.store.errors import ConcurrencyConflict
-from q2c_core.adapters.store.records import BillRunRow, InvoiceRow, Page
+from q2c_core.app.records import BillRunRow, InvoiceRow, Page
+from q2c_core.app.store_errors import ConcurrencyConflict
 
 BILLABLE_STATES = ("ACTIVE", "COMPLETED")
 

@@ -12,13 +12,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store.database import READ_ONLY
-from q2c_core.adapters.store.errors import (
+from q2c_core.app.records import WriteBatch
+from q2c_core.app.store_errors import (
     ConcurrencyConflict,
     DuplicateRequestId,
     StoreError,
     StoreUnavailable,
 )
-from q2c_core.adapters.store.records import WriteBatch
 
 _TARGET = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
 Key = tuple[str, str]

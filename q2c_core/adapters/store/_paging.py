@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Column, ColumnElement, Connection, DateTime, Integer, Select, and_, or_
 
 from q2c_core.adapters.store._rows import utc
-from q2c_core.adapters.store.records import Page
+from q2c_core.app.records import Page
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 50

@@ -17,7 +17,7 @@ from q2c_core.adapters.store._rows import (
     to_idem,
     to_rate_card,
 )
-from q2c_core.adapters.store.records import (
+from q2c_core.app.records import (
     AuditRecord,
     CustomerRow,
     EngagementRow,

@@ -7,7 +7,7 @@ from typing import Any, overload
 
 from sqlalchemy import Row
 
-from q2c_core.adapters.store.records import (
+from q2c_core.app.records import (
     AuditEntry,
     AuditRecord,
     CustomerRow,

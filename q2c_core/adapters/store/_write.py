@@ -23,10 +23,10 @@ from q2c_core.adapters.store._rows import (
     to_audit,
     to_event,
 )
-from q2c_core.adapters.store.audit_chain import GENESIS_HASH, canonical, chain_hash, events_digest
-from q2c_core.adapters.store.errors import ConcurrencyConflict
 from q2c_core.adapters.store.notify import CHANNEL
-from q2c_core.adapters.store.records import AuditEntry, AuditRecord, CustomerRow, EventRecord, StoredEvent
+from q2c_core.app.audit.chain import GENESIS_HASH, canonical, chain_hash, events_digest
+from q2c_core.app.records import AuditEntry, AuditRecord, CustomerRow, EventRecord, StoredEvent
+from q2c_core.app.store_errors import ConcurrencyConflict
 
 R = TypeVar("R")
 

@@ -21,8 +21,6 @@ from q2c_core.adapters.store._guard import guard
 from q2c_core.adapters.store._paging import keyset_page
 from q2c_core.adapters.store._rows import to_event, utc
 from q2c_core.adapters.store.database import READ_ONLY
-from q2c_core.adapters.store.errors import ConcurrencyConflict
-from q2c_core.adapters.store.records import Page, StoredEvent
 from q2c_core.app.delivery.model import (
     DeliveryAttempt,
     DeliveryItem,
@@ -33,6 +31,8 @@ from q2c_core.app.delivery.model import (
     Outcome,
     PlannedDelivery,
 )
+from q2c_core.app.records import Page, StoredEvent
+from q2c_core.app.store_errors import ConcurrencyConflict
 
 D = s.deliveries
 MAX_TEXT = 4000  # error messages and malformed payloads are kept up to this many characters

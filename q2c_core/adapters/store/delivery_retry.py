@@ -18,8 +18,8 @@ from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._guard import Attempt, guard
 from q2c_core.adapters.store._write import write_batch
 from q2c_core.adapters.store.deliveries import revive_dead
-from q2c_core.adapters.store.records import WriteBatch
 from q2c_core.app.delivery.model import DeliveryStatus, Destination, Operation
+from q2c_core.app.records import WriteBatch
 
 D = s.deliveries
 

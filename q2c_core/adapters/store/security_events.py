@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Row, insert, select
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._paging import keyset_page
 from q2c_core.adapters.store._rows import utc
-from q2c_core.adapters.store.records import Page, SecurityEventRow
+from q2c_core.app.records import Page, SecurityEventRow
 
 
 def insert_event(conn: Connection, row: SecurityEventRow) -> None:

@@ -16,17 +16,18 @@ from q2c_core.adapters.store import audit_checkpoints as ac
 from q2c_core.adapters.store import security_events as sec
 from q2c_core.adapters.store._guard import Attempt, guard
 from q2c_core.adapters.store._write import write_batch
-from q2c_core.adapters.store.audit_chain import (
+from q2c_core.adapters.store.database import READ_ONLY, make_engine
+from q2c_core.adapters.store.database import migrate as run_migrations
+from q2c_core.adapters.store.notify import FALLBACK_SECONDS, EventNotifier, PgEventListener
+from q2c_core.app.audit.anchor import Checkpoint
+from q2c_core.app.audit.chain import (
     ChainCursor,
     VerifyResult,
     compare_heads,
     verify_chain,
     verify_checked,
 )
-from q2c_core.adapters.store.database import READ_ONLY, make_engine
-from q2c_core.adapters.store.database import migrate as run_migrations
-from q2c_core.adapters.store.notify import FALLBACK_SECONDS, EventNotifier, PgEventListener
-from q2c_core.adapters.store.records import (
+from q2c_core.app.records import (
     AuditRecord,
     BillRunRow,
     CustomerRow,
@@ -40,7 +41,6 @@ from q2c_core.adapters.store.records import (
     StoredEvent,
     WriteBatch,
 )
-from q2c_core.app.audit.anchor import Checkpoint
 
 StreamState = tuple[EngagementRow | None, list[StoredEvent]]
 

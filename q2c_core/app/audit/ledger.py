@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from q2c_core.adapters.store import Page, Store, VerifyResult
-from q2c_core.adapters.store.errors import ConcurrencyConflict
-from q2c_core.adapters.store.records import SecurityEventRow
 from q2c_core.app.audit.anchor import (
     Checkpoint,
     CheckpointInvalid,
@@ -22,6 +20,8 @@ from q2c_core.app.audit.anchor import (
 )
 from q2c_core.app.audit.token import VerifyToken
 from q2c_core.app.paging import paged
+from q2c_core.app.records import SecurityEventRow
+from q2c_core.app.store_errors import ConcurrencyConflict
 from q2c_core.domain.errors import ConflictError, NotFoundError, PreconditionError, ValidationError
 
 log = logging.getLogger("q2c.audit")

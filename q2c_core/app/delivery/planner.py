@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from q2c_core.adapters.store.records import StoredEvent
 from q2c_core.app.delivery.model import Destination, Operation, PlannedDelivery
+from q2c_core.app.records import StoredEvent
 
 #: The event types the planner reads from the outbox.
 PLANNED_EVENT_TYPES = ("EngagementActivated", "InvoiceIssued", "PaymentRecorded")

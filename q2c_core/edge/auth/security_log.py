@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from q2c_core.adapters.store.records import SecurityEventRow
-from q2c_core.adapters.store.store import Store
+from q2c_core.app.ports import SecurityEventSink
+from q2c_core.app.records import SecurityEventRow
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class TokenBucket:
 class SecurityLog:
     """Writes refusals to the store's security_events table, rate-limited."""
 
-    def __init__(self, store: Store, *, rate: float = 20.0, burst: int = 100) -> None:
+    def __init__(self, store: SecurityEventSink, *, rate: float = 20.0, burst: int = 100) -> None:
         self._store = store
         self._bucket = TokenBucket(rate, burst)
         self._suppressed = 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC
 
 from q2c.v1 import audit_pb2
-from q2c_core.adapters.store.records import SecurityEventRow
 from q2c_core.app.audit.anchor import CHECKPOINT_FORMAT, Checkpoint, StreamHead
+from q2c_core.app.records import SecurityEventRow
 from q2c_core.domain.errors import ValidationError
 from q2c_core.edge.converters.convert_common import timestamp_out
 

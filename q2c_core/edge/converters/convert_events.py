@@ -8,7 +8,7 @@ from typing import Any, get_args
 from google.protobuf.struct_pb2 import Struct, Value  # type: ignore[import-untyped, unused-ignore]
 
 from q2c.v1 import event_pb2
-from q2c_core.adapters.store import StoredEvent
+from q2c_core.app.records import StoredEvent
 from q2c_core.domain.events import Event
 from q2c_core.edge.converters.convert_common import Violations, timestamp_out
 

@@ -8,7 +8,8 @@ from datetime import datetime
 from google.protobuf.duration_pb2 import Duration  # type: ignore[import-untyped, unused-ignore]
 
 from q2c.v1 import audit_pb2, common_pb2, exception_pb2
-from q2c_core.adapters.store import AuditRecord, VerifyResult
+from q2c_core.app.audit.chain import VerifyResult
+from q2c_core.app.records import AuditRecord
 from q2c_core.domain.entities import BusinessException, ExceptionState, OwnerQueue, Severity
 from q2c_core.domain.errors import ValidationError
 from q2c_core.edge.converters.convert_audit import checkpoint_out, problem_out

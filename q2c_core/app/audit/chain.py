@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from q2c_core.adapters.store.records import AuditEntry, AuditRecord, EventRecord
 from q2c_core.app.audit.anchor import Checkpoint
+from q2c_core.app.records import AuditEntry, AuditRecord, EventRecord
 
 GENESIS_HASH = "0" * 64
 CHAIN_V1 = 1

@@ -1,0 +1,110 @@
+"""The one composition root: settings -> adapters -> app -> runtime -> edge.
+
+Only this module (and the Ray actors) knows the concrete classes of every room. In-process
+(`--local`) and Ray are two choices made here, in `build_runtime`; the Ray side is imported
+lazily so that q2c_core itself never imports ray.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from q2c_core.adapters.store import Store
+from q2c_core.app.runtime import LocalRuntime, Runtime
+from q2c_core.edge.app import GatewayServer, start_server
+from q2c_core.edge.security import GatewaySecurity, SecuritySettingsError, security_from_settings
+from q2c_core.settings import Settings
+
+log = logging.getLogger("q2c.bootstrap")
+
+
+@dataclass
+class Service:
+    """A running q2c: its store, runtime, gateway and the security it was built with."""
+
+    settings: Settings
+    store: Store
+    runtime: Runtime
+    gateway: GatewayServer
+    security: GatewaySecurity
+
+
+async def build_runtime(settings: Settings, store: Store) -> Runtime:
+    """LocalRuntime with --local, otherwise RayRuntime over named shard actors."""
+    delivery = settings.delivery_config()
+    if settings.local:
+        local = LocalRuntime(store, delivery=delivery, self_approval=settings.self_approval_policy())
+        await local.start_delivery()
+        return local
+    from actors.runtime import RayRuntime
+
+    runtime = RayRuntime(
+        store,
+        settings.database_url,
+        shards=settings.shards,
+        deployment=settings.deployment,
+        delivery=delivery,
+        self_approval=settings.self_approval_policy(),
+    )
+    await runtime.wait_ready()
+    await runtime.start_delivery()
+    return runtime
+
+
+def schedule_background(service: Service, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    """Periodic reconciliation and audit checkpoints, when configured; they end with `stop`."""
+    settings, runtime, tasks = service.settings, service.runtime, []
+    reconciler = runtime.reconciler
+    if settings.reconcile_interval_seconds is not None and reconciler is not None:
+        from q2c_core.app.reconciliation.service import reconcile_periodically
+
+        interval = settings.reconcile_interval_seconds
+        tasks.append(
+            asyncio.create_task(reconcile_periodically(reconciler, reconciler.tenants, interval, stop))
+        )
+    signer = service.security.audit_signer
+    if settings.audit_checkpoint_interval_seconds is not None and signer is not None:
+        from q2c_core.app.audit.ledger import checkpoint_periodically
+
+        ledger = runtime.queries.audit_ledger(signer)
+        interval = settings.audit_checkpoint_interval_seconds
+        tasks.append(asyncio.create_task(checkpoint_periodically(ledger, interval, stop)))
+    return tasks
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Service]:
+    """Open the store, check security, start Ray (unless --local), the runtime and the gateway.
+
+    On exit: NOT_SERVING and drain, close the runtime and the store, stop a Ray we started.
+    Raises SystemExit naming the problem when the security settings cannot work.
+    """
+    store = Store.open(settings.database_url)
+    try:
+        security = security_from_settings(settings, store)
+    except SecuritySettingsError as error:
+        store.close()
+        raise SystemExit(f"q2c serve: {error}") from error
+    started_ray = False
+    if not settings.local:
+        from actors.cluster import start_ray
+
+        started_ray = start_ray(settings.ray_address, settings.ray_num_cpus)
+    runtime = await build_runtime(settings, store)
+    limits = settings.server_limits()
+    gateway = await start_server(runtime, settings.host, settings.port, security=security, limits=limits)
+    try:
+        yield Service(settings, store, runtime, gateway, security)
+    finally:
+        log.info("shutting down: NOT_SERVING, draining for up to %.1fs", settings.grace_seconds)
+        await gateway.stop(settings.grace_seconds)
+        await runtime.close()
+        store.close()
+        if started_ray:
+            from actors.cluster import stop_ray
+
+            stop_ray()
