@@ -62,6 +62,16 @@ def _peer_certificate(context: aio.ServicerContext[Any, Any]) -> bytes | None:
     return certificates[0] if certificates else None
 
 
+async def _abort(context: aio.ServicerContext[Any, Any], status: grpc.Status) -> None:
+    """Abort with `status`, echoing the correlation id in the trailing metadata too.
+
+    Before admission no initial metadata has been sent, so a refused call's only echo of its
+    correlation id is here (and in the ErrorInfo metadata).
+    """
+    echo = ((CORRELATION_KEY, CORRELATION_ID.get()),)
+    await context.abort_with_status(status._replace(trailing_metadata=(*status.trailing_metadata, *echo)))
+
+
 class SecurityRefusal(Exception):
     """Credentials or scope refused: the wrapped error is reported and logged as a security event."""
 
@@ -120,11 +130,10 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         metadata = _metadata(pairs)
         correlation_id = metadata.get(CORRELATION_KEY, "").strip()[:128] or uuid.uuid4().hex
         CORRELATION_ID.set(correlation_id)
-        await context.send_initial_metadata(((CORRELATION_KEY, correlation_id),))
         remaining = context.time_remaining()
         if remaining is not None and remaining < MIN_REMAINING_SECONDS:
             log.info("refused %s: deadline already expired (correlation %s)", method, correlation_id)
-            await context.abort_with_status(deadline_status(correlation_id))
+            await _abort(context, deadline_status(correlation_id))
         set_deadline(remaining)
         identity: Identity | None = None
         try:
@@ -137,6 +146,9 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 raise SecurityRefusal(error, identity) from error
             raise
         self._admit(identity, request)
+        # Only an admitted call pays for its own headers frame; a refusal is one trailers-only
+        # reply that carries the correlation id in its trailing metadata (see _abort).
+        await context.send_initial_metadata(((CORRELATION_KEY, correlation_id),))
         IDENTITY.set(identity)
         CALLER.set(
             Caller(tenant_id=identity.tenant_id, principal=identity.principal, correlation_id=correlation_id)
@@ -168,7 +180,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 tenant_id=who.tenant_id if who else "",
                 principal=who.principal if who else "",
             )
-        await context.abort_with_status(status_for(error, correlation_id))
+        await _abort(context, status_for(error, correlation_id))
 
     async def _fail(
         self, exc: Exception, request: Any, context: aio.ServicerContext[Any, Any], method: str
@@ -181,7 +193,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         error = as_q2c_error(exc)
         if error is None:
             log.exception("unexpected error in %s (correlation %s)", method, correlation_id)
-            await context.abort_with_status(internal_status(correlation_id))
+            await _abort(context, internal_status(correlation_id))
         else:
             level = logging.DEBUG if error.kind is ErrorKind.RESOURCE_EXHAUSTED else logging.INFO
             log.log(
@@ -190,7 +202,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             audit = error.kind not in _NO_EFFECT_KINDS and CALLER.get() is not None
             if self.rejections is not None and audit:
                 await self.rejections.record(method, request, error)
-            await context.abort_with_status(status_for(error, correlation_id))
+            await _abort(context, status_for(error, correlation_id))
 
     def _wrap_unary(self, behaviour: Unary, method: str) -> Unary:
         async def wrapped(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:

@@ -28,6 +28,20 @@ async def test_correlation_id_is_echoed_and_recorded_in_the_audit_log(api: Api) 
     assert (record.correlation_id, record.principal, record.tenant_id) == ("flow-42", "alice", api.tenant_id)
 
 
+async def test_a_refused_call_echoes_its_correlation_id_in_the_trailing_metadata(api: Api) -> None:
+    anonymous = (("x-correlation-id", "no-token-7"),)
+    call = api.stubs.engagements.GetEngagement(
+        pb.GetEngagementRequest(engagement_id="e-1"), metadata=anonymous, timeout=10
+    )
+    try:
+        await call
+    except grpc.aio.AioRpcError as refused:
+        assert refused.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert ("x-correlation-id", "no-token-7") in tuple(refused.trailing_metadata() or ())
+    else:
+        raise AssertionError("a call without credentials was served")
+
+
 async def test_server_generates_a_correlation_id_when_none_is_sent(api: Api) -> None:
     call = api.engagements.ListEngagements(pb.ListEngagementsRequest())
     await call
