@@ -24,9 +24,11 @@ from actors.bill_run import shard_name
 from actors.retry import LANE_POLICY, call_with_retries
 from actors.routing import shard_for
 from q2c_core.adapters.store import Store
+from q2c_core.app.connectors import ConnectorFactory
 from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.app.delivery.worker import DeliveryWorker
 from q2c_core.app.messages import CommandEnvelope, CommandResult
+from q2c_core.app.runtime import connectors_for
 from q2c_core.domain.errors import UnavailableError
 
 log = logging.getLogger(__name__)
@@ -46,13 +48,21 @@ def _unavailable(_: CommandEnvelope) -> CommandResult:
 class DeliveryActor:
     """Runs a DeliveryWorker in a background thread; acknowledgements go to the shards."""
 
-    def __init__(self, database_url: str, deployment: str, shards: int, config: DeliveryConfig) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        deployment: str,
+        shards: int,
+        config: DeliveryConfig,
+        connectors: ConnectorFactory | None,
+    ) -> None:
         self.store = Store.open(database_url, migrate=False)
         self.shards = shards
         self.handles = [
             ray.get_actor(shard_name(deployment, i, shards), namespace="q2c") for i in range(shards)
         ]
-        self.worker = DeliveryWorker.over_simulator(self.store, config, self._submit)
+        built = connectors_for(config, connectors)
+        self.worker = DeliveryWorker(self.store, config, self._submit, erp=built.erp, psa=built.psa)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stop_event: asyncio.Event | None = None
         self.started = threading.Event()

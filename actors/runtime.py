@@ -19,12 +19,13 @@ from q2c_core.app.billing.control import BillRunControl
 from q2c_core.app.billing.runner import DEFAULT_CHUNK
 from q2c_core.app.billing.runs import BillRun, BillRunSpec
 from q2c_core.app.catalog import Catalog
+from q2c_core.app.connectors import ConnectorFactory
 from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.app.delivery.control import DeliveryControl
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.app.reads import Queries
 from q2c_core.app.rejection_log import RejectionLog
-from q2c_core.app.runtime import reconciler_for
+from q2c_core.app.runtime import connectors_for, reconciler_for
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.errors import UnavailableError
 
@@ -93,6 +94,7 @@ class RayRuntime:
         bill_run_chunk: int = DEFAULT_CHUNK,
         bill_run_pause: float = 0.0,
         delivery: DeliveryConfig | None = None,
+        connectors: ConnectorFactory | None = None,
         self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
     ) -> None:
         if shards < 1:
@@ -118,7 +120,10 @@ class RayRuntime:
         self.delivery_config = delivery or DeliveryConfig()
         self.delivery_actor: Any = None
         self.deliveries = DeliveryControl(DeliveryStore(store.engine), wake=self.wake_delivery)
-        self.reconciler = reconciler_for(store, self.delivery_config, self.execute)
+        self.connector_factory = connectors
+        self.reconciler = reconciler_for(
+            store, connectors_for(self.delivery_config, connectors), self.execute
+        )
 
     @staticmethod
     def _shard(
@@ -142,7 +147,9 @@ class RayRuntime:
             namespace="q2c",
             get_if_exists=True,
             lifetime="detached",
-        ).remote(self.database_url, self.deployment, len(self.lanes), self.delivery_config)
+        ).remote(
+            self.database_url, self.deployment, len(self.lanes), self.delivery_config, self.connector_factory
+        )
         await self.delivery_actor.stats.remote()
 
     def wake_delivery(self) -> None:

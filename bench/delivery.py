@@ -50,6 +50,7 @@ from sqlalchemy import func, select
 from bench.bill_run import copy_of
 from bench.lifecycle import CLK_TCK, DEFAULT_PG, RESULTS, ROOT, fresh_database, machine
 from bench.seed import CALLER, TENANT, WAVE, reference_data, steps
+from q2c_core.adapters.erp.simulator_connectors import simulator_connectors
 from q2c_core.adapters.store import Store
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store.deliveries import DeliveryStore
@@ -175,11 +176,16 @@ def listen_overflows() -> int:
 async def open_runtime(kind: str, store: Store, url: str, config: DeliveryConfig) -> Any:
     """A LocalRuntime, or a RayRuntime over 2 fresh shards (Ray already initialised)."""
     if kind == "local":
-        return LocalRuntime(store, delivery=config)
+        return LocalRuntime(store, delivery=config, connectors=simulator_connectors)
     from actors.runtime import RayRuntime
 
     runtime = RayRuntime(
-        store, url, shards=2, deployment=f"bench-dlv-{uuid.uuid4().hex[:6]}", delivery=config
+        store,
+        url,
+        shards=2,
+        deployment=f"bench-dlv-{uuid.uuid4().hex[:6]}",
+        delivery=config,
+        connectors=simulator_connectors,
     )
     await runtime.wait_ready()
     return runtime

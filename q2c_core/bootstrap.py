@@ -36,8 +36,15 @@ class Service:
 async def build_runtime(settings: Settings, store: Store) -> Runtime:
     """LocalRuntime with --local, otherwise RayRuntime over named shard actors."""
     delivery = settings.delivery_config()
+    from q2c_core.adapters.erp.simulator_connectors import simulator_connectors
+
     if settings.local:
-        local = LocalRuntime(store, delivery=delivery, self_approval=settings.self_approval_policy())
+        local = LocalRuntime(
+            store,
+            delivery=delivery,
+            connectors=simulator_connectors,
+            self_approval=settings.self_approval_policy(),
+        )
         await local.start_delivery()
         return local
     from actors.runtime import RayRuntime
@@ -48,6 +55,7 @@ async def build_runtime(settings: Settings, store: Store) -> Runtime:
         shards=settings.shards,
         deployment=settings.deployment,
         delivery=delivery,
+        connectors=simulator_connectors,
         self_approval=settings.self_approval_policy(),
     )
     await runtime.wait_ready()

@@ -12,6 +12,7 @@ from q2c_core.app.billing.control import BillRunControl
 from q2c_core.app.billing.runner import DEFAULT_CHUNK, BillOutcome, BillRunCoordinator, outcomes
 from q2c_core.app.billing.runs import BillRun, BillRunSpec
 from q2c_core.app.catalog import Catalog
+from q2c_core.app.connectors import NO_CONNECTORS, ConnectorFactory, Connectors
 from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.app.delivery.control import DeliveryControl
 from q2c_core.app.delivery.worker import DeliveryWorker
@@ -26,16 +27,24 @@ if TYPE_CHECKING:
 
 
 def reconciler_for(
-    store: Store, config: DeliveryConfig, execute: Callable[[CommandEnvelope], Awaitable[CommandResult]]
+    store: Store, connectors: Connectors, execute: Callable[[CommandEnvelope], Awaitable[CommandResult]]
 ) -> Reconciler | None:
-    """The ERP reconciliation job over the configured ERP (None without an ERP URL)."""
-    if not config.erp_url:
+    """The ERP reconciliation job over the process's ERP connector (None without an ERP)."""
+    if connectors.erp is None:
         return None
-    from q2c_core.adapters.erp.simulator_connectors import SimulatorErp
     from q2c_core.app.reconciliation.service import Reconciler
-    from simulator.client import SimulatorClient
 
-    return Reconciler(store, SimulatorErp(SimulatorClient(config.erp_url, config.timeout_seconds)), execute)
+    return Reconciler(store, connectors.erp, execute)
+
+
+def connectors_for(config: DeliveryConfig, factory: ConnectorFactory | None) -> Connectors:
+    """The connectors `factory` builds for `config`; ValueError when an ERP/PSA is configured
+    but nobody said how to reach it (the composition root hands in the factory)."""
+    if not config.enabled:
+        return NO_CONNECTORS
+    if factory is None:
+        raise ValueError("an ERP or PSA URL is configured but no connector factory was given")
+    return factory(config)
 
 
 class Runtime(Protocol):
@@ -88,6 +97,7 @@ class LocalRuntime:
         bill_run_chunk: int = DEFAULT_CHUNK,
         bill_run_pause: float = 0.0,
         delivery: DeliveryConfig | None = None,
+        connectors: ConnectorFactory | None = None,
         self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
     ) -> None:
         # self_approval configures the host built here; a host passed in keeps its own policy
@@ -99,7 +109,8 @@ class LocalRuntime:
         self._delivery_stop: asyncio.Event | None = None
         self._delivery_loop: asyncio.AbstractEventLoop | None = None
         self.deliveries = DeliveryControl(DeliveryStore(store.engine), wake=self.wake_delivery)
-        self.reconciler = reconciler_for(store, self.delivery_config, self.execute)
+        self.connectors = connectors_for(self.delivery_config, connectors)
+        self.reconciler = reconciler_for(store, self.connectors, self.execute)
         self.catalog = Catalog(store)
         self.queries = Queries(store)
         self.rejections = RejectionLog(store)
@@ -116,7 +127,13 @@ class LocalRuntime:
         """Start the delivery worker in this event loop (when an ERP or PSA is configured)."""
         if not self.delivery_config.enabled or self.delivery_task is not None:
             return
-        worker = DeliveryWorker.over_simulator(self.store, self.delivery_config, self.host.submit_many)
+        worker = DeliveryWorker(
+            self.store,
+            self.delivery_config,
+            self.host.submit_many,
+            erp=self.connectors.erp,
+            psa=self.connectors.psa,
+        )
         self.delivery_worker, self._delivery_stop = worker, asyncio.Event()
         self._delivery_loop = asyncio.get_running_loop()
         self.delivery_task = asyncio.get_running_loop().create_task(worker.run(self._delivery_stop))

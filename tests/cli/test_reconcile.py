@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from clients.cli import main
-from q2c_core.adapters.erp.simulator_connectors import SimulatorErp
+from q2c_core.adapters.erp.simulator_connectors import SimulatorErp, simulator_connectors
 from q2c_core.adapters.store import Store
 from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.app.runtime import LocalRuntime
@@ -30,7 +30,9 @@ class ErpServer(ThreadedServer):
 
     async def _serve(self) -> None:
         store = Store.open(self.database_url)
-        runtime = LocalRuntime(store, delivery=DeliveryConfig(erp_url=self.erp_url))
+        runtime = LocalRuntime(
+            store, delivery=DeliveryConfig(erp_url=self.erp_url), connectors=simulator_connectors
+        )
         gateway = await start_server(runtime, security=self.security(store))
         self.port, self._loop, self._stop = gateway.port, asyncio.get_running_loop(), asyncio.Event()
         self._ready.set()

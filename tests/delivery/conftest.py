@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from q2c_core.adapters.erp.simulator_connectors import simulator_connectors
 from q2c_core.adapters.store import Store
 from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.app.messages import CommandResult
@@ -68,7 +69,7 @@ def fast_config(url: str, **overrides: object) -> DeliveryConfig:
 @pytest.fixture
 async def runtime(store: Store, sim: RunningSimulator) -> AsyncIterator[LocalRuntime]:  # noqa: F811
     """A LocalRuntime delivering to the simulator (the worker is started by each test)."""
-    rt = LocalRuntime(store, delivery=fast_config(sim.url))
+    rt = LocalRuntime(store, delivery=fast_config(sim.url), connectors=simulator_connectors)
     yield rt
     await rt.close()
 

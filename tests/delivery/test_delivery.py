@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from q2c_core.adapters.erp.simulator_connectors import simulator_connectors
 from q2c_core.adapters.store import Store
 from q2c_core.adapters.store.deliveries import DeliveryStore
 from q2c_core.app.billing.runs import BillRunSpec
@@ -147,7 +148,9 @@ async def test_crash_after_commit_before_reply_makes_no_duplicate_document(
 async def test_a_failure_that_persists_ends_in_the_dead_letter_queue_and_retry_delivers_it(
     store: Store, sim: RunningSimulator
 ) -> None:
-    runtime = LocalRuntime(store, delivery=fast_config(sim.url, max_attempts=3))
+    runtime = LocalRuntime(
+        store, delivery=fast_config(sim.url, max_attempts=3), connectors=simulator_connectors
+    )
     try:
         sim.client.request(
             "POST", "/faults", {"path_prefix": "/erp/invoices", "error": {"count": 1000, "status": 500}}
@@ -225,7 +228,7 @@ async def test_a_malformed_reply_is_recorded_with_its_payload_and_the_item_still
 
 
 async def test_commands_never_wait_for_an_erp_that_is_down(store: Store, sim: RunningSimulator) -> None:
-    runtime = LocalRuntime(store, delivery=fast_config(sim.url))
+    runtime = LocalRuntime(store, delivery=fast_config(sim.url), connectors=simulator_connectors)
     try:
         assert sim.stop() == 0  # nothing listens at the URL any more
         await runtime.start_delivery()

@@ -8,6 +8,7 @@ from typing import Any
 import ray
 
 from actors.runtime import RayRuntime
+from q2c_core.adapters.erp.simulator_connectors import simulator_connectors
 from q2c_core.adapters.store import Store
 from q2c_core.adapters.store.deliveries import DeliveryStore
 from q2c_core.app.delivery.model import DeliveryStatus
@@ -22,7 +23,12 @@ async def test_killing_the_delivery_actor_mid_delivery_loses_and_doubles_nothing
     sim.client.request("POST", "/faults", {"path_prefix": "/erp/invoices", "latency_ms": 150})
     config = fast_config(sim.url, erp_concurrency=1)
     runtime = RayRuntime(
-        store, fresh_url, shards=1, deployment=f"dlv-{uuid.uuid4().hex[:8]}", delivery=config
+        store,
+        fresh_url,
+        shards=1,
+        deployment=f"dlv-{uuid.uuid4().hex[:8]}",
+        delivery=config,
+        connectors=simulator_connectors,
     )
     try:
         await runtime.wait_ready()

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from q2c_core.adapters.erp.connectors import PostedDocument, invoice_key, payment_key
 from q2c_core.adapters.erp.simulator_connectors import SimulatorErp
+from q2c_core.app.connectors import PostedDocument, invoice_key, payment_key
 from q2c_core.app.messages import CommandResult
 from q2c_core.app.reads import Queries
 from q2c_core.app.runtime import LocalRuntime

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from q2c_core.adapters.erp.connectors import DeliveryFailure, FailureKind, invoice_key
 from q2c_core.adapters.erp.simulator_connectors import SimulatorErp, classify
+from q2c_core.app.connectors import DeliveryFailure, FailureKind, invoice_key
 from simulator.client import (
     ConflictError,
     HTTPStatusError,

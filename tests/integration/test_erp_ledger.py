@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from q2c_core.adapters.erp import simulator_connectors
-from q2c_core.adapters.erp.connectors import ErpReadError, FailureKind, invoice_key, payment_key
 from q2c_core.adapters.erp.simulator_connectors import SimulatorErp
+from q2c_core.app.connectors import ErpReadError, FailureKind, invoice_key, payment_key
 from tests.integration.builders import invoice, payment
 from tests.simulator.conftest import RunningSimulator
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from q2c_core.adapters.erp.connectors import (
+from q2c_core.adapters.erp.simulator_connectors import SimulatorErp
+from q2c_core.app.connectors import (
     DeliveryFailure,
     FailureKind,
     PostedDocument,
     invoice_key,
     payment_key,
 )
-from q2c_core.adapters.erp.simulator_connectors import SimulatorErp
 from tests.integration.builders import eur, invoice, payment
 from tests.simulator.conftest import RunningSimulator
 

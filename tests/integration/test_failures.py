@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from q2c_core.adapters.erp.connectors import DeliveryFailure, FailureKind, PostedDocument, invoice_key
 from q2c_core.adapters.erp.simulator_connectors import SimulatorErp, SimulatorPsa
+from q2c_core.app.connectors import DeliveryFailure, FailureKind, PostedDocument, invoice_key
 from simulator.server import MALFORMED_BODY
 from tests.integration.builders import customer, engagement, invoice
 from tests.simulator.conftest import RunningSimulator

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from q2c_core.adapters.erp.connectors import Ack, AckResult, customer_key, job_key, project_key
 from q2c_core.adapters.erp.simulator_connectors import SimulatorErp, SimulatorPsa
+from q2c_core.app.connectors import Ack, AckResult, customer_key, job_key, project_key
 from tests.integration.builders import customer, engagement
 from tests.simulator.conftest import RunningSimulator
 

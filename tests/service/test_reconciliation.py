@@ -12,7 +12,7 @@ from google.rpc import error_details_pb2
 
 from q2c.v1 import exception_pb2, exception_pb2_grpc, reconciliation_pb2_grpc
 from q2c.v1 import reconciliation_pb2 as pb
-from q2c_core.adapters.erp.simulator_connectors import SimulatorErp
+from q2c_core.adapters.erp.simulator_connectors import SimulatorErp, simulator_connectors
 from q2c_core.adapters.store import Store
 from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.app.runtime import LocalRuntime
@@ -72,7 +72,9 @@ async def without_erp(store: Store) -> AsyncIterator[Served]:
 @pytest.fixture
 async def with_erp(store: Store, sim: RunningSimulator) -> AsyncIterator[Served]:  # noqa: F811
     """A gateway reconciling with the simulator (no delivery worker: tests post themselves)."""
-    async for served in _serve(LocalRuntime(store, delivery=DeliveryConfig(erp_url=sim.url))):
+    async for served in _serve(
+        LocalRuntime(store, delivery=DeliveryConfig(erp_url=sim.url), connectors=simulator_connectors)
+    ):
         yield served
 
 

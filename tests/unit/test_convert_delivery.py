@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from q2c.v1 import delivery_pb2 as pb
-from q2c_core.adapters.erp.connectors import FailureKind
+from q2c_core.app.connectors import FailureKind
 from q2c_core.app.delivery.model import (
     Q2C_REJECTED,
     Q2C_UNAVAILABLE,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from q2c_core.adapters.erp.connectors import ErpDocument
+from q2c_core.app.connectors import ErpDocument
 from q2c_core.app.reconciliation.rules import Books, attribution_candidates, find_mismatches
 from q2c_core.domain.invoices import InvoiceState
 from q2c_core.domain.invoices import ReconciliationMismatch as M

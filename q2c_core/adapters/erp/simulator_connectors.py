@@ -47,9 +47,10 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from q2c_core.adapters.erp import simulator_payloads as wire
-from q2c_core.adapters.erp.connectors import (
+from q2c_core.app.connectors import (
     Ack,
     AckResult,
+    Connectors,
     DeliveryFailure,
     ErpDocument,
     ErpReadError,
@@ -57,6 +58,7 @@ from q2c_core.adapters.erp.connectors import (
     PostedDocument,
     PostingResult,
 )
+from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.invoices import Invoice, Payment
 from q2c_core.domain.reference import Customer
@@ -258,3 +260,10 @@ class SimulatorPsa(_SimulatorConnector):
     def provision_project(self, engagement: Engagement, *, key: str) -> AckResult:
         """Create (or confirm) the PSA project for an activated engagement."""
         return self._put_record("provision_project", "project", key, wire.project_json(engagement))
+
+
+def simulator_connectors(config: DeliveryConfig) -> Connectors:
+    """The ERP and PSA at the configured URLs, reached through the simulator's HTTP API."""
+    erp = SimulatorErp(SimulatorClient(config.erp_url, config.timeout_seconds)) if config.erp_url else None
+    psa = SimulatorPsa(SimulatorClient(config.psa_url, config.timeout_seconds)) if config.psa_url else None
+    return Connectors(erp, psa)

@@ -33,7 +33,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from q2c_core.adapters.erp.connectors import (
+from q2c_core.adapters.store import ConcurrencyConflict, Store, StoreError
+from q2c_core.adapters.store.deliveries import DeliveryStore
+from q2c_core.app.catalog import Catalog
+from q2c_core.app.connectors import (
     Ack,
     DeliveryFailure,
     ErpConnector,
@@ -42,9 +45,6 @@ from q2c_core.adapters.erp.connectors import (
     PsaConnector,
     customer_key,
 )
-from q2c_core.adapters.store import ConcurrencyConflict, Store, StoreError
-from q2c_core.adapters.store.deliveries import DeliveryStore
-from q2c_core.app.catalog import Catalog
 from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.app.delivery.model import (
     Q2C_REJECTED,
@@ -163,20 +163,6 @@ class DeliveryWorker:
         workers = sum(lane.concurrency for lane in self.lanes.values()) or 1
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="q2c-delivery")
         self._wake = asyncio.Event()
-
-    @classmethod
-    def over_simulator(cls, store: Store, config: DeliveryConfig, submit: Submit) -> DeliveryWorker:
-        """A worker whose connectors call the simulator at the configured URLs."""
-        from q2c_core.adapters.erp.simulator_connectors import SimulatorErp, SimulatorPsa
-        from simulator.client import SimulatorClient
-
-        erp = (
-            SimulatorErp(SimulatorClient(config.erp_url, config.timeout_seconds)) if config.erp_url else None
-        )
-        psa = (
-            SimulatorPsa(SimulatorClient(config.psa_url, config.timeout_seconds)) if config.psa_url else None
-        )
-        return cls(store, config, submit, erp=erp, psa=psa)
 
     def wake(self) -> None:
         """New work may be waiting (events committed, dead letters retried): look now."""

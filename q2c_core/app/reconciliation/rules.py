@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from q2c_core.adapters.erp.connectors import ErpDocument
+from q2c_core.app.connectors import ErpDocument
 from q2c_core.domain.base import Frozen
 from q2c_core.domain.invoices import Invoice, InvoiceState, Payment, ReconciliationMismatch
 from q2c_core.domain.money import Money

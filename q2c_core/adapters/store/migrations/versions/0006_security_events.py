@@ -37,9 +37,7 @@ def upgrade() -> None:
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sqlite_autoincrement=True,
     )
-    op.create_index(
-        "ix_security_events_tenant_id_event_id", "security_events", ["tenant_id", "event_id"]
-    )
+    op.create_index("ix_security_events_tenant_id_event_id", "security_events", ["tenant_id", "event_id"])
 
 
 def downgrade() -> None:

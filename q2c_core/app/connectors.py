@@ -25,14 +25,18 @@ value to hand to a worker: the caller simply stops and reports the ERP as unavai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.invoices import Invoice, Payment
 from q2c_core.domain.reference import Customer
+
+if TYPE_CHECKING:
+    from q2c_core.app.delivery.config import DeliveryConfig
 
 
 class FailureKind(StrEnum):
@@ -180,3 +184,23 @@ class PsaConnector(Protocol):
     def provision_project(self, engagement: Engagement, *, key: str) -> AckResult:
         """Create (or confirm) the PSA project for an activated engagement."""
         ...
+
+
+class Erp(ErpConnector, ErpLedger, Protocol):
+    """An ERP q2c both posts to and reads back (for reconciliation)."""
+
+
+@dataclass(frozen=True)
+class Connectors:
+    """The downstream systems one process delivers to and reconciles with (None: not configured)."""
+
+    erp: Erp | None = None
+    psa: PsaConnector | None = None
+
+
+NO_CONNECTORS = Connectors()
+"""Nothing downstream: commands run, nothing is delivered or reconciled."""
+
+ConnectorFactory = Callable[["DeliveryConfig"], Connectors]
+"""Builds a process's connectors from the delivery settings. The composition root chooses it;
+it crosses into Ray actors, so it must be picklable (a module-level function)."""
