@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -22,6 +23,8 @@ from q2c_core.adapters.store import (
 from q2c_core.adapters.store import schema as s
 from tests.conftest_db import _pg_database
 from tests.store.helpers import T0, engagement, uid
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "q2c_core/adapters/store/migrations/versions"
 
 
 def invoice(
@@ -167,3 +170,24 @@ def test_migration_0002_backfills_currency_and_invoices(fresh_url: str) -> None:
             assert conn.execute(select(s.invoices.c.state)).scalars().all() == ["ISSUED"]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "key"),
+    [
+        ("2026-01-01", "2026-01-31", "2026-01"),
+        ("2024-02-01", "2024-02-29", "2024-02"),
+        ("2026-01-01", "2026-01-15", "2026-01-01..2026-01-15"),
+        ("2026-01-02", "2026-01-31", "2026-01-02..2026-01-31"),
+    ],
+)
+def test_migration_0002_keys_periods_as_the_domain_does(start: str, end: str, key: str) -> None:
+    from q2c_core.domain.periods import BillingPeriod
+
+    path = MIGRATIONS / "0002_billing.py"
+    spec = importlib.util.spec_from_file_location("q2c_migration_0002", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module._period_key(start, end) == key
+    assert BillingPeriod.model_validate({"start": start, "end": end}).key == key

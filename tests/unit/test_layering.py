@@ -184,3 +184,12 @@ def test_the_room_rules_allow_what_each_room_needs() -> None:
     assert trespasses("edge", "from q2c_core.app.ports import SecurityEventSink") == []
     assert trespasses("adapters", "from q2c_core.app.records import WriteBatch") == []
     assert trespasses("app", "from q2c_core.domain.money import Money") == []
+
+
+MIGRATION_FILES = sorted((CORE / "adapters" / "store" / "migrations" / "versions").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", MIGRATION_FILES, ids=lambda p: p.name)
+def test_a_migration_carries_frozen_copies_instead_of_importing_live_code(path: Path) -> None:
+    modules = imported_modules(ast.parse(path.read_text()))
+    assert [m for m in modules if is_under(m, "q2c_core")] == []

@@ -120,9 +120,31 @@ def _backfill() -> None:
                 _insert_invoice(conn, tenant_id, invoice)
 
 
-def _insert_invoice(conn: sa.Connection, tenant_id: str, invoice: dict[str, Any]) -> None:
-    from q2c_core.adapters.store.schema import invoices
+_INVOICES = sa.table(
+    "invoices",
+    *(
+        sa.column(name)
+        for name in (
+            "tenant_id",
+            "invoice_id",
+            "engagement_id",
+            "customer_id",
+            "state",
+            "period_key",
+            "bill_run_id",
+            "currency",
+            "total",
+            "create_time",
+            "update_time",
+        )
+    ),
+    sa.column("data", sa.JSON()),
+)
+"""The invoices table as this revision creates it (a frozen copy: the live schema may move on)."""
 
+
+def _insert_invoice(conn: sa.Connection, tenant_id: str, invoice: dict[str, Any]) -> None:
+    invoices = _INVOICES
     exists = conn.execute(
         sa.select(sa.func.count())
         .select_from(invoices)
@@ -157,9 +179,14 @@ def _ts(text: str) -> Any:
 
 
 def _period_key(start: str, end: str) -> str:
-    from q2c_core.domain.periods import BillingPeriod
+    """A period's key as the domain defined it at this revision (a frozen copy): "2026-01" for a
+    whole calendar month, else "2026-01-01..2026-01-15"."""
+    from calendar import monthrange
+    from datetime import date
 
-    return BillingPeriod.model_validate({"start": start, "end": end}).key
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    whole_month = first.day == 1 and last == first.replace(day=monthrange(first.year, first.month)[1])
+    return first.strftime("%Y-%m") if whole_month else f"{first.isoformat()}..{last.isoformat()}"
 
 
 def downgrade() -> None:

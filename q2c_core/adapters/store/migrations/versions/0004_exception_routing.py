@@ -1,8 +1,8 @@
 """Business-exception routing: exceptions.owner_queue (indexed with tenant_id) and sla_due_time.
 
 Existing rows are backfilled from their data JSON: the routing rules derive the owner queue
-and SLA due time from check, step, severity and raise_time (q2c_core.domain.routing), and
-the row's data gets the two fields too.
+and SLA due time from check, step, severity and raise_time (as q2c_core.domain.routing had them), and
+the row's data gets the two fields too. The rules are frozen copies in this file.
 
 Revision ID: 0004
 Revises: 0003
@@ -12,6 +12,7 @@ Create Date: 2026-11-23 00:00:00
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,28 +60,96 @@ def _unrouted(conn: sa.Connection, chunk: int = 500) -> Iterator[Sequence[sa.Row
         yield rows
 
 
+# The routing rules as they stood at this revision (frozen copies of q2c_core.domain.routing:
+# a migration must not change when the domain does).
+_SALES, _FINANCE, _DELIVERY = "SALES_OPS", "FINANCE_OPS", "DELIVERY_OPS"
+_ROUTES = {
+    **dict.fromkeys(("CUSTOMER_ACTIVE", "LEGAL_ENTITY_MAPPED", "SERVICE_LINE_SET"), _SALES),
+    **dict.fromkeys(
+        (
+            "TAX_PROFILE_PRESENT",
+            "PO_REFERENCE_FORMAT",
+            "PO_REFERENCE_PRESENT",
+            "RATE_CARD_CURRENCY",
+            "RATE_CARD_EFFECTIVE",
+            "CONTRACT_CURRENCY_MATCHES_CUSTOMER",
+            "TM_CAP_SET",
+            "NOT_TO_EXCEED_CAP",
+            "MISSING_PO_REFERENCE",
+            "MISSING_TAX_PROFILE",
+            "UNPRICED_TIME",
+        ),
+        _FINANCE,
+    ),
+    **dict.fromkeys(("START_DATE_SET", "START_DATE_WITHIN_CONTRACT", "DELIVERY_READINESS"), _DELIVERY),
+}
+_STEP_DEFAULTS = {
+    "CLOSE_WON": _SALES,
+    "APPROVE_CONTRACT": _FINANCE,
+    "ACTIVATE": _DELIVERY,
+    "INVOICE": _FINANCE,
+}
+_SLA_BUSINESS_DAYS = {
+    (_SALES, "BLOCKING"): 1,
+    (_SALES, "REVIEW"): 3,
+    (_FINANCE, "BLOCKING"): 1,
+    (_FINANCE, "REVIEW"): 2,
+    (_DELIVERY, "BLOCKING"): 1,
+    (_DELIVERY, "REVIEW"): 3,
+}
+
+
+def _route(data: Any) -> tuple[str, datetime | None] | None:
+    """(owner queue, SLA due time) of a stored exception; None when the data is not one."""
+    if not isinstance(data, dict):
+        return None
+    check, step, severity, raised = (data.get(k) for k in ("check", "step", "severity", "raise_time"))
+    if not isinstance(check, str) or step not in _STEP_DEFAULTS or not isinstance(raised, str):
+        return None
+    try:
+        due = datetime.fromisoformat(raised.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    queue = _ROUTES.get(check) or _STEP_DEFAULTS[step]
+    days = _SLA_BUSINESS_DAYS.get((queue, str(severity)))
+    if days is None:
+        return queue, None
+    due = due.astimezone(UTC) if due.tzinfo is not None else due.replace(tzinfo=UTC)
+    while days > 0:
+        due += timedelta(days=1)
+        days -= 1 if due.weekday() < 5 else 0
+    return queue, due
+
+
 def _backfill() -> None:
     """owner_queue, sla_due_time and data of rows written before this revision."""
-    from q2c_core.adapters.store.schema import exceptions
-    from q2c_core.domain.entities import BusinessException
-
+    x = sa.table(
+        "exceptions",
+        *(sa.column(n) for n in ("tenant_id", "exception_id", "owner_queue", "sla_due_time")),
+        sa.column("data", sa.JSON()),
+    )
     conn = op.get_bind()
     for rows in _unrouted(conn):
         for row in rows:
             tenant_id, exception_id, data = tuple(row)
-            try:
-                routed = BusinessException.model_validate(data)
-            except ValueError:  # not a stored exception: leave it unrouted
+            routed = _route(data)
+            if routed is None:  # not a stored exception: leave it unrouted
                 continue
+            queue, due = routed
             conn.execute(
-                sa.update(exceptions)
-                .where(exceptions.c.tenant_id == tenant_id, exceptions.c.exception_id == exception_id)
+                sa.update(x)
+                .where(x.c.tenant_id == tenant_id, x.c.exception_id == exception_id)
                 .values(
-                    owner_queue=routed.owner_queue.value,
-                    sla_due_time=routed.sla_due_time,
-                    data=routed.model_dump(mode="json"),
+                    owner_queue=queue,
+                    sla_due_time=due,
+                    data={**data, "owner_queue": queue, "sla_due_time": _json_time(due)},
                 )
             )
+
+
+def _json_time(value: datetime | None) -> str | None:
+    """A due time as pydantic writes it in JSON ("2026-01-05T10:00:00Z")."""
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 def downgrade() -> None:
