@@ -14,18 +14,12 @@ from actors.retry import LANE_POLICY, call_with_retries
 from actors.routing import shard_for
 from actors.shard import EngagementShard
 from q2c_core.adapters.store import Store
-from q2c_core.adapters.store.deliveries import DeliveryStore
-from q2c_core.app.billing.control import BillRunControl
 from q2c_core.app.billing.runner import DEFAULT_CHUNK
 from q2c_core.app.billing.runs import BillRun, BillRunSpec
-from q2c_core.app.catalog import Catalog
 from q2c_core.app.connectors import ConnectorFactory
 from q2c_core.app.delivery.config import DeliveryConfig
-from q2c_core.app.delivery.control import DeliveryControl
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
-from q2c_core.app.reads import Queries
-from q2c_core.app.rejection_log import RejectionLog
-from q2c_core.app.runtime import connectors_for, reconciler_for
+from q2c_core.app.runtime import RuntimeServices
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.errors import UnavailableError
 
@@ -80,7 +74,7 @@ class ShardLane:
         return results
 
 
-class RayRuntime:
+class RayRuntime(RuntimeServices):
     """Engagements on `shards` named Ray actors; reads and reference data via the shared store."""
 
     def __init__(
@@ -99,15 +93,12 @@ class RayRuntime:
     ) -> None:
         if shards < 1:
             raise ValueError("shards must be at least 1")
-        self.store = store
         self.database_url = database_url
-        self.bill_runs = BillRunControl(store)
+        self.connector_factory = connectors
+        self._wire_services(store, delivery, connectors, self.execute, self.wake_delivery)
         self.bill_run_chunk = bill_run_chunk
         self.bill_run_pause = bill_run_pause
         self.bill_run_watchers: dict[str, asyncio.Task[None]] = {}
-        self.catalog = Catalog(store)
-        self.queries = Queries(store)
-        self.rejections = RejectionLog(store)
         self.deployment = deployment
         self.self_approval = self_approval
         self.lanes = [
@@ -117,13 +108,7 @@ class RayRuntime:
             for i in range(shards)
         ]
         self._closed = False
-        self.delivery_config = delivery or DeliveryConfig()
         self.delivery_actor: Any = None
-        self.deliveries = DeliveryControl(DeliveryStore(store.engine), wake=self.wake_delivery)
-        self.connector_factory = connectors
-        self.reconciler = reconciler_for(
-            store, connectors_for(self.delivery_config, connectors), self.execute
-        )
 
     @staticmethod
     def _shard(
@@ -200,12 +185,6 @@ class RayRuntime:
             log.info("bill run %s coordinator ended: %s", run.bill_run_id, type(error).__name__)
         message = "the bill run coordinator died; start a new run for the period to finish it"
         await asyncio.to_thread(self.bill_runs.fail, run.tenant_id, run.bill_run_id, message)
-
-    async def cancel_bill_run(
-        self, caller: Caller, request_id: str | None, bill_run_id: str, reason: str
-    ) -> BillRun:
-        """Mark the run CANCELLED; its coordinator actor notices at its next chunk and exits."""
-        return await asyncio.to_thread(self.bill_runs.cancel, caller, request_id, bill_run_id, reason)
 
     def coordinator(self, bill_run_id: str) -> Any:
         """The live coordinator actor of a run (ValueError once it has exited)."""

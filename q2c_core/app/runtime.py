@@ -86,7 +86,46 @@ class Runtime(Protocol):
         ...
 
 
-class LocalRuntime:
+class RuntimeServices:
+    """What every runtime serves besides commands, wired one way for LocalRuntime and RayRuntime:
+    reference data, reads, rejection audit, bill-run control, deliveries and reconciliation."""
+
+    store: Store
+    delivery_config: DeliveryConfig
+    connectors: Connectors
+    catalog: Catalog
+    queries: Queries
+    rejections: RejectionLog
+    bill_runs: BillRunControl
+    deliveries: DeliveryControl
+    reconciler: Reconciler | None
+
+    def _wire_services(
+        self,
+        store: Store,
+        delivery: DeliveryConfig | None,
+        connectors: ConnectorFactory | None,
+        execute: Callable[[CommandEnvelope], Awaitable[CommandResult]],
+        wake_delivery: Callable[[], None],
+    ) -> None:
+        self.store = store
+        self.delivery_config = delivery or DeliveryConfig()
+        self.connectors = connectors_for(self.delivery_config, connectors)
+        self.catalog = Catalog(store)
+        self.queries = Queries(store)
+        self.rejections = RejectionLog(store)
+        self.bill_runs = BillRunControl(store)
+        self.deliveries = DeliveryControl(DeliveryStore(store.engine), wake=wake_delivery)
+        self.reconciler = reconciler_for(store, self.connectors, execute)
+
+    async def cancel_bill_run(
+        self, caller: Caller, request_id: str | None, bill_run_id: str, reason: str
+    ) -> BillRun:
+        """Mark the run CANCELLED; its coordinator notices at its next chunk and stops."""
+        return await asyncio.to_thread(self.bill_runs.cancel, caller, request_id, bill_run_id, reason)
+
+
+class LocalRuntime(RuntimeServices):
     """One in-process EngagementHost: fast tests and single-process deployments."""
 
     def __init__(
@@ -101,20 +140,12 @@ class LocalRuntime:
         self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
     ) -> None:
         # self_approval configures the host built here; a host passed in keeps its own policy
-        self.store = store
         self.host = host or EngagementHost(store, self_approval=self_approval)
-        self.delivery_config = delivery or DeliveryConfig()
+        self._wire_services(store, delivery, connectors, self.execute, self.wake_delivery)
         self.delivery_worker: DeliveryWorker | None = None
         self.delivery_task: asyncio.Task[None] | None = None
         self._delivery_stop: asyncio.Event | None = None
         self._delivery_loop: asyncio.AbstractEventLoop | None = None
-        self.deliveries = DeliveryControl(DeliveryStore(store.engine), wake=self.wake_delivery)
-        self.connectors = connectors_for(self.delivery_config, connectors)
-        self.reconciler = reconciler_for(store, self.connectors, self.execute)
-        self.catalog = Catalog(store)
-        self.queries = Queries(store)
-        self.rejections = RejectionLog(store)
-        self.bill_runs = BillRunControl(store)
         self.bill_run_chunk = bill_run_chunk
         self.bill_run_pause = bill_run_pause
         self.bill_run_tasks: dict[str, asyncio.Task[BillRun]] = {}
@@ -171,12 +202,6 @@ class LocalRuntime:
 
     async def _dispatch(self, shard: int, envelopes: list[CommandEnvelope]) -> list[BillOutcome]:
         return outcomes(envelopes, await self.host.submit_many(envelopes))
-
-    async def cancel_bill_run(
-        self, caller: Caller, request_id: str | None, bill_run_id: str, reason: str
-    ) -> BillRun:
-        """Mark the run CANCELLED; its coordinator notices at its next save."""
-        return await asyncio.to_thread(self.bill_runs.cancel, caller, request_id, bill_run_id, reason)
 
     async def healthy(self) -> bool:
         """Always true while open."""
