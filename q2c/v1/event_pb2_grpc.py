@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class EventServiceStub:
-    """Replay and follow the domain events of the caller's tenant (x-tenant-id); a subscriber
+    """Replay and follow the domain events of the caller's (authenticated) tenant; a subscriber
     never sees another tenant's events. Read-only.
     """
 
@@ -44,7 +44,7 @@ class EventServiceStub:
 
 
 class EventServiceServicer:
-    """Replay and follow the domain events of the caller's tenant (x-tenant-id); a subscriber
+    """Replay and follow the domain events of the caller's (authenticated) tenant; a subscriber
     never sees another tenant's events. Read-only.
     """
 
@@ -79,7 +79,7 @@ def add_EventServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class EventService:
-    """Replay and follow the domain events of the caller's tenant (x-tenant-id); a subscriber
+    """Replay and follow the domain events of the caller's (authenticated) tenant; a subscriber
     never sees another tenant's events. Read-only.
     """
 
