@@ -22,6 +22,8 @@ echo "== API reference docs/api.md is fresh, every RPC and field has a comment"
 "$PY" scripts/gen_api_docs.py --check
 echo "== scope tables in docs/security.md are fresh"
 "$PY" scripts/gen_security_docs.py --check
+echo "== generated SDK methods clients/python/q2c_sdk/_gen_*.py are fresh"
+"$PY" scripts/gen_sdk.py --check
 echo "== buf lint"
 PYTHON="$PY" bash scripts/buf_lint.sh
 echo "== buf breaking against the previous commit"

@@ -1,30 +1,17 @@
-"""ReconciliationService methods of the q2c client (one per RPC; see `q2c/v1/reconciliation.proto`)."""
+"""ReconciliationService methods of the q2c client (see `q2c/v1/reconciliation.proto`).
+
+One method per RPC, generated into `q2c_sdk._gen_reconciliation` by scripts/gen_sdk.py; friendly
+helpers that do more than one call go here.
+"""
 
 from __future__ import annotations
 
-from typing import Unpack
-
-from q2c.v1 import reconciliation_pb2
-from q2c_sdk.stubs import Bound
-from q2c_sdk.transport import MutationOptions
+from q2c_sdk._gen_reconciliation import ReconciliationServiceMethods
 
 
-class ReconciliationMethods(Bound):
-    """ReconciliationService: q2c's invoices and payments reconciled with the ERP's documents."""
+class ReconciliationMethods(ReconciliationServiceMethods):
+    """ReconciliationService: q2c's invoices and payments reconciled with the ERP's documents.
 
-    def run_reconciliation(
-        self, request: reconciliation_pb2.RunReconciliationRequest, **options: Unpack[MutationOptions]
-    ) -> reconciliation_pb2.ReconciliationReport:
-        """Reconciles the caller's tenant with the ERP now and returns the report; each mismatch
-        raises a REVIEW exception for finance unless an identical one is still open.
-
-        `ReconciliationService.RunReconciliation`. Mutation: idempotent by request_id (set
-        automatically; retried on UNAVAILABLE, which completes the same reconciliation). Reads
-        the whole ERP: give a generous `timeout` for large ledgers.
-        """
-        return self._transport.mutate(
-            self._stubs.reconciliation.RunReconciliation,
-            request,
-            reconciliation_pb2.ReconciliationReport,
-            options,
-        )
+    `run_reconciliation` reads the whole ERP: give a generous `timeout` for large ledgers (a retry
+    after UNAVAILABLE completes the same reconciliation).
+    """
