@@ -23,9 +23,10 @@ from q2c_core.domain.commands import command_comment
 from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.decide import decide, reference_needs
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
-from q2c_core.domain.engagement import Engagement, evolve
+from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.errors import ErrorKind, ErrorPayload, Q2cError, RequestIdReusedError
 from q2c_core.domain.events import Event, InvoiceGenerated, event_to_payload
+from q2c_core.domain.evolve import evolve
 from q2c_core.domain.invoices import Invoice
 from q2c_core.domain.reference import Customer, RateCard
 

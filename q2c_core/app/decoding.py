@@ -13,9 +13,10 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 
 from q2c_core.adapters.store import EngagementRow, StoredEvent
-from q2c_core.domain.engagement import Engagement, evolve
+from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.errors import PreconditionError
 from q2c_core.domain.events import event_from_payload
+from q2c_core.domain.evolve import evolve
 
 log = logging.getLogger(__name__)
 

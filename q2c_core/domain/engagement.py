@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import date, datetime
-from functools import singledispatch
-from typing import Any
+from typing import Any, get_type_hints
 
 from q2c_core.domain import events as ev
 from q2c_core.domain.base import Frozen
@@ -68,24 +67,8 @@ class Engagement(Frozen):
         return applicable[-1] if applicable else (revisions[0] if revisions else None)
 
 
-def evolve(state: Engagement | None, event: ev.Event, at: datetime) -> Engagement:
-    """Apply one event recorded at `at`; the version counts events."""
-    if state is None:
-        if not isinstance(event, ev.EngagementCreated):
-            raise ValueError(f"a journal must start with EngagementCreated, not {event.type}")
-        return _created(event, at)
-    changes = apply_event(event, state, at)
-    return state.model_copy(update={**changes, "version": state.version + 1, "update_time": at})
-
-
-def fold(events: Iterable[tuple[ev.Event, datetime]], state: Engagement | None = None) -> Engagement | None:
-    """Fold a journal (events with their times) into the state."""
-    for event, at in events:
-        state = evolve(state, event, at)
-    return state
-
-
-def _created(event: ev.EngagementCreated, at: datetime) -> Engagement:
+def created(event: ev.EngagementCreated, at: datetime) -> Engagement:
+    """The engagement an EngagementCreated event starts."""
     return Engagement(
         engagement_id=event.engagement_id,
         customer_id=event.customer_id,
@@ -107,10 +90,26 @@ def set_status(items: dict[str, Any], ids: list[str], at: datetime, **fields: An
     return updated
 
 
-@singledispatch
-def apply_event(event: Any, state: Engagement, at: datetime) -> dict[str, Any]:
-    """The state fields one event changes (a rule per event type, registered by the rule modules)."""
-    raise TypeError(f"no evolve rule for {type(event).__name__}")
+Rule = Callable[[Any, Engagement, datetime], dict[str, Any]]
+"""An evolve rule: the state fields one event changes."""
+
+
+def rule_table() -> tuple[dict[type[Any], Rule], Callable[[Rule], Rule]]:
+    """An empty rule table and the decorator that files a rule under its event's type.
+
+    Rule modules build their tables explicitly (`RULES, rule = rule_table()`); evolve.py merges
+    them. No rule is registered by the side effect of an import.
+    """
+    table: dict[type[Any], Rule] = {}
+
+    def rule(function: Rule) -> Rule:
+        event_type = get_type_hints(function)["event"]
+        if event_type in table:
+            raise ValueError(f"two evolve rules for {event_type.__name__}")
+        table[event_type] = function
+        return function
+
+    return table, rule
 
 
 def billed_sources(invoice: Invoice) -> dict[LineSource, list[str]]:
@@ -119,8 +118,3 @@ def billed_sources(invoice: Invoice) -> dict[LineSource, list[str]]:
     for line in invoice.lines:
         ids[line.source].append(line.source_id)
     return ids
-
-
-# The rule modules register on `apply_event` as they are imported. Importing them last, once
-# everything they take from here is defined, puts every rule in place wherever `evolve` is.
-from q2c_core.domain import evolve_billing, evolve_lifecycle  # noqa: E402, F401

@@ -1,7 +1,7 @@
 """How billing events change an engagement: cap holds, invoices, postings, payments, voids (pure).
 
-Each rule registers on `engagement.apply_event` for its event type; `engagement` imports this
-module, so the rules are in place wherever `evolve` is.
+Each rule is filed in this module's RULES table under its event type; q2c_core.domain.evolve
+merges the tables explicitly.
 """
 
 from __future__ import annotations
@@ -10,19 +10,22 @@ from datetime import datetime
 from typing import Any
 
 from q2c_core.domain import events as ev
-from q2c_core.domain.engagement import Engagement, apply_event, billed_sources, set_status
+from q2c_core.domain.engagement import Engagement, billed_sources, rule_table, set_status
 from q2c_core.domain.entities import ItemStatus
 from q2c_core.domain.invoices import InvoiceState, LineSource
 
+RULES, rule = rule_table()
+"""This module's evolve rules by event type (merged in q2c_core.domain.evolve)."""
 
-@apply_event.register
+
+@rule
 def _(event: ev.TimeEntriesHeldAtCap, state: Engagement, at: datetime) -> dict[str, Any]:
     return {
         "time_entries": set_status(state.time_entries, event.entry_ids, at, status=ItemStatus.HELD_AT_CAP)
     }
 
 
-@apply_event.register
+@rule
 def _(event: ev.TimeEntriesReleasedFromCap, state: Engagement, at: datetime) -> dict[str, Any]:
     entries = set_status(
         state.time_entries, event.entry_ids, at, status=ItemStatus.APPROVED, cap_override=True
@@ -30,14 +33,14 @@ def _(event: ev.TimeEntriesReleasedFromCap, state: Engagement, at: datetime) -> 
     return {"time_entries": entries}
 
 
-@apply_event.register
+@rule
 def _(event: ev.TimeEntriesWrittenOff, state: Engagement, at: datetime) -> dict[str, Any]:
     return {
         "time_entries": set_status(state.time_entries, event.entry_ids, at, status=ItemStatus.WRITTEN_OFF)
     }
 
 
-@apply_event.register
+@rule
 def _(event: ev.InvoiceGenerated, state: Engagement, at: datetime) -> dict[str, Any]:
     invoice = event.invoice
     ids = billed_sources(invoice)
@@ -57,7 +60,7 @@ def _(event: ev.InvoiceGenerated, state: Engagement, at: datetime) -> dict[str, 
     }
 
 
-@apply_event.register
+@rule
 def _(event: ev.InvoiceIssued, state: Engagement, at: datetime) -> dict[str, Any]:
     return _invoice_update(
         state,
@@ -69,7 +72,7 @@ def _(event: ev.InvoiceIssued, state: Engagement, at: datetime) -> dict[str, Any
     )
 
 
-@apply_event.register
+@rule
 def _(event: ev.InvoicePosted, state: Engagement, at: datetime) -> dict[str, Any]:
     invoice = state.invoices[event.invoice_id]
     posted = InvoiceState.POSTED if invoice.state is InvoiceState.ISSUED else invoice.state
@@ -83,7 +86,7 @@ def _(event: ev.InvoicePosted, state: Engagement, at: datetime) -> dict[str, Any
     )
 
 
-@apply_event.register
+@rule
 def _(event: ev.PaymentRecorded, state: Engagement, at: datetime) -> dict[str, Any]:
     invoice = state.invoices[event.invoice_id]
     paid = invoice.amount_paid + event.payment.amount
@@ -98,7 +101,7 @@ def _(event: ev.PaymentRecorded, state: Engagement, at: datetime) -> dict[str, A
     )
 
 
-@apply_event.register
+@rule
 def _(event: ev.InvoiceVoided, state: Engagement, at: datetime) -> dict[str, Any]:
     invoice = state.invoices[event.invoice_id]
     ids = billed_sources(invoice)

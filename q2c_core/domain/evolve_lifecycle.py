@@ -1,7 +1,7 @@
 """How lifecycle, exception, contract and delivery-item events change an engagement (pure).
 
-Each rule registers on `engagement.apply_event` for its event type; `engagement` imports this
-module, so the rules are in place wherever `evolve` is.
+Each rule is filed in this module's RULES table under its event type; q2c_core.domain.evolve
+merges the tables explicitly.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from q2c_core.domain import events as ev
-from q2c_core.domain.engagement import Engagement, apply_event, set_status
+from q2c_core.domain.engagement import Engagement, rule_table, set_status
 from q2c_core.domain.entities import (
     Contract,
     EngagementState,
@@ -21,33 +21,36 @@ from q2c_core.domain.entities import (
     MilestoneStatus,
 )
 
+RULES, rule = rule_table()
+"""This module's evolve rules by event type (merged in q2c_core.domain.evolve)."""
 
-@apply_event.register
+
+@rule
 def _(event: ev.EngagementCreated, state: Engagement, at: datetime) -> dict[str, Any]:
     raise ValueError("EngagementCreated can only start a journal")
 
 
-@apply_event.register
+@rule
 def _(event: ev.EngagementQualified, state: Engagement, at: datetime) -> dict[str, Any]:
     return {"state": EngagementState.QUALIFIED}
 
 
-@apply_event.register
+@rule
 def _(event: ev.EngagementWon, state: Engagement, at: datetime) -> dict[str, Any]:
     return {"state": EngagementState.WON, "service_line": event.service_line}
 
 
-@apply_event.register
+@rule
 def _(event: ev.BusinessExceptionRaised, state: Engagement, at: datetime) -> dict[str, Any]:
     return {"exceptions": {**state.exceptions, event.exception.exception_id: event.exception}}
 
 
-@apply_event.register
+@rule
 def _(event: ev.EngagementPutOnHold, state: Engagement, at: datetime) -> dict[str, Any]:
     return {"state": EngagementState.ON_HOLD, "held_from": event.held_from, "held_step": event.step}
 
 
-@apply_event.register
+@rule
 def _(event: ev.BusinessExceptionResolved, state: Engagement, at: datetime) -> dict[str, Any]:
     resolved = state.exceptions[event.exception_id].model_copy(
         update={
@@ -60,7 +63,7 @@ def _(event: ev.BusinessExceptionResolved, state: Engagement, at: datetime) -> d
     return {"exceptions": {**state.exceptions, event.exception_id: resolved}}
 
 
-@apply_event.register
+@rule
 def _(event: ev.EngagementReleasedFromHold, state: Engagement, at: datetime) -> dict[str, Any]:
     return {"state": event.returned_to, "held_from": None, "held_step": None}
 
@@ -84,7 +87,7 @@ def _planned_milestones(state: Engagement, contract: Contract, at: datetime) -> 
     return milestones
 
 
-@apply_event.register
+@rule
 def _(event: ev.ContractApproved, state: Engagement, at: datetime) -> dict[str, Any]:
     return {
         "state": EngagementState.CONTRACTED,
@@ -94,7 +97,7 @@ def _(event: ev.ContractApproved, state: Engagement, at: datetime) -> dict[str, 
     }
 
 
-@apply_event.register
+@rule
 def _(event: ev.ContractAmended, state: Engagement, at: datetime) -> dict[str, Any]:
     return {
         "contract": event.contract,
@@ -130,7 +133,7 @@ def _amended_milestones(state: Engagement, contract: Contract, at: datetime) -> 
     return _planned_milestones(state.model_copy(update={"milestones": kept}), contract, at)
 
 
-@apply_event.register
+@rule
 def _(event: ev.EngagementActivated, state: Engagement, at: datetime) -> dict[str, Any]:
     return {
         "state": EngagementState.ACTIVE,
@@ -140,17 +143,17 @@ def _(event: ev.EngagementActivated, state: Engagement, at: datetime) -> dict[st
     }
 
 
-@apply_event.register
+@rule
 def _(event: ev.TimeEntriesSubmitted, state: Engagement, at: datetime) -> dict[str, Any]:
     return {"time_entries": {**state.time_entries, **{e.entry_id: e for e in event.entries}}}
 
 
-@apply_event.register
+@rule
 def _(event: ev.TimeEntriesApproved, state: Engagement, at: datetime) -> dict[str, Any]:
     return {"time_entries": set_status(state.time_entries, event.entry_ids, at, status=ItemStatus.APPROVED)}
 
 
-@apply_event.register
+@rule
 def _(event: ev.TimeEntriesRejected, state: Engagement, at: datetime) -> dict[str, Any]:
     entries = set_status(
         state.time_entries, event.entry_ids, at, status=ItemStatus.REJECTED, rejection_reason=event.reason
@@ -158,17 +161,17 @@ def _(event: ev.TimeEntriesRejected, state: Engagement, at: datetime) -> dict[st
     return {"time_entries": entries}
 
 
-@apply_event.register
+@rule
 def _(event: ev.ExpensesSubmitted, state: Engagement, at: datetime) -> dict[str, Any]:
     return {"expenses": {**state.expenses, **{e.expense_id: e for e in event.expenses}}}
 
 
-@apply_event.register
+@rule
 def _(event: ev.ExpensesApproved, state: Engagement, at: datetime) -> dict[str, Any]:
     return {"expenses": set_status(state.expenses, event.expense_ids, at, status=ItemStatus.APPROVED)}
 
 
-@apply_event.register
+@rule
 def _(event: ev.ExpensesRejected, state: Engagement, at: datetime) -> dict[str, Any]:
     expenses = set_status(
         state.expenses, event.expense_ids, at, status=ItemStatus.REJECTED, rejection_reason=event.reason
@@ -176,19 +179,19 @@ def _(event: ev.ExpensesRejected, state: Engagement, at: datetime) -> dict[str, 
     return {"expenses": expenses}
 
 
-@apply_event.register
+@rule
 def _(event: ev.MilestoneCompleted, state: Engagement, at: datetime) -> dict[str, Any]:
     ms = set_status(state.milestones, [event.milestone_id], at, status=MilestoneStatus.COMPLETED)
     return {"milestones": ms}
 
 
-@apply_event.register
+@rule
 def _(event: ev.MilestoneAccepted, state: Engagement, at: datetime) -> dict[str, Any]:
     ms = set_status(state.milestones, [event.milestone_id], at, status=MilestoneStatus.ACCEPTED)
     return {"milestones": ms}
 
 
-@apply_event.register
+@rule
 def _(event: ev.MilestoneRejected, state: Engagement, at: datetime) -> dict[str, Any]:
     ms = set_status(
         state.milestones,
@@ -200,16 +203,16 @@ def _(event: ev.MilestoneRejected, state: Engagement, at: datetime) -> dict[str,
     return {"milestones": ms}
 
 
-@apply_event.register
+@rule
 def _(event: ev.EngagementCompleted, state: Engagement, at: datetime) -> dict[str, Any]:
     return {"state": EngagementState.COMPLETED, "completed_on": at.date()}
 
 
-@apply_event.register
+@rule
 def _(event: ev.EngagementClosed, state: Engagement, at: datetime) -> dict[str, Any]:
     return {"state": EngagementState.CLOSED}
 
 
-@apply_event.register
+@rule
 def _(event: ev.EngagementCancelled, state: Engagement, at: datetime) -> dict[str, Any]:
     return {"state": EngagementState.CANCELLED, "held_from": None, "held_step": None}

@@ -9,7 +9,7 @@ from q2c_core.domain import events as ev
 from q2c_core.domain.billing import draft_invoice
 from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.drafts import BillingDraft, Blocker
-from q2c_core.domain.engagement import Engagement, fold
+from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import (
     BusinessException,
     EngagementState,
@@ -21,6 +21,7 @@ from q2c_core.domain.entities import (
     Severity,
 )
 from q2c_core.domain.errors import NotFoundError, PreconditionError, ValidationError
+from q2c_core.domain.evolve import fold
 from q2c_core.domain.invoices import OPEN_ISSUED, CreditNote, Invoice, InvoiceState, Payment
 from q2c_core.domain.limits import MAX_INVOICES_PER_ENGAGEMENT, check_capacity
 from q2c_core.domain.money import Money

@@ -11,7 +11,7 @@ from q2c_core.adapters.store import AuditRecord, Store
 from q2c_core.app.catalog import Catalog, CustomerSpec
 from q2c_core.app.messages import Caller, CommandEnvelope
 from q2c_core.domain import commands as cmd
-from q2c_core.domain.engagement import Engagement, fold
+from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import (
     BillingLine,
     ExpenseTerms,
@@ -20,6 +20,7 @@ from q2c_core.domain.entities import (
     StaffingAssignment,
 )
 from q2c_core.domain.events import event_from_payload
+from q2c_core.domain.evolve import fold
 from q2c_core.domain.money import Money
 from q2c_core.domain.reference import TaxProfile
 

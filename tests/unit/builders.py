@@ -11,7 +11,7 @@ from q2c_core.domain import commands as cmd
 from q2c_core.domain import events as ev
 from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.decide import decide
-from q2c_core.domain.engagement import Engagement, evolve
+from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import (
     BillingLine,
     EngagementState,
@@ -21,6 +21,7 @@ from q2c_core.domain.entities import (
     StaffingAssignment,
     TimeAndMaterialsTerms,
 )
+from q2c_core.domain.evolve import evolve
 from q2c_core.domain.money import Money
 from q2c_core.domain.reference import Customer, CustomerStatus, RateCard, TaxProfile
 

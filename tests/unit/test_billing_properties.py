@@ -34,7 +34,7 @@ from q2c_core.domain import commands as cmd
 from q2c_core.domain import events as ev
 from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.decide import decide
-from q2c_core.domain.engagement import Engagement, evolve, fold
+from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import (
     BillingLine,
     EngagementState,
@@ -49,6 +49,7 @@ from q2c_core.domain.entities import (
     TimeAndMaterialsTerms,
 )
 from q2c_core.domain.errors import PreconditionError, Q2cError
+from q2c_core.domain.evolve import evolve, fold
 from q2c_core.domain.invoices import OPEN_ISSUED, Invoice, InvoiceState, LineSource
 from q2c_core.domain.lifecycle import Allowed, outcome
 from q2c_core.domain.money import Money, minor_units

@@ -10,7 +10,6 @@ import pytest
 
 from q2c_core.domain import commands as cmd
 from q2c_core.domain import events as ev
-from q2c_core.domain.engagement import evolve
 from q2c_core.domain.entities import (
     BusinessException,
     EngagementState,
@@ -22,6 +21,7 @@ from q2c_core.domain.entities import (
     TimeAndMaterialsTerms,
 )
 from q2c_core.domain.errors import PreconditionError, ValidationError
+from q2c_core.domain.evolve import evolve
 from q2c_core.domain.invoices import Invoice, InvoiceState
 from q2c_core.domain.periods import BillingPeriod
 from q2c_core.domain.reference import RateCard

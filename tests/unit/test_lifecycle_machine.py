@@ -14,7 +14,7 @@ from q2c_core.domain import commands as cmd
 from q2c_core.domain import events as ev
 from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.decide import decide
-from q2c_core.domain.engagement import Engagement, evolve, fold
+from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import (
     BillingLine,
     EngagementState,
@@ -24,6 +24,7 @@ from q2c_core.domain.entities import (
     SubscriptionTerms,
 )
 from q2c_core.domain.errors import InvalidStateError, NotFoundError, Q2cError
+from q2c_core.domain.evolve import evolve, fold
 from q2c_core.domain.invoices import ReconciliationMismatch
 from q2c_core.domain.lifecycle import TERMINAL_STATES, Allowed, Rejected, outcome
 from q2c_core.domain.money import Money

@@ -10,9 +10,10 @@ import pytest
 from q2c_core.domain import commands as cmd
 from q2c_core.domain import events as ev
 from q2c_core.domain.duties import NOBODY_EXEMPT, SELF_APPROVAL, SelfApprovalPolicy
-from q2c_core.domain.engagement import Engagement, evolve, fold
+from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import EngagementState, ItemStatus
 from q2c_core.domain.errors import ErrorKind, PermissionDeniedError
+from q2c_core.domain.evolve import evolve, fold
 from q2c_core.edge.converters.convert_engagement import expense_out, time_entry_out
 
 from .builders import Driver, driven_to, expense, time_entry
