@@ -193,3 +193,64 @@ MIGRATION_FILES = sorted((CORE / "adapters" / "store" / "migrations" / "versions
 def test_a_migration_carries_frozen_copies_instead_of_importing_live_code(path: Path) -> None:
     modules = imported_modules(ast.parse(path.read_text()))
     assert [m for m in modules if is_under(m, "q2c_core")] == []
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _top_level_imports(path: Path, known: set[str]) -> set[str]:
+    """q2c_core modules imported at module level (TYPE_CHECKING blocks and lazy imports aside)."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                candidate = f"{node.module}.{alias.name}"
+                found.add(candidate if candidate in known else node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found & known
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[set[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for other in graph[module]:
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            group = set()
+            while True:
+                member = stack.pop()
+                group.add(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                cycles.append(group)
+
+    for module in graph:
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_q2c_core_has_no_module_level_import_cycle() -> None:
+    known = {_module_name(p) for p in CORE_FILES}
+    graph = {_module_name(p): _top_level_imports(p, known) for p in CORE_FILES}
+    assert import_cycles(graph) == []
+
+
+def test_the_cycle_check_finds_a_planted_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert import_cycles(graph) == [{"a", "b", "c"}]
