@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC
 from pathlib import Path
 
 from clients.cli_context import Context, Subparsers, add_list_options, command, group
@@ -16,12 +15,11 @@ from clients.cli_render import Column, details, enum_label, moment, more_caption
 from clients.cli_tables import Views
 from q2c.v1 import audit_pb2
 from q2c_core.app.audit.anchor import (
-    Checkpoint,
     CheckpointInvalid,
-    StreamHead,
     checkpoint_to_dict,
     verify_checkpoint_file,
 )
+from q2c_core.edge.converters.convert_audit import checkpoint_in, checkpoint_out
 
 HASH_SHOWN = 12
 """Leading hex digits of a hash shown in tables (--json has them in full)."""
@@ -89,38 +87,6 @@ def checkpoint_view(checkpoint: audit_pb2.AuditCheckpoint) -> Views:
     return [details("audit checkpoint", rows), table("stream heads", heads, checkpoint.stream_heads)]
 
 
-def checkpoint_from_proto(message: audit_pb2.AuditCheckpoint) -> Checkpoint:
-    """The wire checkpoint as the offline verifier's value."""
-    return Checkpoint(
-        tenant_id=message.tenant_id,
-        sequence=message.sequence,
-        created_at=message.create_time.ToDatetime(tzinfo=UTC),
-        heads=tuple(StreamHead(h.stream_id, h.sequence, h.hash) for h in message.stream_heads),
-        root=message.root_hash,
-        key_id=message.key_id,
-        signature=message.signature,
-        format=message.format,
-    )
-
-
-def checkpoint_to_proto(checkpoint: Checkpoint) -> audit_pb2.AuditCheckpoint:
-    """The offline verifier's value as the wire checkpoint."""
-    message = audit_pb2.AuditCheckpoint(
-        tenant_id=checkpoint.tenant_id,
-        sequence=checkpoint.sequence,
-        stream_heads=[
-            audit_pb2.AuditStreamHead(stream_id=h.stream_id, sequence=h.seq, hash=h.hash)
-            for h in checkpoint.heads
-        ],
-        root_hash=checkpoint.root,
-        key_id=checkpoint.key_id,
-        signature=checkpoint.signature,
-        format=checkpoint.format,
-    )
-    message.create_time.FromDatetime(checkpoint.created_at)
-    return message
-
-
 SECURITY_EVENT_COLUMNS: list[Column] = [
     ("time", lambda e: moment(e.event_time)),
     ("principal", lambda e: e.principal or "-"),
@@ -172,7 +138,7 @@ def verify(ctx: Context, args: argparse.Namespace) -> int:
         except CheckpointInvalid as refused:
             print(f"q2c: checkpoint refused ({refused.code}): {refused.message}", file=sys.stderr)
             return int(ExitCode.CHECK_FAILED)
-        request.checkpoint.CopyFrom(checkpoint_to_proto(anchor))
+        request.checkpoint.CopyFrom(checkpoint_out(anchor))
     request.max_records = args.page_records
     response = ctx.api.q.call(ctx.api.q.audit.VerifyAuditLog, request)
     while response.next_page_token:  # the server verifies a bounded page per call
@@ -193,7 +159,7 @@ def export_checkpoint(ctx: Context, args: argparse.Namespace) -> int:
     """Write a signed checkpoint (default: the latest) as JSON, to keep outside the database."""
     request = audit_pb2.GetAuditCheckpointRequest(sequence=args.sequence)
     message = ctx.api.q.call(ctx.api.q.audit.GetAuditCheckpoint, request)
-    text = json.dumps(checkpoint_to_dict(checkpoint_from_proto(message)), indent=2) + "\n"
+    text = json.dumps(checkpoint_to_dict(checkpoint_in(message)), indent=2) + "\n"
     if args.out:
         Path(args.out).write_text(text)
         print(f"checkpoint {message.sequence} written to {args.out}", file=sys.stderr)
