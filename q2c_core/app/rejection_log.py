@@ -28,6 +28,7 @@ from typing import TypeVar
 
 from q2c_core.adapters.store import AuditEntry, ConcurrencyConflict, Store, WriteBatch
 from q2c_core.app.messages import Caller
+from q2c_core.app.token_bucket import TokenBucket
 from q2c_core.domain.base import Frozen
 from q2c_core.domain.limits import MAX_ID_LENGTH
 
@@ -95,8 +96,8 @@ class RejectionThrottle:
         self._clock = clock
         self._lock = threading.Lock()
         self._recent: OrderedDict[tuple[str, ...], float] = OrderedDict()  # repeat key -> written at
-        self._buckets: OrderedDict[tuple[str, str], tuple[float, float, int]] = OrderedDict()
-        # (tenant, principal) -> (tokens, refilled at, attempts not recorded since the last record)
+        self._buckets: OrderedDict[tuple[str, str], tuple[TokenBucket, int]] = OrderedDict()
+        # (tenant, principal) -> (its bucket, attempts not recorded since the last record)
 
     def admit(self, entry: AuditEntry) -> AuditEntry | None:
         """The entry to write (noting attempts dropped before it), or None to drop this one."""
@@ -105,13 +106,16 @@ class RejectionThrottle:
                   entry.rejection_reason or "", entry.payload_digest)  # fmt: skip
         who = (entry.tenant_id, entry.principal)
         with self._lock:
-            tokens, at, dropped = self._buckets.pop(who, (float(BURST), now, 0))
-            tokens = min(float(BURST), tokens + (now - at) * PER_SECOND)
+            bucket, dropped = (
+                self._buckets.pop(who)
+                if who in self._buckets
+                else (TokenBucket.full(PER_SECOND, BURST, now), 0)
+            )
             seen = self._recent.get(repeat)
-            if (seen is not None and now - seen < REPEAT_WINDOW_SECONDS) or tokens < 1.0:
-                self._remember(self._buckets, who, (tokens, now, dropped + 1))
+            if (seen is not None and now - seen < REPEAT_WINDOW_SECONDS) or not bucket.take(now):
+                self._remember(self._buckets, who, (bucket, dropped + 1))
                 return None
-            self._remember(self._buckets, who, (tokens - 1.0, now, 0))
+            self._remember(self._buckets, who, (bucket, 0))
             self._recent.pop(repeat, None)
             self._remember(self._recent, repeat, now)
         if not dropped:

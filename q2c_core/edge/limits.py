@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from q2c_core.app.token_bucket import TokenBucket
 from q2c_core.domain.errors import ResourceExhaustedError
 from q2c_core.edge.errors import RETRY_AFTER_KEY
 from q2c_core.edge.server_options import TransportLimits
@@ -70,22 +71,6 @@ UNLIMITED = RateLimits(*(Rate(0.0, 0.0) for _ in range(4)))
 """Rate limits that never refuse."""
 
 
-@dataclass(slots=True)
-class _Bucket:
-    rate: Rate
-    tokens: float
-    updated: float
-
-    def refill(self, now: float) -> None:
-        elapsed = max(0.0, now - self.updated)
-        self.tokens = min(self.rate.burst, self.tokens + elapsed * self.rate.per_second)
-        self.updated = now
-
-    def wait_seconds(self) -> float:
-        """How long until one token is there (0 when one is there now)."""
-        return max(0.0, (1.0 - self.tokens) / self.rate.per_second)
-
-
 @dataclass(frozen=True, slots=True)
 class Throttled:
     """Why a call was refused: which bucket ran dry and when a token will be back."""
@@ -116,7 +101,7 @@ class RateLimiter:
     limits: RateLimits = field(default_factory=RateLimits)
     clock: Clock = time.monotonic
     max_buckets: int = 100_000
-    _buckets: OrderedDict[tuple[str, ...], _Bucket] = field(default_factory=OrderedDict, init=False)
+    _buckets: OrderedDict[tuple[str, ...], TokenBucket] = field(default_factory=OrderedDict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _idle_seconds: float = field(default=0.0, init=False)
 
@@ -149,10 +134,10 @@ class RateLimiter:
     def __len__(self) -> int:
         return len(self._buckets)
 
-    def _bucket(self, key: tuple[str, ...], rate: Rate, now: float) -> _Bucket:
+    def _bucket(self, key: tuple[str, ...], rate: Rate, now: float) -> TokenBucket:
         bucket = self._buckets.get(key)
         if bucket is None:
-            bucket = self._buckets[key] = _Bucket(rate, rate.burst, now)
+            bucket = self._buckets[key] = TokenBucket.full(rate.per_second, rate.burst, now)
         else:
             self._buckets.move_to_end(key)
             bucket.refill(now)

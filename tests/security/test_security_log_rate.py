@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import time
 
 import grpc
@@ -14,7 +13,7 @@ from q2c.v1 import customer_pb2, customer_pb2_grpc
 from q2c_core.adapters.store import Store
 from q2c_core.app.records import SecurityEventRow
 from q2c_core.edge.auth import security_log
-from q2c_core.edge.auth.security_log import SecurityLog, TokenBucket
+from q2c_core.edge.auth.security_log import SecurityLog
 from tests import credentials
 from tests.conftest_db import new_tenant_id
 from tests.security.probes import security_events
@@ -37,7 +36,7 @@ class FakeClock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Every SecurityLog built in the test runs its token bucket on a fake clock."""
     fake = FakeClock()
-    monkeypatch.setattr(security_log, "TokenBucket", functools.partial(TokenBucket, clock=fake))
+    monkeypatch.setattr(security_log, "monotonic", fake)
     return fake
 
 

@@ -9,36 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from q2c_core.app.ports import SecurityEventSink
 from q2c_core.app.records import SecurityEventRow
+from q2c_core.app.token_bucket import TokenBucket
 
 log = logging.getLogger(__name__)
 
 
-class TokenBucket:
-    """`rate` admissions per second on average, at most `burst` at once."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate, self.burst, self._clock = rate, burst, clock
-        self._tokens = float(burst)
-        self._last = clock()
-        self._lock = threading.Lock()
-
-    def admit(self) -> bool:
-        """True when one more event may be written now."""
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            if self._tokens < 1:
-                return False
-            self._tokens -= 1
-            return True
+monotonic = time.monotonic
+"""The clock of the security log's bucket (tests substitute a fake one)."""
 
 
 class SecurityLog:
@@ -46,7 +28,8 @@ class SecurityLog:
 
     def __init__(self, store: SecurityEventSink, *, rate: float = 20.0, burst: int = 100) -> None:
         self._store = store
-        self._bucket = TokenBucket(rate, burst)
+        self._clock = monotonic
+        self._bucket = TokenBucket.full(rate, burst, self._clock())
         self._suppressed = 0
 
     async def refused(
@@ -62,7 +45,7 @@ class SecurityLog:
         principal: str = "",
     ) -> None:
         """Record one refusal (or count it when over the limit); never raises."""
-        if not self._bucket.admit():
+        if not self._bucket.take(self._clock()):  # refused() runs on the gateway's event loop
             self._suppressed += 1
             return
         suppressed, self._suppressed = self._suppressed, 0
