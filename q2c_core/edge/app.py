@@ -33,7 +33,6 @@ from q2c.v1 import (
 from q2c_core.edge import servicers
 from q2c_core.edge.delivery_servicer import DeliveryServicer
 from q2c_core.edge.event_servicer import EventServicer
-from q2c_core.edge.input_limits import InputLimitsInterceptor
 from q2c_core.edge.interceptors import CallContextInterceptor
 from q2c_core.edge.limits import RateLimiter, ServerLimits, StreamSlots
 from q2c_core.edge.reconciliation_servicer import ReconciliationServicer
@@ -146,7 +145,7 @@ async def start_server(
     merged = dict(server_options(limits.transport))
     merged.update(options or [])
     server = aio.server(
-        interceptors=[interceptor, InputLimitsInterceptor(), *interceptors],
+        interceptors=[interceptor, *interceptors],
         options=list(merged.items()),
         maximum_concurrent_rpcs=limits.max_concurrent_rpcs or None,
     )

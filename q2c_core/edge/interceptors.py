@@ -1,10 +1,11 @@
 """The one server interceptor: correlation id, authentication, scopes, deadlines, error table.
 
 Order on every q2c.v1 call: correlation id -> deadline -> credentials -> scope -> rate limit
-(-> stream slot) -> handler. A call refused for its credentials or scope never reaches a
-servicer (no effect) and becomes a security event; a call over its rate budget or stream cap
-is refused with RESOURCE_EXHAUSTED, also before anything runs, and leaves no record (a flood
-must not write one row per refusal); health and reflection pass through untouched.
+-> input bounds (converters/wire_limits.py) (-> stream slot) -> handler. A call refused for
+its credentials or scope never reaches a servicer (no effect) and becomes a security event; a
+call over its rate budget or stream cap is refused with RESOURCE_EXHAUSTED, also before
+anything runs, and leaves no record (a flood must not write one row per refusal); health and
+reflection pass through untouched.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from q2c_core.edge.auth.authenticator import CallAuthenticator, authorize, check
 from q2c_core.edge.auth.identity import Identity
 from q2c_core.edge.auth.security_log import SecurityLog
 from q2c_core.edge.context import CALLER, CORRELATION_ID, IDENTITY, current_caller
+from q2c_core.edge.converters.wire_limits import check_request
 from q2c_core.edge.deadlines import set_deadline
 from q2c_core.edge.errors import as_q2c_error, deadline_status, internal_status, status_for
 from q2c_core.edge.limits import Kind, RateLimiter, StreamSlots
@@ -153,6 +155,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         CALLER.set(
             Caller(tenant_id=identity.tenant_id, principal=identity.principal, correlation_id=correlation_id)
         )
+        check_request(request)  # every field within its bound before any servicer sees it
 
     def _admit(self, identity: Identity, request: Any) -> None:
         """Spend one token of the caller's read or mutation budget, or refuse (RATE_LIMITED)."""

@@ -8,12 +8,14 @@ import grpc
 import pytest
 from grpc import aio
 
+from q2c.v1 import engagement_pb2
 from q2c_core.domain.errors import NotFoundError
 from q2c_core.edge.context import current_caller
 from q2c_core.edge.interceptors import CallContextInterceptor
 from tests import credentials
 
 METHOD = "/q2c.v1.EngagementService/GetEngagement"
+REQUEST = engagement_pb2.GetEngagementRequest(engagement_id="e-1")
 
 
 def interceptor() -> CallContextInterceptor:
@@ -60,7 +62,7 @@ async def test_call_whose_deadline_has_passed_is_refused_without_running() -> No
     wrapped = interceptor()._wrap_unary(behaviour, METHOD)
     context = StandInContext(remaining=0.001)
     with pytest.raises(aio.AbortError):
-        await wrapped("request", context)
+        await wrapped(REQUEST, context)
     assert ran == []
     assert context.aborted is not None and context.aborted.code == grpc.StatusCode.DEADLINE_EXCEEDED
 
@@ -72,7 +74,7 @@ async def test_caller_and_correlation_id_reach_the_servicer() -> None:
     wrapped = interceptor()._wrap_unary(behaviour, METHOD)
     metadata = (*credentials.bearer("t1", "ann"), ("x-correlation-id", "c1"))
     context = StandInContext(remaining=None, metadata=metadata)
-    caller = await wrapped("request", context)
+    caller = await wrapped(REQUEST, context)
     assert (caller.tenant_id, caller.principal, caller.correlation_id) == ("t1", "ann", "c1")
     assert context.sent == (("x-correlation-id", "c1"),)
 
@@ -84,5 +86,5 @@ async def test_q2c_error_is_aborted_through_the_table() -> None:
     wrapped = interceptor()._wrap_unary(behaviour, METHOD)
     context = StandInContext(remaining=5.0, metadata=credentials.bearer("t1"))
     with pytest.raises(aio.AbortError):
-        await wrapped("request", context)
+        await wrapped(REQUEST, context)
     assert context.aborted is not None and context.aborted.code == grpc.StatusCode.NOT_FOUND
