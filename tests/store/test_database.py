@@ -6,8 +6,19 @@ import threading
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select, text
 
-from q2c_core.adapters.store import Store, StoreUnavailable, WriteBatch, make_engine, normalize_url
+from q2c_core.adapters.store import (
+    Store,
+    StoreUnavailable,
+    WriteBatch,
+    make_engine,
+    metadata,
+    migrate,
+    normalize_url,
+)
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._paging import decode_token, encode_token
 from tests.store.helpers import T0, customer
@@ -82,3 +93,15 @@ def test_page_token_round_trip_and_rejects_garbage() -> None:
     for bad in ["%%%", encode_token([1, "e"]), encode_token(["e"]), encode_token([T0, 3])]:
         with pytest.raises(ValueError, match="page_token"):
             decode_token(bad, cols)
+
+
+def test_migration_matches_metadata(store: Store) -> None:
+    migrate(store.engine)  # idempotent
+    with store.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        diffs = compare_metadata(ctx, metadata)
+        tables = set(conn.dialect.get_table_names(conn))
+        count = conn.execute(select(func.count()).select_from(text("alembic_version"))).scalar()
+    assert diffs == []
+    assert tables - {"alembic_version"} == set(metadata.tables)
+    assert count == 1

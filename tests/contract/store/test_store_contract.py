@@ -1,4 +1,4 @@
-"""Store contract: runs against SQLite and PostgreSQL (see tests/conftest_db.py)."""
+"""Store contract: runs against SQLite, PostgreSQL and the in-memory fake (see conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,11 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import func, select, text
 
-from q2c_core.adapters.store import (
-    ConcurrencyConflict,
-    DuplicateRequestId,
-    Store,
-    WriteBatch,
-    metadata,
-    migrate,
-)
-from q2c_core.adapters.store import schema as s
+from q2c_core.adapters.store import Store
+from q2c_core.app.records import WriteBatch
+from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId
+from tests.contract.store.conftest import Backend
 from tests.store.helpers import (
     T0,
     audit,
@@ -99,11 +91,11 @@ def test_snapshot_plus_tail_events(store: Store, tenant_id: str) -> None:
 
 
 def test_concurrent_appends_to_one_engagement_from_two_hosts_exactly_one_wins(
-    store: Store, database_url: str, tenant_id: str
+    store: Store, backend: Backend, tenant_id: str
 ) -> None:
     eid = uid("eng")
     _append(store, tenant_id, eid, range(1, 3))
-    hosts = [Store.open(database_url, migrate=False) for _ in range(2)]
+    hosts = [backend.another() for _ in range(2)]
     barrier = threading.Barrier(2)
     outcomes: list[object] = [None, None]
 
@@ -123,7 +115,8 @@ def test_concurrent_appends_to_one_engagement_from_two_hosts_exactly_one_wins(
     for t in threads:
         t.join(timeout=30)
     for h in hosts:
-        h.close()
+        if h is not store:
+            h.close()
     conflicts = [o for o in outcomes if isinstance(o, ConcurrencyConflict)]
     assert len(conflicts) == 1, outcomes
     assert conflicts[0].stream_ids == (eid,)
@@ -135,10 +128,10 @@ def test_concurrent_appends_to_one_engagement_from_two_hosts_exactly_one_wins(
 
 
 def test_concurrent_audit_only_commits_never_fork_the_chain(
-    store: Store, database_url: str, tenant_id: str
+    store: Store, backend: Backend, tenant_id: str
 ) -> None:
     sid = uid("cust")
-    hosts = [Store.open(database_url, migrate=False) for _ in range(3)]
+    hosts = [backend.another() for _ in range(3)]
     barrier = threading.Barrier(3)
     outcomes: list[object] = [None] * 3
 
@@ -155,7 +148,8 @@ def test_concurrent_audit_only_commits_never_fork_the_chain(
     for t in threads:
         t.join(timeout=30)
     for h in hosts:
-        h.close()
+        if h is not store:
+            h.close()
     wins = [o for o in outcomes if isinstance(o, list)]
     losses = [o for o in outcomes if isinstance(o, ConcurrencyConflict)]
     assert wins and len(wins) + len(losses) == 3, outcomes
@@ -230,26 +224,11 @@ def test_audit_chain_verifies_over_many_records_and_streams(store: Store, tenant
     assert one.ok and one.records_checked == 10
 
 
-def _audit_row(store: Store, tenant: str, stream: str, seq: int) -> int:
-    """record_id of one audit record."""
-    a = s.audit_records
-    with store.engine.connect() as conn:
-        return int(
-            conn.execute(
-                select(a.c.record_id).where(a.c.tenant_id == tenant, a.c.stream_id == stream, a.c.seq == seq)
-            ).scalar_one()
-        )
-
-
-def test_tampered_audit_row_is_detected(store: Store, tenant_id: str) -> None:
+def test_tampered_audit_row_is_detected(store: Store, backend: Backend, tenant_id: str) -> None:
     first, second = sorted([uid("eng"), uid("eng")])
     for sid in (first, second):
         store.commit(WriteBatch(audit=[audit(tenant_id, sid) for _ in range(5)]))
-    victim = _audit_row(store, tenant_id, second, 3)
-    with store.engine.begin() as conn:
-        conn.execute(
-            text("UPDATE audit_records SET command_type = 'Forged' WHERE record_id = :r"), {"r": victim}
-        )
+    backend.tamper(tenant_id, second, 3, "Forged")
     result = store.verify_audit(tenant_id)
     assert not result.ok
     assert result.first_invalid is not None
@@ -259,12 +238,10 @@ def test_tampered_audit_row_is_detected(store: Store, tenant_id: str) -> None:
     assert store.verify_audit(tenant_id, first).ok
 
 
-def test_deleted_audit_row_is_detected(store: Store, tenant_id: str) -> None:
+def test_deleted_audit_row_is_detected(store: Store, backend: Backend, tenant_id: str) -> None:
     sid = uid("eng")
     store.commit(WriteBatch(audit=[audit(tenant_id, sid) for _ in range(6)]))
-    victim = _audit_row(store, tenant_id, sid, 4)
-    with store.engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_records WHERE record_id = :r"), {"r": victim})
+    backend.delete(tenant_id, sid, 4)
     result = store.verify_audit(tenant_id, sid)
     assert not result.ok and result.first_invalid is not None
     assert result.first_invalid.seq == 5 and result.records_checked == 4
@@ -387,15 +364,3 @@ def test_customer_versions_and_rate_card_revisions(store: Store, tenant_id: str)
     assert first is not None and first.data == {"id": rid, "revision": 1}
     assert [r.revision for r in store.get_rate_card_revisions(tenant_id, rid)] == [1, 2]
     assert list(store.get_rate_cards(tenant_id, [rid, "nope"])) == [rid]
-
-
-def test_migration_matches_metadata(store: Store) -> None:
-    migrate(store.engine)  # idempotent
-    with store.engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        diffs = compare_metadata(ctx, metadata)
-        tables = set(conn.dialect.get_table_names(conn))
-        count = conn.execute(select(func.count()).select_from(text("alembic_version"))).scalar()
-    assert diffs == []
-    assert tables - {"alembic_version"} == set(metadata.tables)
-    assert count == 1

@@ -1,0 +1,3 @@
+"""tests/host/test_catalog.py over the in-memory store."""
+
+from tests.host.test_catalog import *  # noqa: F403
