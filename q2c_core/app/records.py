@@ -236,6 +236,10 @@ class WriteBatch:
         )
 
 
+StreamState = tuple[EngagementRow | None, list[StoredEvent]]
+"""An engagement's snapshot row (None before its first) and its events after the snapshot."""
+
+
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a list; empty next_page_token means the last page."""

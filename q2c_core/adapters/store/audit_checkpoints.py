@@ -4,7 +4,7 @@ audit_checkpoints table (signed stream heads)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, insert, select, tuple_
@@ -14,13 +14,10 @@ from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._paging import after, keyset_page
 from q2c_core.adapters.store._rows import to_audit, utc
 from q2c_core.adapters.store._write import read_events_by_id
-from q2c_core.app.audit.anchor import Checkpoint, StreamHead
+from q2c_core.app.audit.anchor import Checkpoint, Sign, StreamHead
 from q2c_core.app.audit.chain import Checked, events_digest
 from q2c_core.app.records import AuditRecord, EventRecord, Page
 from q2c_core.app.store_errors import ConcurrencyConflict
-
-Sign = Callable[[int, Sequence[StreamHead]], Checkpoint]
-"""Makes the signed checkpoint with the given sequence number over the given heads."""
 
 
 def iter_checked(

@@ -8,7 +8,7 @@ two planners can never both plan the same events, and a crash in between plans t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -16,11 +16,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from q2c_core.adapters.store import _queries as q
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._guard import guard
 from q2c_core.adapters.store._paging import keyset_page
 from q2c_core.adapters.store._rows import to_event, utc
 from q2c_core.adapters.store.database import READ_ONLY
+from q2c_core.adapters.store.delivery_retry import item_filters, retry_dead_audited, revive_dead
 from q2c_core.app.delivery.model import (
     DeliveryAttempt,
     DeliveryItem,
@@ -30,8 +32,10 @@ from q2c_core.app.delivery.model import (
     Operation,
     Outcome,
     PlannedDelivery,
+    RetryFilter,
+    RetryOutcome,
 )
-from q2c_core.app.records import Page, StoredEvent
+from q2c_core.app.records import IdempotencyRecord, Page, StoredEvent, WriteBatch
 from q2c_core.app.store_errors import ConcurrencyConflict
 
 D = s.deliveries
@@ -321,30 +325,12 @@ class DeliveryStore:
     ) -> Page[DeliveryItem]:
         """The tenant's items by delivery_id, filtered; raises ValueError('page_token')."""
         query = select(D).where(
-            D.c.tenant_id == tenant_id, *self._filters(status, destination, operation, engagement_id)
+            D.c.tenant_id == tenant_id, *item_filters(status, destination, operation, engagement_id)
         )
         with self._read() as conn:
             return keyset_page(
                 conn, query, [D.c.delivery_id], page_size, page_token, to_item, lambda i: (i.delivery_id,)
             )
-
-    @staticmethod
-    def _filters(
-        status: DeliveryStatus | None,
-        destination: Destination | None,
-        operation: Operation | None,
-        engagement_id: str | None,
-    ) -> list[Any]:
-        terms: list[Any] = []
-        if status is not None:
-            terms.append(D.c.status == status.value)
-        if destination is not None:
-            terms.append(D.c.destination == destination.value)
-        if operation is not None:
-            terms.append(D.c.operation == operation.value)
-        if engagement_id:
-            terms.append(D.c.engagement_id == engagement_id)
-        return terms
 
     def retry_dead(
         self,
@@ -358,9 +344,25 @@ class DeliveryStore:
     ) -> list[int]:
         """Dead letters of the tenant (one, or all matching) back to PENDING, due now, with a
         fresh allowance of attempts; returns their ids (history is kept). DeliveryService uses
-        `delivery_retry.retry_dead_audited`, which does the same with its audit record."""
+        `retry_dead_audited`, which does the same with its audit record."""
         with self._write() as conn:
             return revive_dead(conn, tenant_id, now, delivery_id, destination, operation, engagement_id)
+
+    def retry_dead_audited(
+        self,
+        tenant_id: str,
+        wanted: RetryFilter,
+        now: datetime,
+        audit: Callable[[list[int]], WriteBatch],
+    ) -> RetryOutcome:
+        """`retry_dead` for `wanted`, committing `audit(moved_ids)` in the same transaction (see
+        `delivery_retry.retry_dead_audited`)."""
+        return retry_dead_audited(self.engine, tenant_id, wanted, now, audit)
+
+    def find_idempotency(self, tenant_id: str, request_ids: Sequence[str]) -> dict[str, IdempotencyRecord]:
+        """Stored idempotency records by request id (how an audited retry is replayed)."""
+        with self._read() as conn:
+            return q.find_idempotency(conn, tenant_id, request_ids)
 
     def stats(self, tenant_id: str | None, now: datetime) -> list[DestinationStats]:
         """Per destination: items by status, due now, attempts made, the oldest pending item.
@@ -413,39 +415,6 @@ class DeliveryStore:
             query = query.where(D.c.tenant_id == tenant_id)
         with self._read() as conn:
             return {r[0]: int(r[1]) for r in conn.execute(query.group_by(D.c.destination))}
-
-
-def revive_dead(
-    conn: Connection,
-    tenant_id: str,
-    now: datetime,
-    delivery_id: int | None,
-    destination: Destination | None,
-    operation: Operation | None,
-    engagement_id: str | None,
-) -> list[int]:
-    """In `conn`'s transaction: the tenant's matching DEAD items back to PENDING, due now, with
-    attempts reset; returns their ids in order."""
-    where = [
-        D.c.tenant_id == tenant_id,
-        D.c.status == DeliveryStatus.DEAD.value,
-        *DeliveryStore._filters(None, destination, operation, engagement_id),
-    ]
-    if delivery_id is not None:
-        where.append(D.c.delivery_id == delivery_id)
-    statement = (
-        update(D)
-        .where(*where)
-        .values(
-            status=DeliveryStatus.PENDING.value,
-            attempts=0,
-            next_attempt_time=now,
-            dead_time=None,
-            update_time=now,
-        )
-        .returning(D.c.delivery_id)
-    )
-    return sorted(int(i) for i in conn.execute(statement).scalars())
 
 
 def _flag(condition: Any) -> Any:

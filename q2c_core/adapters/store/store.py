@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -12,14 +12,16 @@ from sqlalchemy import Connection, Engine
 
 from q2c_core.adapters.store import _billing as b
 from q2c_core.adapters.store import _queries as q
+from q2c_core.adapters.store import _reconciliation as rec
 from q2c_core.adapters.store import audit_checkpoints as ac
 from q2c_core.adapters.store import security_events as sec
 from q2c_core.adapters.store._guard import Attempt, guard
 from q2c_core.adapters.store._write import write_batch
 from q2c_core.adapters.store.database import READ_ONLY, make_engine
 from q2c_core.adapters.store.database import migrate as run_migrations
+from q2c_core.adapters.store.deliveries import DeliveryStore
 from q2c_core.adapters.store.notify import FALLBACK_SECONDS, EventNotifier, PgEventListener
-from q2c_core.app.audit.anchor import Checkpoint
+from q2c_core.app.audit.anchor import Checkpoint, Sign
 from q2c_core.app.audit.chain import (
     ChainCursor,
     VerifyResult,
@@ -39,10 +41,9 @@ from q2c_core.app.records import (
     RateCardRow,
     SecurityEventRow,
     StoredEvent,
+    StreamState,
     WriteBatch,
 )
-
-StreamState = tuple[EngagementRow | None, list[StoredEvent]]
 
 
 class Store:
@@ -311,6 +312,25 @@ class Store:
         with self._read() as conn:
             return b.billable_engagements(conn, tenant_id, customer_ids, currency or None)
 
+    # -- reconciliation and deliveries ------------------------------------------------------
+
+    def tenants_with_invoices(self) -> list[str]:
+        """Every tenant that has at least one invoice, sorted."""
+        with self._read() as conn:
+            return rec.tenants_with_invoices(conn)
+
+    def owned_engagements(self, tenant_id: str, engagement_ids: Iterable[str]) -> set[str]:
+        """The subset of `engagement_ids` that are engagements of `tenant_id`."""
+        wanted = [e for e in engagement_ids if e]
+        if not wanted:
+            return set()
+        with self._read() as conn:
+            return rec.owned_engagements(conn, tenant_id, wanted)
+
+    def deliveries(self) -> DeliveryStore:
+        """The outbox cursor, delivery items and their attempts, over this store's engine."""
+        return DeliveryStore(self.engine)
+
     # -- audit ------------------------------------------------------------------------------
 
     def list_audit(
@@ -356,7 +376,7 @@ class Store:
             return compare_heads(checkpoint, seen, result.records_checked, stream_id)
 
     def create_audit_checkpoint(
-        self, tenant_id: str, sign: ac.Sign, request_id: str | None = None, *, if_changed: bool = False
+        self, tenant_id: str, sign: Sign, request_id: str | None = None, *, if_changed: bool = False
     ) -> Checkpoint:
         """Sign and store the tenant's current stream heads as its next checkpoint (one
         transaction); a request_id already used returns that checkpoint, and so does `if_changed`

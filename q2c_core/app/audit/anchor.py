@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +65,10 @@ class Checkpoint:
     signature: str = ""  # base64 Ed25519 signature over canonical_checkpoint(...)
     format: int = CHECKPOINT_FORMAT
     request_id: str | None = field(default=None, compare=False)  # not signed: idempotency only
+
+
+Sign = Callable[[int, Sequence[StreamHead]], Checkpoint]
+"""Makes the signed checkpoint with the given sequence number over the given heads."""
 
 
 class CheckpointInvalid(Exception):

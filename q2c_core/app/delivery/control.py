@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 
 from q2c_core.adapters.store import ConcurrencyConflict, DuplicateRequestId, Page, Store, WriteBatch
 from q2c_core.adapters.store.deliveries import DeliveryStore
-from q2c_core.adapters.store.delivery_retry import RetryFilter, RetryOutcome, retry_dead_audited
 from q2c_core.app.audited import record_accepted, stored_response
 from q2c_core.app.delivery.model import (
     DeliveryAttempt,
@@ -23,6 +22,8 @@ from q2c_core.app.delivery.model import (
     Destination,
     DestinationStats,
     Operation,
+    RetryFilter,
+    RetryOutcome,
 )
 from q2c_core.app.messages import Caller, payload_digest
 from q2c_core.app.paging import paged
@@ -196,7 +197,7 @@ class DeliveryControl:
                 comment=comment,
             )
 
-        return retry_dead_audited(self.store.engine, caller.tenant_id, wanted, now, audit)
+        return self.store.retry_dead_audited(caller.tenant_id, wanted, now, audit)
 
     def _replay(self, caller: Caller, request_id: str | None, digest: str) -> list[int] | None:
         response = stored_response(self._audit, caller, request_id, digest)

@@ -18,7 +18,7 @@ invoice); an item that is PENDING or DEAD holds back the later items of its enga
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -138,6 +138,25 @@ class DestinationStats:
     dead: int
     attempts: int
     oldest_pending_time: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryFilter:
+    """Which dead letters of a tenant to retry: one by id, or all matching the filters."""
+
+    delivery_id: int | None = None
+    destination: Destination | None = None
+    operation: Operation | None = None
+    engagement_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryOutcome:
+    """What a retry did: the ids moved to PENDING, and for a one-item retry that moved nothing,
+    the item's status (None: the tenant has no such item)."""
+
+    moved: list[int] = field(default_factory=list)
+    status: DeliveryStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)

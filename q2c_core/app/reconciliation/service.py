@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from q2c_core.adapters.store import Store
-from q2c_core.adapters.store._reconciliation import owned_engagements, tenants_with_invoices
 from q2c_core.app.connectors import ErpDocument, ErpLedger, ErpReadError
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.app.reads import Queries, invoice_from_row
@@ -109,7 +108,7 @@ class Reconciler:
 
     def tenants(self) -> list[str]:
         """Every tenant with invoices (sync: the store read)."""
-        return tenants_with_invoices(self.store.engine)
+        return self.store.tenants_with_invoices()
 
     async def read_erp(self) -> ErpSnapshot:
         """Every ERP invoice and payment document; UnavailableError ERP_UNAVAILABLE if unreadable."""
@@ -142,7 +141,7 @@ class Reconciler:
         erp = erp or await self.read_erp()
         books = Books.of(await asyncio.to_thread(self._invoices, tenant))
         candidates = attribution_candidates(books, [*erp.invoices, *erp.payments])
-        owned = await asyncio.to_thread(owned_engagements, self.store.engine, tenant, candidates)
+        owned = await asyncio.to_thread(self.store.owned_engagements, tenant, candidates)
         findings = find_mismatches(books, erp.invoices, erp.payments, owned, erp.read_time, grace)
         outcomes: list[tuple[ReportedMismatch, ErrorPayload | None]] = []
         for start in range(0, len(findings), RAISE_CONCURRENCY):
