@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from q2c_core.adapters.store import AuditEntry, IdempotencyRecord, Store, WriteBatch
 from q2c_core.app.messages import Caller
+from q2c_core.app.ports import IdempotencyRecords
+from q2c_core.app.records import AuditEntry, IdempotencyRecord, WriteBatch
 from q2c_core.domain.errors import RequestIdReusedError
 
 
 def stored_response(
-    store: Store, caller: Caller, request_id: str | None, digest: str
+    store: IdempotencyRecords, caller: Caller, request_id: str | None, digest: str
 ) -> dict[str, Any] | None:
     """The reply recorded for this request_id, or None; another payload -> RequestIdReusedError."""
     if not request_id:

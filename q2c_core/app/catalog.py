@@ -9,20 +9,13 @@ from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import to_jsonable_python
 
-from q2c_core.adapters.store import (
-    ConcurrencyConflict,
-    CustomerRow,
-    DuplicateRequestId,
-    Page,
-    RateCardRow,
-    Store,
-    StoreUnavailable,
-    WriteBatch,
-)
 from q2c_core.app.audited import record_accepted, stored_response
 from q2c_core.app.messages import Caller, new_resource_id, payload_digest
 from q2c_core.app.paging import paged
+from q2c_core.app.ports import Store
+from q2c_core.app.records import CustomerRow, Page, RateCardRow, WriteBatch
 from q2c_core.app.reference_data import customer_from_row, rate_card_from_row
+from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId, StoreUnavailable
 from q2c_core.domain.base import Frozen
 from q2c_core.domain.errors import (
     ConflictError,

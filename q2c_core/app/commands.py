@@ -8,15 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from q2c_core.adapters.store import (
-    AuditEntry,
-    EngagementRow,
-    EventRecord,
-    IdempotencyRecord,
-    WriteBatch,
-)
 from q2c_core.app.messages import CommandEnvelope, CommandResult
 from q2c_core.app.read_models import engagement_row, exception_row, invoice_row
+from q2c_core.app.records import AuditEntry, EngagementRow, EventRecord, IdempotencyRecord, WriteBatch
 from q2c_core.app.reference_data import ReferenceData
 from q2c_core.app.rejection_log import bounded_rejection
 from q2c_core.domain.commands import command_comment

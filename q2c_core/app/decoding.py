@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 
-from q2c_core.adapters.store import EngagementRow, StoredEvent
+from q2c_core.app.records import EngagementRow, StoredEvent
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.errors import PreconditionError
 from q2c_core.domain.events import event_from_payload

@@ -16,17 +16,13 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
 
-from q2c_core.adapters.store import (
-    ConcurrencyConflict,
-    DuplicateRequestId,
-    IdempotencyRecord,
-    Store,
-    StoreError,
-)
 from q2c_core.app.commands import BatchDecider, Key, StagedBatch
 from q2c_core.app.decoding import UnreadableEngagementError, fold_stored, rebuild
 from q2c_core.app.messages import CommandEnvelope, CommandResult
+from q2c_core.app.ports import Store
+from q2c_core.app.records import IdempotencyRecord
 from q2c_core.app.reference_data import ReferenceData
+from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId, StoreError
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.errors import ConflictError, ErrorKind, ErrorPayload, UnavailableError

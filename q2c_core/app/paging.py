@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from q2c_core.adapters.store import Page
+from q2c_core.app.records import Page
 from q2c_core.domain.errors import ValidationError
 
 DEFAULT_PAGE_SIZE = 50

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from q2c_core.adapters.store import EngagementRow, ExceptionRow, InvoiceRow
+from q2c_core.app.records import EngagementRow, ExceptionRow, InvoiceRow
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import BusinessException
 from q2c_core.domain.invoices import Invoice

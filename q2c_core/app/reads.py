@@ -5,22 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from q2c_core.adapters.store import (
-    AuditRecord,
-    EngagementRow,
-    ExceptionRow,
-    InvoiceRow,
-    Page,
-    Store,
-    StoredEvent,
-    VerifyResult,
-)
-from q2c_core.adapters.store.notify import EventNotifier
 from q2c_core.app.audit.anchor import CheckpointSigner
+from q2c_core.app.audit.chain import VerifyResult
 from q2c_core.app.audit.ledger import AuditLedger
 from q2c_core.app.billing.runs import BillRun, bill_run_from_row
 from q2c_core.app.decoding import UnreadableEngagementError, rebuild
 from q2c_core.app.paging import paged
+from q2c_core.app.ports import CommitNotifier, Store
+from q2c_core.app.records import AuditRecord, EngagementRow, ExceptionRow, InvoiceRow, Page, StoredEvent
 from q2c_core.app.reference_data import ReferenceData
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.billing import BillingDraft, draft_invoice
@@ -162,8 +154,8 @@ class Queries:
         """Recompute the hash chain of one stream (or all of the tenant's)."""
         return self._store.verify_audit(tenant_id, stream_id or None)
 
-    def event_notifier(self) -> EventNotifier:
-        """What event followers wait on (woken by commits; see q2c_core.adapters.store.notify)."""
+    def event_notifier(self) -> CommitNotifier:
+        """What event followers wait on (woken by commits; the store adapter implements it)."""
         return self._store.event_notifier()
 
     @property

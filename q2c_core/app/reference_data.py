@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from q2c_core.adapters.store import CustomerRow, RateCardRow, Store
+from q2c_core.app.ports import Store
+from q2c_core.app.records import CustomerRow, RateCardRow
 from q2c_core.domain.reference import Customer, RateCard
 
 

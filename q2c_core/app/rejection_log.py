@@ -26,8 +26,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from q2c_core.adapters.store import AuditEntry, ConcurrencyConflict, Store, WriteBatch
 from q2c_core.app.messages import Caller
+from q2c_core.app.ports import Store
+from q2c_core.app.records import AuditEntry, WriteBatch
+from q2c_core.app.store_errors import ConcurrencyConflict
 from q2c_core.app.token_bucket import TokenBucket
 from q2c_core.domain.base import Frozen
 from q2c_core.domain.limits import MAX_ID_LENGTH

@@ -10,7 +10,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from q2c_core.adapters.store import Page, Store, VerifyResult
 from q2c_core.app.audit.anchor import (
     Checkpoint,
     CheckpointInvalid,
@@ -18,9 +17,11 @@ from q2c_core.app.audit.anchor import (
     StreamHead,
     verify_checkpoint,
 )
+from q2c_core.app.audit.chain import VerifyResult
 from q2c_core.app.audit.token import VerifyToken
 from q2c_core.app.paging import paged
-from q2c_core.app.records import SecurityEventRow
+from q2c_core.app.ports import Store
+from q2c_core.app.records import Page, SecurityEventRow
 from q2c_core.app.store_errors import ConcurrencyConflict
 from q2c_core.domain.errors import ConflictError, NotFoundError, PreconditionError, ValidationError
 

@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from q2c_core.adapters.store import ChainCursor
+from q2c_core.app.audit.chain import ChainCursor
 from q2c_core.domain.errors import ValidationError
 
 FORMAT = 1

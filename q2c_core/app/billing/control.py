@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from q2c_core.adapters.store import (
-    ConcurrencyConflict,
-    DuplicateRequestId,
-    Store,
-    StoreUnavailable,
-    WriteBatch,
-)
 from q2c_core.app.audited import record_accepted, stored_response
 from q2c_core.app.billing.runs import BillRun, BillRunSpec, BillRunState, bill_run_from_row, bill_run_row
 from q2c_core.app.messages import Caller, new_resource_id, payload_digest
+from q2c_core.app.ports import Store
+from q2c_core.app.records import WriteBatch
+from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId, StoreUnavailable
 from q2c_core.domain.errors import (
     ConflictError,
     NotFoundError,

@@ -16,10 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from q2c_core.adapters.store import ConcurrencyConflict, Store, StoreError
 from q2c_core.app.billing.control import BillRunControl
 from q2c_core.app.billing.runs import MAX_SKIPS_KEPT, BillRun, BillRunSkip, BillRunState, bill_run_row
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
+from q2c_core.app.ports import Store
+from q2c_core.app.store_errors import ConcurrencyConflict, StoreError
 from q2c_core.domain.commands import GenerateInvoice
 from q2c_core.domain.errors import ErrorKind
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from q2c_core.adapters.store import BillRunRow
+from q2c_core.app.records import BillRunRow
 from q2c_core.domain.base import Frozen
 from q2c_core.domain.limits import MAX_BILL_RUN_CUSTOMERS
 from q2c_core.domain.periods import BillingPeriod

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from q2c_core.adapters.store import ConcurrencyConflict, DuplicateRequestId, Page, Store, WriteBatch
-from q2c_core.adapters.store.deliveries import DeliveryStore
 from q2c_core.app.audited import record_accepted, stored_response
 from q2c_core.app.delivery.model import (
     DeliveryAttempt,
@@ -27,6 +25,9 @@ from q2c_core.app.delivery.model import (
 )
 from q2c_core.app.messages import Caller, payload_digest
 from q2c_core.app.paging import paged
+from q2c_core.app.ports import DeliveryStore
+from q2c_core.app.records import Page, WriteBatch
+from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId
 from q2c_core.domain.errors import (
     ConflictError,
     NotFoundError,
@@ -89,12 +90,10 @@ class DeliveryControl:
         store: DeliveryStore,
         wake: Callable[[], None],
         *,
-        audit_store: Store | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.store = store
         self.wake = wake
-        self._audit = audit_store or Store(store.engine)
         self._clock = clock
 
     # -- reads ------------------------------------------------------------------------------
@@ -200,7 +199,7 @@ class DeliveryControl:
         return self.store.retry_dead_audited(caller.tenant_id, wanted, now, audit)
 
     def _replay(self, caller: Caller, request_id: str | None, digest: str) -> list[int] | None:
-        response = stored_response(self._audit, caller, request_id, digest)
+        response = stored_response(self.store, caller, request_id, digest)
         if response is None:
             return None
         if "delivery_ids" not in response:  # the id was used for another kind of request

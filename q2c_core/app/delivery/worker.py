@@ -33,8 +33,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from q2c_core.adapters.store import ConcurrencyConflict, Store, StoreError
-from q2c_core.adapters.store.deliveries import DeliveryStore
 from q2c_core.app.catalog import Catalog
 from q2c_core.app.connectors import (
     Ack,
@@ -57,7 +55,9 @@ from q2c_core.app.delivery.model import (
 )
 from q2c_core.app.delivery.planner import PLANNED_EVENT_TYPES, invoice_key, plan_all
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
+from q2c_core.app.ports import Store
 from q2c_core.app.reads import Queries
+from q2c_core.app.store_errors import ConcurrencyConflict, StoreError
 from q2c_core.domain.billing_commands import RecordInvoicePosting
 from q2c_core.domain.errors import ErrorKind, ErrorPayload, Q2cError, UnavailableError
 
@@ -144,7 +144,7 @@ class DeliveryWorker:
         rng: random.Random | None = None,
     ) -> None:
         self.store = store
-        self.deliveries = DeliveryStore(store.engine)
+        self.deliveries = store.deliveries()
         self.queries = Queries(store)
         self.catalog = Catalog(store)
         self.config = config

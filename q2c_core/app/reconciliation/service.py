@@ -22,9 +22,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from q2c_core.adapters.store import Store
 from q2c_core.app.connectors import ErpDocument, ErpLedger, ErpReadError
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
+from q2c_core.app.ports import Store
 from q2c_core.app.reads import Queries, invoice_from_row
 from q2c_core.app.reconciliation.rules import Books, Finding, attribution_candidates, find_mismatches
 from q2c_core.domain import commands as cmd
