@@ -20,6 +20,7 @@ from q2c_core.app.host import EngagementHost
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.app.reads import Queries
 from q2c_core.app.rejection_log import RejectionLog
+from q2c_core.domain.commands import Command
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 
 if TYPE_CHECKING:
@@ -58,6 +59,12 @@ class Runtime(Protocol):
 
     async def execute(self, envelope: CommandEnvelope) -> CommandResult:
         """Run one command on the host that owns its engagement; never raises domain errors."""
+        ...
+
+    async def run(
+        self, caller: Caller, engagement_id: str, request_id: str | None, command: Command
+    ) -> CommandResult:
+        """Execute one command for `caller`; its rejection is raised as the domain error."""
         ...
 
     async def start_bill_run(self, caller: Caller, request_id: str | None, spec: BillRunSpec) -> BillRun:
@@ -99,6 +106,7 @@ class RuntimeServices:
     bill_runs: BillRunControl
     deliveries: DeliveryControl
     reconciler: Reconciler | None
+    execute: Callable[[CommandEnvelope], Awaitable[CommandResult]]
 
     def _wire_services(
         self,
@@ -123,6 +131,22 @@ class RuntimeServices:
     ) -> BillRun:
         """Mark the run CANCELLED; its coordinator notices at its next chunk and stops."""
         return await asyncio.to_thread(self.bill_runs.cancel, caller, request_id, bill_run_id, reason)
+
+    async def run(
+        self, caller: Caller, engagement_id: str, request_id: str | None, command: Command
+    ) -> CommandResult:
+        """Execute one command for `caller`: the accepted result, or the rejection raised as its
+        domain error (marked audited: the host recorded it with the command)."""
+        envelope = CommandEnvelope(
+            caller=caller, engagement_id=engagement_id, request_id=request_id or None, command=command
+        )
+        result = await self.execute(envelope)
+        if result.error is None:
+            return result
+        error = result.error.to_error()
+        error.audited = True  # the host audited this rejection with its command
+        error.metadata.setdefault("engagement_id", engagement_id)
+        raise error
 
 
 class LocalRuntime(RuntimeServices):
