@@ -1,6 +1,13 @@
-"""SQLAlchemy Core tables; every table carries tenant_id and every query filters on it."""
+"""SQLAlchemy Core tables, and beside each the record class it stores (`RowMap`); every table
+carries tenant_id and every query filters on it."""
 
 from __future__ import annotations
+
+import keyword
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from sqlalchemy import (
     JSON,
@@ -11,9 +18,24 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
+    Row,
     String,
     Table,
     UniqueConstraint,
+)
+
+from q2c_core.app.records import (
+    AuditEntry,
+    AuditRecord,
+    BillRunRow,
+    CustomerRow,
+    EngagementRow,
+    EventRecord,
+    ExceptionRow,
+    IdempotencyRecord,
+    InvoiceRow,
+    RateCardRow,
+    StoredEvent,
 )
 
 NAMING = {
@@ -27,10 +49,112 @@ metadata = MetaData(naming_convention=NAMING)
 #: Autoincrementing 64-bit id that is still an INTEGER PRIMARY KEY (rowid alias) on SQLite.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
+Params = dict[str, Any]
+W = TypeVar("W")
+R = TypeVar("R")
+W_contra = TypeVar("W_contra", contravariant=True)
+
 
 def _ts(name: str, nullable: bool = False) -> Column[object]:
     """A timezone-aware timestamp column (stored as UTC)."""
     return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+@overload
+def utc(value: datetime) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
+def utc(value: datetime | None) -> datetime | None:
+    """Aware UTC datetime; naive input (as SQLite returns) is taken to be UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _ParamsOf(Protocol[W_contra]):
+    def __call__(self, record: W_contra, /, **columns: Any) -> Params: ...
+
+
+class RowMap(Generic[W, R]):
+    """How one record class is written to one table and read back from it.
+
+    `params(record, **columns)` holds every column but the database-assigned key: the written
+    class's attribute of that name (a field, or a property such as EventRecord.event_id), or
+    the one `write_from` names, else the keyword argument of that name, which is then required
+    (AuditEntry has no `hash`). `record(row)` (`from_values(dict)`) builds the read class, the
+    written one unless `read`, from the columns named like its fields, converted by `read_as`.
+    DateTime columns are written as UTC and read back aware UTC. The functions are generated
+    once per table, so they cost what hand-written ones would.
+    """
+
+    @overload
+    def __init__(
+        self: RowMap[R, R],
+        record: type[R],
+        table: Table,
+        *,
+        write_from: Mapping[str, str] | None = ...,
+        read_as: Mapping[str, Callable[[Any], Any]] | None = ...,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        record: type[W],
+        table: Table,
+        *,
+        read: type[R],
+        write_from: Mapping[str, str] | None = ...,
+        read_as: Mapping[str, Callable[[Any], Any]] | None = ...,
+    ) -> None: ...
+    def __init__(
+        self,
+        record: type[Any],
+        table: Table,
+        *,
+        read: type[Any] | None = None,
+        write_from: Mapping[str, str] | None = None,
+        read_as: Mapping[str, Callable[[Any], Any]] | None = None,
+    ) -> None:
+        read, write_from, read_as = read or record, write_from or {}, read_as or {}
+        names = [f.name for f in fields(read) if f.init]
+        if missing := [n for n in names if n not in table.c]:
+            raise TypeError(f"{read.__name__} fields without a column in {table.name}: {missing}")
+        self.table = table
+        self.source = _source(record, table, write_from, names, read_as)
+        env: dict[str, Any] = {"utc": utc, "cls": read}
+        env.update({f"read_{n}": f for n, f in read_as.items()})
+        exec(self.source, env)  # like dataclasses' __init__: compiled once, as fast as hand-written
+        self.params: _ParamsOf[W] = env["params"]
+        self.record: Callable[[Row[Any]], R] = env["record"]
+        self.from_values: Callable[[Mapping[str, Any]], R] = env["from_values"]
+
+
+def _source(
+    record: type[Any],
+    table: Table,
+    write_from: Mapping[str, str],
+    read: list[str],
+    read_as: Mapping[str, Any],
+) -> str:
+    """Python source of RowMap's `params(o, /, *, <columns o lacks>)`, `record` and `from_values`."""
+    times = {c.name for c in table.columns if isinstance(c.type, DateTime)}
+    columns = [c.name for c in table.columns if c is not table.autoincrement_column]
+    assert all(n.isidentifier() and not keyword.iskeyword(n) for n in columns), columns
+    lacking = [n for n in columns if n not in write_from and not hasattr(record, n)]
+    items = []
+    for n in columns:
+        value = n if n in lacking else f"o.{write_from.get(n, n)}"
+        items.append(f"{n!r}: utc({value})" if n in times else f"{n!r}: {value}")
+    kwargs = []
+    for n in read:
+        value = f"read_{n}(m[{n!r}])" if n in read_as else f"m[{n!r}]"
+        kwargs.append(f"{n}=utc({value})" if n in times else f"{n}={value}")
+    keywords = f", *, {', '.join(lacking)}" if lacking else ""
+    return (
+        f"def params(o, /{keywords}):\n    return {{{', '.join(items)}}}\n\n"
+        f"def record(row, /):\n    m = row._mapping\n    return cls({', '.join(kwargs)})\n\n"
+        f"def from_values(m, /):\n    return cls({', '.join(kwargs)})\n"
+    )
 
 
 events = Table(
@@ -52,6 +176,7 @@ events = Table(
     Index(None, "tenant_id", "position"),
     sqlite_autoincrement=True,
 )
+EVENTS = RowMap(EventRecord, events, read=StoredEvent)  # event_id: the record's derived property
 
 audit_records = Table(
     "audit_records",
@@ -77,6 +202,8 @@ audit_records = Table(
     UniqueConstraint("tenant_id", "stream_id", "seq"),
     sqlite_autoincrement=True,
 )
+AUDIT = RowMap(AuditEntry, audit_records, read=AuditRecord, read_as={"event_ids": tuple})
+"""params() takes seq, prev_hash, hash, events_digest and chain_version: the store chains them."""
 
 idempotency = Table(
     "idempotency",
@@ -90,6 +217,7 @@ idempotency = Table(
     _ts("created_at"),
     PrimaryKeyConstraint("tenant_id", "request_id"),
 )
+IDEMPOTENCY = RowMap(IdempotencyRecord, idempotency)
 
 engagements = Table(
     "engagements",
@@ -110,6 +238,8 @@ engagements = Table(
     Index(None, "tenant_id", "customer_id"),
     Index(None, "tenant_id", "create_time", "engagement_id"),
 )
+ENGAGEMENTS = RowMap(EngagementRow, engagements, write_from={"snapshot_version": "snapshot_at"})
+"""A row without a snapshot updates only the read-model columns (_write.py)."""
 
 exceptions = Table(
     "exceptions",
@@ -132,6 +262,7 @@ exceptions = Table(
     Index(None, "tenant_id", "engagement_id"),
     Index(None, "tenant_id", "owner_queue"),
 )
+EXCEPTIONS = RowMap(ExceptionRow, exceptions)
 
 customers = Table(
     "customers",
@@ -146,6 +277,7 @@ customers = Table(
     _ts("update_time"),
     PrimaryKeyConstraint("tenant_id", "customer_id"),
 )
+CUSTOMERS = RowMap(CustomerRow, customers)
 
 rate_cards = Table(
     "rate_cards",
@@ -158,6 +290,7 @@ rate_cards = Table(
     _ts("create_time"),
     PrimaryKeyConstraint("tenant_id", "rate_card_id", "revision"),
 )
+RATE_CARDS = RowMap(RateCardRow, rate_cards)
 
 invoices = Table(
     "invoices",
@@ -181,6 +314,7 @@ invoices = Table(
     Index(None, "tenant_id", "bill_run_id"),
     Index(None, "tenant_id", "create_time", "invoice_id"),
 )
+INVOICES = RowMap(InvoiceRow, invoices)
 
 bill_runs = Table(
     "bill_runs",
@@ -196,6 +330,7 @@ bill_runs = Table(
     PrimaryKeyConstraint("tenant_id", "bill_run_id"),
     Index(None, "tenant_id", "create_time", "bill_run_id"),
 )
+BILL_RUNS = RowMap(BillRunRow, bill_runs)
 
 # -- outbound delivery (q2c_core.app.delivery) ------------------------------------------------------
 
