@@ -30,12 +30,15 @@ from q2c.v1 import (
     reconciliation_pb2,
     reconciliation_pb2_grpc,
 )
-from q2c_core.edge import servicers
+from q2c_core.edge.billing_servicer import BillingServicer
 from q2c_core.edge.delivery_servicer import DeliveryServicer
+from q2c_core.edge.engagement_servicer import EngagementServicer
 from q2c_core.edge.event_servicer import EventServicer
 from q2c_core.edge.interceptors import CallContextInterceptor
 from q2c_core.edge.limits import RateLimiter, ServerLimits, StreamSlots
 from q2c_core.edge.reconciliation_servicer import ReconciliationServicer
+from q2c_core.edge.record_servicers import AuditServicer, ExceptionServicer
+from q2c_core.edge.reference_servicers import CustomerServicer, RateCardServicer
 from q2c_core.edge.rejections import RejectionAuditor
 from q2c_core.edge.security import GatewaySecurity
 from q2c_core.edge.server_options import server_options
@@ -85,12 +88,12 @@ class GatewayServer:
 
 
 _REGISTRARS: tuple[tuple[Any, Any], ...] = (
-    (customer_pb2_grpc.add_CustomerServiceServicer_to_server, servicers.CustomerServicer),
-    (rate_card_pb2_grpc.add_RateCardServiceServicer_to_server, servicers.RateCardServicer),
-    (engagement_pb2_grpc.add_EngagementServiceServicer_to_server, servicers.EngagementServicer),
-    (exception_pb2_grpc.add_ExceptionServiceServicer_to_server, servicers.ExceptionServicer),
-    (audit_pb2_grpc.add_AuditServiceServicer_to_server, servicers.AuditServicer),
-    (billing_pb2_grpc.add_BillingServiceServicer_to_server, servicers.BillingServicer),
+    (customer_pb2_grpc.add_CustomerServiceServicer_to_server, CustomerServicer),
+    (rate_card_pb2_grpc.add_RateCardServiceServicer_to_server, RateCardServicer),
+    (engagement_pb2_grpc.add_EngagementServiceServicer_to_server, EngagementServicer),
+    (exception_pb2_grpc.add_ExceptionServiceServicer_to_server, ExceptionServicer),
+    (audit_pb2_grpc.add_AuditServiceServicer_to_server, AuditServicer),
+    (billing_pb2_grpc.add_BillingServiceServicer_to_server, BillingServicer),
     (event_pb2_grpc.add_EventServiceServicer_to_server, EventServicer),
     (delivery_pb2_grpc.add_DeliveryServiceServicer_to_server, DeliveryServicer),
     (reconciliation_pb2_grpc.add_ReconciliationServiceServicer_to_server, ReconciliationServicer),
@@ -100,7 +103,7 @@ _REGISTRARS: tuple[tuple[Any, Any], ...] = (
 
 def _add_servicers(server: aio.Server, runtime: Runtime, security: GatewaySecurity) -> None:
     for register, servicer in _REGISTRARS:
-        if servicer is servicers.AuditServicer:
+        if servicer is AuditServicer:
             register(servicer(runtime, audit_signer=security.audit_signer), server)
         else:
             register(servicer(runtime), server)

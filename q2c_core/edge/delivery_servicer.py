@@ -5,22 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from q2c.v1 import delivery_pb2, delivery_pb2_grpc
-from q2c_core.app.delivery.control import AUDIT_STREAM
+from q2c_core.app.delivery.control import AUDIT_STREAM, DeliveryControl
 from q2c_core.app.rejection_log import RejectedAttempt
 from q2c_core.domain.errors import Q2cError
 from q2c_core.edge.context import current_caller
 from q2c_core.edge.converters import convert_delivery as convert
 from q2c_core.edge.deadlines import TENANT_STATS_SECONDS, require_time
-from q2c_core.edge.runner import blocking
+from q2c_core.edge.servicers import Context, blocking, lister
 
 if TYPE_CHECKING:
     from q2c_core.app.runtime import Runtime
-
-Context = Any
-"""grpc.aio.ServicerContext (the interceptor owns metadata, deadlines and errors)."""
 
 log = logging.getLogger(__name__)
 
@@ -29,24 +26,16 @@ class DeliveryServicer(delivery_pb2_grpc.DeliveryServiceServicer):
     """q2c.v1.DeliveryService over a Runtime's DeliveryControl."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self.control = runtime.deliveries
+        self.control = self.reads = runtime.deliveries
         self.rejections = runtime.rejections
 
-    async def ListDeadLetters(
-        self, request: delivery_pb2.ListDeadLettersRequest, context: Context
-    ) -> delivery_pb2.ListDeadLettersResponse:
-        """A page of the tenant's dead letters."""
-        wanted = convert.dead_letter_filter(request)
-        page = await blocking(
-            self.control.list_dead_letters,
-            current_caller().tenant_id,
-            wanted,
-            request.page_size,
-            request.page_token,
-        )
-        return delivery_pb2.ListDeadLettersResponse(
-            dead_letters=[convert.delivery_out(i) for i in page.items], next_page_token=page.next_page_token
-        )
+    ListDeadLetters = lister(
+        "A page of the tenant's dead letters.",
+        DeliveryControl.list_dead_letters,
+        delivery_pb2.ListDeadLettersResponse,
+        convert.delivery_out,
+        lambda request: (convert.dead_letter_filter(request),),
+    )
 
     async def GetDeadLetter(
         self, request: delivery_pb2.GetDeadLetterRequest, context: Context
@@ -70,21 +59,13 @@ class DeliveryServicer(delivery_pb2_grpc.DeliveryServiceServicer):
             raise
         return delivery_pb2.RetryDeadLetterResponse(delivery_ids=moved)
 
-    async def ListDeliveries(
-        self, request: delivery_pb2.ListDeliveriesRequest, context: Context
-    ) -> delivery_pb2.ListDeliveriesResponse:
-        """A page of the tenant's items of any status."""
-        wanted = convert.delivery_filter(request)
-        page = await blocking(
-            self.control.list_deliveries,
-            current_caller().tenant_id,
-            wanted,
-            request.page_size,
-            request.page_token,
-        )
-        return delivery_pb2.ListDeliveriesResponse(
-            deliveries=[convert.delivery_out(i) for i in page.items], next_page_token=page.next_page_token
-        )
+    ListDeliveries = lister(
+        "A page of the tenant's items of any status.",
+        DeliveryControl.list_deliveries,
+        delivery_pb2.ListDeliveriesResponse,
+        convert.delivery_out,
+        lambda request: (convert.delivery_filter(request),),
+    )
 
     async def GetDeliveryStats(
         self, request: delivery_pb2.GetDeliveryStatsRequest, context: Context

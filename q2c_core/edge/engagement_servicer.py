@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from q2c.v1 import billing_pb2, engagement_pb2_grpc
 from q2c.v1 import engagement_pb2 as pb
 from q2c_core.app.messages import CommandResult, new_resource_id
+from q2c_core.app.reads import Queries
 from q2c_core.domain.commands import GenerateInvoice
 from q2c_core.domain.entities import EngagementState
 from q2c_core.domain.errors import PreconditionError
@@ -17,25 +19,27 @@ from q2c_core.edge.context import current_caller
 from q2c_core.edge.converters import convert
 from q2c_core.edge.converters.convert_common import enum_in
 from q2c_core.edge.converters.convert_invoices import invoice_number
-from q2c_core.edge.runner import CommandRunner, blocking
+from q2c_core.edge.servicers import Context, blocking, engagement_of, getter, lister
 
 if TYPE_CHECKING:
     from q2c_core.app.runtime import Runtime
-
-Context = Any
-"""grpc.aio.ServicerContext (unused by these handlers: the interceptor owns metadata)."""
 
 
 def _mutation(to_command: Callable[[Any], convert.Mutation]) -> Callable[..., Any]:
     """An RPC handler: validate, run the command, return the whole engagement."""
 
     async def handler(self: EngagementServicer, request: Any, context: Context) -> pb.Engagement:
-        mutation = to_command(request)
-        engagement = await self.runner.run(mutation.engagement_id, mutation.request_id, mutation.command)
-        return convert.engagement_out(engagement)
+        m = to_command(request)
+        result = await self.runtime.run(current_caller(), m.engagement_id, m.request_id, m.command)
+        return convert.engagement_out(engagement_of(result))
 
     handler.__doc__ = to_command.__doc__
     return handler
+
+
+def _engagement_filters(request: pb.ListEngagementsRequest) -> tuple[EngagementState | None, str | None]:
+    state = enum_in(pb.EngagementState, "ENGAGEMENT_STATE_", request.state, EngagementState, "state")
+    return state, request.customer_id or None
 
 
 class EngagementServicer(engagement_pb2_grpc.EngagementServiceServicer):
@@ -43,40 +47,29 @@ class EngagementServicer(engagement_pb2_grpc.EngagementServiceServicer):
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.runner = CommandRunner(runtime)
+        self.reads = runtime.queries
 
     async def CreateEngagement(self, request: pb.CreateEngagementRequest, context: Context) -> pb.Engagement:
         """Create an engagement; its id is derived from (tenant, request_id) when one is given."""
         command = convert.create_engagement(request)
-        engagement_id = new_resource_id(current_caller().tenant_id, request.request_id or None, "engagement")
-        engagement = await self.runner.run(engagement_id, request.request_id, command)
-        return convert.engagement_out(engagement)
+        caller = current_caller()
+        engagement_id = new_resource_id(caller.tenant_id, request.request_id or None, "engagement")
+        result = await self.runtime.run(caller, engagement_id, request.request_id, command)
+        return convert.engagement_out(engagement_of(result))
 
-    async def GetEngagement(self, request: pb.GetEngagementRequest, context: Context) -> pb.Engagement:
-        """One engagement with its contract, time, expenses and milestones."""
-        engagement_id = convert.require_id(request.engagement_id, "engagement_id")
-        tenant = current_caller().tenant_id
-        engagement = await blocking(self.runtime.queries.get_engagement, tenant, engagement_id)
-        return convert.engagement_out(engagement)
-
-    async def ListEngagements(
-        self, request: pb.ListEngagementsRequest, context: Context
-    ) -> pb.ListEngagementsResponse:
-        """A page of engagements (summary view)."""
-        state = enum_in(pb.EngagementState, "ENGAGEMENT_STATE_", request.state, EngagementState, "state")
-        page = await blocking(
-            self.runtime.queries.list_engagements,
-            current_caller().tenant_id,
-            state,
-            request.customer_id or None,
-            convert.check_page_size(request.page_size),
-            request.page_token,
-        )
-        return pb.ListEngagementsResponse(
-            engagements=[convert.engagement_out(e, summary=True) for e in page.items],
-            next_page_token=page.next_page_token,
-        )
-
+    GetEngagement = getter(
+        "One engagement with its contract, time, expenses and milestones.",
+        Queries.get_engagement,
+        "engagement_id",
+        convert.engagement_out,
+    )
+    ListEngagements = lister(
+        "A page of engagements (summary view).",
+        Queries.list_engagements,
+        pb.ListEngagementsResponse,
+        partial(convert.engagement_out, summary=True),
+        _engagement_filters,
+    )
     QualifyEngagement = _mutation(convert.qualify)
     CloseWonEngagement = _mutation(convert.close_won)
     ApproveContract = _mutation(convert.approve_contract)
@@ -100,7 +93,7 @@ class EngagementServicer(engagement_pb2_grpc.EngagementServiceServicer):
         """What GenerateInvoice would bill for the period now, and what blocks it."""
         engagement_id, period = convert.readiness_query(request)
         draft = await blocking(
-            self.runtime.queries.invoice_readiness, current_caller().tenant_id, engagement_id, period
+            self.reads.invoice_readiness, current_caller().tenant_id, engagement_id, period
         )
         return convert.readiness_out(engagement_id, request.period, draft)
 
@@ -108,10 +101,10 @@ class EngagementServicer(engagement_pb2_grpc.EngagementServiceServicer):
         self, request: pb.GenerateInvoiceRequest, context: Context
     ) -> billing_pb2.Invoice:
         """Create the period's DRAFT invoice and return it; hours only held at the cap -> NOTHING_TO_BILL."""
-        mutation = convert.generate_invoice(request)
-        result = await self.runner.run_result(mutation.engagement_id, mutation.request_id, mutation.command)
-        assert isinstance(mutation.command, GenerateInvoice)
-        return convert.invoice_out(created_invoice(result, mutation.engagement_id, mutation.command.period))
+        m = convert.generate_invoice(request)
+        result = await self.runtime.run(current_caller(), m.engagement_id, m.request_id, m.command)
+        assert isinstance(m.command, GenerateInvoice)
+        return convert.invoice_out(created_invoice(result, m.engagement_id, m.command.period))
 
 
 def created_invoice(result: CommandResult, engagement_id: str, period: BillingPeriod) -> Invoice:

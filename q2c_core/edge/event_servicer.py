@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from q2c.v1 import event_pb2, event_pb2_grpc
 from q2c_core.edge.context import current_caller
 from q2c_core.edge.converters.convert_events import Subscription, event_out, subscription_in
-from q2c_core.edge.runner import blocking
+from q2c_core.edge.servicers import Context, blocking
 
 if TYPE_CHECKING:
     from q2c_core.app.ports import CommitNotifier
     from q2c_core.app.reads import Queries
     from q2c_core.app.runtime import Runtime
-
-Context = Any
-"""grpc.aio.ServicerContext (the interceptor owns metadata, deadlines and errors)."""
 
 PAGE_SIZE = 500
 """Events read (and converted, off the event loop) per store query."""

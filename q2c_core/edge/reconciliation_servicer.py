@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from q2c.v1 import reconciliation_pb2, reconciliation_pb2_grpc
 from q2c_core.app.reconciliation.requests import run_requested
@@ -10,12 +10,10 @@ from q2c_core.domain.errors import PreconditionError
 from q2c_core.edge.context import current_caller
 from q2c_core.edge.converters.convert_reconciliation import grace_period_in, report_out
 from q2c_core.edge.deadlines import RECONCILIATION_SECONDS, require_time
+from q2c_core.edge.servicers import Context
 
 if TYPE_CHECKING:
     from q2c_core.app.runtime import Runtime
-
-Context = Any
-"""grpc.aio.ServicerContext (the interceptor owns metadata, deadlines and errors)."""
 
 
 class ReconciliationServicer(reconciliation_pb2_grpc.ReconciliationServiceServicer):

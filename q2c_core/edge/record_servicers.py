@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from q2c.v1 import audit_pb2, audit_pb2_grpc, exception_pb2, exception_pb2_grpc
 from q2c_core.app.audit.anchor import CheckpointSigner
+from q2c_core.app.audit.ledger import AuditLedger
+from q2c_core.app.reads import Queries
 from q2c_core.domain.errors import PermissionDeniedError, ValidationError
 from q2c_core.edge.auth.scopes import ADMIN
 from q2c_core.edge.context import current_caller, current_identity
 from q2c_core.edge.converters import convert
 from q2c_core.edge.converters.convert_audit import checkpoint_in, checkpoint_out, security_event_out
 from q2c_core.edge.deadlines import AUDIT_CHECKPOINT_SECONDS, VERIFY_AUDIT_PAGE_SECONDS, require_time
-from q2c_core.edge.runner import CommandRunner, blocking
+from q2c_core.edge.servicers import Context, blocking, engagement_of, lister
 
 if TYPE_CHECKING:
     from q2c_core.app.runtime import Runtime
-
-Context = Any
 
 
 def utc_now() -> datetime:
@@ -34,8 +34,8 @@ class ExceptionServicer(exception_pb2_grpc.ExceptionServiceServicer):
     """
 
     def __init__(self, runtime: Runtime, clock: Callable[[], datetime] = utc_now) -> None:
+        self.runtime = runtime
         self.queries = runtime.queries
-        self.runner = CommandRunner(runtime)
         self.clock = clock
 
     async def ListExceptions(
@@ -74,8 +74,18 @@ class ExceptionServicer(exception_pb2_grpc.ExceptionServiceServicer):
         """Resolve an exception on its engagement; return it as resolved."""
         command = convert.resolve_exception(request)
         found = await blocking(self.queries.get_exception, current_caller().tenant_id, command.exception_id)
-        engagement = await self.runner.run(found.engagement_id, request.request_id, command)
-        return convert.exception_out(engagement.exceptions[command.exception_id], self.clock())
+        result = await self.runtime.run(current_caller(), found.engagement_id, request.request_id, command)
+        return convert.exception_out(engagement_of(result).exceptions[command.exception_id], self.clock())
+
+
+def _include_unauthenticated(request: audit_pb2.ListSecurityEventsRequest) -> tuple[bool]:
+    if request.include_unauthenticated and ADMIN not in current_identity().scopes:
+        raise PermissionDeniedError(
+            "SCOPE_MISSING",
+            "include_unauthenticated needs scope admin: refusals without a tenant belong to no tenant",
+            {"scope": ADMIN, "field": "include_unauthenticated"},
+        )
+    return (request.include_unauthenticated,)
 
 
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
@@ -88,24 +98,16 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
 
     def __init__(self, runtime: Runtime, audit_signer: CheckpointSigner | None = None) -> None:
         self.queries = runtime.queries
-        self.ledger = runtime.queries.audit_ledger(audit_signer)
+        self.ledger = self.reads = runtime.queries.audit_ledger(audit_signer)
 
-    async def ListAuditRecords(
-        self, request: audit_pb2.ListAuditRecordsRequest, context: Context
-    ) -> audit_pb2.ListAuditRecordsResponse:
-        """One stream's audit records in chain order."""
-        stream_id = convert.require_id(request.stream_id, "stream_id")
-        page = await blocking(
-            self.queries.list_audit,
-            current_caller().tenant_id,
-            stream_id,
-            convert.check_page_size(request.page_size),
-            request.page_token,
-        )
-        return audit_pb2.ListAuditRecordsResponse(
-            audit_records=[convert.audit_record_out(r) for r in page.items],
-            next_page_token=page.next_page_token,
-        )
+    ListAuditRecords = lister(
+        "One stream's audit records in chain order.",
+        Queries.list_audit,
+        audit_pb2.ListAuditRecordsResponse,
+        convert.audit_record_out,
+        lambda request: (convert.require_id(request.stream_id, "stream_id"),),
+        reads="queries",
+    )
 
     async def VerifyAuditLog(
         self, request: audit_pb2.VerifyAuditLogRequest, context: Context
@@ -148,34 +150,16 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         )
         return checkpoint_out(found)
 
-    async def ListAuditCheckpoints(
-        self, request: audit_pb2.ListAuditCheckpointsRequest, context: Context
-    ) -> audit_pb2.ListAuditCheckpointsResponse:
-        """The tenant's checkpoints, newest first."""
-        page = await blocking(
-            self.ledger.list_checkpoints, current_caller().tenant_id, request.page_size, request.page_token
-        )
-        return audit_pb2.ListAuditCheckpointsResponse(
-            audit_checkpoints=[checkpoint_out(c) for c in page.items], next_page_token=page.next_page_token
-        )
-
-    async def ListSecurityEvents(
-        self, request: audit_pb2.ListSecurityEventsRequest, context: Context
-    ) -> audit_pb2.ListSecurityEventsResponse:
-        """Refused calls of the caller's tenant (and, for `admin`, those without a verified tenant)."""
-        if request.include_unauthenticated and ADMIN not in current_identity().scopes:
-            raise PermissionDeniedError(
-                "SCOPE_MISSING",
-                "include_unauthenticated needs scope admin: refusals without a tenant belong to no tenant",
-                {"scope": ADMIN, "field": "include_unauthenticated"},
-            )
-        page = await blocking(
-            self.ledger.list_security_events,
-            current_caller().tenant_id,
-            request.include_unauthenticated,
-            request.page_size,
-            request.page_token,
-        )
-        return audit_pb2.ListSecurityEventsResponse(
-            security_events=[security_event_out(e) for e in page.items], next_page_token=page.next_page_token
-        )
+    ListAuditCheckpoints = lister(
+        "The tenant's checkpoints, newest first.",
+        AuditLedger.list_checkpoints,
+        audit_pb2.ListAuditCheckpointsResponse,
+        checkpoint_out,
+    )
+    ListSecurityEvents = lister(
+        "Refused calls of the caller's tenant (and, for `admin`, those without a verified tenant).",
+        AuditLedger.list_security_events,
+        audit_pb2.ListSecurityEventsResponse,
+        security_event_out,
+        _include_unauthenticated,
+    )

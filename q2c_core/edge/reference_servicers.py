@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from q2c.v1 import customer_pb2, customer_pb2_grpc, rate_card_pb2, rate_card_pb2_grpc
+from q2c_core.app.catalog import Catalog
 from q2c_core.domain.errors import ValidationError
 from q2c_core.domain.money import UnknownCurrencyError, check_currency
 from q2c_core.edge.context import current_caller
 from q2c_core.edge.converters import convert
-from q2c_core.edge.runner import blocking
+from q2c_core.edge.servicers import Context, blocking, getter, lister
 
 if TYPE_CHECKING:
     from q2c_core.app.runtime import Runtime
-
-Context = Any
 
 
 class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
     """q2c.v1.CustomerService over the runtime's catalog."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self.catalog = runtime.catalog
+        self.catalog = self.reads = runtime.catalog
 
     async def CreateCustomer(
         self, request: customer_pb2.CreateCustomerRequest, context: Context
@@ -33,30 +32,14 @@ class CustomerServicer(customer_pb2_grpc.CustomerServiceServicer):
         )
         return convert.customer_out(customer)
 
-    async def GetCustomer(
-        self, request: customer_pb2.GetCustomerRequest, context: Context
-    ) -> customer_pb2.Customer:
-        """One customer."""
-        customer_id = convert.require_id(request.customer_id, "customer_id")
-        customer = await blocking(self.catalog.get_customer, current_caller().tenant_id, customer_id)
-        return convert.customer_out(customer)
-
-    async def ListCustomers(
-        self, request: customer_pb2.ListCustomersRequest, context: Context
-    ) -> customer_pb2.ListCustomersResponse:
-        """A page of customers."""
-        status = convert.customer_status_filter(request.status)
-        page = await blocking(
-            self.catalog.list_customers,
-            current_caller().tenant_id,
-            status,
-            convert.check_page_size(request.page_size),
-            request.page_token,
-        )
-        return customer_pb2.ListCustomersResponse(
-            customers=[convert.customer_out(c) for c in page.items],
-            next_page_token=page.next_page_token,
-        )
+    GetCustomer = getter("One customer.", Catalog.get_customer, "customer_id", convert.customer_out)
+    ListCustomers = lister(
+        "A page of customers.",
+        Catalog.list_customers,
+        customer_pb2.ListCustomersResponse,
+        convert.customer_out,
+        lambda request: (convert.customer_status_filter(request.status),),
+    )
 
     async def UpdateCustomer(
         self, request: customer_pb2.UpdateCustomerRequest, context: Context
@@ -87,7 +70,7 @@ class RateCardServicer(rate_card_pb2_grpc.RateCardServiceServicer):
     """q2c.v1.RateCardService over the runtime's catalog."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self.catalog = runtime.catalog
+        self.catalog = self.reads = runtime.catalog
 
     async def CreateRateCard(
         self, request: rate_card_pb2.CreateRateCardRequest, context: Context
@@ -115,18 +98,10 @@ class RateCardServicer(rate_card_pb2_grpc.RateCardServiceServicer):
         )
         return convert.rate_card_out(card)
 
-    async def ListRateCards(
-        self, request: rate_card_pb2.ListRateCardsRequest, context: Context
-    ) -> rate_card_pb2.ListRateCardsResponse:
-        """A page of rate cards (latest revision of each)."""
-        page = await blocking(
-            self.catalog.list_rate_cards,
-            current_caller().tenant_id,
-            _currency_filter(request.currency_code),
-            convert.check_page_size(request.page_size),
-            request.page_token,
-        )
-        return rate_card_pb2.ListRateCardsResponse(
-            rate_cards=[convert.rate_card_out(c) for c in page.items],
-            next_page_token=page.next_page_token,
-        )
+    ListRateCards = lister(
+        "A page of rate cards (latest revision of each).",
+        Catalog.list_rate_cards,
+        rate_card_pb2.ListRateCardsResponse,
+        convert.rate_card_out,
+        lambda request: (_currency_filter(request.currency_code),),
+    )

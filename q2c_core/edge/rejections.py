@@ -10,7 +10,7 @@ from q2c_core.app.rejection_log import UNASSIGNED_STREAM, RejectedAttempt, Rejec
 from q2c_core.domain.errors import Q2cError
 from q2c_core.edge.context import current_caller
 from q2c_core.edge.converters.convert_invoices import INVOICE_MARKER
-from q2c_core.edge.runner import blocking
+from q2c_core.edge.servicers import blocking
 
 log = logging.getLogger(__name__)
 

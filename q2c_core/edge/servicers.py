@@ -1,17 +1,76 @@
-"""The six q2c.v1 servicers (one module per resource family), gathered for wiring."""
+"""What every servicer shares: blocking reads off the event loop, and the Get / List handler shapes
+(a servicer's getters and listers read from its `reads` attribute: queries, catalog or ledger)."""
 
 from __future__ import annotations
 
-from q2c_core.edge.billing_servicer import BillingServicer
-from q2c_core.edge.engagement_servicer import EngagementServicer
-from q2c_core.edge.record_servicers import AuditServicer, ExceptionServicer
-from q2c_core.edge.reference_servicers import CustomerServicer, RateCardServicer
+import asyncio
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
-__all__ = [
-    "AuditServicer",
-    "BillingServicer",
-    "CustomerServicer",
-    "EngagementServicer",
-    "ExceptionServicer",
-    "RateCardServicer",
-]
+from q2c_core.app.messages import CommandResult
+from q2c_core.domain.engagement import Engagement
+from q2c_core.edge.context import current_caller
+from q2c_core.edge.converters.convert_common import check_page_size, require_id
+
+Context = Any
+"""grpc.aio.ServicerContext (the interceptor owns metadata, deadlines and errors)."""
+
+Message = Any
+"""A generated q2c.v1 message (the generated code is untyped)."""
+
+P = ParamSpec("P")
+T = TypeVar("T")
+Handler = Callable[..., Any]
+"""An async RPC method: (servicer, request, context) -> reply."""
+
+
+async def blocking(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a sync catalog / query call off the event loop (they raise domain errors)."""
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+def engagement_of(result: CommandResult) -> Engagement:
+    """The engagement an accepted command left (a full reply always carries it)."""
+    if result.engagement is None:
+        raise RuntimeError("the runtime accepted a command but returned no engagement")
+    return result.engagement
+
+
+def getter(
+    doc: str, query: Callable[[Any, str, str], T], id_field: str, out: Callable[[T], Message]
+) -> Handler:
+    """A Get handler: the request's `id_field` is required; `query(servicer.reads, tenant, id)`."""
+
+    async def handler(self: Any, request: Any, context: Context) -> Message:
+        resource_id = require_id(getattr(request, id_field), id_field)
+        return out(await blocking(query, self.reads, current_caller().tenant_id, resource_id))
+
+    handler.__doc__ = doc
+    return handler
+
+
+def _no_filters(request: Any) -> tuple[()]:
+    """A List without filters."""
+    return ()
+
+
+def lister(
+    doc: str,
+    query: Callable[..., Any],
+    response: type[Message],
+    out: Callable[[Any], Message],
+    filters: Callable[[Any], tuple[Any, ...]] = _no_filters,
+    reads: str = "reads",
+) -> Handler:
+    """A List handler: `query(servicer.<reads>, tenant, *filters(request), page_size, page_token)`
+    fills the response's one repeated field with `out` of each item."""
+    (items,) = [field.name for field in response.DESCRIPTOR.fields if field.is_repeated]
+
+    async def handler(self: Any, request: Any, context: Context) -> Message:
+        wanted, page_size = filters(request), check_page_size(request.page_size)
+        tenant_id = current_caller().tenant_id
+        page = await blocking(query, getattr(self, reads), tenant_id, *wanted, page_size, request.page_token)
+        return response(**{items: [out(item) for item in page.items]}, next_page_token=page.next_page_token)
+
+    handler.__doc__ = doc
+    return handler

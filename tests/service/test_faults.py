@@ -13,6 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from q2c.v1 import engagement_pb2 as pb
 from q2c_core.app.messages import CommandEnvelope, CommandResult
+from q2c_core.app.runtime import RuntimeServices
 from q2c_core.domain.errors import UnavailableError
 from q2c_core.edge.app import GatewayServer, start_server
 from tests import credentials
@@ -30,8 +31,8 @@ class RecordedRejections:
         self.attempts.append(attempt)
 
 
-class FaultyRuntime:
-    """A runtime whose execute fails the way the test asks."""
+class FaultyRuntime(RuntimeServices):
+    """A runtime whose execute fails the way the test asks (RuntimeServices.run calls it)."""
 
     catalog: Any = None
     queries: Any = SimpleNamespace(audit_ledger=lambda signer: None)  # audit is not served here
