@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Column, ColumnElement, Connection, DateTime, Integer, Select, and_, or_
 
-from q2c_core.adapters.store._rows import utc
+from q2c_core.adapters.store.schema import utc
 from q2c_core.app.records import Page
 
 T = TypeVar("T")

@@ -8,15 +8,6 @@ from sqlalchemy import Connection, and_, func, select
 
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._paging import after, keyset_page
-from q2c_core.adapters.store._rows import (
-    to_audit,
-    to_customer,
-    to_engagement,
-    to_event,
-    to_exception,
-    to_idem,
-    to_rate_card,
-)
 from q2c_core.app.records import (
     AuditRecord,
     CustomerRow,
@@ -40,7 +31,7 @@ def load_streams(conn: Connection, tenant_id: str, ids: Sequence[str]) -> dict[s
     rows = conn.execute(select(e).where(e.c.tenant_id == tenant_id, e.c.engagement_id.in_(ids)))
     out: dict[str, StreamState] = {i: (None, []) for i in ids}
     for r in rows:
-        out[r.engagement_id] = (to_engagement(r), [])
+        out[r.engagement_id] = (s.ENGAGEMENTS.record(r), [])
     joined = ev.outerjoin(e, and_(e.c.tenant_id == ev.c.tenant_id, e.c.engagement_id == ev.c.stream_id))
     tail = (
         select(ev)
@@ -53,7 +44,7 @@ def load_streams(conn: Connection, tenant_id: str, ids: Sequence[str]) -> dict[s
         .order_by(ev.c.stream_id, ev.c.seq)
     )
     for r in conn.execute(tail):
-        out[r.stream_id][1].append(to_event(r))
+        out[r.stream_id][1].append(s.EVENTS.record(r))
     return out
 
 
@@ -65,7 +56,7 @@ def read_events(conn: Connection, tenant_id: str, stream_id: str, after_seq: int
         .where(ev.c.tenant_id == tenant_id, ev.c.stream_id == stream_id, ev.c.seq > after_seq)
         .order_by(ev.c.seq)
     )
-    return [to_event(r) for r in conn.execute(query)]
+    return list(map(s.EVENTS.record, conn.execute(query)))
 
 
 def read_all_events(
@@ -84,7 +75,7 @@ def read_all_events(
         query = query.where(ev.c.event_type.in_(sorted(set(event_types))))
     if stream_id is not None:
         query = query.where(ev.c.stream_id == stream_id)
-    return [to_event(r) for r in conn.execute(query.order_by(ev.c.position).limit(limit))]
+    return list(map(s.EVENTS.record, conn.execute(query.order_by(ev.c.position).limit(limit))))
 
 
 def find_idempotency(
@@ -95,7 +86,7 @@ def find_idempotency(
         return {}
     t = s.idempotency
     query = select(t).where(t.c.tenant_id == tenant_id, t.c.request_id.in_(set(request_ids)))
-    return {r.request_id: to_idem(r) for r in conn.execute(query)}
+    return {r.request_id: s.IDEMPOTENCY.record(r) for r in conn.execute(query)}
 
 
 def get_engagement(conn: Connection, tenant_id: str, engagement_id: str) -> EngagementRow | None:
@@ -104,7 +95,7 @@ def get_engagement(conn: Connection, tenant_id: str, engagement_id: str) -> Enga
     row = conn.execute(
         select(e).where(e.c.tenant_id == tenant_id, e.c.engagement_id == engagement_id)
     ).first()
-    return to_engagement(row) if row else None
+    return s.ENGAGEMENTS.record(row) if row else None
 
 
 def list_engagements(
@@ -128,7 +119,7 @@ def list_engagements(
         [e.c.create_time, e.c.engagement_id],
         page_size,
         page_token,
-        to_engagement,
+        s.ENGAGEMENTS.record,
         lambda r: (r.create_time, r.engagement_id),
     )
 
@@ -137,7 +128,7 @@ def get_exception(conn: Connection, tenant_id: str, exception_id: str) -> Except
     """One exception row or None."""
     x = s.exceptions
     row = conn.execute(select(x).where(x.c.tenant_id == tenant_id, x.c.exception_id == exception_id)).first()
-    return to_exception(row) if row else None
+    return s.EXCEPTIONS.record(row) if row else None
 
 
 EXCEPTION_ORDERS = ("oldest_first", "newest_first")
@@ -178,7 +169,7 @@ def list_exceptions(
         [x.c.raise_time, x.c.exception_id],
         page_size,
         page_token,
-        to_exception,
+        s.EXCEPTIONS.record,
         lambda r: (r.raise_time, r.exception_id),
         descending=newest,
         order=order_by if newest else "",
@@ -189,7 +180,7 @@ def get_customer(conn: Connection, tenant_id: str, customer_id: str) -> Customer
     """One customer row or None."""
     c = s.customers
     row = conn.execute(select(c).where(c.c.tenant_id == tenant_id, c.c.customer_id == customer_id)).first()
-    return to_customer(row) if row else None
+    return s.CUSTOMERS.record(row) if row else None
 
 
 def list_customers(
@@ -206,7 +197,7 @@ def list_customers(
         [c.c.create_time, c.c.customer_id],
         page_size,
         page_token,
-        to_customer,
+        s.CUSTOMERS.record,
         lambda r: (r.create_time, r.customer_id),
     )
 
@@ -223,7 +214,7 @@ def rate_card_revisions(conn: Connection, tenant_id: str, ids: Sequence[str]) ->
     )
     out: dict[str, list[RateCardRow]] = {}
     for row in conn.execute(query):
-        out.setdefault(row.rate_card_id, []).append(to_rate_card(row))
+        out.setdefault(row.rate_card_id, []).append(s.RATE_CARDS.record(row))
     return out
 
 
@@ -236,7 +227,7 @@ def get_rate_card(
     if revision is not None:
         query = query.where(r.c.revision == revision)
     row = conn.execute(query.order_by(r.c.revision.desc()).limit(1)).first()
-    return to_rate_card(row) if row else None
+    return s.RATE_CARDS.record(row) if row else None
 
 
 def list_rate_cards(
@@ -262,7 +253,7 @@ def list_rate_cards(
         [r.c.rate_card_id],
         page_size,
         page_token,
-        to_rate_card,
+        s.RATE_CARDS.record,
         lambda c: (c.rate_card_id,),
     )
 
@@ -273,7 +264,7 @@ def list_audit(
     """Audit records of one stream in seq order."""
     a = s.audit_records
     query = select(a).where(a.c.tenant_id == tenant_id, a.c.stream_id == stream_id)
-    return keyset_page(conn, query, [a.c.seq], page_size, page_token, to_audit, lambda r: (r.seq,))
+    return keyset_page(conn, query, [a.c.seq], page_size, page_token, s.AUDIT.record, lambda r: (r.seq,))
 
 
 def iter_audit(
@@ -290,7 +281,7 @@ def iter_audit(
         query = base if last is None else base.where(after(cols, last))
         rows = conn.execute(query.order_by(*cols).limit(chunk)).all()
         for row in rows:
-            yield to_audit(row)
+            yield s.AUDIT.record(row)
         if len(rows) < chunk:
             return
         last = [rows[-1].stream_id, rows[-1].seq]
