@@ -1,106 +1,23 @@
-"""Invoices, bill runs and billable engagements: row conversion, reads and writes."""
+"""Invoices, bill runs and billable engagements: reads (their writes are in _write.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, select
 
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._paging import keyset_page
-from q2c_core.adapters.store._rows import Params, utc
 from q2c_core.app.records import BillRunRow, InvoiceRow, Page
-from q2c_core.app.store_errors import ConcurrencyConflict
 
 BILLABLE_STATES = ("ACTIVE", "COMPLETED")
-
-
-def invoice_params(i: InvoiceRow) -> Params:
-    """Upsert parameters for an invoice row."""
-    return {
-        "tenant_id": i.tenant_id,
-        "invoice_id": i.invoice_id,
-        "engagement_id": i.engagement_id,
-        "customer_id": i.customer_id,
-        "state": i.state,
-        "period_key": i.period_key,
-        "bill_run_id": i.bill_run_id,
-        "currency": i.currency,
-        "total": i.total,
-        "data": i.data,
-        "create_time": utc(i.create_time),
-        "update_time": utc(i.update_time),
-    }
-
-
-def to_invoice(r: Row[Any]) -> InvoiceRow:
-    """An InvoiceRow from a row."""
-    m = r._mapping
-    return InvoiceRow(
-        **{k: m[k] for k in (c.name for c in s.invoices.columns) if k not in ("create_time", "update_time")},
-        create_time=utc(m["create_time"]),
-        update_time=utc(m["update_time"]),
-    )
-
-
-def bill_run_params(b: BillRunRow) -> Params:
-    """Insert/update parameters for a bill run row."""
-    return {
-        "tenant_id": b.tenant_id,
-        "bill_run_id": b.bill_run_id,
-        "period_key": b.period_key,
-        "state": b.state,
-        "version": b.version,
-        "data": b.data,
-        "create_time": utc(b.create_time),
-        "update_time": utc(b.update_time),
-    }
-
-
-def to_bill_run(r: Row[Any]) -> BillRunRow:
-    """A BillRunRow from a row."""
-    m = r._mapping
-    return BillRunRow(
-        tenant_id=m["tenant_id"],
-        bill_run_id=m["bill_run_id"],
-        period_key=m["period_key"],
-        state=m["state"],
-        version=m["version"],
-        data=m["data"],
-        create_time=utc(m["create_time"]),
-        update_time=utc(m["update_time"]),
-    )
-
-
-def write_bill_runs(conn: Connection, rows: Sequence[BillRunRow]) -> None:
-    """Insert version-1 runs; update others only from version n-1 (else ConcurrencyConflict)."""
-    t = s.bill_runs
-    for b in rows:
-        if b.version < 1:
-            raise ValueError("BillRunRow.version must be >= 1")
-        if b.version == 1:
-            conn.execute(insert(t), [bill_run_params(b)])
-            continue
-        values = bill_run_params(b)
-        for k in ("tenant_id", "bill_run_id", "create_time"):
-            values.pop(k)
-        result = conn.execute(
-            update(t)
-            .where(
-                t.c.tenant_id == b.tenant_id, t.c.bill_run_id == b.bill_run_id, t.c.version == b.version - 1
-            )
-            .values(**values)
-        )
-        if result.rowcount != 1:
-            raise ConcurrencyConflict([b.bill_run_id], f"bill run is not at version {b.version - 1}")
 
 
 def get_invoice(conn: Connection, tenant_id: str, invoice_id: str) -> InvoiceRow | None:
     """One invoice row or None."""
     i = s.invoices
     row = conn.execute(select(i).where(i.c.tenant_id == tenant_id, i.c.invoice_id == invoice_id)).first()
-    return to_invoice(row) if row else None
+    return s.INVOICES.record(row) if row else None
 
 
 def list_invoices(
@@ -118,7 +35,7 @@ def list_invoices(
         [i.c.create_time, i.c.invoice_id],
         page_size,
         page_token,
-        to_invoice,
+        s.INVOICES.record,
         lambda r: (r.create_time, r.invoice_id),
     )
 
@@ -127,7 +44,7 @@ def get_bill_run(conn: Connection, tenant_id: str, bill_run_id: str) -> BillRunR
     """One bill run row or None."""
     b = s.bill_runs
     row = conn.execute(select(b).where(b.c.tenant_id == tenant_id, b.c.bill_run_id == bill_run_id)).first()
-    return to_bill_run(row) if row else None
+    return s.BILL_RUNS.record(row) if row else None
 
 
 def list_bill_runs(conn: Connection, tenant_id: str, page_size: int, page_token: str) -> Page[BillRunRow]:
@@ -139,7 +56,7 @@ def list_bill_runs(conn: Connection, tenant_id: str, page_size: int, page_token:
         [b.c.create_time, b.c.bill_run_id],
         page_size,
         page_token,
-        to_bill_run,
+        s.BILL_RUNS.record,
         lambda r: (r.create_time, r.bill_run_id),
         descending=True,
     )

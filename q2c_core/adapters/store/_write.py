@@ -9,26 +9,14 @@ from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from q2c_core.adapters.store import schema as s
-from q2c_core.adapters.store._billing import invoice_params, write_bill_runs
 from q2c_core.adapters.store._guard import Attempt, Key
-from q2c_core.adapters.store._rows import (
-    Params,
-    audit_params,
-    customer_params,
-    engagement_params,
-    event_params,
-    exception_params,
-    idem_params,
-    rate_card_params,
-    to_audit,
-    to_event,
-)
 from q2c_core.adapters.store.notify import CHANNEL
 from q2c_core.app.audit.chain import GENESIS_HASH, canonical, chain_hash, events_digest
-from q2c_core.app.records import AuditEntry, AuditRecord, CustomerRow, EventRecord, StoredEvent
+from q2c_core.app.records import AuditEntry, AuditRecord, BillRunRow, CustomerRow, EventRecord, StoredEvent
 from q2c_core.app.store_errors import ConcurrencyConflict
 
 R = TypeVar("R")
+V = TypeVar("V", CustomerRow, BillRunRow)
 
 EVENT_ORDER_LOCK_KEY = 7142051134
 """PostgreSQL advisory lock that event-writing transactions hold from their events insert to
@@ -49,23 +37,23 @@ def write_batch(conn: Connection, attempt: Attempt) -> list[AuditRecord]:
     _check_versions(conn, batch.version_guards)
     if batch.events:
         lock_event_order(conn)
-        conn.execute(insert(s.events), [event_params(e) for e in batch.events])
+        conn.execute(insert(s.events), list(map(s.EVENTS.params, batch.events)))
         notify_followers(conn, {e.tenant_id for e in batch.events})
     records = _write_audit(conn, batch.audit, attempt)
     if batch.idempotency:
-        conn.execute(insert(s.idempotency), [idem_params(i) for i in batch.idempotency])
-    _write_customers(conn, batch.customers)
+        conn.execute(insert(s.idempotency), list(map(s.IDEMPOTENCY.params, batch.idempotency)))
+    _write_versioned(conn, s.CUSTOMERS, batch.customers, "customer")
     if batch.rate_cards:
-        conn.execute(insert(s.rate_cards), [rate_card_params(r) for r in batch.rate_cards])
+        conn.execute(insert(s.rate_cards), list(map(s.RATE_CARDS.params, batch.rate_cards)))
     eng = _last_by_key(batch.engagements, lambda e: (e.tenant_id, e.engagement_id))
-    snapshots = [engagement_params(e) for e in eng if e.snapshot is not None]
+    snapshots = [s.ENGAGEMENTS.params(e) for e in eng if e.snapshot is not None]
     _upsert(conn, s.engagements, snapshots, ("create_time",), guard_version=True)
-    _update_columns(conn, [engagement_params(e) for e in eng if e.snapshot is None])
+    _update_columns(conn, [s.ENGAGEMENTS.params(e) for e in eng if e.snapshot is None])
     exc = _last_by_key(batch.exceptions, lambda x: (x.tenant_id, x.exception_id))
-    _upsert(conn, s.exceptions, [exception_params(x) for x in exc], ())
+    _upsert(conn, s.exceptions, list(map(s.EXCEPTIONS.params, exc)), ())
     inv = _last_by_key(batch.invoices, lambda i: (i.tenant_id, i.invoice_id))
-    _upsert(conn, s.invoices, [invoice_params(i) for i in inv], ("create_time",))
-    write_bill_runs(conn, batch.bill_runs)
+    _upsert(conn, s.invoices, list(map(s.INVOICES.params, inv)), ("create_time",))
+    _write_versioned(conn, s.BILL_RUNS, batch.bill_runs, "bill run")
     return records
 
 
@@ -131,18 +119,23 @@ def _write_audit(conn: Connection, entries: Sequence[AuditEntry], attempt: Attem
         (a.tenant_id, a.stream_id): heads.get((a.tenant_id, a.stream_id), (0, ""))[0] for a in entries
     }
     events = _audited_events(conn, entries, attempt.batch.events)
-    params: list[Params] = []
+    params: list[s.Params] = []
     for a in entries:
         key = (a.tenant_id, a.stream_id)
         seq, prev = heads.get(key, (0, GENESIS_HASH))
         seq += 1
         covered = events_digest(a.event_ids, events.get(a.tenant_id, {}))
         digest = chain_hash(prev, canonical(a, seq, covered))
-        params.append(audit_params(a, seq, prev, digest, covered))
+        version = 1 if covered is None else 2
+        params.append(
+            s.AUDIT.params(
+                a, seq=seq, prev_hash=prev, hash=digest, events_digest=covered, chain_version=version
+            )
+        )
         heads[key] = (seq, digest)
     stmt = insert(s.audit_records).returning(s.audit_records.c.record_id, sort_by_parameter_order=True)
     ids = conn.execute(stmt, params).scalars().all()
-    return [to_audit({**p, "record_id": rid}) for p, rid in zip(params, ids, strict=True)]
+    return [s.AUDIT.from_values({**p, "record_id": rid}) for p, rid in zip(params, ids, strict=True)]
 
 
 def _audited_events(
@@ -173,39 +166,32 @@ def read_events_by_id(conn: Connection, tenant_id: str, event_ids: Iterable[str]
         ev.c.stream_id.in_(streams),
         ev.c.seq.in_({int(k[2]) for k in keys if k[2].isdigit()}),
     )
-    return [e for e in map(to_event, conn.execute(query)) if e.event_id in ids]
+    return [e for e in map(s.EVENTS.record, conn.execute(query)) if e.event_id in ids]
 
 
-def _write_customers(conn: Connection, rows: Sequence[CustomerRow]) -> None:
-    """Insert version-1 customers; update others only from version n-1 (else conflict)."""
-    if any(c.version < 1 for c in rows):
-        raise ValueError("CustomerRow.version must be >= 1")
-    new = [customer_params(c) for c in rows if c.version == 1]
-    if new:
-        conn.execute(insert(s.customers), new)
-    t = s.customers
-    for c in rows:
-        if c.version == 1:
+def _write_versioned(conn: Connection, rows: s.RowMap[V, V], items: Sequence[V], noun: str) -> None:
+    """Insert version-1 rows; update others only from version n-1 (else ConcurrencyConflict)."""
+    if any(i.version < 1 for i in items):
+        raise ValueError(f"{type(items[0]).__name__}.version must be >= 1")
+    t = rows.table
+    key = t.primary_key.columns.values()[-1]  # the id after tenant_id
+    if new := [rows.params(i) for i in items if i.version == 1]:
+        conn.execute(insert(t), new)
+    for i in items:
+        if i.version == 1:
             continue
-        values = customer_params(c)
-        for k in ("tenant_id", "customer_id", "create_time"):
-            values.pop(k)
-        result = conn.execute(
-            update(t)
-            .where(
-                t.c.tenant_id == c.tenant_id, t.c.customer_id == c.customer_id, t.c.version == c.version - 1
-            )
-            .values(**values)
-        )
-        if result.rowcount != 1:
-            detail = f"customer is not at version {c.version - 1}"
-            raise ConcurrencyConflict([c.customer_id], detail)
+        values = rows.params(i)
+        tenant, ident = values.pop("tenant_id"), values.pop(key.name)
+        del values["create_time"]
+        where = (t.c.tenant_id == tenant, key == ident, t.c.version == i.version - 1)
+        if conn.execute(update(t).where(*where).values(**values)).rowcount != 1:
+            raise ConcurrencyConflict([ident], f"{noun} is not at version {i.version - 1}")
 
 
 def _upsert(
     conn: Connection,
     table: Table,
-    rows: list[Params],
+    rows: list[s.Params],
     keep: tuple[str, ...],
     guard_version: bool = False,
 ) -> None:
@@ -226,7 +212,7 @@ def _upsert(
     conn.execute(ins.on_conflict_do_update(index_elements=pk, set_=sets, where=where), rows)
 
 
-def _update_columns(conn: Connection, rows: list[Params]) -> None:
+def _update_columns(conn: Connection, rows: list[s.Params]) -> None:
     """Read-model columns of existing engagements, keeping their snapshot (never going back)."""
     if not rows:
         return
