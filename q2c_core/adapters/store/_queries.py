@@ -17,9 +17,8 @@ from q2c_core.app.records import (
     Page,
     RateCardRow,
     StoredEvent,
+    StreamState,
 )
-
-StreamState = tuple[EngagementRow | None, list[StoredEvent]]
 
 
 def load_streams(conn: Connection, tenant_id: str, ids: Sequence[str]) -> dict[str, StreamState]:
