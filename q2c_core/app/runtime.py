@@ -6,8 +6,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
 
-from q2c_core.adapters.store import Store
-from q2c_core.adapters.store.deliveries import DeliveryStore
 from q2c_core.app.billing.control import BillRunControl
 from q2c_core.app.billing.runner import DEFAULT_CHUNK, BillOutcome, BillRunCoordinator, outcomes
 from q2c_core.app.billing.runs import BillRun, BillRunSpec
@@ -18,6 +16,7 @@ from q2c_core.app.delivery.control import DeliveryControl
 from q2c_core.app.delivery.worker import DeliveryWorker
 from q2c_core.app.host import EngagementHost
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
+from q2c_core.app.ports import Store
 from q2c_core.app.reads import Queries
 from q2c_core.app.rejection_log import RejectionLog
 from q2c_core.domain.commands import Command
@@ -123,7 +122,7 @@ class RuntimeServices:
         self.queries = Queries(store)
         self.rejections = RejectionLog(store)
         self.bill_runs = BillRunControl(store)
-        self.deliveries = DeliveryControl(DeliveryStore(store.engine), wake=wake_delivery)
+        self.deliveries = DeliveryControl(store.deliveries(), wake=wake_delivery)
         self.reconciler = reconciler_for(store, self.connectors, execute)
 
     async def cancel_bill_run(

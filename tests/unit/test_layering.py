@@ -127,12 +127,23 @@ TOP_LEVEL_MODULES = {"__init__.py", "settings.py", "bootstrap.py"}
 """q2c_core's top level holds the rooms, the settings and the composition root: nothing else."""
 RULES: dict[str, tuple[str, ...]] = {
     "domain": ("q2c_core.app", "q2c_core.adapters", "q2c_core.edge", "q2c_core.bootstrap", "actors"),
-    "app": ("q2c_core.edge", "q2c_core.adapters.erp", "simulator", "q2c_core.bootstrap", "actors"),
+    "app": (
+        "q2c_core.edge",
+        "q2c_core.adapters",
+        "simulator",
+        "q2c_core.bootstrap",
+        "actors",
+        "sqlalchemy",
+        "grpc",
+        "google.protobuf",
+        "ray",
+    ),
     "adapters": ("q2c_core.edge", "q2c_core.bootstrap", "actors"),
     "edge": ("q2c_core.adapters", "q2c_core.bootstrap", "actors"),
 }
 """What each room may not import. Only q2c_core.bootstrap and actors/ import every side; which
-ERP/PSA the app talks to is handed in (app.connectors.ConnectorFactory), never chosen in it."""
+ERP/PSA the app talks to is handed in (app.connectors.ConnectorFactory), never chosen in it, and
+the app reaches the store through app.ports (Store, DeliveryStore), never an adapter."""
 
 
 def room_of(path: Path) -> str | None:
@@ -173,6 +184,12 @@ def test_each_room_imports_only_what_its_rule_allows(path: Path) -> None:
         ("app", "from actors.runtime import RayRuntime"),
         ("app", "from q2c_core.adapters.erp.simulator_connectors import SimulatorErp"),
         ("app", "from simulator.client import SimulatorClient"),
+        ("app", "from q2c_core.adapters.store import Store"),
+        ("app", "from q2c_core.adapters.store.deliveries import DeliveryStore"),
+        ("app", "import q2c_core.adapters.store.notify"),
+        ("app", "from sqlalchemy import Engine"),
+        ("app", "import grpc"),
+        ("app", "from google.protobuf import timestamp_pb2"),
         ("edge", "from q2c_core.bootstrap import running"),
     ],
 )
@@ -184,6 +201,8 @@ def test_the_room_rules_allow_what_each_room_needs() -> None:
     assert trespasses("edge", "from q2c_core.app.ports import SecurityEventSink") == []
     assert trespasses("adapters", "from q2c_core.app.records import WriteBatch") == []
     assert trespasses("app", "from q2c_core.domain.money import Money") == []
+    assert trespasses("app", "from q2c_core.app.ports import DeliveryStore, Store") == []
+    assert trespasses("app", "from pydantic import Field") == []
 
 
 MIGRATION_FILES = sorted((CORE / "adapters" / "store" / "migrations" / "versions").glob("*.py"))
