@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from q2c_core.adapters.store import Store
+from q2c_core.adapters.store.database import sqlite_url
 from q2c_core.app.runtime import LocalRuntime, Runtime
 from q2c_core.edge.app import GatewayServer, start_server
 from q2c_core.edge.security import GatewaySecurity, SecuritySettingsError, security_from_settings
@@ -31,6 +32,11 @@ class Service:
     runtime: Runtime
     gateway: GatewayServer
     security: GatewaySecurity
+
+
+def store_url(settings: Settings) -> str:
+    """The database URL every process opens: on SQLite it carries --sqlite-synchronous."""
+    return sqlite_url(settings.database_url, settings.sqlite_synchronous)
 
 
 async def build_runtime(settings: Settings, store: Store) -> Runtime:
@@ -51,7 +57,7 @@ async def build_runtime(settings: Settings, store: Store) -> Runtime:
 
     runtime = RayRuntime(
         store,
-        settings.database_url,
+        store_url(settings),
         shards=settings.shards,
         deployment=settings.deployment,
         delivery=delivery,
@@ -91,7 +97,7 @@ async def running(settings: Settings) -> AsyncIterator[Service]:
     On exit: NOT_SERVING and drain, close the runtime and the store, stop a Ray we started.
     Raises SystemExit naming the problem when the security settings cannot work.
     """
-    store = Store.open(settings.database_url)
+    store = Store.open(store_url(settings))
     try:
         security = security_from_settings(settings, store)
     except SecuritySettingsError as error:

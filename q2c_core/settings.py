@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="interface the gRPC server binds")
     port: int = Field(50051, ge=0, le=65535, description="gRPC port (0: any free port)")
     database_url: str = Field("sqlite:///q2c.db", description="SQLite file or PostgreSQL URL")
+    sqlite_synchronous: Literal["full", "normal"] = Field(
+        "full",
+        description="SQLite durability: full syncs every commit (no acknowledged command is lost on "
+        "power loss); normal may lose the last commits on power loss, never corrupts",
+    )
     ray_address: str | None = Field(None, description="Ray cluster address; absent: start a local Ray")
     shards: int = Field(2, ge=1, le=1024, description="number of engagement shard actors")
     ray_num_cpus: int | None = Field(None, ge=1, description="CPUs for a local Ray (default: all)")

@@ -21,6 +21,7 @@ from q2c_core.adapters.store import (
 )
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._paging import decode_token, encode_token
+from q2c_core.adapters.store.database import sqlite_url
 from tests.store.helpers import T0, customer
 
 
@@ -43,9 +44,30 @@ def test_sqlite_pragmas_are_set_per_connection(tmp_path: Path) -> None:
                 conn.exec_driver_sql(f"PRAGMA {p}").scalar()
                 for p in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
             ]
-        assert got == ["wal", 1, 5000, 1]
+        assert got == ["wal", 2, 5000, 1]  # synchronous=FULL unless the URL asks for normal
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(("level", "pragma"), [("full", 2), ("normal", 1)])
+def test_sqlite_synchronous_level_travels_in_the_url(tmp_path: Path, level: str, pragma: int) -> None:
+    url = sqlite_url(f"sqlite:///{tmp_path / 's.db'}", level)
+    assert url.endswith(f"?synchronous={level}")
+    store = Store.open(url)  # what every process (gateway, each shard) does with the URL
+    try:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == pragma
+        assert store.engine.url.query == {}  # the level is ours, not the driver's
+    finally:
+        store.close()
+
+
+def test_unknown_synchronous_level_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="synchronous"):
+        sqlite_url(f"sqlite:///{tmp_path / 's.db'}", "off")
+    with pytest.raises(ValueError, match="synchronous"):
+        make_engine(f"sqlite:///{tmp_path / 's.db'}?synchronous=off")
+    assert sqlite_url("postgresql://h/db", "normal") == "postgresql://h/db"
 
 
 def test_unreachable_database_raises_store_unavailable() -> None:

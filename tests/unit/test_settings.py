@@ -85,3 +85,14 @@ def test_every_setting_has_a_row_in_the_operations_guide() -> None:
     guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
     missing = [name for name in Settings.model_fields if f"`Q2C_{name.upper()}`" not in guide]
     assert missing == []
+
+
+def test_sqlite_is_fully_synchronous_unless_told_otherwise() -> None:
+    from q2c_core.bootstrap import store_url
+
+    assert store_url(parse_settings(["--database-url", "sqlite:////tmp/q.db"])).endswith("?synchronous=full")
+    normal = parse_settings(["--database-url", "sqlite:////tmp/q.db", "--sqlite-synchronous", "normal"])
+    assert store_url(normal).endswith("?synchronous=normal")
+    assert store_url(parse_settings(["--database-url", "postgresql://h/db"])) == "postgresql://h/db"
+    with pytest.raises(SystemExit):
+        parse_settings(["--sqlite-synchronous", "off"])

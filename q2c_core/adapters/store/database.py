@@ -37,16 +37,39 @@ def normalize_url(url: str) -> str:
     return url
 
 
+SYNCHRONOUS = ("full", "normal")
+"""SQLite `synchronous` levels q2c accepts: `full` (the default) syncs the WAL on every commit,
+so an acknowledged command survives power loss; `normal` may lose the last commits then."""
+
+
+def sqlite_url(url: str, synchronous: str) -> str:
+    """`url` carrying the SQLite synchronous level (`?synchronous=`), so that every process that
+    opens it (the gateway, each Ray shard) applies the same one; other URLs are returned as is."""
+    if synchronous not in SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return url
+    return parsed.update_query_dict({"synchronous": synchronous}).render_as_string(hide_password=False)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, synchronous=NORMAL, busy_timeout and BEGIN IMMEDIATE."""
-    url = normalize_url(url)
-    engine = create_engine(url, pool_pre_ping=True, json_serializer=_dumps, **kwargs)
+    """Create an engine; SQLite gets WAL, synchronous (FULL unless the URL says `normal`),
+    busy_timeout and BEGIN IMMEDIATE."""
+    parsed = make_url(normalize_url(url))
+    synchronous = "full"
+    if parsed.get_backend_name() == "sqlite":
+        synchronous = parsed.query.get("synchronous", "full")  # type: ignore[assignment]
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
+        parsed = parsed.difference_update_query(["synchronous"])
+    engine = create_engine(parsed, pool_pre_ping=True, json_serializer=_dumps, **kwargs)
     if engine.dialect.name == "sqlite":
-        _install_sqlite_listeners(engine)
+        _install_sqlite_listeners(engine, synchronous.upper())
     return engine
 
 
-def _install_sqlite_listeners(engine: Engine) -> None:
+def _install_sqlite_listeners(engine: Engine, synchronous: str) -> None:
     """Per-connection pragmas, and explicit BEGIN IMMEDIATE (DEFERRED for reads)."""
 
     @event.listens_for(engine, "connect")
@@ -58,7 +81,7 @@ def _install_sqlite_listeners(engine: Engine) -> None:
             # connection opening at the same moment may hold
             cur.execute("PRAGMA busy_timeout=5000")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
         finally:
             cur.close()
