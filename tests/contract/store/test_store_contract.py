@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from q2c_core.adapters.store import Store
+from q2c_core.app.ports import Store
 from q2c_core.app.records import WriteBatch
 from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId
 from tests.contract.store.conftest import Backend
