@@ -13,9 +13,10 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 
+from q2c_core.app.clock import utc_now
 from q2c_core.app.commands import BatchDecider, Key, StagedBatch
 from q2c_core.app.decoding import UnreadableEngagementError, fold_stored, rebuild
 from q2c_core.app.messages import CommandEnvelope, CommandResult
@@ -29,11 +30,6 @@ from q2c_core.domain.errors import ConflictError, ErrorKind, ErrorPayload, Unava
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 3
-
-
-def utc_now() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(UTC)
 
 
 class EngagementHost:

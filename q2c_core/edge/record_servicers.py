@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from q2c.v1 import audit_pb2, audit_pb2_grpc, exception_pb2, exception_pb2_grpc
 from q2c_core.app.audit.anchor import CheckpointSigner
 from q2c_core.app.audit.ledger import AuditLedger
+from q2c_core.app.clock import utc_now
 from q2c_core.app.reads import Queries
 from q2c_core.domain.errors import PermissionDeniedError, ValidationError
 from q2c_core.edge.auth.scopes import ADMIN
@@ -20,11 +21,6 @@ from q2c_core.edge.servicers import Context, blocking, engagement_of, lister
 
 if TYPE_CHECKING:
     from q2c_core.app.runtime import Runtime
-
-
-def utc_now() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(UTC)
 
 
 class ExceptionServicer(exception_pb2_grpc.ExceptionServiceServicer):

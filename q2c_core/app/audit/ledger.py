@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from q2c_core.app.audit.anchor import (
@@ -19,6 +19,7 @@ from q2c_core.app.audit.anchor import (
 )
 from q2c_core.app.audit.chain import VerifyResult
 from q2c_core.app.audit.token import VerifyToken
+from q2c_core.app.clock import utc_now
 from q2c_core.app.paging import paged
 from q2c_core.app.ports import Store
 from q2c_core.app.records import Page, SecurityEventRow
@@ -38,11 +39,6 @@ VERIFY_SECONDS = 10.0
 
 def _same(item: T) -> T:
     return item
-
-
-def utc_now() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(UTC)
 
 
 class SigningDisabledError(PreconditionError):

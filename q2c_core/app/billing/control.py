@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from q2c_core.app.audited import record_accepted, stored_response
 from q2c_core.app.billing.runs import BillRun, BillRunSpec, BillRunState, bill_run_from_row, bill_run_row
+from q2c_core.app.clock import utc_now
 from q2c_core.app.messages import Caller, new_resource_id, payload_digest
 from q2c_core.app.ports import Store
 from q2c_core.app.records import WriteBatch
@@ -22,11 +23,6 @@ from q2c_core.domain.errors import (
 from q2c_core.domain.money import check_currency
 
 ATTEMPTS = 5
-
-
-def utc_now() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(UTC)
 
 
 class BillRunControl:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from q2c_core.app.audited import record_accepted, stored_response
+from q2c_core.app.clock import utc_now
 from q2c_core.app.delivery.model import (
     DeliveryAttempt,
     DeliveryItem,
@@ -56,11 +57,6 @@ __all__ = [
     "DeliveryOverview",
     "RetryFilter",
 ]
-
-
-def utc_now() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

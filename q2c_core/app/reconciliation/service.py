@@ -20,8 +20,9 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from q2c_core.app.clock import utc_now
 from q2c_core.app.connectors import ErpDocument, ErpLedger, ErpReadError
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.app.ports import Store
@@ -44,11 +45,6 @@ DETAIL_LIMIT = 1000
 PAGE_SIZE = 500
 RAISE_CONCURRENCY = 64
 _TRANSIENT = (ErrorKind.UNAVAILABLE, ErrorKind.CONFLICT)
-
-
-def utc_now() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(UTC)
 
 
 class ReportedMismatch(Finding):
