@@ -24,7 +24,7 @@ from q2c_core.adapters.store import (
     record_hash,
 )
 from q2c_core.adapters.store import schema as s
-from q2c_core.adapters.store._rows import to_audit
+from q2c_core.adapters.store.schema import AUDIT
 from q2c_core.app.audit.anchor import Checkpoint, CheckpointSigner, StreamHead
 from q2c_core.app.audit.ledger import AuditLedger
 from q2c_core.app.messages import Caller
@@ -105,7 +105,7 @@ def test_rewritten_and_rehashed_record_passes_the_chain_but_not_the_checkpoint(
         )
         rows = conn.execute(select(t).where(t.c.tenant_id == tenant_id, t.c.stream_id == b).order_by(t.c.seq))
         prev = ""
-        for rec in map(to_audit, rows.all()):
+        for rec in map(AUDIT.record, rows.all()):
             if rec.seq >= 2:
                 rehashed = record_hash(dataclasses.replace(rec, prev_hash=prev or rec.prev_hash))
                 conn.execute(

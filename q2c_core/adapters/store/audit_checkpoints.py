@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._paging import after, keyset_page
-from q2c_core.adapters.store._rows import to_audit, utc
 from q2c_core.adapters.store._write import read_events_by_id
+from q2c_core.adapters.store.schema import AUDIT, utc
 from q2c_core.app.audit.anchor import Checkpoint, Sign, StreamHead
 from q2c_core.app.audit.chain import Checked, events_digest
 from q2c_core.app.records import AuditRecord, EventRecord, Page
@@ -58,7 +58,7 @@ class CheckedPage:
         while True:
             size = self._chunk if self._left is None else min(self._chunk, self._left)
             query = base if self._last is None else base.where(after(cols, self._last))
-            records = [to_audit(r) for r in self._conn.execute(query.order_by(*cols).limit(size)).all()]
+            records = [AUDIT.record(r) for r in self._conn.execute(query.order_by(*cols).limit(size)).all()]
             yield from _with_digests(self._conn, self._tenant_id, records)
             if len(records) < size:
                 return

@@ -20,9 +20,9 @@ from q2c_core.adapters.store import _queries as q
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._guard import guard
 from q2c_core.adapters.store._paging import keyset_page
-from q2c_core.adapters.store._rows import to_event, utc
 from q2c_core.adapters.store.database import READ_ONLY
 from q2c_core.adapters.store.delivery_retry import item_filters, retry_dead_audited, revive_dead
+from q2c_core.adapters.store.schema import EVENTS, utc
 from q2c_core.app.delivery.model import (
     DeliveryAttempt,
     DeliveryItem,
@@ -111,7 +111,7 @@ class DeliveryStore:
             .limit(limit)
         )
         with self._read() as conn:
-            return [to_event(r) for r in conn.execute(query)]
+            return [EVENTS.record(r) for r in conn.execute(query)]
 
     def last_position(self) -> int:
         """The highest event position written so far (0 when there is none)."""

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Row, insert, select
 
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._paging import keyset_page
-from q2c_core.adapters.store._rows import utc
+from q2c_core.adapters.store.schema import utc
 from q2c_core.app.records import Page, SecurityEventRow
 
 
