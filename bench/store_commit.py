@@ -1,0 +1,280 @@
+"""Store.commit benchmark: the CPU one group-committed batch costs the shard, per command.
+
+    python -m bench.store_commit --db sqlite,postgresql --commands 1,16 --batches 300 --label before
+
+Each batch is shaped like the host's group commit of C accepted commands on C different
+engagements: C events (one per command, ~0.5 KB payload), C audit entries naming them, C
+idempotency records, C engagement read-model rows (columns only, except a full ~2 KB snapshot
+when an engagement's stored snapshot is SNAPSHOT_EVERY versions behind, as the host writes it).
+Engagements are drawn round-robin from a pool of 4 x C, so every stream keeps growing. The
+database is fresh: a SQLite file (synchronous=full, the default) in a temp dir, or a PostgreSQL
+database `q2c_bench_<hex>` created for the run and dropped afterwards.
+
+Reported per (db, C): CPU µs per command (time.process_time of this process, which is all the
+client-side work of a commit: SQLAlchemy, the driver, hashing), and wall ms per batch (p50,
+mean, p99; includes fsync). `--profile DIR` also writes a cProfile of the timed batches.
+Results are appended as JSON lines to bench/results/store-commit.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+
+from q2c_core.adapters.store import (
+    AuditEntry,
+    EngagementRow,
+    EventRecord,
+    IdempotencyRecord,
+    Store,
+    WriteBatch,
+)
+from q2c_core.adapters.store.database import sqlite_url
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results" / "store-commit.jsonl"
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432"
+TENANT = "tenant-bench"
+SNAPSHOT_EVERY = 8
+T0 = datetime(2026, 11, 1, 9, 0, 0, tzinfo=UTC)
+
+
+@contextlib.contextmanager
+def fresh_database(db: str, pg_base: str) -> Iterator[str]:
+    """A URL for a brand-new database; removed afterwards, even on failure."""
+    if db == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="q2c-bench-commit-") as workdir:
+            yield sqlite_url(f"sqlite:///{workdir}/q2c.db", "full")
+        return
+    import psycopg
+
+    name = f"q2c_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{pg_base}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{pg_base}/{name}"
+    finally:
+        with psycopg.connect(f"{pg_base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Workload:
+    """Builds the batches: C commands on C distinct engagements of a pool of 4 x C."""
+
+    def __init__(self, commands: int) -> None:
+        self.commands = commands
+        self.pool = [f"eng-{uuid.uuid4().hex[:12]}" for _ in range(4 * commands)]
+        self.version = dict.fromkeys(self.pool, 0)
+        self.snapshot_at = dict.fromkeys(self.pool, 0)
+        self.next = 0
+        self.requests = 0
+
+    def batch(self) -> WriteBatch:
+        """The next group-committed batch."""
+        batch = WriteBatch()
+        for _ in range(self.commands):
+            eid = self.pool[self.next % len(self.pool)]
+            self.next += 1
+            self._command(batch, eid)
+        return batch
+
+    def _command(self, batch: WriteBatch, eid: str) -> None:
+        self.version[eid] += 1
+        seq = self.version[eid]
+        now = T0 + timedelta(milliseconds=self.next)
+        self.requests += 1
+        request_id = f"req-{self.requests:09d}-{uuid.uuid4().hex[:8]}"
+        event = EventRecord(
+            tenant_id=TENANT,
+            stream_id=eid,
+            seq=seq,
+            event_type="TimeEntriesSubmitted",
+            payload=_event_payload(eid, seq),
+            principal="alice@example.com",
+            correlation_id=f"corr-{self.requests}",
+            request_id=request_id,
+            occurred_at=now,
+        )
+        batch.events.append(event)
+        batch.audit.append(
+            AuditEntry(
+                tenant_id=TENANT,
+                stream_id=eid,
+                principal="alice@example.com",
+                command_type="SubmitTimeEntries",
+                request_id=request_id,
+                correlation_id=event.correlation_id,
+                payload_digest="d" * 64,
+                outcome="ACCEPTED",
+                event_ids=(event.event_id,),
+                recorded_at=now,
+            )
+        )
+        batch.idempotency.append(
+            IdempotencyRecord(
+                tenant_id=TENANT,
+                request_id=request_id,
+                stream_id=eid,
+                command_type="SubmitTimeEntries",
+                payload_digest="d" * 64,
+                response={"engagement": None, "event_ids": [event.event_id], "version": seq, "error": None},
+                created_at=now,
+            )
+        )
+        snapshot = None
+        if seq == 1 or seq - self.snapshot_at[eid] >= SNAPSHOT_EVERY:
+            self.snapshot_at[eid] = seq
+            snapshot = _snapshot(eid, seq)
+        batch.engagements.append(
+            EngagementRow(
+                tenant_id=TENANT,
+                engagement_id=eid,
+                customer_id="cust-1",
+                display_name=f"Engagement {eid}",
+                state="ACTIVE",
+                version=seq,
+                snapshot=snapshot,
+                create_time=T0,
+                update_time=now,
+                currency="USD",
+            )
+        )
+
+
+def _event_payload(eid: str, seq: int) -> dict[str, Any]:
+    entries = [
+        {
+            "entry_id": f"te-{seq}-{i}",
+            "worker_id": f"worker-{i}",
+            "role": "consultant",
+            "work_date": "2026-11-02",
+            "hours": "7.50",
+            "description": "implementation work on the ledger integration",
+        }
+        for i in range(3)
+    ]
+    return {"engagement_id": eid, "entries": entries}
+
+
+def _snapshot(eid: str, seq: int) -> dict[str, Any]:
+    return {
+        "engagement_id": eid,
+        "version": seq,
+        "state": "ACTIVE",
+        "contract": {"currency": "USD", "rate_card_id": "rc-1", "cap": "100000.00"},
+        "time_entries": [
+            {"entry_id": f"te-{n}", "hours": "7.50", "state": "SUBMITTED", "role": "consultant"}
+            for n in range(12)
+        ],
+        "history": [f"event-{n}" for n in range(seq)][-20:],
+    }
+
+
+def run(db: str, url: str, commands: int, batches: int, warmup: int, profile: Path | None) -> dict[str, Any]:
+    """Commit warmup + batches batches; return the measurements of the timed ones."""
+    store = Store.open(url)
+    try:
+        work = Workload(commands)
+        for _ in range(warmup):
+            store.commit(work.batch())
+        prepared = [work.batch() for _ in range(batches)]  # building them is not the commit's cost
+        walls: list[float] = []
+        profiler = cProfile.Profile() if profile else None
+        cpu0 = time.process_time()
+        if profiler:
+            profiler.enable()
+        for batch in prepared:
+            t0 = time.perf_counter()
+            store.commit(batch)
+            walls.append(time.perf_counter() - t0)
+        if profiler:
+            profiler.disable()
+        cpu = time.process_time() - cpu0
+        if profiler and profile:
+            profile.mkdir(parents=True, exist_ok=True)
+            profiler.dump_stats(profile / f"store-commit-{db}-c{commands}.pstats")
+        check = store.verify_audit(TENANT)
+        events = len(store.read_all_events(TENANT, limit=1_000_000))
+    finally:
+        store.close()
+    expected = (warmup + batches) * commands
+    walls_ms = sorted(w * 1000 for w in walls)
+    return {
+        "commands_per_batch": commands,
+        "batches": batches,
+        "cpu_us_per_command": round(cpu / (batches * commands) * 1e6, 1),
+        "cpu_ms_per_batch": round(cpu / batches * 1000, 3),
+        "wall_ms_per_batch": {
+            "p50": round(statistics.median(walls_ms), 3),
+            "mean": round(statistics.fmean(walls_ms), 3),
+            "p99": round(walls_ms[min(len(walls_ms) - 1, int(len(walls_ms) * 0.99))], 3),
+        },
+        "verified": {"audit_ok": check.ok, "audit_records": check.records_checked, "events": events},
+        "ok": check.ok and check.records_checked == expected and events == expected,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark for every (db, C) asked for; print and append one JSON line each."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--commands", default="1,16", help="commands per batch (C), comma-separated")
+    parser.add_argument("--batches", type=int, default=300, help="timed batches per (db, C)")
+    parser.add_argument("--warmup", type=int, default=30, help="untimed batches first")
+    parser.add_argument("--label", default="", help="a note stored with the result (e.g. before)")
+    parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL base URL (no database)")
+    parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats here")
+    parser.add_argument("--no-save", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+
+    def git(*cmd: str) -> str:
+        return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    given = " ".join(argv if argv is not None else sys.argv[1:])
+    ok = True
+    for db in args.db.split(","):
+        for commands in [int(c) for c in args.commands.split(",")]:
+            with fresh_database(db, args.pg) as url:
+                result = run(db, url, commands, args.batches, args.warmup, args.profile)
+            ok = ok and result["ok"]
+            line = {
+                "bench": "store_commit",
+                "label": args.label,
+                "db": db,
+                "sqlite_synchronous": "full" if db == "sqlite" else None,
+                **result,
+                "command": f"python -m bench.store_commit {given}",
+                "git_commit": git("rev-parse", "HEAD"),
+                "git_dirty_store": bool(git("status", "--porcelain", "q2c_core/adapters/store")),
+                "python": sys.version.split()[0],
+                "sqlalchemy": sqlalchemy.__version__,
+                "nproc": os.cpu_count(),
+                "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            print(json.dumps(line, sort_keys=True), flush=True)
+            if not args.no_save:
+                RESULTS.parent.mkdir(parents=True, exist_ok=True)
+                with RESULTS.open("a") as out:
+                    out.write(json.dumps(line, sort_keys=True) + "\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
