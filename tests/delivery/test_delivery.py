@@ -141,7 +141,10 @@ async def test_crash_after_commit_before_reply_makes_no_duplicate_document(
 
     assert_posted_exactly_once(runtime, sim, bill.tenant_id, bill.invoice_ids)
     (item,) = items(store, bill.tenant_id, operation=Operation.POST_INVOICE)
-    outcomes = [a.outcome for a in DeliveryStore(store.engine).attempts(item.delivery_id)]
+    # the invoice can read POSTED before the recorder has written the delivering attempt's row
+    recorded = DeliveryStore(store.engine)
+    await eventually(lambda: len(recorded.attempts(item.delivery_id)) == 2, what="both attempts recorded")
+    outcomes = [a.outcome for a in recorded.attempts(item.delivery_id)]
     assert outcomes == ["UNKNOWN_OUTCOME", "DELIVERED"]
 
 
