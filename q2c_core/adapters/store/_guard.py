@@ -30,6 +30,13 @@ class Attempt:
 
     batch: WriteBatch
     audit_heads: dict[Key, int] = field(default_factory=dict)
+    """The seq each audit stream's chain was appended after."""
+    new_heads: dict[Key, tuple[int, str]] = field(default_factory=dict)
+    """(seq, hash) of each audit stream's last record written, for the head cache after commit."""
+    cached_heads: bool = False
+    """Whether any head came from the process's head cache rather than the database."""
+    conflict_table: str = ""
+    """The table whose unique key a failed attempt violated."""
 
 
 @contextmanager
@@ -58,6 +65,8 @@ def target_table(exc: DBAPIError) -> str:
 def _integrity(engine: Engine, exc: IntegrityError, attempt: Attempt | None) -> StoreError:
     """Map a unique/PK violation to ConcurrencyConflict or DuplicateRequestId."""
     table = target_table(exc)
+    if attempt is not None:
+        attempt.conflict_table = table
     if attempt is None:
         return StoreError(f"integrity error on {table or 'unknown table'}: {exc.orig}")
     batch = attempt.batch

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, text, update
@@ -17,6 +18,7 @@ from q2c_core.app.store_errors import ConcurrencyConflict
 
 R = TypeVar("R")
 V = TypeVar("V", CustomerRow, BillRunRow)
+Head = tuple[int, str]
 
 EVENT_ORDER_LOCK_KEY = 7142051134
 """PostgreSQL advisory lock that event-writing transactions hold from their events insert to
@@ -31,15 +33,57 @@ nothing: BEGIN IMMEDIATE already serializes writers.
 """
 
 
-def write_batch(conn: Connection, attempt: Attempt) -> list[AuditRecord]:
-    """Write everything in the batch on `conn` (inside its transaction); return audit records."""
+class AuditHeads:
+    """Audit chain heads this process committed or read: (tenant, stream) -> (seq, hash).
+
+    A hint, never trusted alone: if another process appended to a stream since, the next
+    record's (tenant, stream, seq) is taken and the insert fails, so a stale head can only
+    cost a retry (Store.commit retries once with heads read in the transaction). Heads are
+    advanced only after a commit; a failed attempt forgets its streams. Bounded: the least
+    recently written heads are dropped first.
+    """
+
+    def __init__(self, limit: int = 65_536) -> None:
+        self._heads: dict[Key, Head] = {}
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def lookup(self, keys: Iterable[Key]) -> dict[Key, Head]:
+        """The known heads among `keys`."""
+        with self._lock:
+            return {k: head for k in keys if (head := self._heads.get(k)) is not None}
+
+    def advance(self, heads: Mapping[Key, Head]) -> None:
+        """Record committed heads (never moving one back: a late update must not win)."""
+        with self._lock:
+            for key, head in heads.items():
+                old = self._heads.pop(key, None)
+                self._heads[key] = head if old is None or old[0] < head[0] else old
+            while len(self._heads) > self._limit:
+                del self._heads[next(iter(self._heads))]
+
+    def forget(self, keys: Iterable[Key]) -> None:
+        """Drop these streams' heads (their next commit reads them from the database)."""
+        with self._lock:
+            for key in keys:
+                self._heads.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._heads)
+
+
+def write_batch(conn: Connection, attempt: Attempt, heads: AuditHeads | None = None) -> list[AuditRecord]:
+    """Write everything in the batch on `conn` (inside its transaction); return audit records.
+
+    Audit chains continue from `heads` where it knows them, else from the database.
+    """
     batch = attempt.batch
     _check_versions(conn, batch.version_guards)
     if batch.events:
         lock_event_order(conn)
         conn.execute(insert(s.events), list(map(s.EVENTS.params, batch.events)))
         notify_followers(conn, {e.tenant_id for e in batch.events})
-    records = _write_audit(conn, batch.audit, attempt)
+    records = _write_audit(conn, batch.audit, attempt, heads)
     if batch.idempotency:
         conn.execute(insert(s.idempotency), list(map(s.IDEMPOTENCY.params, batch.idempotency)))
     _write_versioned(conn, s.CUSTOMERS, batch.customers, "customer")
@@ -110,14 +154,17 @@ def read_heads(conn: Connection, keys: Iterable[Key]) -> dict[Key, tuple[int, st
     return {k: v for k, v in heads.items() if k in keys}
 
 
-def _write_audit(conn: Connection, entries: Sequence[AuditEntry], attempt: Attempt) -> list[AuditRecord]:
+def _write_audit(
+    conn: Connection, entries: Sequence[AuditEntry], attempt: Attempt, cache: AuditHeads | None
+) -> list[AuditRecord]:
     """Assign seq / prev_hash / hash after the current heads and insert, in entry order."""
     if not entries:
         return []
-    heads = read_heads(conn, ((a.tenant_id, a.stream_id) for a in entries))
-    attempt.audit_heads = {
-        (a.tenant_id, a.stream_id): heads.get((a.tenant_id, a.stream_id), (0, ""))[0] for a in entries
-    }
+    keys = {(a.tenant_id, a.stream_id) for a in entries}
+    heads = cache.lookup(keys) if cache is not None else {}
+    attempt.cached_heads = bool(heads)
+    heads.update(read_heads(conn, keys - heads.keys()))
+    attempt.audit_heads = {k: heads.get(k, (0, ""))[0] for k in keys}
     events = _audited_events(conn, entries, attempt.batch.events)
     params: list[s.Params] = []
     for a in entries:
@@ -133,6 +180,7 @@ def _write_audit(conn: Connection, entries: Sequence[AuditEntry], attempt: Attem
             )
         )
         heads[key] = (seq, digest)
+    attempt.new_heads = {k: heads[k] for k in keys}
     stmt = insert(s.audit_records).returning(s.audit_records.c.record_id, sort_by_parameter_order=True)
     ids = conn.execute(stmt, params).scalars().all()
     return [s.AUDIT.from_values({**p, "record_id": rid}) for p, rid in zip(params, ids, strict=True)]

@@ -14,9 +14,10 @@ from q2c_core.adapters.store import _billing as b
 from q2c_core.adapters.store import _queries as q
 from q2c_core.adapters.store import _reconciliation as rec
 from q2c_core.adapters.store import audit_checkpoints as ac
+from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store import security_events as sec
 from q2c_core.adapters.store._guard import Attempt, guard
-from q2c_core.adapters.store._write import write_batch
+from q2c_core.adapters.store._write import AuditHeads, write_batch
 from q2c_core.adapters.store.database import READ_ONLY, make_engine
 from q2c_core.adapters.store.database import migrate as run_migrations
 from q2c_core.adapters.store.deliveries import DeliveryStore
@@ -44,6 +45,7 @@ from q2c_core.app.records import (
     StreamState,
     WriteBatch,
 )
+from q2c_core.app.store_errors import ConcurrencyConflict
 
 
 class Store:
@@ -53,6 +55,7 @@ class Store:
         """Wrap an engine made by `make_engine` (the schema must already be migrated)."""
         self.engine = engine
         self.notifier = EventNotifier()  # woken by commits that wrote events
+        self.audit_heads = AuditHeads()  # chain heads this store committed, saving a query per commit
         self._listener: PgEventListener | None = None
         self._listener_lock = threading.Lock()
 
@@ -117,10 +120,27 @@ class Store:
         if batch.is_empty():
             return []
         attempt = Attempt(batch)
-        with guard(self.engine, attempt), self.engine.begin() as conn:
-            records = write_batch(conn, attempt)
+        try:
+            records = self._write(attempt)
+        except ConcurrencyConflict:
+            if not (attempt.cached_heads and attempt.conflict_table == s.audit_records.name):
+                raise
+            # Another process appended to a stream whose head came from the cache (now forgotten):
+            # what the first attempt would have done with heads read in its transaction.
+            records = self._write(Attempt(batch))
         if batch.events:  # committed: wake this process's followers
             self.notifier.notify({e.tenant_id for e in batch.events})
+        return records
+
+    def _write(self, attempt: Attempt) -> list[AuditRecord]:
+        """One transaction; the audit head cache moves only once it committed."""
+        try:
+            with guard(self.engine, attempt), self.engine.begin() as conn:
+                records = write_batch(conn, attempt, self.audit_heads)
+        except BaseException:
+            self.audit_heads.forget((a.tenant_id, a.stream_id) for a in attempt.batch.audit)
+            raise
+        self.audit_heads.advance(attempt.new_heads)
         return records
 
     # -- journal ----------------------------------------------------------------------------
