@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,36 @@ def test_core_module_never_imports_ray(path: Path) -> None:
 )
 def test_the_purity_check_catches_each_forbidden_thing(source: str, finding: str) -> None:
     assert finding in impurities(source)
+
+
+DOMAIN_MAY_IMPORT = ("q2c_core.domain", "pydantic", "pydantic_core")
+"""Besides the standard library: the domain's own package and pydantic (its models are pydantic)."""
+
+
+def outside_imports(source: str) -> list[str]:
+    """Modules a domain source imports that are neither stdlib nor in DOMAIN_MAY_IMPORT."""
+    return [
+        module
+        for module in imported_modules(ast.parse(source))
+        if module.split(".")[0] not in sys.stdlib_module_names
+        and not any(is_under(module, allowed) for allowed in DOMAIN_MAY_IMPORT)
+    ]
+
+
+@pytest.mark.parametrize("path", DOMAIN_FILES, ids=lambda p: p.name)
+def test_domain_module_imports_only_stdlib_pydantic_and_the_domain(path: Path) -> None:
+    assert outside_imports(path.read_text()) == []
+
+
+def test_the_domain_allow_list_catches_a_planted_import() -> None:
+    assert outside_imports("import yaml\nfrom q2c_core.app.clock import utc_now") == [
+        "yaml",
+        "q2c_core.app.clock",
+    ]
+    assert (
+        outside_imports("import decimal\nfrom pydantic import BaseModel\nfrom q2c_core.domain import money")
+        == []
+    )
 
 
 def test_the_purity_check_allows_the_core_s_own_imports() -> None:
