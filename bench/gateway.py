@@ -1,0 +1,385 @@
+"""What the gateway spends per RPC in front of the servicer: the one interceptor and authentication.
+
+    python -m bench.gateway --label before [--calls 20000] [--concurrency 32]
+
+Starts the real gateway in this process (`start_server` over a LocalRuntime on a SQLite store,
+authentication ON: it trusts a fresh development key) and drives it from a grpc.aio client in a
+subprocess, so `time.process_time()` of this process is the gateway's CPU alone. Three RPCs:
+
+- `health`: grpc.health.v1 Check, which the interceptor passes through untouched (the floor:
+  grpc.aio itself);
+- `echo`: CustomerService.GetCustomer with a bearer token, a deadline and (unless
+  `--correlation none`) an x-correlation-id, answered by a canned reply from an inner
+  interceptor (`start_server(interceptors=...)`) instead of the servicer: gRPC plus the whole
+  interceptor, nothing else; `echo - health` is the interceptor's cost on a real server;
+- `get_customer`: the same call served by the real servicer: the interceptor, the servicer and
+  one small SQLite read in a worker thread;
+- `interceptor`: the interceptor alone, in process (intercept_service, then its wrapped handler
+  on a stand-in servicer context around a do-nothing behaviour), for GetCustomer and for a
+  5-entry SubmitTimeEntries: the interceptor's own CPU per call, without gRPC's noise.
+
+`gateway_cpu_us_per_call` is server CPU (all its threads) over the measured window / calls: the
+least of `--repeats` interleaved runs (on a shared machine other load only ever adds to it), with
+the median beside it.
+Results are appended as JSON lines to bench/results/gateway.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc import aio
+
+from bench.lifecycle import RESULTS, machine
+
+SCOPES = ("customers:read", "customers:write")
+CUSTOMER_METHOD = "/q2c.v1.CustomerService/GetCustomer"
+ENTRIES_METHOD = "/q2c.v1.EngagementService/SubmitTimeEntries"
+RPCS = ("health", "echo", "get_customer")
+
+
+def _never_empty() -> Any:
+    """Rate limits that are spent as in production (not `unlimited`) but never run dry here."""
+    from q2c_core.edge.limits import Rate, RateLimits
+
+    return RateLimits(*(Rate(1e9, 1e9) for _ in range(4)))
+
+
+# -- the client (a subprocess) ------------------------------------------------------------------
+
+
+async def _client(
+    port: int, token: str, customer_id: str, rpc: str, calls: int, concurrency: int, correlation: bool
+) -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from q2c.v1 import customer_pb2, customer_pb2_grpc
+
+    metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),)
+    if correlation:
+        metadata += (("x-correlation-id", "bench-gateway-client"),)
+    async with aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        customers = customer_pb2_grpc.CustomerServiceStub(channel)
+        health = health_pb2_grpc.HealthStub(channel)
+        request = customer_pb2.GetCustomerRequest(customer_id=customer_id)
+        check = health_pb2.HealthCheckRequest(service="")
+
+        async def one() -> None:
+            if rpc == "health":
+                await health.Check(check, timeout=10)
+            else:
+                await customers.GetCustomer(request, metadata=metadata, timeout=10)
+
+        async def worker(count: int) -> None:
+            for _ in range(count):
+                await one()
+
+        async def run(total: int) -> None:
+            share, extra = divmod(total, concurrency)
+            await asyncio.gather(*(worker(share + (i < extra)) for i in range(concurrency)))
+
+        await run(min(calls, 2000))  # warm up: connection, caches, code paths
+        print("ready", flush=True)
+        sys.stdin.readline()
+        started = time.process_time()
+        await run(calls)
+        print(json.dumps({"client_cpu_s": time.process_time() - started}), flush=True)
+
+
+# -- the server (this process) ------------------------------------------------------------------
+
+
+async def _create_customer(port: int, token: str) -> str:
+    from q2c.v1 import customer_pb2, customer_pb2_grpc
+
+    async with aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = customer_pb2_grpc.CustomerServiceStub(channel)
+        customer = customer_pb2.Customer(
+            display_name="Acme",
+            legal_entity="Acme Holdings LLC",
+            billing_currency="USD",
+            tax_profile=customer_pb2.TaxProfile(jurisdiction="US-NY", rate="0.08875"),
+            service_line="CONSULTING",
+        )
+        request = customer_pb2.CreateCustomerRequest(request_id="bench-customer", customer=customer)
+        reply = await stub.CreateCustomer(request, metadata=(("authorization", f"Bearer {token}"),))
+        return str(reply.customer_id)
+
+
+class _Echo(aio.ServerInterceptor):  # type: ignore[misc]
+    """Answers GetCustomer with a canned reply (inside the gateway's own interceptor)."""
+
+    def __init__(self, reply: Any) -> None:
+        self.reply = reply
+
+    async def intercept_service(self, continuation: Any, details: Any) -> Any:
+        handler = await continuation(details)
+        if details.method != CUSTOMER_METHOD:
+            return handler
+        reply = self.reply
+
+        async def answer(request: Any, context: Any) -> Any:
+            return reply
+
+        return grpc.unary_unary_rpc_method_handler(
+            answer, handler.request_deserializer, handler.response_serializer
+        )
+
+
+async def _get_customer(port: int, token: str, customer_id: str) -> Any:
+    from q2c.v1 import customer_pb2, customer_pb2_grpc
+
+    async with aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = customer_pb2_grpc.CustomerServiceStub(channel)
+        request = customer_pb2.GetCustomerRequest(customer_id=customer_id)
+        return await stub.GetCustomer(request, metadata=(("authorization", f"Bearer {token}"),))
+
+
+async def _drive(
+    port: int, token: str, customer_id: str, rpc: str, calls: int, concurrency: int, correlation: bool
+) -> dict[str, Any]:
+    """Run the client subprocess; this process's CPU over its measured window, per call."""
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.gateway",
+        "--client",
+        str(port),
+        token,
+        customer_id,
+        rpc,
+        str(calls),
+        str(concurrency),
+        "1" if correlation else "0",
+    ]
+    child = await asyncio.create_subprocess_exec(
+        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
+    assert child.stdin is not None and child.stdout is not None
+    line = await child.stdout.readline()
+    if line.strip() != b"ready":
+        raise RuntimeError(f"client failed: {line!r}")
+    cpu, wall = time.process_time(), time.perf_counter()
+    child.stdin.write(b"go\n")
+    await child.stdin.drain()
+    done = json.loads(await child.stdout.readline())
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    await child.wait()
+    return {
+        "gateway_cpu_us_per_call": round(cpu / calls * 1e6, 1),
+        "client_cpu_us_per_call": round(done["client_cpu_s"] / calls * 1e6, 1),
+        "calls_per_second": round(calls / wall),
+    }
+
+
+async def _rpc_figures(args: argparse.Namespace) -> dict[str, Any]:
+    from q2c_core.adapters.store import Store
+    from q2c_core.app.runtime import LocalRuntime
+    from q2c_core.edge.app import start_server
+    from q2c_core.edge.auth.devkey import create_dev_key
+    from q2c_core.edge.limits import ServerLimits
+    from q2c_core.edge.security import security_from_dev_key
+
+    with tempfile.TemporaryDirectory(prefix="q2c-bench-gateway-") as directory:
+        key = create_dev_key(Path(directory) / "dev-key")
+        store = Store.open(f"sqlite:///{directory}/q2c.db")
+        runtime = LocalRuntime(store)
+        security = security_from_dev_key(key, store)
+        limits = ServerLimits(rates=_never_empty())
+        server = await start_server(runtime, security=security, limits=limits)
+        token = key.mint("acme", "bench", SCOPES)
+        customer_id = await _create_customer(server.port, token)
+        reply = await _get_customer(server.port, token, customer_id)
+        echo = await start_server(runtime, security=security, limits=limits, interceptors=[_Echo(reply)])
+        try:
+            runs: dict[str, list[dict[str, Any]]] = {}
+            # interleaved, so each figure sees the same share of the machine's other load
+            for _ in range(args.repeats):
+                for rpc in RPCS if args.only is None else (args.only,):
+                    port = echo.port if rpc == "echo" else server.port
+                    correlation = args.correlation == "send"
+                    run = await _drive(
+                        port, token, customer_id, rpc, args.calls, args.concurrency, correlation
+                    )
+                    runs.setdefault(rpc, []).append(run)
+            figures: dict[str, Any] = {rpc: _summary(done) for rpc, done in runs.items()}
+            if "echo" in runs and "health" in runs:
+                echo_cpu, health_cpu = figures["echo"], figures["health"]
+                over = echo_cpu["gateway_cpu_us_per_call"] - health_cpu["gateway_cpu_us_per_call"]
+                figures["echo_over_health_us"] = round(over, 1)
+            return figures
+        finally:
+            await echo.stop(grace=1.0)
+            await server.stop(grace=1.0)
+            await runtime.close()
+            store.close()
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per figure the least disturbed run (min: other load only ever adds CPU) and the median."""
+    summary: dict[str, Any] = {}
+    for name in runs[0]:
+        values = [run[name] for run in runs]
+        best = max(values) if name == "calls_per_second" else min(values)
+        summary[name], summary[f"{name}_median"] = best, statistics.median(values)
+    return summary
+
+
+# -- the interceptor alone ----------------------------------------------------------------------
+
+
+class _StandInContext:
+    """Just enough of grpc.aio.ServicerContext for the interceptor (as tests/service use)."""
+
+    def __init__(self, metadata: tuple[tuple[str, str], ...]) -> None:
+        self.metadata = metadata
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self.metadata
+
+    def auth_context(self) -> dict[str, list[bytes]]:
+        return {}
+
+    def peer(self) -> str:
+        return "ipv4:127.0.0.1:1"
+
+    async def send_initial_metadata(self, metadata: tuple[tuple[str, str], ...]) -> None:
+        pass
+
+    def time_remaining(self) -> float | None:
+        return 10.0
+
+    async def abort_with_status(self, status: grpc.Status) -> None:
+        raise aio.AbortError()
+
+
+def _time_entries() -> Any:
+    """A SubmitTimeEntries request of 5 entries (decimal hours, names, dates: every kind of bound)."""
+    from google.type import date_pb2
+
+    from q2c.v1 import engagement_pb2
+
+    entry = engagement_pb2.TimeEntryInput(
+        person="jane.doe",
+        role="engineer",
+        hours="7.5",
+        description="design review and follow-up",
+        work_date=date_pb2.Date(year=2026, month=1, day=5),
+    )
+    return engagement_pb2.SubmitTimeEntriesRequest(request_id="r-1", engagement_id="e-1", entries=[entry] * 5)
+
+
+async def _interceptor_figures(calls: int, correlation: bool, repeats: int) -> dict[str, float]:
+    """CPU µs per call of the interceptor (intercept_service, then the wrapped unary handler
+    around a no-op behaviour), for a read and for a 5-entry mutation."""
+    from q2c.v1 import customer_pb2
+    from q2c_core.edge.auth.devkey import create_dev_key
+    from q2c_core.edge.interceptors import CallContextInterceptor
+    from q2c_core.edge.limits import RateLimiter
+    from q2c_core.edge.security import security_from_dev_key
+
+    with tempfile.TemporaryDirectory(prefix="q2c-bench-gateway-") as directory:
+        key = create_dev_key(Path(directory) / "dev-key")
+        interceptor = CallContextInterceptor(
+            security_from_dev_key(key).authenticator, rate_limiter=RateLimiter(_never_empty())
+        )
+        token = key.mint("acme", "bench", (*SCOPES, "engagements:write"))
+    metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),)
+    if correlation:
+        metadata += (("x-correlation-id", "bench-gateway-client"),)
+    cases = {
+        "interceptor_cpu_us_per_call": (CUSTOMER_METHOD, customer_pb2.GetCustomerRequest(customer_id="c-1")),
+        "interceptor_mutation_cpu_us_per_call": (ENTRIES_METHOD, _time_entries()),
+    }
+    return {
+        name: await _interceptor_figure(interceptor, method, request, metadata, calls, repeats)
+        for name, (method, request) in cases.items()
+    }
+
+
+async def _interceptor_figure(
+    interceptor: Any, method: str, request: Any, metadata: Any, calls: int, repeats: int
+) -> float:
+    class _Handler:
+        request_deserializer = response_serializer = None
+        unary_stream = stream_unary = stream_stream = None
+
+        @staticmethod
+        async def unary_unary(request: Any, context: Any) -> Any:
+            return request
+
+    class _Details:
+        invocation_metadata = metadata
+
+    _Details.method = method
+
+    async def continuation(details: Any) -> Any:
+        return _Handler
+
+    context = _StandInContext(metadata)
+    samples = []
+    for _ in range(repeats):
+        started = time.process_time()
+        for _ in range(calls):
+            handler = await interceptor.intercept_service(continuation, _Details)
+            await handler.unary_unary(request, context)
+        samples.append((time.process_time() - started) / calls * 1e6)
+    return round(min(samples), 2)
+
+
+# -- main ---------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--client"]:
+        port, token, customer_id, rpc, calls, concurrency, correlation = argv[1:]
+        asyncio.run(
+            _client(int(port), token, customer_id, rpc, int(calls), int(concurrency), correlation == "1")
+        )
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m bench.gateway", description=__doc__)
+    parser.add_argument("--label", required=True, help="what this run measures (e.g. before, token-cache)")
+    parser.add_argument("--calls", type=int, default=20000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="runs per figure (the least disturbed is kept)"
+    )
+    parser.add_argument("--correlation", choices=("send", "none"), default="send")
+    parser.add_argument(
+        "--only", choices=("interceptor", "health", "get_customer"), help="measure one figure (for profiling)"
+    )
+    args = parser.parse_args(argv)
+    record: dict[str, Any] = {
+        **machine(),
+        "mode": "gateway",
+        "label": args.label,
+        "calls": args.calls,
+        "concurrency": args.concurrency,
+        "correlation": args.correlation,
+    }
+    record["command"] = record["command"].replace("bench.lifecycle", "bench.gateway")
+    if args.only in (None, "interceptor"):
+        record.update(asyncio.run(_interceptor_figures(args.calls, args.correlation == "send", args.repeats)))
+    if args.only != "interceptor":
+        record.update(asyncio.run(_rpc_figures(args)))
+    RESULTS.mkdir(exist_ok=True)
+    with (RESULTS / "gateway.jsonl").open("a") as out:
+        out.write(json.dumps(record, sort_keys=True) + "\n")
+    shown = ("label", "interceptor_cpu_us_per_call", "interceptor_mutation_cpu_us_per_call", *RPCS)
+    shown += ("echo_over_health_us",)
+    print(json.dumps({k: record[k] for k in shown if k in record}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
