@@ -69,6 +69,12 @@ class MilestoneStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MILESTONE_STATUS_ACCEPTED: _ClassVar[MilestoneStatus]
     MILESTONE_STATUS_REJECTED: _ClassVar[MilestoneStatus]
 
+class EngagementView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ENGAGEMENT_VIEW_UNSPECIFIED: _ClassVar[EngagementView]
+    ENGAGEMENT_VIEW_BASIC: _ClassVar[EngagementView]
+    ENGAGEMENT_VIEW_FULL: _ClassVar[EngagementView]
+
 class ReadinessBlockerKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     READINESS_BLOCKER_KIND_UNSPECIFIED: _ClassVar[ReadinessBlockerKind]
@@ -119,6 +125,9 @@ MILESTONE_STATUS_PLANNED: MilestoneStatus
 MILESTONE_STATUS_COMPLETED: MilestoneStatus
 MILESTONE_STATUS_ACCEPTED: MilestoneStatus
 MILESTONE_STATUS_REJECTED: MilestoneStatus
+ENGAGEMENT_VIEW_UNSPECIFIED: EngagementView
+ENGAGEMENT_VIEW_BASIC: EngagementView
+ENGAGEMENT_VIEW_FULL: EngagementView
 READINESS_BLOCKER_KIND_UNSPECIFIED: ReadinessBlockerKind
 READINESS_BLOCKER_KIND_UNAPPROVED_TIME: ReadinessBlockerKind
 READINESS_BLOCKER_KIND_UNAPPROVED_EXPENSES: ReadinessBlockerKind
@@ -392,26 +401,30 @@ class Milestone(_message.Message):
     def __init__(self, milestone_id: _Optional[str] = ..., billing_line_id: _Optional[str] = ..., display_name: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., due_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., status: _Optional[_Union[MilestoneStatus, str]] = ..., rejection_reason: _Optional[str] = ..., invoice_id: _Optional[str] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateEngagementRequest(_message.Message):
-    __slots__ = ("request_id", "customer_id", "display_name", "opportunity_ref", "expected_start_date", "service_line")
+    __slots__ = ("request_id", "customer_id", "display_name", "opportunity_ref", "expected_start_date", "service_line", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     OPPORTUNITY_REF_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_START_DATE_FIELD_NUMBER: _ClassVar[int]
     SERVICE_LINE_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     customer_id: str
     display_name: str
     opportunity_ref: str
     expected_start_date: _date_pb2.Date
     service_line: str
-    def __init__(self, request_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., display_name: _Optional[str] = ..., opportunity_ref: _Optional[str] = ..., expected_start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., service_line: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., display_name: _Optional[str] = ..., opportunity_ref: _Optional[str] = ..., expected_start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., service_line: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class GetEngagementRequest(_message.Message):
-    __slots__ = ("engagement_id",)
+    __slots__ = ("engagement_id", "view")
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     engagement_id: str
-    def __init__(self, engagement_id: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, engagement_id: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class ListEngagementsRequest(_message.Message):
     __slots__ = ("page_size", "page_token", "state", "customer_id")
@@ -434,27 +447,31 @@ class ListEngagementsResponse(_message.Message):
     def __init__(self, engagements: _Optional[_Iterable[_Union[Engagement, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class QualifyEngagementRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "comment")
+    __slots__ = ("request_id", "engagement_id", "comment", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     comment: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., comment: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class CloseWonEngagementRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "comment")
+    __slots__ = ("request_id", "engagement_id", "comment", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     comment: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., comment: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class ApproveContractRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "currency_code", "start_date", "end_date", "po_reference", "billing_lines", "comment")
+    __slots__ = ("request_id", "engagement_id", "currency_code", "start_date", "end_date", "po_reference", "billing_lines", "comment", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_CODE_FIELD_NUMBER: _ClassVar[int]
@@ -463,6 +480,7 @@ class ApproveContractRequest(_message.Message):
     PO_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     BILLING_LINES_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     currency_code: str
@@ -471,147 +489,172 @@ class ApproveContractRequest(_message.Message):
     po_reference: str
     billing_lines: _containers.RepeatedCompositeFieldContainer[BillingLine]
     comment: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., currency_code: _Optional[str] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., end_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., po_reference: _Optional[str] = ..., billing_lines: _Optional[_Iterable[_Union[BillingLine, _Mapping]]] = ..., comment: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., currency_code: _Optional[str] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., end_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., po_reference: _Optional[str] = ..., billing_lines: _Optional[_Iterable[_Union[BillingLine, _Mapping]]] = ..., comment: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class ActivateEngagementRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "start_date", "project_template_id", "staffing_plan", "comment")
+    __slots__ = ("request_id", "engagement_id", "start_date", "project_template_id", "staffing_plan", "comment", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     START_DATE_FIELD_NUMBER: _ClassVar[int]
     PROJECT_TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
     STAFFING_PLAN_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     start_date: _date_pb2.Date
     project_template_id: str
     staffing_plan: _containers.RepeatedCompositeFieldContainer[StaffingAssignment]
     comment: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., project_template_id: _Optional[str] = ..., staffing_plan: _Optional[_Iterable[_Union[StaffingAssignment, _Mapping]]] = ..., comment: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., project_template_id: _Optional[str] = ..., staffing_plan: _Optional[_Iterable[_Union[StaffingAssignment, _Mapping]]] = ..., comment: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class SubmitTimeEntriesRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "entries")
+    __slots__ = ("request_id", "engagement_id", "entries", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     entries: _containers.RepeatedCompositeFieldContainer[TimeEntryInput]
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[TimeEntryInput, _Mapping]]] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[TimeEntryInput, _Mapping]]] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class ApproveTimeEntriesRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "entry_ids", "comment")
+    __slots__ = ("request_id", "engagement_id", "entry_ids", "comment", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     ENTRY_IDS_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     entry_ids: _containers.RepeatedScalarFieldContainer[str]
     comment: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., entry_ids: _Optional[_Iterable[str]] = ..., comment: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., entry_ids: _Optional[_Iterable[str]] = ..., comment: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class RejectTimeEntriesRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "entry_ids", "reason")
+    __slots__ = ("request_id", "engagement_id", "entry_ids", "reason", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     ENTRY_IDS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     entry_ids: _containers.RepeatedScalarFieldContainer[str]
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., entry_ids: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., entry_ids: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class SubmitExpensesRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "expenses")
+    __slots__ = ("request_id", "engagement_id", "expenses", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     EXPENSES_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     expenses: _containers.RepeatedCompositeFieldContainer[ExpenseInput]
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., expenses: _Optional[_Iterable[_Union[ExpenseInput, _Mapping]]] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., expenses: _Optional[_Iterable[_Union[ExpenseInput, _Mapping]]] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class ApproveExpensesRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "expense_ids", "comment")
+    __slots__ = ("request_id", "engagement_id", "expense_ids", "comment", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     EXPENSE_IDS_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     expense_ids: _containers.RepeatedScalarFieldContainer[str]
     comment: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., expense_ids: _Optional[_Iterable[str]] = ..., comment: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., expense_ids: _Optional[_Iterable[str]] = ..., comment: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class RejectExpensesRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "expense_ids", "reason")
+    __slots__ = ("request_id", "engagement_id", "expense_ids", "reason", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     EXPENSE_IDS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     expense_ids: _containers.RepeatedScalarFieldContainer[str]
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., expense_ids: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., expense_ids: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class CompleteMilestoneRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "milestone_id", "comment")
+    __slots__ = ("request_id", "engagement_id", "milestone_id", "comment", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     MILESTONE_ID_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     milestone_id: str
     comment: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., milestone_id: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., milestone_id: _Optional[str] = ..., comment: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class AcceptMilestoneRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "milestone_id", "comment")
+    __slots__ = ("request_id", "engagement_id", "milestone_id", "comment", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     MILESTONE_ID_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     milestone_id: str
     comment: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., milestone_id: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., milestone_id: _Optional[str] = ..., comment: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class RejectMilestoneRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "milestone_id", "reason")
+    __slots__ = ("request_id", "engagement_id", "milestone_id", "reason", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     MILESTONE_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     milestone_id: str
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., milestone_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., milestone_id: _Optional[str] = ..., reason: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class CompleteEngagementRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "comment")
+    __slots__ = ("request_id", "engagement_id", "comment", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     comment: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., comment: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class CancelEngagementRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "reason")
+    __slots__ = ("request_id", "engagement_id", "reason", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., reason: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...
 
 class GetInvoiceReadinessRequest(_message.Message):
     __slots__ = ("engagement_id", "period")
@@ -664,17 +707,19 @@ class GenerateInvoiceRequest(_message.Message):
     def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., period: _Optional[_Union[_common_pb2.BillingPeriod, _Mapping]] = ..., comment: _Optional[str] = ...) -> None: ...
 
 class AmendContractRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "effective_date", "billing_lines", "po_reference", "comment")
+    __slots__ = ("request_id", "engagement_id", "effective_date", "billing_lines", "po_reference", "comment", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     EFFECTIVE_DATE_FIELD_NUMBER: _ClassVar[int]
     BILLING_LINES_FIELD_NUMBER: _ClassVar[int]
     PO_REFERENCE_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     effective_date: _date_pb2.Date
     billing_lines: _containers.RepeatedCompositeFieldContainer[BillingLine]
     po_reference: str
     comment: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., effective_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., billing_lines: _Optional[_Iterable[_Union[BillingLine, _Mapping]]] = ..., po_reference: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...
+    view: EngagementView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., effective_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., billing_lines: _Optional[_Iterable[_Union[BillingLine, _Mapping]]] = ..., po_reference: _Optional[str] = ..., comment: _Optional[str] = ..., view: _Optional[_Union[EngagementView, str]] = ...) -> None: ...

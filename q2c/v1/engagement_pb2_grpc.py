@@ -157,8 +157,9 @@ class EngagementServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetEngagement(self, request, context):
-        """Returns one engagement with its contract, time entries, expenses and milestones.
-        Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND).
+        """Returns one engagement with its contract, time entries, expenses and milestones (view FULL,
+        the default), or only its own fields (view BASIC).
+        Errors: NOT_FOUND (ENGAGEMENT_NOT_FOUND), INVALID_ARGUMENT (VALIDATION_FAILED: unknown view).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

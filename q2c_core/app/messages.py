@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from q2c_core.domain.commands import Command
 from q2c_core.domain.engagement import Engagement
-from q2c_core.domain.errors import ErrorPayload
+from q2c_core.domain.entities import Contract, EngagementState, GatedStep
+from q2c_core.domain.errors import ErrorPayload, Q2cError
 from q2c_core.domain.invoices import Invoice
 
 DEFAULT_TENANT = "default"
@@ -42,6 +45,79 @@ class CommandEnvelope(BaseModel):
         return payload_digest(self.command.kind, self.command.model_dump(mode="json"))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContractHeader:
+    """A contract revision without its billing lines (the BASIC view's `contract`)."""
+
+    revision: int
+    currency: str
+    start_date: date
+    end_date: date | None
+    po_reference: str
+    approve_time: datetime
+    effective_from: date | None
+
+    @classmethod
+    def of(cls, contract: Contract) -> ContractHeader:
+        """The header of a contract revision."""
+        return cls(
+            revision=contract.revision,
+            currency=contract.currency,
+            start_date=contract.start_date,
+            end_date=contract.end_date,
+            po_reference=contract.po_reference,
+            approve_time=contract.approve_time,
+            effective_from=contract.effective_from,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngagementSummary:
+    """An engagement's own fields, none of its collections: what a BASIC reply carries, and what
+    a slim result keeps of the engagement (a few hundred bytes across Ray, whatever its size).
+    A plain dataclass: made for every command, it must cost next to nothing."""
+
+    engagement_id: str
+    customer_id: str
+    display_name: str
+    opportunity_ref: str
+    service_line: str
+    expected_start_date: date | None
+    start_date: date | None
+    state: EngagementState
+    held_from: EngagementState | None
+    held_step: GatedStep | None
+    project_template_id: str
+    open_exception_ids: tuple[str, ...]
+    contract: ContractHeader | None  # the latest revision
+    version: int
+    create_time: datetime
+    update_time: datetime
+
+    @classmethod
+    def of(cls, engagement: Engagement) -> EngagementSummary:
+        """The summary of an engagement."""
+        contract = engagement.contract
+        return cls(
+            engagement_id=engagement.engagement_id,
+            customer_id=engagement.customer_id,
+            display_name=engagement.display_name,
+            opportunity_ref=engagement.opportunity_ref,
+            service_line=engagement.service_line,
+            expected_start_date=engagement.expected_start_date,
+            start_date=engagement.start_date,
+            state=engagement.state,
+            held_from=engagement.held_from,
+            held_step=engagement.held_step,
+            project_template_id=engagement.project_template_id,
+            open_exception_ids=tuple(x.exception_id for x in engagement.open_exceptions()),
+            contract=ContractHeader.of(contract) if contract is not None else None,
+            version=engagement.version,
+            create_time=engagement.create_time,
+            update_time=engagement.update_time,
+        )
+
+
 class CommandResult(BaseModel):
     """The outcome of one command: the engagement after it, or the error that rejected it."""
 
@@ -53,10 +129,34 @@ class CommandResult(BaseModel):
     replayed: bool = False
     version: int = 0  # the engagement's version after the command
     invoice: Invoice | None = None  # the invoice a GenerateInvoice created, if any
+    # What a slim result keeps of the engagement. It crosses Ray (pickled) but is not stored
+    # with the idempotency record (excluded from dumps): a replay read from the store has none,
+    # and a caller wanting it asks for the engagement (the host rebuilds it at `version`).
+    summary: EngagementSummary | None = Field(default=None, exclude=True)
 
     def slim(self) -> CommandResult:
-        """The result without the engagement (what idempotency records and bulk callers keep)."""
-        return self.model_copy(update={"engagement": None})
+        """The result without the engagement but with its summary (what idempotency records
+        and bulk callers keep, and what a BASIC reply is made of)."""
+        if self.engagement is None:
+            return self
+        summary = self.summary or EngagementSummary.of(self.engagement)
+        return self.model_copy(update={"engagement": None, "summary": summary})
+
+    def summarized(self) -> EngagementSummary | None:
+        """The engagement's summary, from the summary or the engagement the result carries."""
+        if self.summary is not None:
+            return self.summary
+        return EngagementSummary.of(self.engagement) if self.engagement is not None else None
+
+    def accepted(self, engagement_id: str) -> CommandResult:
+        """This result when the command was accepted; else its rejection raised as the domain
+        error, marked audited (the host recorded it with the command)."""
+        if self.error is None:
+            return self
+        error: Q2cError = self.error.to_error()
+        error.audited = True
+        error.metadata.setdefault("engagement_id", engagement_id)
+        raise error
 
     @property
     def ok(self) -> bool:

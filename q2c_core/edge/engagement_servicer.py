@@ -8,30 +8,31 @@ from typing import TYPE_CHECKING, Any
 
 from q2c.v1 import billing_pb2, engagement_pb2_grpc
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.app.messages import CommandResult, new_resource_id
+from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult, EngagementSummary, new_resource_id
 from q2c_core.app.reads import Queries
-from q2c_core.domain.commands import GenerateInvoice
+from q2c_core.domain.commands import Command, GenerateInvoice
 from q2c_core.domain.entities import EngagementState
 from q2c_core.domain.errors import PreconditionError
 from q2c_core.domain.invoices import Invoice, InvoiceState
 from q2c_core.domain.periods import BillingPeriod
 from q2c_core.edge.context import current_caller
 from q2c_core.edge.converters import convert
-from q2c_core.edge.converters.convert_common import enum_in
+from q2c_core.edge.converters.convert_common import enum_in, require_id
+from q2c_core.edge.converters.convert_engagement import basic_view, engagement_basic_out
 from q2c_core.edge.converters.convert_invoices import invoice_number
-from q2c_core.edge.servicers import Context, blocking, engagement_of, getter, lister
+from q2c_core.edge.servicers import Context, blocking, engagement_of, lister
 
 if TYPE_CHECKING:
     from q2c_core.app.runtime import Runtime
 
 
 def _mutation(to_command: Callable[[Any], convert.Mutation]) -> Callable[..., Any]:
-    """An RPC handler: validate, run the command, return the whole engagement."""
+    """An RPC handler: validate, run the command, return the engagement in the view asked for."""
 
     async def handler(self: EngagementServicer, request: Any, context: Context) -> pb.Engagement:
         m = to_command(request)
-        result = await self.runtime.run(current_caller(), m.engagement_id, m.request_id, m.command)
-        return convert.engagement_out(engagement_of(result))
+        basic = basic_view(request.view)
+        return await self.reply(current_caller(), m.engagement_id, m.request_id, m.command, basic)
 
     handler.__doc__ = to_command.__doc__
     return handler
@@ -49,20 +50,52 @@ class EngagementServicer(engagement_pb2_grpc.EngagementServiceServicer):
         self.runtime = runtime
         self.reads = runtime.queries
 
+    async def reply(
+        self, caller: Caller, engagement_id: str, request_id: str | None, command: Command, basic: bool
+    ) -> pb.Engagement:
+        """Run the command; the whole engagement, or for BASIC its summary, which the host sends
+        instead of the engagement (a slim reply: no engagement tree pickled across Ray)."""
+        if not basic:
+            result = await self.runtime.run(caller, engagement_id, request_id, command)
+            return convert.engagement_out(engagement_of(result))
+        summary = (await self.run_slim(caller, engagement_id, request_id, command)).summary
+        if summary is None:  # a replay read from the store: ask for the engagement as it was then
+            result = await self.runtime.run(caller, engagement_id, request_id, command)
+            summary = EngagementSummary.of(engagement_of(result))
+        return engagement_basic_out(summary)
+
+    async def run_slim(
+        self, caller: Caller, engagement_id: str, request_id: str | None, command: Command
+    ) -> CommandResult:
+        """Execute the command for a slim reply (no engagement; its summary, its invoice);
+        a rejection is raised as its domain error."""
+        envelope = CommandEnvelope(
+            caller=caller,
+            engagement_id=engagement_id,
+            request_id=request_id or None,
+            command=command,
+            slim_reply=True,
+        )
+        return (await self.runtime.execute(envelope)).accepted(engagement_id)
+
     async def CreateEngagement(self, request: pb.CreateEngagementRequest, context: Context) -> pb.Engagement:
         """Create an engagement; its id is derived from (tenant, request_id) when one is given."""
         command = convert.create_engagement(request)
+        basic = basic_view(request.view)
         caller = current_caller()
         engagement_id = new_resource_id(caller.tenant_id, request.request_id or None, "engagement")
-        result = await self.runtime.run(caller, engagement_id, request.request_id, command)
-        return convert.engagement_out(engagement_of(result))
+        return await self.reply(caller, engagement_id, request.request_id, command, basic)
 
-    GetEngagement = getter(
-        "One engagement with its contract, time, expenses and milestones.",
-        Queries.get_engagement,
-        "engagement_id",
-        convert.engagement_out,
-    )
+    async def GetEngagement(self, request: pb.GetEngagementRequest, context: Context) -> pb.Engagement:
+        """One engagement with its contract, time, expenses and milestones (BASIC: its own fields)."""
+        basic = basic_view(request.view)
+        engagement_id = require_id(request.engagement_id, "engagement_id")
+        reads, tenant_id = self.reads, current_caller().tenant_id
+        engagement = await blocking(reads.get_engagement, tenant_id, engagement_id)
+        if basic:
+            return engagement_basic_out(EngagementSummary.of(engagement))
+        return convert.engagement_out(engagement)
+
     ListEngagements = lister(
         "A page of engagements (summary view).",
         Queries.list_engagements,
@@ -102,13 +135,19 @@ class EngagementServicer(engagement_pb2_grpc.EngagementServiceServicer):
     ) -> billing_pb2.Invoice:
         """Create the period's DRAFT invoice and return it; hours only held at the cap -> NOTHING_TO_BILL."""
         m = convert.generate_invoice(request)
-        result = await self.runtime.run(current_caller(), m.engagement_id, m.request_id, m.command)
+        caller = current_caller()
+        result = await self.run_slim(caller, m.engagement_id, m.request_id, m.command)
+        if result.invoice is None and result.replayed:  # recorded without its invoice: look it up
+            result = await self.runtime.run(caller, m.engagement_id, m.request_id, m.command)
         assert isinstance(m.command, GenerateInvoice)
         return convert.invoice_out(created_invoice(result, m.engagement_id, m.command.period))
 
 
 def created_invoice(result: CommandResult, engagement_id: str, period: BillingPeriod) -> Invoice:
-    """The invoice an accepted GenerateInvoice created; none (every hour held at the cap) is an error."""
+    """The invoice an accepted GenerateInvoice created; none (every hour held at the cap) is an error.
+
+    A slim result carries the invoice; a full one (a replay of a reply recorded without it) the
+    engagement, where the invoice is the period's newest live one."""
     if result.invoice is not None:
         return result.invoice
     candidates = [

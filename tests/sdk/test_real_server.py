@@ -110,6 +110,39 @@ async def test_retry_after_a_reply_lost_after_commit_applies_the_entries_once(
     assert submits[0].correlation_id == "lost-reply-1"
 
 
+def _submit_basic_with_lost_reply(q2c: Q2cClient, server: RealServer) -> tuple[pb.Engagement, pb.Engagement]:
+    engagement = flows.active_engagement(q2c)
+    server.faults.arm(SUBMIT_TIME)
+    request = pb.SubmitTimeEntriesRequest(
+        engagement_id=engagement.engagement_id,
+        entries=flows.time_entries("T1", "T2"),
+        view=pb.ENGAGEMENT_VIEW_BASIC,
+    )
+    return engagement, q2c.submit_time_entries(request)
+
+
+async def test_a_basic_retry_after_a_lost_reply_gets_the_summary_of_the_one_submission(
+    client: Q2cClient, real_server: RealServer
+) -> None:
+    before, after = await asyncio.to_thread(_submit_basic_with_lost_reply, client, real_server)
+    dropped = real_server.faults.dropped[-1]  # the module's server drops for every test
+    eid = before.engagement_id
+
+    assert (after.engagement_id, after.version, after.state) == (eid, before.version + 1, before.state)
+    assert not after.time_entries and not after.milestones and not after.contract.billing_lines
+    basic = pb.GetEngagementRequest(engagement_id=eid, view=pb.ENGAGEMENT_VIEW_BASIC)
+    assert after == await asyncio.to_thread(client.get_engagement, basic)
+    fresh = await asyncio.to_thread(client.get_engagement, pb.GetEngagementRequest(engagement_id=eid))
+    assert [entry.entry_id for entry in fresh.time_entries] == ["T1", "T2"]
+    page = await asyncio.to_thread(
+        client.list_audit_records, audit_pb2.ListAuditRecordsRequest(stream_id=eid)
+    )
+    submits = [r for r in page.audit_records if r.command_type == "SubmitTimeEntries"]
+    assert [(r.outcome, r.request_id) for r in submits] == [
+        (audit_pb2.AUDIT_OUTCOME_ACCEPTED, dropped.request_id)
+    ]
+
+
 def _lost_reply_without_request_id(q2c: Q2cClient, server: RealServer) -> tuple[str, UnavailableError]:
     engagement = flows.active_engagement(q2c)
     server.faults.arm(SUBMIT_TIME)

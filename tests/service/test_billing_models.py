@@ -150,6 +150,19 @@ async def test_hours_all_over_the_cap_are_held_and_nothing_is_billed(api: Api) -
     assert cap.step == common_pb2.GATED_STEP_INVOICE and "TM-1" in cap.message
 
 
+async def test_a_retry_of_an_invoice_whose_hours_were_all_held_is_nothing_to_bill_again(api: Api) -> None:
+    billable = await active_on(api, lambda card: [tm_line(card, cap="1000")])
+    eid = billable.engagement_id
+    await approved_time(api, eid, entry(1, date(2026, 1, 5)))
+    request = generate_request(eid, "2026-01")
+    await rich_error(api.engagements.GenerateInvoice(request))
+
+    code, status = await rich_error(api.engagements.GenerateInvoice(request))
+
+    assert (code, error_info(status).reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NOTHING_TO_BILL")
+    assert not (await engagement(api, eid)).invoice_ids
+
+
 async def test_fixed_fee_milestone_is_billed_once_when_accepted(api: Api) -> None:
     billable = await active_on(api, lambda card: [fixed_fee_line(M1="5000", M2="7000")])
     eid = billable.engagement_id

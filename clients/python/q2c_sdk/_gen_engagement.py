@@ -30,7 +30,8 @@ class EngagementServiceMethods(Bound):
     def get_engagement(
         self, request: engagement_pb2.GetEngagementRequest, **options: Unpack[CallOptions]
     ) -> engagement_pb2.Engagement:
-        """Returns one engagement with its contract, time entries, expenses and milestones.
+        """Returns one engagement with its contract, time entries, expenses and milestones (view FULL, the
+        default), or only its own fields (view BASIC).
 
         `EngagementService.GetEngagement`. Read: retried on UNAVAILABLE.
         """

@@ -7,6 +7,7 @@ from typing import Any
 
 from q2c.v1 import common_pb2
 from q2c.v1 import engagement_pb2 as pb
+from q2c_core.app.messages import ContractHeader, EngagementSummary
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import (
     BillingLine,
@@ -22,6 +23,7 @@ from q2c_core.domain.entities import (
 from q2c_core.domain.entities import Expense as DomainExpense
 from q2c_core.domain.entities import Milestone as DomainMilestone
 from q2c_core.domain.entities import TimeEntry as DomainTimeEntry
+from q2c_core.domain.errors import ValidationError
 from q2c_core.edge.converters.convert_common import (
     billing_model_name,
     date_out,
@@ -42,9 +44,55 @@ def step_out(step: GatedStep | None) -> Any:
     return enum_out(common_pb2.GatedStep, "GATED_STEP_", step)
 
 
-def engagement_etag(engagement: Engagement) -> str:
+def engagement_etag(engagement: Engagement | EngagementSummary) -> str:
     """The engagement's etag: changes with every accepted command."""
     return f'"v{engagement.version}"'
+
+
+def basic_view(view: int) -> bool:
+    """Whether a request's EngagementView asks for BASIC (UNSPECIFIED is FULL); unknown values
+    are a field violation on `view`."""
+    if view == pb.ENGAGEMENT_VIEW_BASIC:
+        return True
+    if view in (pb.ENGAGEMENT_VIEW_UNSPECIFIED, pb.ENGAGEMENT_VIEW_FULL):
+        return False
+    raise ValidationError.one("view", f"unknown enum value {view}")
+
+
+def engagement_basic_out(summary: EngagementSummary) -> pb.Engagement:
+    """An engagement summary -> proto in view BASIC: the engagement's own fields, no collections."""
+    return pb.Engagement(
+        engagement_id=summary.engagement_id,
+        customer_id=summary.customer_id,
+        display_name=summary.display_name,
+        opportunity_ref=summary.opportunity_ref,
+        service_line=summary.service_line,
+        expected_start_date=date_out(summary.expected_start_date),
+        start_date=date_out(summary.start_date),
+        state=state_out(summary.state),
+        held_from_state=state_out(summary.held_from),
+        held_step=step_out(summary.held_step),
+        contract=contract_header_out(summary.contract) if summary.contract else None,
+        open_exception_ids=summary.open_exception_ids,
+        version=summary.version,
+        create_time=timestamp_out(summary.create_time),
+        update_time=timestamp_out(summary.update_time),
+        etag=engagement_etag(summary),
+        project_template_id=summary.project_template_id,
+    )
+
+
+def contract_header_out(contract: ContractHeader) -> pb.Contract:
+    """A contract revision's header -> proto Contract without billing lines (view BASIC)."""
+    return pb.Contract(
+        revision=contract.revision,
+        currency_code=contract.currency,
+        start_date=date_out(contract.start_date),
+        end_date=date_out(contract.end_date),
+        po_reference=contract.po_reference,
+        approve_time=timestamp_out(contract.approve_time),
+        effective_from=date_out(contract.effective_from or contract.start_date),
+    )
 
 
 def engagement_out(engagement: Engagement, *, summary: bool = False) -> pb.Engagement:
