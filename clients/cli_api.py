@@ -99,9 +99,12 @@ class CliApi:
         """Engagements matching the request's filters."""
         return self.page_through(self.q.engagements.ListEngagements, request, "engagements", limit)
 
-    def get_engagement(self, engagement_id: str) -> engagement_pb2.Engagement:
-        """One engagement with its contract, time, expenses and milestones."""
-        request = engagement_pb2.GetEngagementRequest(engagement_id=engagement_id)
+    def get_engagement(
+        self, engagement_id: str, view: int = engagement_pb2.ENGAGEMENT_VIEW_UNSPECIFIED
+    ) -> engagement_pb2.Engagement:
+        """One engagement with its contract, time, expenses and milestones (`view` BASIC: its own
+        fields only)."""
+        request = engagement_pb2.GetEngagementRequest(engagement_id=engagement_id, view=view)
         return self.q.call(self.q.engagements.GetEngagement, request)  # type: ignore[no-any-return]
 
     def list_exceptions(self, request: exception_pb2.ListExceptionsRequest, limit: int) -> Any:

@@ -19,6 +19,7 @@ from clients.cli_render import table
 from q2c.v1 import billing_pb2, customer_pb2, engagement_pb2, exception_pb2, rate_card_pb2
 
 ENGAGEMENT_STATE = (engagement_pb2.EngagementState, "ENGAGEMENT_STATE_")
+ENGAGEMENT_VIEW = (engagement_pb2.EngagementView, "ENGAGEMENT_VIEW_")
 INVOICE_STATE = (billing_pb2.InvoiceState, "INVOICE_STATE_")
 EXCEPTION_STATE = (exception_pb2.ExceptionState, "EXCEPTION_STATE_")
 SEVERITY = (exception_pb2.ExceptionSeverity, "EXCEPTION_SEVERITY_")
@@ -68,8 +69,9 @@ def list_engagements(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def get_engagement(ctx: Context, args: argparse.Namespace) -> int:
-    """One engagement."""
-    ctx.out.emit(ctx.api.get_engagement(args.id), views.engagement)
+    """One engagement (--view basic: its own fields, without contract lines, time or expenses)."""
+    view = enum_value(*ENGAGEMENT_VIEW, args.view)
+    ctx.out.emit(ctx.api.get_engagement(args.id, view), views.engagement)
     return 0
 
 
@@ -155,7 +157,13 @@ def register(subparsers: Subparsers) -> None:
     parser = _list(actions, list_engagements, "engagements")
     add_enum_option(parser, "--state", *ENGAGEMENT_STATE, "state")
     parser.add_argument("--customer", default="", help="only this customer's engagements")
-    _get(actions, get_engagement, "engagement")
+    _get(actions, get_engagement, "engagement").add_argument(
+        "--view",
+        type=str.lower,
+        choices=enum_labels(*ENGAGEMENT_VIEW),
+        help="basic: the engagement's own fields only; full (the default): with its contract lines,"
+        " time entries, expenses and milestones",
+    )
 
     actions = group(subparsers, "invoices", "invoices: drafts, issued, paid, void")
     parser = _list(actions, list_invoices, "invoices")

@@ -73,6 +73,23 @@ def test_engagements_get_shows_contract_time_and_invoices(cli: Cli, server: Serv
     assert data["invoice_ids"] == [server.data.invoice_id]
 
 
+def test_engagements_get_view_basic_leaves_out_contract_lines_and_work(cli: Cli, server: Server) -> None:
+    eid = server.data.engagement_id
+    basic = cli("--json", "engagements", "get", eid, "--view", "basic")
+    assert basic.code == 0, basic.err
+    data = basic.json()
+    assert (data["engagement_id"], data["state"]) == (eid, "ENGAGEMENT_STATE_ACTIVE")
+    assert data["contract"]["currency_code"] == "USD" and not data["contract"].get("billing_lines")
+    assert not any(data.get(name) for name in ("time_entries", "milestones", "invoice_ids"))
+    full = cli("--json", "engagements", "get", eid, "--view", "FULL").json()
+    assert full["invoice_ids"] == [server.data.invoice_id] and full["time_entries"]
+    assert full == cli("--json", "engagements", "get", eid).json()
+    table = cli("engagements", "get", eid, "--view", "basic")
+    assert table.code == 0 and "ACTIVE" in table.out and "TIME_AND_MATERIALS" not in table.out
+    wrong = cli("engagements", "get", eid, "--view", "everything")
+    assert wrong.code != 0 and "--view" in wrong.err
+
+
 def test_invoices_list_shows_exact_totals_with_currency(cli: Cli, server: Server) -> None:
     run = cli("invoices", "list", "--engagement", server.data.engagement_id)
     assert run.code == 0, run.err
