@@ -8,7 +8,7 @@
         [--tls-cert-file PEM --tls-key-file PEM]] [--tenant T] [--principal P] [--json]
         [--timeout S] COMMAND ...
         customers list|get ID           rate-cards list|get ID
-        engagements list [--state S] [--customer C]|get ID
+        engagements list [--state S] [--customer C]|get ID [--view basic|full]
         invoices list [--engagement E] [--state S] [--bill-run R]|get ID
         exceptions list [--state S] [--severity S] [--engagement E]|get ID
                    resolve ID --note TEXT [--resolution release|write-off]
