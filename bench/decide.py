@@ -247,7 +247,7 @@ class Run:
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def run_once(engagements: int, batch: int, seed: int, stages: bool) -> Run:
+def run_once(engagements: int, batch: int, seed: int, stages: bool, mix_only: bool = False) -> Run:
     """The mix for `engagements` engagements on a fresh store and host; checked against the oracle."""
     s = setup()
     steps = mix(s)
@@ -288,6 +288,8 @@ def run_once(engagements: int, batch: int, seed: int, stages: bool) -> Run:
                 _check(envelopes, results)
                 last = envelopes
     gc.callbacks.remove(collecting)
+    if mix_only:
+        return run
     # a retried batch (same request ids): answered from idempotency, engagement rebuilt
     start = time.process_time()
     replies = host.process_batch(last)
@@ -415,9 +417,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--label", default="", help="what this measures (e.g. the lever)")
     parser.add_argument("--no-record", action="store_true", help="print only")
+    parser.add_argument(
+        "--mix-only",
+        action="store_true",
+        help="skip the replay, activation and oracle phases (for instruction counts under callgrind)",
+    )
     args = parser.parse_args(argv)
 
-    runs = [run_once(args.engagements, args.batch, args.seed + i, False) for i in range(args.repeat)]
+    runs = [
+        run_once(args.engagements, args.batch, args.seed + i, False, args.mix_only) for i in range(args.repeat)
+    ]
     per = [us(r.cpu, r.commands) for r in runs]
     pipe = [us(r.cpu - r.commit, r.commands) for r in runs]
     record: dict[str, Any] = {

@@ -1,11 +1,94 @@
-"""Base model settings shared by every domain value."""
+"""Base model settings shared by every domain value, and copies that skip re-validation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from copy import copy
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
 from pydantic import BaseModel, ConfigDict
+
+M = TypeVar("M", bound=BaseModel)
+_set = object.__setattr__
 
 
 class Frozen(BaseModel):
     """Immutable domain value: frozen, strict about unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What trusted() and replaced() need to know about a model class."""
+
+    names: frozenset[str]
+    required: frozenset[str]
+    template: dict[str, Any]  # every field in declaration order, with its default
+    mutable: tuple[str, ...]  # fields whose default is a list, dict or set (copied per instance)
+    factories: tuple[tuple[str, Callable[[], Any]], ...]  # fields with a default factory
+
+
+_SHAPES: dict[type[BaseModel], _Shape] = {}
+
+
+def _shape(cls: type[BaseModel]) -> _Shape:
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        fields = cls.model_fields
+        template = {name: info.default for name, info in fields.items()}
+        shape = _SHAPES[cls] = _Shape(
+            names=frozenset(fields),
+            required=frozenset(n for n, info in fields.items() if info.is_required()),
+            template=template,
+            mutable=tuple(n for n, d in template.items() if isinstance(d, list | dict | set)),
+            factories=tuple(
+                (n, info.default_factory)  # type: ignore[misc]
+                for n, info in fields.items()
+                if info.default_factory is not None
+            ),
+        )
+    return shape
+
+
+def trusted(cls: type[M], values: dict[str, Any]) -> M:
+    """An instance of `cls` from values that are already valid for it, without validating them.
+
+    Only for values taken from validated models, or computed from them the way a validator
+    would accept: the decide/evolve hot path re-validated them at microseconds per object.
+    Missing fields take their defaults (mutable ones copied, as validation does); an unknown
+    field or a missing required one is a TypeError (a bug, not bad input).
+    """
+    shape = _shape(cls)
+    keys = values.keys()
+    if not (shape.required <= keys and shape.names.issuperset(keys)):
+        raise TypeError(f"{cls.__name__} cannot be built from fields {sorted(keys)}")
+    data = dict(shape.template)
+    data.update(values)  # keeps declaration order
+    for name in shape.mutable:
+        if name not in values:
+            data[name] = copy(data[name])
+    for name, factory in shape.factories:
+        if name not in values:
+            data[name] = factory()
+    instance = object.__new__(cls)
+    _set(instance, "__dict__", data)
+    _set(instance, "__pydantic_fields_set__", set(keys))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
+
+
+def replaced(model: M, changes: dict[str, Any]) -> M:
+    """`model.model_copy(update=changes)` (which does not validate either) at half its cost."""
+    cls = type(model)
+    names = _shape(cls).names
+    if not names.issuperset(changes):
+        raise TypeError(f"{cls.__name__} has no field(s) {sorted(set(changes) - names)}")
+    instance = object.__new__(cls)
+    _set(instance, "__dict__", {**model.__dict__, **changes})
+    _set(instance, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
+    _set(instance, "__pydantic_extra__", model.__pydantic_extra__)
+    _set(instance, "__pydantic_private__", model.__pydantic_private__)
+    return instance

@@ -295,8 +295,9 @@ COMMAND_TYPES: tuple[str, ...] = (
 
 def command_comment(command: Frozen) -> str:
     """The human reason or comment a command carries, for the audit log."""
+    fields = command.__dict__  # getattr's default costs a raised AttributeError per missing name
     for name in ("comment", "reason", "resolution_note"):
-        value = getattr(command, name, "")
+        value = fields.get(name)
         if value:
             return str(value)
     return ""

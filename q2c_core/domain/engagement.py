@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, get_type_hints
 
 from q2c_core.domain import events as ev
-from q2c_core.domain.base import Frozen
+from q2c_core.domain.base import Frozen, replaced, trusted
 from q2c_core.domain.entities import (
     BusinessException,
     Contract,
@@ -68,17 +68,20 @@ class Engagement(Frozen):
 
 
 def created(event: ev.EngagementCreated, at: datetime) -> Engagement:
-    """The engagement an EngagementCreated event starts."""
-    return Engagement(
-        engagement_id=event.engagement_id,
-        customer_id=event.customer_id,
-        display_name=event.display_name,
-        opportunity_ref=event.opportunity_ref,
-        service_line=event.service_line,
-        expected_start_date=event.expected_start_date,
-        version=1,
-        create_time=at,
-        update_time=at,
+    """The engagement an EngagementCreated event starts (its fields were validated with it)."""
+    return trusted(
+        Engagement,
+        {
+            "engagement_id": event.engagement_id,
+            "customer_id": event.customer_id,
+            "display_name": event.display_name,
+            "opportunity_ref": event.opportunity_ref,
+            "service_line": event.service_line,
+            "expected_start_date": event.expected_start_date,
+            "version": 1,
+            "create_time": at,
+            "update_time": at,
+        },
     )
 
 
@@ -86,7 +89,7 @@ def set_status(items: dict[str, Any], ids: list[str], at: datetime, **fields: An
     """Copies of the items with these ids, the fields set and `update_time` at `at`."""
     updated = dict(items)
     for item_id in ids:
-        updated[item_id] = updated[item_id].model_copy(update={**fields, "update_time": at})
+        updated[item_id] = replaced(updated[item_id], {**fields, "update_time": at})
     return updated
 
 

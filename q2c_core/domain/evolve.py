@@ -8,6 +8,7 @@ from typing import Any
 
 from q2c_core.domain import events as ev
 from q2c_core.domain import evolve_billing, evolve_lifecycle
+from q2c_core.domain.base import replaced
 from q2c_core.domain.engagement import Engagement, Rule, created
 
 RULES: dict[type[Any], Rule] = {**evolve_lifecycle.RULES, **evolve_billing.RULES}
@@ -29,7 +30,7 @@ def evolve(state: Engagement | None, event: ev.Event, at: datetime) -> Engagemen
             raise ValueError(f"a journal must start with EngagementCreated, not {event.type}")
         return created(event, at)
     changes = apply_event(event, state, at)
-    return state.model_copy(update={**changes, "version": state.version + 1, "update_time": at})
+    return replaced(state, {**changes, "version": state.version + 1, "update_time": at})
 
 
 def fold(events: Iterable[tuple[ev.Event, datetime]], state: Engagement | None = None) -> Engagement | None:

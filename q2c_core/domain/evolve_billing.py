@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from q2c_core.domain import events as ev
+from q2c_core.domain.base import replaced
 from q2c_core.domain.engagement import Engagement, billed_sources, rule_table, set_status
 from q2c_core.domain.entities import ItemStatus
 from q2c_core.domain.invoices import InvoiceState, LineSource
@@ -121,5 +122,5 @@ def _(event: ev.InvoiceVoided, state: Engagement, at: datetime) -> dict[str, Any
 
 
 def _invoice_update(engagement: Engagement, invoice_id: str, at: datetime, **fields: Any) -> dict[str, Any]:
-    updated = engagement.invoices[invoice_id].model_copy(update={**fields, "update_time": at})
+    updated = replaced(engagement.invoices[invoice_id], {**fields, "update_time": at})
     return {"invoices": {**engagement.invoices, invoice_id: updated}}

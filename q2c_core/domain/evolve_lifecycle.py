@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from q2c_core.domain import events as ev
+from q2c_core.domain.base import replaced
 from q2c_core.domain.engagement import Engagement, rule_table, set_status
 from q2c_core.domain.entities import (
     Contract,
@@ -52,13 +53,14 @@ def _(event: ev.EngagementPutOnHold, state: Engagement, at: datetime) -> dict[st
 
 @rule
 def _(event: ev.BusinessExceptionResolved, state: Engagement, at: datetime) -> dict[str, Any]:
-    resolved = state.exceptions[event.exception_id].model_copy(
-        update={
+    resolved = replaced(
+        state.exceptions[event.exception_id],
+        {
             "state": ExceptionState.RESOLVED,
             "resolution_note": event.resolution_note,
             "resolved_by": event.resolved_by,
             "resolve_time": at,
-        }
+        },
     )
     return {"exceptions": {**state.exceptions, event.exception_id: resolved}}
 
@@ -121,16 +123,17 @@ def _amended_milestones(state: Engagement, contract: Contract, at: datetime) -> 
             kept[milestone_id] = milestone
         elif milestone_id in specs:
             line_id, spec = specs[milestone_id]
-            kept[milestone_id] = milestone.model_copy(
-                update={
+            kept[milestone_id] = replaced(
+                milestone,
+                {
                     "billing_line_id": line_id,
                     "display_name": spec.display_name,
                     "amount": spec.amount,
                     "due_date": spec.due_date,
                     "update_time": at,
-                }
+                },
             )
-    return _planned_milestones(state.model_copy(update={"milestones": kept}), contract, at)
+    return _planned_milestones(replaced(state, {"milestones": kept}), contract, at)
 
 
 @rule

@@ -1,0 +1,64 @@
+"""trusted() and replaced(): the hot path's unvalidated construction and copies equal validated ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from q2c_core.domain.base import replaced, trusted
+from q2c_core.domain.engagement import Engagement
+from q2c_core.domain.entities import ItemStatus, TimeEntry
+from q2c_core.domain.money import Money
+
+NOW = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+
+
+def _entry_fields() -> dict[str, Any]:
+    return {
+        "entry_id": "t1",
+        "billing_line_id": "tm",
+        "person": "ada",
+        "role": "engineer",
+        "work_date": date(2026, 1, 2),
+        "hours": Decimal("7.5"),
+        "submitted_by": "ops",
+        "submit_time": NOW,
+        "update_time": NOW,
+    }
+
+
+def test_trusted_instance_equals_and_dumps_like_the_validated_one() -> None:
+    built, validated = trusted(TimeEntry, _entry_fields()), TimeEntry(**_entry_fields())
+    assert built == validated
+    assert built.model_dump(mode="json") == validated.model_dump(mode="json")
+    assert list(built.__dict__) == list(validated.__dict__)  # declaration order, defaults filled
+    assert built.model_fields_set == validated.model_fields_set
+
+
+def test_trusted_copies_mutable_defaults_per_instance() -> None:
+    fields = {"engagement_id": "e", "customer_id": "c", "display_name": "E", "create_time": NOW}
+    one = trusted(Engagement, {**fields, "update_time": NOW})
+    two = trusted(Engagement, {**fields, "update_time": NOW})
+    assert one.time_entries == {} and one.time_entries is not two.time_entries
+    assert one.staffing_plan is not two.staffing_plan
+
+
+def test_trusted_refuses_unknown_and_missing_fields() -> None:
+    with pytest.raises(TypeError):
+        trusted(Money, {"currency": "USD", "amount": Decimal(1), "colour": "red"})
+    with pytest.raises(TypeError):
+        trusted(Money, {"currency": "USD"})
+
+
+def test_replaced_equals_model_copy_and_keeps_the_original() -> None:
+    entry = TimeEntry(**_entry_fields())
+    changes = {"status": ItemStatus.APPROVED, "update_time": NOW}
+    copy = replaced(entry, changes)
+    assert copy == entry.model_copy(update=changes)
+    assert copy.model_fields_set == entry.model_copy(update=changes).model_fields_set
+    assert entry.status is ItemStatus.SUBMITTED
+    with pytest.raises(TypeError):
+        replaced(entry, {"colour": "red"})
