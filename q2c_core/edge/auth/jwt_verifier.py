@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from q2c_core.domain.errors import UnauthenticatedError, UnavailableError
 from q2c_core.edge.auth.devkey import TENANT_CLAIM
 from q2c_core.edge.auth.identity import Identity
+from q2c_core.edge.auth.jwks import JWKS_LIFESPAN_SECONDS, KeySource, jwks_source
 
 ASYMMETRIC = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
@@ -25,6 +27,7 @@ ASYMMETRIC = frozenset(
 _EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
 REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub", TENANT_CLAIM]
 CACHE_SIZE = 10_000
+"""Verified tokens remembered (least recently used forgotten first)."""
 MAX_CLAIM_LENGTH = 200
 
 # PyJWT's errors, most specific first: the reason a caller (and the security log) sees.
@@ -52,45 +55,21 @@ def algorithms_for(key: Any) -> list[str]:
     raise ValueError(f"unsupported public key type for JWT verification: {type(key).__name__}")
 
 
-class JwksFile:
-    """A JWKS kept in a local file, re-read when the file changes (PyJWKClient fetches URLs only)."""
+class _Verdict(NamedTuple):
+    """A verified token's identity and the window (leeway included) in which it is valid."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._stamp: tuple[int, int] | None = None
-        self._keys: dict[str, jwt.PyJWK] = {}
-        self._lock = threading.Lock()
-
-    def _current(self) -> dict[str, jwt.PyJWK]:
-        stat = self.path.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            if stamp != self._stamp:
-                keys = jwt.PyJWKSet.from_json(self.path.read_text()).keys
-                self._keys = {key.key_id: key for key in keys if key.key_id}
-                self._stamp = stamp
-            return self._keys
-
-    def get_signing_key_from_jwt(self, token: str) -> jwt.PyJWK:
-        """The key the token's `kid` names (PyJWKClientError when there is none)."""
-        kid = jwt.get_unverified_header(token).get("kid")
-        key = self._current().get(str(kid)) if kid else None
-        if key is None:
-            raise jwt.PyJWKClientError(f"no key with kid {kid!r} in {self.path}")
-        return key
-
-
-def _jwks_source(jwks: str) -> jwt.PyJWKClient | JwksFile:
-    """PyJWKClient (cached, re-fetched for an unknown kid) for a URL; JwksFile for a path."""
-    if jwks.startswith(("https://", "http://")):
-        return jwt.PyJWKClient(jwks, cache_keys=True, lifespan=300, timeout=5)
-    path = Path(jwks.removeprefix("file://"))
-    JwksFile(path)._current()  # fail at start, not on the first call, when the file is bad
-    return JwksFile(path)
+    identity: Identity
+    expires_at: float  # refused from this instant on: exp + leeway
+    valid_from: float  # refused before this instant: nbf - leeway (-inf without nbf)
 
 
 class JwtVerifier:
-    """Verifies `iss`, `aud`, `exp`/`nbf` (with leeway) and the signature; caches verdicts."""
+    """Verifies `iss`, `aud`, `exp`/`nbf` (with leeway) and the signature; caches verdicts.
+
+    A client sends the same token on every call, so a verified token's identity is kept
+    (CACHE_SIZE tokens, by the exact token string): a hit re-checks only `exp` and `nbf` against
+    the clock. Refusals are never kept, and every verdict is dropped when the key set changes.
+    """
 
     def __init__(
         self,
@@ -101,52 +80,79 @@ class JwtVerifier:
         jwks: str | None = None,
         leeway_seconds: float = 30.0,
         clock: Callable[[], float] = time.time,
+        jwks_lifespan_seconds: float = JWKS_LIFESPAN_SECONDS,
     ) -> None:
         if (public_key_file is None) == (jwks is None):
             raise ValueError("give exactly one of a public key file and a JWKS")
         self.issuer, self.audience, self.leeway = issuer, audience, leeway_seconds
         self._clock = clock
         self._key: Any = None
-        self._jwks: jwt.PyJWKClient | JwksFile | None = None
+        self._algorithms: list[str] = []
+        self._jwks: KeySource | None = None
         if public_key_file is not None:
             self._key = serialization.load_pem_public_key(public_key_file.read_bytes())
             self._algorithms = algorithms_for(self._key)
         else:
-            self._jwks = _jwks_source(str(jwks))
-        self._cache: OrderedDict[str, Identity] = OrderedDict()
+            self._jwks = jwks_source(str(jwks), jwks_lifespan_seconds)
+        self._cache: OrderedDict[str, _Verdict] = OrderedDict()
+        self._generation: Hashable = None
         self._lock = threading.Lock()
 
     def verify(self, token: str) -> Identity:
         """The identity a valid token proves; UnauthenticatedError with a reason otherwise."""
+        generation = self._key_generation()
         cached = self._cached(token)
         if cached is not None:
             return cached
         try:
             claims = self._decode(token)
         except jwt.PyJWKClientConnectionError as error:
-            raise UnavailableError("JWKS_UNAVAILABLE", f"the JWKS could not be fetched: {error}") from error
+            raise _jwks_unavailable(error) from error
         except jwt.PyJWTError as error:
             raise _unauthenticated(error) from error
         identity = _identity(claims)
-        with self._lock:
-            self._cache[token] = identity
-            if len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+        self._remember(token, _verdict(identity, claims, self.leeway), generation)
         return identity
+
+    def _key_generation(self) -> Hashable:
+        """The key set's generation now; a new one drops every cached verdict."""
+        if self._jwks is None:
+            return None
+        try:
+            generation = self._jwks.generation()
+        except (jwt.PyJWKClientConnectionError, OSError) as error:
+            raise _jwks_unavailable(error) from error
+        if generation != self._generation:
+            with self._lock:
+                self._cache.clear()
+                self._generation = generation
+        return generation
 
     def _cached(self, token: str) -> Identity | None:
         with self._lock:
-            identity = self._cache.get(token)
-        if identity is None:
-            return None
-        if identity.expires_at is not None and identity.expires_at + self.leeway < self._clock():
+            verdict = self._cache.get(token)
+            if verdict is None:
+                return None
+            self._cache.move_to_end(token)
+        now = self._clock()
+        if now >= verdict.expires_at:
             with self._lock:
                 self._cache.pop(token, None)
             raise UnauthenticatedError("TOKEN_EXPIRED", "the token has expired")
-        return identity
+        if now < verdict.valid_from:
+            raise UnauthenticatedError("TOKEN_NOT_YET_VALID", "the token is not valid yet (nbf/iat)")
+        return verdict.identity
+
+    def _remember(self, token: str, verdict: _Verdict, generation: Hashable) -> None:
+        with self._lock:
+            if generation != self._generation:
+                return  # the key set changed while this token was verified: keep nothing
+            self._cache[token] = verdict
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
 
     def _decode(self, token: str) -> dict[str, Any]:
-        key, algorithms = self._key, getattr(self, "_algorithms", [])
+        key, algorithms = self._key, self._algorithms
         if self._jwks is not None:
             signing = self._jwks.get_signing_key_from_jwt(token)
             key, algorithms = signing.key, [signing.algorithm_name]
@@ -162,6 +168,17 @@ class JwtVerifier:
             leeway=self.leeway,
             options={"require": REQUIRED_CLAIMS, "verify_iat": False},
         )
+
+
+def _verdict(identity: Identity, claims: dict[str, Any], leeway: float) -> _Verdict:
+    """The window PyJWT just checked, for re-checking on a cache hit (its conversions and
+    comparisons exactly: refused when exp <= now - leeway or nbf > now + leeway)."""
+    valid_from = int(claims["nbf"]) - leeway if "nbf" in claims else -math.inf
+    return _Verdict(identity, int(claims["exp"]) + leeway, valid_from)
+
+
+def _jwks_unavailable(error: Exception) -> UnavailableError:
+    return UnavailableError("JWKS_UNAVAILABLE", f"the JWKS could not be fetched: {error}")
 
 
 def _unauthenticated(error: Exception) -> UnauthenticatedError:
