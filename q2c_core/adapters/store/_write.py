@@ -6,10 +6,11 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, Table, and_, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from q2c_core.adapters.store import schema as s
+from q2c_core.adapters.store._bulk import statements
 from q2c_core.adapters.store._guard import Attempt, Key
 from q2c_core.adapters.store.notify import CHANNEL
 from q2c_core.app.audit.chain import GENESIS_HASH, canonical, chain_hash, events_digest
@@ -78,21 +79,20 @@ def write_batch(conn: Connection, attempt: Attempt, heads: AuditHeads | None = N
     Audit chains continue from `heads` where it knows them, else from the database.
     """
     batch = attempt.batch
+    sql = statements(conn.dialect)
     _check_versions(conn, batch.version_guards)
     if batch.events:
-        lock_event_order(conn)
-        conn.execute(insert(s.events), list(map(s.EVENTS.params, batch.events)))
-        notify_followers(conn, {e.tenant_id for e in batch.events})
+        lock_event_order(conn, {e.tenant_id for e in batch.events})
+        sql.events.run(conn, list(map(s.EVENTS.params, batch.events)))
     records = _write_audit(conn, batch.audit, attempt, heads)
-    if batch.idempotency:
-        conn.execute(insert(s.idempotency), list(map(s.IDEMPOTENCY.params, batch.idempotency)))
+    sql.idempotency.run(conn, list(map(s.IDEMPOTENCY.params, batch.idempotency)))
     _write_versioned(conn, s.CUSTOMERS, batch.customers, "customer")
     if batch.rate_cards:
         conn.execute(insert(s.rate_cards), list(map(s.RATE_CARDS.params, batch.rate_cards)))
     eng = _last_by_key(batch.engagements, lambda e: (e.tenant_id, e.engagement_id))
     snapshots = [s.ENGAGEMENTS.params(e) for e in eng if e.snapshot is not None]
     _upsert(conn, s.engagements, snapshots, ("create_time",), guard_version=True)
-    _update_columns(conn, [s.ENGAGEMENTS.params(e) for e in eng if e.snapshot is None])
+    sql.engagement_columns.run(conn, [s.ENGAGEMENTS.params(e) for e in eng if e.snapshot is None])
     exc = _last_by_key(batch.exceptions, lambda x: (x.tenant_id, x.exception_id))
     _upsert(conn, s.exceptions, list(map(s.EXCEPTIONS.params, exc)), ())
     inv = _last_by_key(batch.invoices, lambda i: (i.tenant_id, i.invoice_id))
@@ -101,19 +101,17 @@ def write_batch(conn: Connection, attempt: Attempt, heads: AuditHeads | None = N
     return records
 
 
-def lock_event_order(conn: Connection) -> None:
-    """Wait for the event-order lock (PostgreSQL; released at commit / rollback)."""
+def lock_event_order(conn: Connection, tenant_ids: Iterable[str]) -> None:
+    """Wait for the event-order lock (PostgreSQL; released at commit / rollback), and in the same
+    statement NOTIFY the tenants' followers in other processes (delivered only on commit)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text(f"SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK_KEY})"))
+        conn.exec_driver_sql(_LOCK_AND_NOTIFY, {"channel": CHANNEL, "tenants": sorted(tenant_ids)})
 
 
-def notify_followers(conn: Connection, tenant_ids: Iterable[str]) -> None:
-    """NOTIFY other processes' followers (PostgreSQL; delivered only if the transaction commits)."""
-    if conn.dialect.name == "postgresql":
-        for tenant_id in sorted(tenant_ids):
-            conn.execute(
-                text("SELECT pg_notify(:channel, :tenant)"), {"channel": CHANNEL, "tenant": tenant_id}
-            )
+_LOCK_AND_NOTIFY = (
+    f"SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK_KEY}),"
+    " (SELECT count(pg_notify(%(channel)s, t)) FROM unnest(%(tenants)b::text[]) AS t)"
+)
 
 
 def _check_versions(conn: Connection, guards: dict[tuple[str, str], int]) -> None:
@@ -181,8 +179,7 @@ def _write_audit(
         )
         heads[key] = (seq, digest)
     attempt.new_heads = {k: heads[k] for k in keys}
-    stmt = insert(s.audit_records).returning(s.audit_records.c.record_id, sort_by_parameter_order=True)
-    ids = conn.execute(stmt, params).scalars().all()
+    ids = statements(conn.dialect).audit.run_ids(conn, params, ("tenant_id", "stream_id", "seq"))
     return [s.AUDIT.from_values({**p, "record_id": rid}) for p, rid in zip(params, ids, strict=True)]
 
 
@@ -258,35 +255,6 @@ def _upsert(
     sets = {c.name: ins.excluded[c.name] for c in table.columns if c.name not in (*pk, *keep)}
     where = table.c.version <= ins.excluded.version if guard_version else None
     conn.execute(ins.on_conflict_do_update(index_elements=pk, set_=sets, where=where), rows)
-
-
-def _update_columns(conn: Connection, rows: list[s.Params]) -> None:
-    """Read-model columns of existing engagements, keeping their snapshot (never going back)."""
-    if not rows:
-        return
-    e = s.engagements
-    statement = (
-        update(e)
-        .where(
-            e.c.tenant_id == bindparam("b_tenant"),
-            e.c.engagement_id == bindparam("b_id"),
-            e.c.version <= bindparam("b_version"),
-        )
-        .values({name: bindparam(name) for name in _COLUMNS})
-    )
-    params = [
-        {
-            **{name: row[name] for name in _COLUMNS},
-            "b_tenant": row["tenant_id"],
-            "b_id": row["engagement_id"],
-            "b_version": row["version"],
-        }
-        for row in rows
-    ]
-    conn.execute(statement, params)
-
-
-_COLUMNS = ("state", "version", "display_name", "update_time", "currency")
 
 
 def _last_by_key(items: Sequence[R], key: Callable[[R], Key]) -> list[R]:
