@@ -209,6 +209,28 @@ def test_failed_batch_writes_nothing(store: Store, tenant_id: str) -> None:
     assert store.list_rate_cards(tenant_id).items == []
 
 
+def test_commit_returns_the_audit_records_as_stored(store: Store, tenant_id: str) -> None:
+    a, b = uid("eng"), uid("eng")
+    store.commit(WriteBatch(audit=[audit(tenant_id, a)]))
+    batch = WriteBatch(
+        events=[ev(tenant_id, b, 1)],
+        audit=[
+            audit(tenant_id, a, "Second"),
+            audit(tenant_id, b, "First", event_ids=(f"{b}:1",)),
+            audit(tenant_id, a, "Third", outcome="REJECTED"),
+        ],
+    )
+    records = store.commit(batch)
+    assert [(r.stream_id, r.seq, r.command_type) for r in records] == [
+        (a, 2, "Second"),
+        (b, 1, "First"),
+        (a, 3, "Third"),
+    ]
+    stored = {(r.stream_id, r.seq): r for sid in (a, b) for r in store.list_audit(tenant_id, sid).items}
+    assert records == [stored[(r.stream_id, r.seq)] for r in records]  # ids, hashes, every field
+    assert len({r.record_id for r in stored.values()}) == 4
+
+
 def test_audit_chain_verifies_over_many_records_and_streams(store: Store, tenant_id: str) -> None:
     streams = [uid("eng") for _ in range(4)]
     for round_ in range(5):
