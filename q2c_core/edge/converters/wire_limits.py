@@ -5,12 +5,16 @@ parser (q2c_core.domain.limits.parse_wire_decimal), string lengths and repeated-
 and reports every bad field at once as BadRequest field violations with proto paths
 ("entries[3].hours"). Semantic rules (ids exist, dates line up) stay with the converters and
 the domain, which re-check their own bounds.
+
+Every call is checked, and almost every call is within bounds: so the walk that decides runs a
+plan compiled once per message type (each set field's check looked up by number, no paths or
+violations built), and only a request it refuses is walked again to name every bad field.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor  # type: ignore[import-untyped, unused-ignore]
@@ -129,6 +133,8 @@ def string_limit(field: FieldDescriptor) -> int | None:
 
 def check_request(message: Any) -> None:
     """Raise one ValidationError naming every field of the request beyond its bound."""
+    if within_bounds(message):
+        return
     violations = []
     for violation in _violations(message, ""):
         violations.append(violation)
@@ -201,3 +207,96 @@ def _missing_decimals(message: Any, descriptor: Descriptor, prefix: str) -> Iter
         decimal = DECIMAL_FIELDS.get(field.full_name)
         if decimal is not None and decimal[1] and not getattr(message, field.name):
             yield FieldViolation(field=_path(prefix, field.name), description="is required")
+
+
+# -- the compiled check: the same rules, decided without naming anything ---------------------------
+
+Check = Callable[[Any], bool]
+"""True when a field's value (a whole repeated field included) is within its bounds."""
+SCALAR, PRESENCE, REPEATED = 0, 1, 2
+"""How a compiled step reads its field: a proto3 scalar is set when it is not its default (what
+ListFields reports), a field with presence when HasField says so, a repeated one always."""
+_Step = tuple[str, int, Check]
+_Plan = tuple[tuple[str, ...], tuple[_Step, ...]]
+"""Per message type: its required decimals, and a step for each field that has a bound."""
+_PLANS: dict[type, _Plan] = {}
+
+
+def within_bounds(message: Any) -> bool:
+    """True when `message` has no field beyond its bound (exactly when `_violations` finds none)."""
+    plan = _PLANS.get(type(message))
+    if plan is None:
+        plan = _PLANS[type(message)] = _compile(message.DESCRIPTOR)
+    required, steps = plan
+    for name in required:
+        if not getattr(message, name):
+            return False
+    for name, how, check in steps:
+        if how == PRESENCE:
+            if message.HasField(name) and not check(getattr(message, name)):
+                return False
+        else:
+            value = getattr(message, name)
+            if (value or how == REPEATED) and not check(value):
+                return False
+    return True
+
+
+def _compile(descriptor: Descriptor) -> _Plan:
+    required = tuple(
+        field.name
+        for field in descriptor.fields
+        if field.full_name in DECIMAL_FIELDS and DECIMAL_FIELDS[field.full_name][1]
+    )
+    steps: list[_Step] = []
+    for field in descriptor.fields:
+        item = _item_check(field)
+        if field.is_repeated:
+            limit = REPEATED_LIMITS.get(field.full_name, lim.MAX_BATCH)
+            steps.append((field.name, REPEATED, _repeated_check(limit, item)))
+        elif item is not None:
+            steps.append((field.name, PRESENCE if field.has_presence else SCALAR, item))
+    return required, tuple(steps)
+
+
+def _repeated_check(limit: int, item: Check | None) -> Check:
+    if item is None:
+        return lambda values: len(values) <= limit
+    return lambda values: len(values) <= limit and all(map(item, values))
+
+
+def _item_check(field: FieldDescriptor) -> Check | None:
+    """The compiled form of `_one` for one field (None: nothing to check)."""
+    if field.type == FieldDescriptor.TYPE_MESSAGE:
+        if field.message_type.full_name == "google.protobuf.Timestamp":
+            return _timestamp_within
+        return within_bounds if field.message_type.full_name.startswith(_WALKED) else None
+    if field.full_name in INTEGER_LIMITS:
+        low, high = INTEGER_LIMITS[field.full_name]
+        return lambda value: low <= value <= high
+    if field.type == FieldDescriptor.TYPE_STRING:
+        decimal = DECIMAL_FIELDS.get(field.full_name)
+        if decimal is not None:
+            return _decimal_check(decimal[0])
+        limit = string_limit(field) or lim.MAX_TEXT_LENGTH
+        search = (_ID_CONTROL if limit <= lim.MAX_ID_LENGTH else _CONTROL).search
+        return lambda value: len(value) <= limit and search(value) is None
+    if field.type == FieldDescriptor.TYPE_BYTES:
+        return lambda value: len(value) <= lim.MAX_TEXT_LENGTH
+    return None
+
+
+def _decimal_check(kind: DecimalKind) -> Check:
+    def check(value: str) -> bool:
+        try:
+            lim.parse_wire_decimal(value, kind)
+        except ValueError:
+            return False
+        return True
+
+    return check
+
+
+def _timestamp_within(value: Any) -> bool:
+    low, high = TIMESTAMP_SECONDS
+    return bool(low <= value.seconds <= high and 0 <= value.nanos <= 999_999_999)
