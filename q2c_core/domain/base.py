@@ -60,18 +60,19 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
     Missing fields take their defaults (mutable ones copied, as validation does); an unknown
     field or a missing required one is a TypeError (a bug, not bad input).
     """
-    shape = _shape(cls)
-    keys = values.keys()
-    if not (shape.required <= keys and shape.names.issuperset(keys)):
-        raise TypeError(f"{cls.__name__} cannot be built from fields {sorted(keys)}")
+    shape = _SHAPES.get(cls) or _shape(cls)
     data = dict(shape.template)
     data.update(values)  # keeps declaration order
-    for name in shape.mutable:
-        if name not in values:
-            data[name] = copy(data[name])
-    for name, factory in shape.factories:
-        if name not in values:
-            data[name] = factory()
+    keys = values.keys()
+    if len(data) != len(shape.template) or not keys >= shape.required:
+        raise TypeError(f"{cls.__name__} cannot be built from fields {sorted(keys)}")
+    if shape.mutable or shape.factories:
+        for name in shape.mutable:
+            if name not in values:
+                data[name] = copy(data[name])
+        for name, factory in shape.factories:
+            if name not in values:
+                data[name] = factory()
     instance = object.__new__(cls)
     _set(instance, "__dict__", data)
     _set(instance, "__pydantic_fields_set__", set(keys))
@@ -83,11 +84,11 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
 def replaced(model: M, changes: dict[str, Any]) -> M:
     """`model.model_copy(update=changes)` (which does not validate either) at half its cost."""
     cls = type(model)
-    names = _shape(cls).names
-    if not names.issuperset(changes):
-        raise TypeError(f"{cls.__name__} has no field(s) {sorted(set(changes) - names)}")
+    data = {**model.__dict__, **changes}
+    if len(data) != len(model.__dict__):
+        raise TypeError(f"{cls.__name__} has no field(s) {sorted(set(data) - set(model.__dict__))}")
     instance = object.__new__(cls)
-    _set(instance, "__dict__", {**model.__dict__, **changes})
+    _set(instance, "__dict__", data)
     _set(instance, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
     _set(instance, "__pydantic_extra__", model.__pydantic_extra__)
     _set(instance, "__pydantic_private__", model.__pydantic_private__)

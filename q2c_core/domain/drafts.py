@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from q2c_core.domain.base import trusted
 from q2c_core.domain.entities import Contract
 from q2c_core.domain.invoices import InvoiceLine, LineSource, TaxDetail
-from q2c_core.domain.money import Money, RoundingRule
+from q2c_core.domain.limits import check_decimal
+from q2c_core.domain.money import Money, RoundingRule, derived_money
 from q2c_core.domain.periods import BillingPeriod
 
 LINE_RULE = RoundingRule.ROUND_HALF_UP_PER_LINE
@@ -52,7 +54,7 @@ class BillingDraft:
     def subtotal(self) -> Money:
         """Sum of the rounded line amounts."""
         total = sum((line.amount.amount for line in self.lines), Decimal(0))
-        return Money(currency=self.currency, amount=total)
+        return derived_money(self.currency, total)
 
     @property
     def total(self) -> Money:
@@ -77,20 +79,28 @@ def add_line(
     raw: Money,
     rule: str = LINE_RULE.value,
     service_period: BillingPeriod | None = None,
+    rounded: Money | None = None,
 ) -> None:
-    """Append a priced line, numbered in order (L1, L2, ...)."""
+    """Append a priced line, numbered in order (L1, L2, ...); `rounded`: raw already rounded.
+
+    Every part comes from validated models or from Money arithmetic, which checks its results;
+    only the quantity is checked again (it may be computed), so the line is not re-validated.
+    """
     draft.lines.append(
-        InvoiceLine(
-            line_id=f"L{len(draft.lines) + 1}",
-            source=source,
-            source_id=source_id,
-            billing_line_id=line_id,
-            contract_revision=contract.revision,
-            description=description,
-            quantity=quantity,
-            unit_price=unit_price,
-            amount=raw.rounded(LINE_RULE),
-            rounding_rule=rule,
-            service_period=service_period,
+        trusted(
+            InvoiceLine,
+            {
+                "line_id": f"L{len(draft.lines) + 1}",
+                "source": source,
+                "source_id": source_id,
+                "billing_line_id": line_id,
+                "contract_revision": contract.revision,
+                "description": description,
+                "quantity": check_decimal(quantity),
+                "unit_price": unit_price,
+                "amount": rounded if rounded is not None else raw.rounded(LINE_RULE),
+                "rounding_rule": rule,
+                "service_period": service_period,
+            },
         )
     )

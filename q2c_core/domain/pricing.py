@@ -74,7 +74,8 @@ def time_lines(
         if entry.billing_line_id not in caps:
             caps[entry.billing_line_id] = _cap(state, period, entry.billing_line_id)
         cap = caps[entry.billing_line_id]
-        amount = raw.rounded(LINE_RULE).amount
+        rounded = raw.rounded(LINE_RULE)
+        amount = rounded.amount
         if cap is not None and not entry.cap_override and billed[entry.billing_line_id] + amount > cap.amount:
             draft.held_at_cap.append(entry.entry_id)
             continue
@@ -89,6 +90,7 @@ def time_lines(
             entry.hours,
             rate,
             raw,
+            rounded=rounded,
         )
     if unpriced:
         draft.blockers.append(Blocker("UNPRICED_TIME", "no rate applies to these entries", tuple(unpriced)))
