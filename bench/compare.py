@@ -19,7 +19,10 @@ with its own request id.
 - **q2c**: `server.py` started as in bench/lifecycle.py (a fresh database, Ray with --shards
   shards and 2 CPUs, bearer tokens from a development key made for the run; --runtime local
   adds server.py --local), driven through one blocking grpcio channel shared by the C threads;
-  approvals under a second principal. --db postgresql moves q2c to PostgreSQL; eventsourcing
+  approvals under a second principal. Every EngagementService command asks for the engagement
+  in the EngagementView given by --view: basic by default (the summary, no engagement tree;
+  the eventsourcing side returns nothing either), full for the whole engagement as callers that
+  do not ask get it. --db postgresql moves q2c to PostgreSQL; eventsourcing
   stays on SQLite. q2c's SQLite runs with --sqlite-synchronous when server.py has that flag;
   without it, with the server's own setting (recorded in the result line, and warned about).
 
@@ -587,10 +590,18 @@ class EsDriver:
 class Q2cDriver:
     """The mix through gRPC: one blocking channel shared by every client thread."""
 
-    def __init__(self, target: str, deadline: float, tenant: str, key: Any) -> None:
+    def __init__(self, target: str, deadline: float, tenant: str, key: Any, view: str = "basic") -> None:
         import grpc
 
-        from q2c.v1 import billing_pb2_grpc, customer_pb2_grpc, engagement_pb2_grpc, rate_card_pb2_grpc
+        from q2c.v1 import (
+            billing_pb2_grpc,
+            customer_pb2_grpc,
+            engagement_pb2,
+            engagement_pb2_grpc,
+            rate_card_pb2_grpc,
+        )
+
+        self.view = engagement_pb2.EngagementView.Value(f"ENGAGEMENT_VIEW_{view.upper()}")
 
         self.channel = grpc.insecure_channel(target)
         self.engagements = engagement_pb2_grpc.EngagementServiceStub(self.channel)
@@ -647,6 +658,8 @@ class Q2cDriver:
         def call(stub: Any, kind: str, request: Any, approver: bool = False) -> Any:
             method = getattr(stub, kind)
             metadata = self.approver if approver else self.metadata
+            if "view" in request.DESCRIPTOR.fields_by_name:  # the methods that return an Engagement
+                request.view = self.view
             return timed(tally, kind, lambda: method(request, metadata=metadata, timeout=self.deadline))
 
         rid = lambda: uuid.uuid4().hex  # noqa: E731
@@ -889,7 +902,7 @@ def run_q2c(args: argparse.Namespace, work: dict[int, list[Plan]], tmp: Path) ->
             server_pid,
         ),
     ):
-        driver = Q2cDriver(target, args.deadline, f"bench-{uuid.uuid4().hex[:8]}", key)
+        driver = Q2cDriver(target, args.deadline, f"bench-{uuid.uuid4().hex[:8]}", key, args.view)
         try:
             driver.setup()
             warm, _ = drive(
@@ -914,6 +927,7 @@ def run_q2c(args: argparse.Namespace, work: dict[int, list[Plan]], tmp: Path) ->
                     "server_tree": round(sum(server_cpu.values()) * 1000 / commands, 3),
                 }
                 summary["sqlite_synchronous"] = synchronous
+                summary["view"] = args.view
                 out[clients] = summary
                 print(f"q2c C={clients}: {summary['commands_per_s']} commands/s", file=sys.stderr)
                 if summary["problems"]:
@@ -946,6 +960,12 @@ def main(argv: list[str] | None = None) -> int:
         default="full",
         help="PRAGMA synchronous for eventsourcing, and for q2c when server.py has the flag",
     )
+    parser.add_argument(
+        "--view",
+        choices=("basic", "full"),
+        default="basic",
+        help="EngagementView of q2c's engagement commands: basic (the summary) or full (whole engagement)",
+    )
     parser.add_argument("--seed", type=int, default=20261206, help="seed of the generated inputs")
     parser.add_argument("--warmup", type=int, default=4, help="untimed lifecycles per system first")
     parser.add_argument("--deadline", type=float, default=60.0, help="per-call deadline, seconds")
@@ -971,6 +991,7 @@ def main(argv: list[str] | None = None) -> int:
             "eventsourcing_db": "sqlite",
             "shards": args.shards,
             "runtime": args.runtime,
+            "view": args.view,
             "engagements": args.engagements,
             "clients": clients,
             "commands_per_engagement": COMMANDS_PER_ENGAGEMENT,

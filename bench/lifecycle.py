@@ -1,6 +1,7 @@
 """Lifecycle benchmark: full engagement lifecycles through a real q2c server over Ray shards.
 
     python -m bench.lifecycle --db sqlite --clients 1,32 --engagements 300 --shards 2
+    python -m bench.lifecycle --db sqlite --clients 32 --engagements 300 --shards 2 --view basic
     python -m bench.lifecycle --db postgresql --clients 1,32 --engagements 300 --shards 2
     python -m bench.lifecycle --memory --db sqlite --memory-engagements 5000 --memory-entries 0,20
 
@@ -9,7 +10,9 @@ in a temp dir, or ``q2c_bench_<hex>`` on PostgreSQL, dropped afterwards whatever
 one customer and one rate card (not timed), then for each client count C drives N engagements
 through 12 commands each with C concurrent asyncio clients sharing one grpc.aio channel, and
 reports commands/s, latency percentiles, wall time, errors and the CPU time spent by the client
-and by the server's process tree (gateway, Ray, shard actors).
+and by the server's process tree (gateway, Ray, shard actors). Every command asks for the
+engagement in the EngagementView given by --view: full (the default, as callers that do not ask
+get) or basic (the summary: no engagement tree from the shard, nor converted to protobuf).
 
 Memory mode starts Ray in-process, hosts engagements on a single shard actor through
 ``RayRuntime.execute`` and reads the shard's VmRSS before and after, giving bytes per resident
@@ -263,10 +266,15 @@ class Tally:
 class Driver:
     """Drives whole lifecycles over one grpc.aio channel."""
 
-    def __init__(self, target: str, deadline: float, tenant: str, key: DevKey | None) -> None:
+    def __init__(
+        self, target: str, deadline: float, tenant: str, key: DevKey | None, view: str = "full"
+    ) -> None:
         import grpc
 
         from q2c.v1 import customer_pb2_grpc, engagement_pb2_grpc, rate_card_pb2_grpc
+        from q2c.v1 import engagement_pb2 as pb
+
+        self.view = pb.EngagementView.Value(f"ENGAGEMENT_VIEW_{view.upper()}")
 
         self.channel = grpc.aio.insecure_channel(target)
         self.engagements = engagement_pb2_grpc.EngagementServiceStub(self.channel)
@@ -296,6 +304,7 @@ class Driver:
         """One timed unary call with metadata and a deadline."""
         method = getattr(self.engagements, kind)
         metadata = self.approver if kind in APPROVALS else self.metadata
+        request.view = self.view  # every command of the lifecycle returns an Engagement
         start = time.perf_counter()
         response = await method(request, metadata=metadata, timeout=self.deadline)
         tally.latencies[kind].append(time.perf_counter() - start)
@@ -445,7 +454,7 @@ async def lifecycle_mode(args: argparse.Namespace) -> int:
                 f" db {args.db}",
                 file=sys.stderr,
             )
-            driver = Driver(target, args.deadline, f"bench-{uuid.uuid4().hex[:8]}", key)
+            driver = Driver(target, args.deadline, f"bench-{uuid.uuid4().hex[:8]}", key, args.view)
             try:
                 await driver.setup()
                 if args.warmup:
@@ -465,6 +474,7 @@ async def lifecycle_mode(args: argparse.Namespace) -> int:
                         **meta,
                         "mode": "lifecycle",
                         "auth": args.auth,
+                        "view": args.view,
                         "db": args.db,
                         "clients": clients,
                         "engagements": args.engagements,
@@ -476,6 +486,7 @@ async def lifecycle_mode(args: argparse.Namespace) -> int:
                         "cpu_ms_per_command": {
                             "client": round(cpu_client * 1000 / commands, 3),
                             "server_tree": round(sum(cpu_server.values()) * 1000 / commands, 3),
+                            **cpu_split(cpu_server, commands),
                         },
                     }
                     append_result(args.db, record)
@@ -497,6 +508,13 @@ async def lifecycle_mode(args: argparse.Namespace) -> int:
     return 0
 
 
+def cpu_split(cpu_server: dict[str, float], commands: int) -> dict[str, float]:
+    """CPU ms per command of the gateway process and of the shard actors together."""
+    shards = sum(secs for name, secs in cpu_server.items() if name.startswith("ray::EngagementShard"))
+    gateway = cpu_server.get("gateway (server.py)", 0.0)
+    return {"gateway": round(gateway * 1000 / commands, 3), "shards": round(shards * 1000 / commands, 3)}
+
+
 def print_table(rows: list[dict[str, Any]]) -> None:
     """db x clients -> cmds/s, latency, wall, errors, CPU per command."""
     head = (
@@ -512,7 +530,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{r['cpu_ms_per_command']['client']:>19.3f}{r['cpu_ms_per_command']['server_tree']:>8.3f}"
         )
     for r in rows:
-        print(f"\n{r['db']} @ {r['clients']} clients, per command p50/p99 ms; CPU s: {r['cpu_s']}")
+        cpu = r["cpu_ms_per_command"]
+        print(
+            f"\n{r['db']} @ {r['clients']} clients, view {r['view']}: CPU ms/cmd gateway"
+            f" {cpu['gateway']:.3f}, shards {cpu['shards']:.3f}; per command p50/p99 ms; CPU s: {r['cpu_s']}"
+        )
         for kind, v in r["per_command"].items():
             print(f"  {kind:<20}{v['p50_ms']:>9.2f}{v['p99_ms']:>9.2f}")
 
@@ -733,6 +755,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=("token", "none"),
         default="token",
         help="token: bearer tokens from a development key (as deployed); none: --auth none, to price it",
+    )
+    parser.add_argument(
+        "--view",
+        choices=("full", "basic"),
+        default="full",
+        help="EngagementView every command asks for: full (the whole engagement) or basic (its summary)",
     )
     parser.add_argument(
         "--py-spy",
