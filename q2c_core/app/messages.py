@@ -142,12 +142,6 @@ class CommandResult(BaseModel):
         summary = self.summary or EngagementSummary.of(self.engagement)
         return self.model_copy(update={"engagement": None, "summary": summary})
 
-    def summarized(self) -> EngagementSummary | None:
-        """The engagement's summary, from the summary or the engagement the result carries."""
-        if self.summary is not None:
-            return self.summary
-        return EngagementSummary.of(self.engagement) if self.engagement is not None else None
-
     def accepted(self, engagement_id: str) -> CommandResult:
         """This result when the command was accepted; else its rejection raised as the domain
         error, marked audited (the host recorded it with the command)."""
