@@ -36,7 +36,11 @@ class StagedBatch:
     results: list[CommandResult] = field(default_factory=list)
     states: dict[Key, Engagement] = field(default_factory=dict)
     snapshot_at: dict[Key, int] = field(default_factory=dict)
+    bases: dict[Key, Engagement | None] = field(default_factory=dict)  # the states decided on first
 
+
+_NO_ENGAGEMENT = {"engagement"}
+_NO_ENGAGEMENT_OR_INVOICE = {"engagement", "invoice"}
 
 SNAPSHOT_EVERY = 8
 """Write a full state snapshot when the stored one is this many versions behind (or new)."""
@@ -61,7 +65,7 @@ class BatchDecider:
         self._idempotency = idempotency
         self._reference = reference
         self._clock = clock
-        self.staged = StagedBatch()
+        self.staged = StagedBatch(bases=dict(states))
         self._invoice_json: dict[str, tuple[Invoice, dict[str, Any]]] = {}  # serialized once per batch
         self._seen_requests: dict[Key, tuple[str, str, CommandResult]] = {}
 
@@ -245,14 +249,16 @@ class BatchDecider:
         )
 
     def _response_json(self, result: CommandResult) -> dict[str, Any]:
-        """The stored reply: slim (the engagement is rebuilt on replay), invoice JSON reused."""
+        """The stored reply: slim (the engagement is rebuilt on replay), invoice JSON reused.
+
+        Dumped without the engagement (and the invoice, when its JSON is at hand) instead of
+        copying the result first, as `slim()` would, with a summary the record does not keep.
+        """
         cached = self._json_of(result.invoice) if result.invoice else None
         if cached is None:
-            return result.slim().model_dump(mode="json")
-        return {
-            **result.slim().model_copy(update={"invoice": None}).model_dump(mode="json"),
-            "invoice": cached,
-        }
+            return {"engagement": None, **result.model_dump(mode="json", exclude=_NO_ENGAGEMENT)}
+        dumped = result.model_dump(mode="json", exclude=_NO_ENGAGEMENT_OR_INVOICE)
+        return {"engagement": None, **dumped, "invoice": cached}
 
     def _json_of(self, invoice: Invoice) -> dict[str, Any] | None:
         """The JSON already made for exactly this invoice object, if any."""

@@ -127,7 +127,7 @@ class EngagementHost:
         try:
             staged = self._decide(envelopes)
             self._commit(staged)
-            return self._with_replayed_state(envelopes, staged.results)
+            return self._with_replayed_state(envelopes, staged)
         except UnreadableEngagements as poisoned:
             return self._around(envelopes, poisoned.errors)
         except (ConcurrencyConflict, DuplicateRequestId):
@@ -152,7 +152,7 @@ class EngagementHost:
             try:
                 staged = self._decide([envelope])
                 self._commit(staged)
-                return self._with_replayed_state([envelope], staged.results)[0]
+                return self._with_replayed_state([envelope], staged)[0]
             except UnreadableEngagements as poisoned:
                 return CommandResult(error=poisoned.errors[_key(envelope)].to_payload())
             except (ConcurrencyConflict, DuplicateRequestId):
@@ -167,17 +167,26 @@ class EngagementHost:
         return CommandResult(error=conflict.to_payload())
 
     def _with_replayed_state(
-        self, envelopes: list[CommandEnvelope], results: list[CommandResult]
+        self, envelopes: list[CommandEnvelope], staged: StagedBatch
     ) -> list[CommandResult]:
         """Idempotency keeps slim results: rebuild the engagement as the original reply had it."""
         return [
-            self._state_at(envelope, result)
+            self._state_at(envelope, result, staged)
             if result.replayed and result.engagement is None and result.ok and not envelope.slim_reply
             else result
-            for envelope, result in zip(envelopes, results, strict=True)
+            for envelope, result in zip(envelopes, staged.results, strict=True)
         ]
 
-    def _state_at(self, envelope: CommandEnvelope, result: CommandResult) -> CommandResult:
+    def _state_at(
+        self, envelope: CommandEnvelope, result: CommandResult, staged: StagedBatch
+    ) -> CommandResult:
+        """The engagement at the result's version: the batch's state before or after, when either
+        is at that version (a retry of the latest command, the usual case), else the journal
+        folded up to it."""
+        key = _key(envelope)
+        for known in (staged.bases.get(key), staged.states.get(key)):
+            if known is not None and known.version == result.version:
+                return result.model_copy(update={"engagement": known})
         events = self.store.read_events(envelope.caller.tenant_id, envelope.engagement_id)
         journal = [e for e in events if e.seq <= result.version]
         try:

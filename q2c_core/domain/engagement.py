@@ -63,8 +63,10 @@ class Engagement(Frozen):
     def contract_on(self, day: date) -> Contract | None:
         """The contract revision whose terms apply to work done on the day."""
         revisions = self.contract_revisions or ([self.contract] if self.contract else [])
+        if len(revisions) < 2:  # no change order: the one revision, whatever the day
+            return revisions[0] if revisions else None
         applicable = [c for c in revisions if c.effective <= day]
-        return applicable[-1] if applicable else (revisions[0] if revisions else None)
+        return applicable[-1] if applicable else revisions[0]
 
 
 def created(event: ev.EngagementCreated, at: datetime) -> Engagement:
@@ -88,8 +90,9 @@ def created(event: ev.EngagementCreated, at: datetime) -> Engagement:
 def set_status(items: dict[str, Any], ids: list[str], at: datetime, **fields: Any) -> dict[str, Any]:
     """Copies of the items with these ids, the fields set and `update_time` at `at`."""
     updated = dict(items)
+    changes = {**fields, "update_time": at}
     for item_id in ids:
-        updated[item_id] = replaced(updated[item_id], {**fields, "update_time": at})
+        updated[item_id] = replaced(updated[item_id], changes)
     return updated
 
 

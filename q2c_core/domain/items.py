@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from q2c_core.domain import commands as cmd
 from q2c_core.domain import events as ev
+from q2c_core.domain.base import trusted
 from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.duties import refuse_self_approval
 from q2c_core.domain.engagement import Engagement
@@ -104,10 +105,9 @@ def submit_time(state: Engagement, command: cmd.SubmitTimeEntries, ctx: Decision
         ):
             _check_role(terms, entry, ctx.rate_cards, path, bad)
     bad.raise_if_any()
-    entries = [
-        TimeEntry(**entry.model_dump(), submitted_by=ctx.principal, submit_time=ctx.now, update_time=ctx.now)
-        for entry in command.entries
-    ]
+    # the inputs were validated with the command, under stricter bounds than TimeEntry's
+    stamp = {"submitted_by": ctx.principal, "submit_time": ctx.now, "update_time": ctx.now}
+    entries = [trusted(TimeEntry, {**entry.__dict__, **stamp}) for entry in command.entries]
     return [ev.TimeEntriesSubmitted(entries=entries)]
 
 
@@ -184,10 +184,8 @@ def submit_expenses(state: Engagement, command: cmd.SubmitExpenses, ctx: Decisio
             bad,
         )
     bad.raise_if_any()
-    expenses = [
-        Expense(**e.model_dump(), submitted_by=ctx.principal, submit_time=ctx.now, update_time=ctx.now)
-        for e in command.expenses
-    ]
+    stamp = {"submitted_by": ctx.principal, "submit_time": ctx.now, "update_time": ctx.now}
+    expenses = [trusted(Expense, {**e.__dict__, **stamp}) for e in command.expenses]
     return [ev.ExpensesSubmitted(expenses=expenses)]
 
 
