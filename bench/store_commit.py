@@ -12,8 +12,12 @@ database `q2c_bench_<hex>` created for the run and dropped afterwards.
 
 Reported per (db, C): CPU µs per command (time.process_time of this process, which is all the
 client-side work of a commit: SQLAlchemy, the driver, hashing; of which the kernel's share, e.g.
-SQLite's WAL writes and fsync, is also given), and wall ms per batch (p50, mean, p99; includes
-fsync). `--profile DIR` also writes a cProfile of the timed batches.
+SQLite's WAL writes and fsync, is also given), wall ms per batch (p50, mean, p99; includes
+fsync), and on PostgreSQL how long each transaction held the event-order lock (from granted to
+the commit's end: the window every event-writing transaction is serialized on). With
+`--writers W`, W processes commit at once (as shards do, each on its own engagements of the
+same tenant) and commands/s is their aggregate. `--profile DIR` also writes a cProfile of the
+timed batches (one writer).
 Results are appended as JSON lines to bench/results/store-commit.jsonl.
 """
 
@@ -23,6 +27,7 @@ import argparse
 import contextlib
 import cProfile
 import json
+import multiprocessing
 import os
 import resource
 import statistics
@@ -37,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy
+from sqlalchemy import event
 
 from q2c_core.adapters.store import (
     AuditEntry,
@@ -187,47 +193,120 @@ def _snapshot(eid: str, seq: int) -> dict[str, Any]:
     }
 
 
-def run(db: str, url: str, commands: int, batches: int, warmup: int, profile: Path | None) -> dict[str, Any]:
-    """Commit warmup + batches batches; return the measurements of the timed ones."""
-    store = Store.open(url)
+def commit_loop(
+    url: str, commands: int, batches: int, warmup: int, profile: Path | None = None, start: Any = None
+) -> dict[str, Any]:
+    """One writer: commit warmup + batches batches on its own engagements; time the last ones."""
+    store = Store.open(url, migrate=False)
     try:
         work = Workload(commands)
         for _ in range(warmup):
             store.commit(work.batch())
         prepared = [work.batch() for _ in range(batches)]  # building them is not the commit's cost
+        if start is not None:
+            start.wait()  # every writer starts its timed batches together
         walls: list[float] = []
+        locked: list[float] = []  # PostgreSQL: from the event-order lock granted to the commit's end
+        granted = _watch_order_lock(store)
         profiler = cProfile.Profile() if profile else None
-        cpu0, usage0 = time.process_time(), resource.getrusage(resource.RUSAGE_SELF)
+        began, cpu0, usage0 = time.time(), time.process_time(), resource.getrusage(resource.RUSAGE_SELF)
         if profiler:
             profiler.enable()
         for batch in prepared:
             t0 = time.perf_counter()
+            granted.clear()
             store.commit(batch)
             walls.append(time.perf_counter() - t0)
+            if granted:
+                locked.append(time.perf_counter() - granted[0])
         if profiler:
             profiler.disable()
         cpu, usage = time.process_time() - cpu0, resource.getrusage(resource.RUSAGE_SELF)
-        system = usage.ru_stime - usage0.ru_stime  # the kernel's share: WAL writes, fsync, sockets
         if profiler and profile:
             profile.mkdir(parents=True, exist_ok=True)
-            profiler.dump_stats(profile / f"store-commit-{db}-c{commands}.pstats")
-        check = store.verify_audit(TENANT)
-        events = len(store.read_all_events(TENANT, limit=1_000_000))
+            profiler.dump_stats(profile / f"store-commit-{store.dialect_name}-c{commands}.pstats")
     finally:
         store.close()
-    expected = (warmup + batches) * commands
-    walls_ms = sorted(w * 1000 for w in walls)
+    # the kernel's share: WAL writes, fsync, sockets
+    system = usage.ru_stime - usage0.ru_stime
+    return {
+        "walls": walls,
+        "locked": locked,
+        "cpu": cpu,
+        "system": system,
+        "began": began,
+        "ended": time.time(),
+    }
+
+
+def _watch_order_lock(store: Store) -> list[float]:
+    """A list that gets the time each transaction was granted the event-order lock."""
+    granted: list[float] = []
+
+    @event.listens_for(store.engine, "after_cursor_execute")
+    def _after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "pg_advisory_xact_lock" in statement:
+            granted.append(time.perf_counter())
+
+    return granted
+
+
+def _ms(values: list[float]) -> dict[str, float] | None:
+    """p50 / mean / p99 in ms."""
+    if not values:
+        return None
+    ms = sorted(v * 1000 for v in values)
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    return {
+        "p50": round(statistics.median(ms), 3),
+        "mean": round(statistics.fmean(ms), 3),
+        "p99": round(p99, 3),
+    }
+
+
+def _writer(url: str, commands: int, batches: int, warmup: int, start: Any, out: Any) -> None:
+    out.put(commit_loop(url, commands, batches, warmup, start=start))
+
+
+def run(
+    url: str, commands: int, batches: int, warmup: int, profile: Path | None, writers: int = 1
+) -> dict[str, Any]:
+    """Commit with `writers` concurrent processes (1: this one); return the measurements."""
+    Store.open(url).close()  # migrated once, before the writers start
+    if writers == 1:
+        loops = [commit_loop(url, commands, batches, warmup, profile)]
+    else:
+        ctx = multiprocessing.get_context("fork")
+        start, out = ctx.Barrier(writers), ctx.Queue()
+        procs = [
+            ctx.Process(target=_writer, args=(url, commands, batches, warmup, start, out))
+            for _ in range(writers)
+        ]
+        for proc in procs:
+            proc.start()
+        loops = [out.get() for _ in procs]
+        for proc in procs:
+            proc.join()
+    store = Store.open(url, migrate=False)
+    try:
+        check = store.verify_audit(TENANT)
+        events = len(store.read_all_events(TENANT, limit=10_000_000))
+    finally:
+        store.close()
+    expected = writers * (warmup + batches) * commands
+    timed = writers * batches * commands
+    cpu, system = sum(x["cpu"] for x in loops), sum(x["system"] for x in loops)
+    elapsed = max(x["ended"] for x in loops) - min(x["began"] for x in loops)
     return {
         "commands_per_batch": commands,
         "batches": batches,
-        "cpu_us_per_command": round(cpu / (batches * commands) * 1e6, 1),
-        "cpu_ms_per_batch": round(cpu / batches * 1000, 3),
-        "cpu_system_us_per_command": round(system / (batches * commands) * 1e6, 1),
-        "wall_ms_per_batch": {
-            "p50": round(statistics.median(walls_ms), 3),
-            "mean": round(statistics.fmean(walls_ms), 3),
-            "p99": round(walls_ms[min(len(walls_ms) - 1, int(len(walls_ms) * 0.99))], 3),
-        },
+        "writers": writers,
+        "cpu_us_per_command": round(cpu / timed * 1e6, 1),
+        "cpu_ms_per_batch": round(cpu / (writers * batches) * 1000, 3),
+        "cpu_system_us_per_command": round(system / timed * 1e6, 1),
+        "commands_per_s": round(timed / elapsed, 1),
+        "wall_ms_per_batch": _ms([w for x in loops for w in x["walls"]]),
+        "order_lock_held_ms": _ms([w for x in loops for w in x["locked"]]),
         "verified": {"audit_ok": check.ok, "audit_records": check.records_checked, "events": events},
         "ok": check.ok and check.records_checked == expected and events == expected,
     }
@@ -242,6 +321,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commands", default="1,16", help="commands per batch (C), comma-separated")
     parser.add_argument("--batches", type=int, default=300, help="timed batches per (db, C)")
     parser.add_argument("--warmup", type=int, default=30, help="untimed batches first")
+    parser.add_argument(
+        "--writers",
+        type=int,
+        default=1,
+        help="concurrent writer processes (like shards), each on its own engagements",
+    )
     parser.add_argument("--label", default="", help="a note stored with the result (e.g. before)")
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL base URL (no database)")
     parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats here")
@@ -256,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     for db in args.db.split(","):
         for commands in [int(c) for c in args.commands.split(",")]:
             with fresh_database(db, args.pg) as url:
-                result = run(db, url, commands, args.batches, args.warmup, args.profile)
+                result = run(url, commands, args.batches, args.warmup, args.profile, args.writers)
             ok = ok and result["ok"]
             line = {
                 "bench": "store_commit",

@@ -182,7 +182,9 @@ def test_concurrent_writers_never_let_a_follower_skip_an_event(
     assert [e.position for e in followed] == [e.position for e in everything]
 
 
-def test_only_event_writing_transactions_take_the_order_lock(store: Store, tenant_id: str) -> None:
+def test_only_event_writing_transactions_take_the_order_lock_and_only_for_their_last_statement(
+    store: Store, tenant_id: str
+) -> None:
     statements: list[str] = []
 
     @event.listens_for(store.engine, "before_cursor_execute")
@@ -204,3 +206,6 @@ def test_only_event_writing_transactions_take_the_order_lock(store: Store, tenan
         assert str(EVENT_ORDER_LOCK_KEY) in with_events[0]
         lock_at = statements.index(with_events[0])
         assert "INSERT INTO events" in statements[lock_at + 1]  # right before the events insert
+    # the events insert is the transaction's last statement: the lock covers it and the commit only
+    assert statements[-1].startswith("INSERT INTO events"), statements[-3:]
+    assert any(s.startswith("INSERT INTO audit_records") for s in statements)

@@ -29,8 +29,10 @@ A sequence hands out positions at insert time, but transactions commit in any or
 without it a reader could see position 12 committed while 11 is still in flight, move its
 cursor past 11 and never see it. Holding one transaction-scoped lock from `nextval` to
 commit makes commit order equal position order: the committed positions are always a prefix
-of the assigned ones (rolled-back positions leave gaps, never late arrivals). SQLite needs
-nothing: BEGIN IMMEDIATE already serializes writers.
+of the assigned ones (rolled-back positions leave gaps, never late arrivals). The events are
+the transaction's last statement, so what the lock serializes across shards is that insert and
+the commit, not the rest of the batch. SQLite needs nothing: BEGIN IMMEDIATE already serializes
+writers.
 """
 
 
@@ -81,9 +83,6 @@ def write_batch(conn: Connection, attempt: Attempt, heads: AuditHeads | None = N
     batch = attempt.batch
     sql = statements(conn.dialect)
     _check_versions(conn, batch.version_guards)
-    if batch.events:
-        lock_event_order(conn, {e.tenant_id for e in batch.events})
-        sql.events.run(conn, list(map(s.EVENTS.params, batch.events)))
     records = _write_audit(conn, batch.audit, attempt, heads)
     sql.idempotency.run(conn, list(map(s.IDEMPOTENCY.params, batch.idempotency)))
     _write_versioned(conn, s.CUSTOMERS, batch.customers, "customer")
@@ -98,6 +97,9 @@ def write_batch(conn: Connection, attempt: Attempt, heads: AuditHeads | None = N
     inv = _last_by_key(batch.invoices, lambda i: (i.tenant_id, i.invoice_id))
     _upsert(conn, s.invoices, list(map(s.INVOICES.params, inv)), ("create_time",))
     _write_versioned(conn, s.BILL_RUNS, batch.bill_runs, "bill run")
+    if batch.events:  # last: the order lock is held from here to the commit
+        lock_event_order(conn, {e.tenant_id for e in batch.events})
+        sql.events.run(conn, list(map(s.EVENTS.params, batch.events)))
     return records
 
 
