@@ -29,7 +29,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -116,23 +118,27 @@ async def _create_customer(port: int, token: str) -> str:
 
 
 class _Echo(aio.ServerInterceptor):  # type: ignore[misc]
-    """Answers GetCustomer with a canned reply (inside the gateway's own interceptor)."""
+    """Answers GetCustomer with a canned reply (inside the gateway's own interceptor); like a
+    servicer's, its handler is one object for the life of the server."""
 
     def __init__(self, reply: Any) -> None:
         self.reply = reply
+        self.handler: Any = None
 
     async def intercept_service(self, continuation: Any, details: Any) -> Any:
         handler = await continuation(details)
         if details.method != CUSTOMER_METHOD:
             return handler
-        reply = self.reply
+        if self.handler is None:
+            reply = self.reply
 
-        async def answer(request: Any, context: Any) -> Any:
-            return reply
+            async def answer(request: Any, context: Any) -> Any:
+                return reply
 
-        return grpc.unary_unary_rpc_method_handler(
-            answer, handler.request_deserializer, handler.response_serializer
-        )
+            self.handler = grpc.unary_unary_rpc_method_handler(
+                answer, handler.request_deserializer, handler.response_serializer
+            )
+        return self.handler
 
 
 async def _get_customer(port: int, token: str, customer_id: str) -> Any:
@@ -145,7 +151,14 @@ async def _get_customer(port: int, token: str, customer_id: str) -> Any:
 
 
 async def _drive(
-    port: int, token: str, customer_id: str, rpc: str, calls: int, concurrency: int, correlation: bool
+    port: int,
+    token: str,
+    customer_id: str,
+    rpc: str,
+    calls: int,
+    concurrency: int,
+    correlation: bool,
+    instructions: Path | None = None,
 ) -> dict[str, Any]:
     """Run the client subprocess; this process's CPU over its measured window, per call."""
     argv = [
@@ -168,17 +181,34 @@ async def _drive(
     line = await child.stdout.readline()
     if line.strip() != b"ready":
         raise RuntimeError(f"client failed: {line!r}")
+    if instructions:
+        _callgrind("-z", instructions)
     cpu, wall = time.process_time(), time.perf_counter()
     child.stdin.write(b"go\n")
     await child.stdin.drain()
     done = json.loads(await child.stdout.readline())
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     await child.wait()
-    return {
+    figures = {
         "gateway_cpu_us_per_call": round(cpu / calls * 1e6, 1),
         "client_cpu_us_per_call": round(done["client_cpu_s"] / calls * 1e6, 1),
         "calls_per_second": round(calls / wall),
     }
+    if instructions:
+        figures["gateway_instructions_per_call"] = round(_callgrind("-d", instructions) / calls)
+    return figures
+
+
+def _callgrind(command: str, directory: Path) -> int:
+    """Zero (-z) or dump (-d) this process's callgrind counters; a dump returns the instructions
+    counted since the last zero (from the newest dump file's totals)."""
+    subprocess.run(["callgrind_control", command, str(os.getpid())], check=True, capture_output=True)
+    if command != "-d":
+        return 0
+    dumps = directory.glob(f"callgrind.out.{os.getpid()}*")
+    newest = max(dumps, key=lambda path: path.stat().st_mtime)
+    totals = [line for line in newest.read_text().splitlines() if line.startswith(("totals:", "summary:"))]
+    return int(totals[-1].split()[1])
 
 
 async def _rpc_figures(args: argparse.Namespace) -> dict[str, Any]:
@@ -204,11 +234,18 @@ async def _rpc_figures(args: argparse.Namespace) -> dict[str, Any]:
             runs: dict[str, list[dict[str, Any]]] = {}
             # interleaved, so each figure sees the same share of the machine's other load
             for _ in range(args.repeats):
-                for rpc in RPCS if args.only is None else (args.only,):
+                for rpc in [rpc for rpc in RPCS if args.only is None or rpc in args.only]:
                     port = echo.port if rpc == "echo" else server.port
                     correlation = args.correlation == "send"
                     run = await _drive(
-                        port, token, customer_id, rpc, args.calls, args.concurrency, correlation
+                        port,
+                        token,
+                        customer_id,
+                        rpc,
+                        args.calls,
+                        args.concurrency,
+                        correlation,
+                        args.instructions,
                     )
                     runs.setdefault(rpc, []).append(run)
             figures: dict[str, Any] = {rpc: _summary(done) for rpc, done in runs.items()}
@@ -216,6 +253,9 @@ async def _rpc_figures(args: argparse.Namespace) -> dict[str, Any]:
                 echo_cpu, health_cpu = figures["echo"], figures["health"]
                 over = echo_cpu["gateway_cpu_us_per_call"] - health_cpu["gateway_cpu_us_per_call"]
                 figures["echo_over_health_us"] = round(over, 1)
+                if args.instructions:
+                    name = "gateway_instructions_per_call"
+                    figures["echo_over_health_instructions"] = echo_cpu[name] - health_cpu[name]
             return figures
         finally:
             await echo.stop(grace=1.0)
@@ -278,9 +318,11 @@ def _time_entries() -> Any:
     return engagement_pb2.SubmitTimeEntriesRequest(request_id="r-1", engagement_id="e-1", entries=[entry] * 5)
 
 
-async def _interceptor_figures(calls: int, correlation: bool, repeats: int) -> dict[str, float]:
-    """CPU µs per call of the interceptor (intercept_service, then the wrapped unary handler
-    around a no-op behaviour), for a read and for a 5-entry mutation."""
+async def _interceptor_figures(
+    calls: int, correlation: bool, repeats: int, instructions: Path | None
+) -> dict[str, float]:
+    """CPU µs (and instructions, under callgrind) per call of the interceptor (intercept_service,
+    then the wrapped unary handler around a no-op behaviour), for a read and a 5-entry mutation."""
     from q2c.v1 import customer_pb2
     from q2c_core.edge.auth.devkey import create_dev_key
     from q2c_core.edge.interceptors import CallContextInterceptor
@@ -300,15 +342,20 @@ async def _interceptor_figures(calls: int, correlation: bool, repeats: int) -> d
         "interceptor_cpu_us_per_call": (CUSTOMER_METHOD, customer_pb2.GetCustomerRequest(customer_id="c-1")),
         "interceptor_mutation_cpu_us_per_call": (ENTRIES_METHOD, _time_entries()),
     }
-    return {
-        name: await _interceptor_figure(interceptor, method, request, metadata, calls, repeats)
-        for name, (method, request) in cases.items()
-    }
+    figures: dict[str, float] = {}
+    for name, (method, request) in cases.items():
+        run = _interceptor_run(interceptor, method, request, metadata)
+        figures[name] = await _cpu_per_call(run, calls, repeats)
+        if instructions:
+            _callgrind("-z", instructions)
+            await run(calls)
+            figures[name.replace("cpu_us", "instructions")] = round(_callgrind("-d", instructions) / calls)
+    return figures
 
 
-async def _interceptor_figure(
-    interceptor: Any, method: str, request: Any, metadata: Any, calls: int, repeats: int
-) -> float:
+def _interceptor_run(interceptor: Any, method: str, request: Any, metadata: Any) -> Any:
+    """`run(n)`: n calls of `method` through the interceptor, as grpc.aio makes them."""
+
     class _Handler:
         request_deserializer = response_serializer = None
         unary_stream = stream_unary = stream_stream = None
@@ -326,12 +373,20 @@ async def _interceptor_figure(
         return _Handler
 
     context = _StandInContext(metadata)
-    samples = []
-    for _ in range(repeats):
-        started = time.process_time()
+
+    async def run(calls: int) -> None:
         for _ in range(calls):
             handler = await interceptor.intercept_service(continuation, _Details)
             await handler.unary_unary(request, context)
+
+    return run
+
+
+async def _cpu_per_call(run: Any, calls: int, repeats: int) -> float:
+    samples = []
+    for _ in range(repeats):
+        started = time.process_time()
+        await run(calls)
         samples.append((time.process_time() - started) / calls * 1e6)
     return round(min(samples), 2)
 
@@ -356,7 +411,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--correlation", choices=("send", "none"), default="send")
     parser.add_argument(
-        "--only", choices=("interceptor", "health", "get_customer"), help="measure one figure (for profiling)"
+        "--instructions",
+        metavar="DIR",
+        type=Path,
+        help="also count the gateway's instructions per call (deterministic, unlike CPU time on a shared "
+        "machine): run under valgrind --tool=callgrind --trace-children=no "
+        "--callgrind-out-file=DIR/callgrind.out.%%p",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=("interceptor", *RPCS),
+        help="measure only these figures (repeatable)",
     )
     args = parser.parse_args(argv)
     record: dict[str, Any] = {
@@ -368,15 +434,18 @@ def main(argv: list[str] | None = None) -> int:
         "correlation": args.correlation,
     }
     record["command"] = record["command"].replace("bench.lifecycle", "bench.gateway")
-    if args.only in (None, "interceptor"):
-        record.update(asyncio.run(_interceptor_figures(args.calls, args.correlation == "send", args.repeats)))
-    if args.only != "interceptor":
+    if args.only is None or "interceptor" in args.only:
+        correlation = args.correlation == "send"
+        figures = _interceptor_figures(args.calls, correlation, args.repeats, args.instructions)
+        record.update(asyncio.run(figures))
+    if args.only is None or set(args.only) - {"interceptor"}:
         record.update(asyncio.run(_rpc_figures(args)))
     RESULTS.mkdir(exist_ok=True)
     with (RESULTS / "gateway.jsonl").open("a") as out:
         out.write(json.dumps(record, sort_keys=True) + "\n")
-    shown = ("label", "interceptor_cpu_us_per_call", "interceptor_mutation_cpu_us_per_call", *RPCS)
-    shown += ("echo_over_health_us",)
+    shown = ("label", "interceptor_cpu_us_per_call", "interceptor_mutation_cpu_us_per_call")
+    shown += ("interceptor_instructions_per_call", "interceptor_mutation_instructions_per_call", *RPCS)
+    shown += ("echo_over_health_us", "echo_over_health_instructions")
     print(json.dumps({k: record[k] for k in shown if k in record}))
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from contextvars import ContextVar
 
 from q2c_core.app.messages import Caller
@@ -36,3 +37,12 @@ def current_identity() -> Identity:
 def current_correlation_id() -> str:
     """The correlation id of the call being served."""
     return CORRELATION_ID.get()
+
+
+def new_correlation_id() -> str:
+    """A fresh correlation id for a call that brings none: 32 hex digits, 128 random bits.
+
+    Not a secret (it is echoed and logged), only unique: Python's per-process generator (seeded
+    from the OS and reseeded in a forked child) costs a fraction of uuid4's read of os.urandom.
+    """
+    return f"{random.getrandbits(128):032x}"

@@ -11,8 +11,8 @@ reflection pass through untouched.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -20,10 +20,17 @@ from grpc import aio
 
 from q2c_core.app.messages import Caller
 from q2c_core.domain.errors import ErrorKind, Q2cError
-from q2c_core.edge.auth.authenticator import CallAuthenticator, authorize, check_asserted
+from q2c_core.edge.auth.authenticator import (
+    PRINCIPAL_KEY,
+    TENANT_KEY,
+    Authorize,
+    CallAuthenticator,
+    authorizer,
+    check_asserted,
+)
 from q2c_core.edge.auth.identity import Identity
 from q2c_core.edge.auth.security_log import SecurityLog
-from q2c_core.edge.context import CALLER, CORRELATION_ID, IDENTITY, current_caller
+from q2c_core.edge.context import CALLER, CORRELATION_ID, IDENTITY, current_caller, new_correlation_id
 from q2c_core.edge.converters.wire_limits import check_request
 from q2c_core.edge.deadlines import set_deadline
 from q2c_core.edge.errors import as_q2c_error, deadline_status, internal_status, status_for
@@ -41,21 +48,25 @@ Q2C_METHOD_PREFIX = "/q2c.v1."
 _SECURITY_KINDS = (ErrorKind.UNAUTHENTICATED, ErrorKind.PERMISSION_DENIED)
 _NO_EFFECT_KINDS = (ErrorKind.RESOURCE_EXHAUSTED, ErrorKind.DEADLINE_EXCEEDED)
 """Refused before any work started: nothing happened, so nothing is audited."""
+_ASSERTED_KEYS = frozenset({TENANT_KEY, PRINCIPAL_KEY})
+CALLER_CACHE_SIZE = 4096
+"""Callers kept by (tenant, principal, correlation id) the client sent (cleared when full)."""
 Unary = Callable[[Any, aio.ServicerContext[Any, Any]], Awaitable[Any]]
 Streaming = Callable[[Any, aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
 
 
-def _pairs(context: aio.ServicerContext[Any, Any]) -> list[tuple[str, Any]]:
-    return [(key, value) for key, value in context.invocation_metadata() or ()]
-
-
-def _metadata(pairs: list[tuple[str, Any]]) -> dict[str, str]:
-    """Text metadata, first value of each key (a repeated hint is still checked in full)."""
+def _read_metadata(context: aio.ServicerContext[Any, Any]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """One pass over the call's metadata: the first text value of each key, and every
+    x-tenant-id / x-principal value (a repeated hint is still checked in full)."""
     found: dict[str, str] = {}
-    for key, value in pairs:
+    asserted: list[tuple[str, str]] = []
+    for key, value in context.invocation_metadata() or ():
         if isinstance(value, str):
-            found.setdefault(key, value)
-    return found
+            if key not in found:
+                found[key] = value
+            if key in _ASSERTED_KEYS:
+                asserted.append((key, value))
+    return found, asserted
 
 
 def _peer_certificate(context: aio.ServicerContext[Any, Any]) -> bytes | None:
@@ -72,6 +83,22 @@ async def _abort(context: aio.ServicerContext[Any, Any], status: grpc.Status) ->
     """
     echo = ((CORRELATION_KEY, CORRELATION_ID.get()),)
     await context.abort_with_status(status._replace(trailing_metadata=(*status.trailing_metadata, *echo)))
+
+
+@dataclass(slots=True)
+class _Route:
+    """What the interceptor needs of one RPC, worked out once: its scope check and, at its
+    first request, which budget (read or mutation) its calls spend."""
+
+    method: str
+    authorize: Authorize
+    kind: Kind | None = None
+
+    def kind_of(self, request: Any) -> Kind:
+        """Mutation or read (an RPC's request type never changes)."""
+        if self.kind is None:
+            self.kind = "mutation" if is_mutation(request) else "read"
+        return self.kind
 
 
 class SecurityRefusal(Exception):
@@ -99,17 +126,32 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         self.security_log = security_log
         self.rate_limiter = rate_limiter
         self.streams = streams
+        self._handlers: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+        self._callers: dict[tuple[str, str, str], Caller] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
-        """Return the handler with its behaviour wrapped (unary-unary and unary-stream)."""
+        """Return the handler with its behaviour wrapped (unary-unary and unary-stream).
+
+        A method's handler is wrapped once and reused for as long as the server hands out the
+        same handler for it; only q2c.v1 methods with a handler are remembered (bounded).
+        """
         handler = await continuation(handler_call_details)
-        method = str(getattr(handler_call_details, "method", ""))
+        method = getattr(handler_call_details, "method", "")
+        known = self._handlers.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        method = str(method)
         if handler is None or not method.startswith(Q2C_METHOD_PREFIX):
             return handler
+        wrapped = self._wrap(handler, method)
+        self._handlers[method] = (handler, wrapped)
+        return wrapped
+
+    def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(handler.unary_unary, method),
@@ -124,45 +166,62 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             )
         return handler
 
-    async def _enter(self, request: Any, context: aio.ServicerContext[Any, Any], method: str) -> None:
+    async def _enter(self, request: Any, context: aio.ServicerContext[Any, Any], route: _Route) -> None:
         """Set correlation id, then authenticate and authorize; refuse late calls."""
         CALLER.set(None)
         IDENTITY.set(None)
-        pairs = _pairs(context)
-        metadata = _metadata(pairs)
-        correlation_id = metadata.get(CORRELATION_KEY, "").strip()[:128] or uuid.uuid4().hex
+        metadata, asserted = _read_metadata(context)
+        correlation_id = metadata.get(CORRELATION_KEY, "").strip()[:128]
+        sent = bool(correlation_id)
+        if not sent:
+            correlation_id = new_correlation_id()
         CORRELATION_ID.set(correlation_id)
         remaining = context.time_remaining()
         if remaining is not None and remaining < MIN_REMAINING_SECONDS:
-            log.info("refused %s: deadline already expired (correlation %s)", method, correlation_id)
+            log.info("refused %s: deadline already expired (correlation %s)", route.method, correlation_id)
             await _abort(context, deadline_status(correlation_id))
         set_deadline(remaining)
         identity: Identity | None = None
+        authenticator = self.authenticator
         try:
-            identity = self.authenticator.authenticate(metadata, _peer_certificate(context))
-            if self.authenticator.enabled:
-                check_asserted(pairs, identity)
-            authorize(identity, method, request)
+            certificate = _peer_certificate(context) if authenticator.needs_certificate(metadata) else None
+            identity = authenticator.authenticate(metadata, certificate)
+            if asserted and authenticator.enabled:
+                check_asserted(asserted, identity)
+            route.authorize(identity, request)
         except Q2cError as error:
             if error.kind in _SECURITY_KINDS:
                 raise SecurityRefusal(error, identity) from error
             raise
-        self._admit(identity, request)
+        self._admit(identity, request, route)
         # Only an admitted call pays for its own headers frame; a refusal is one trailers-only
         # reply that carries the correlation id in its trailing metadata (see _abort).
         await context.send_initial_metadata(((CORRELATION_KEY, correlation_id),))
         IDENTITY.set(identity)
-        CALLER.set(
-            Caller(tenant_id=identity.tenant_id, principal=identity.principal, correlation_id=correlation_id)
-        )
+        CALLER.set(self._caller(identity, correlation_id, sent))
         check_request(request)  # every field within its bound before any servicer sees it
 
-    def _admit(self, identity: Identity, request: Any) -> None:
+    def _caller(self, identity: Identity, correlation_id: str, sent: bool) -> Caller:
+        """The Caller (a validated model: worth keeping while a client reuses its correlation id)."""
+        if not sent:  # a fresh id never comes back
+            return Caller(
+                tenant_id=identity.tenant_id, principal=identity.principal, correlation_id=correlation_id
+            )
+        key = (identity.tenant_id, identity.principal, correlation_id)
+        caller = self._callers.get(key)
+        if caller is None:
+            if len(self._callers) >= CALLER_CACHE_SIZE:
+                self._callers.clear()
+            caller = self._callers[key] = Caller(
+                tenant_id=identity.tenant_id, principal=identity.principal, correlation_id=correlation_id
+            )
+        return caller
+
+    def _admit(self, identity: Identity, request: Any, route: _Route) -> None:
         """Spend one token of the caller's read or mutation budget, or refuse (RATE_LIMITED)."""
         if self.rate_limiter is None:
             return
-        kind: Kind = "mutation" if is_mutation(request) else "read"
-        throttled = self.rate_limiter.admit(identity.tenant_id, identity.principal, kind)
+        throttled = self.rate_limiter.admit(identity.tenant_id, identity.principal, route.kind_of(request))
         if throttled is not None:
             raise throttled.error()
 
@@ -208,9 +267,11 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             await _abort(context, status_for(error, correlation_id))
 
     def _wrap_unary(self, behaviour: Unary, method: str) -> Unary:
+        route = _Route(method, authorizer(method))
+
         async def wrapped(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
             try:
-                await self._enter(request, context, method)
+                await self._enter(request, context, route)
                 return await behaviour(request, context)
             except aio.AbortError:
                 raise
@@ -220,10 +281,12 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         return wrapped
 
     def _wrap_stream(self, behaviour: Streaming, method: str) -> Streaming:
+        route = _Route(method, authorizer(method))
+
         async def wrapped(request: Any, context: aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
             holder: str | None = None
             try:
-                await self._enter(request, context, method)
+                await self._enter(request, context, route)
                 if self.streams is not None:
                     tenant_id = current_caller().tenant_id
                     self.streams.acquire(tenant_id)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from q2c_core.domain.errors import PermissionDeniedError, UnauthenticatedError
 from q2c_core.edge.auth.identity import Identity
 from q2c_core.edge.auth.jwt_verifier import JwtVerifier
 from q2c_core.edge.auth.mtls import CertificateMapper
-from q2c_core.edge.auth.scopes import ADMIN, missing_scopes, required_scopes
+from q2c_core.edge.auth.scopes import ADMIN, METHOD_SCOPES, missing_scopes, required_scopes
 
 AUTHORIZATION_KEY = "authorization"
 TENANT_KEY = "x-tenant-id"
@@ -27,6 +27,11 @@ class CallAuthenticator(Protocol):
         """The verified caller, or raise UnauthenticatedError / PermissionDeniedError."""
         ...
 
+    def needs_certificate(self, metadata: Mapping[str, str]) -> bool:
+        """Whether `authenticate` would look at the peer certificate (else the gateway need not
+        fetch it from the TLS layer)."""
+        ...
+
 
 class Authenticator:
     """Verifies bearer tokens and/or client certificates; at least one way in is configured."""
@@ -40,6 +45,10 @@ class Authenticator:
         self.certificates = certificates
 
     enabled = True
+
+    def needs_certificate(self, metadata: Mapping[str, str]) -> bool:
+        """Only without a bearer token (which wins) and with certificates accepted."""
+        return self.certificates is not None and not metadata.get(AUTHORIZATION_KEY, "").strip()
 
     def authenticate(self, metadata: Mapping[str, str], peer_certificate: bytes | None) -> Identity:
         """The verified caller; UnauthenticatedError otherwise."""
@@ -62,6 +71,10 @@ class TrustingAuthenticator:
     """`--auth none` (development only): trusts x-tenant-id / x-principal, grants every scope."""
 
     enabled = False
+
+    def needs_certificate(self, metadata: Mapping[str, str]) -> bool:
+        """Never: the metadata alone names the caller."""
+        return False
 
     def authenticate(self, metadata: Mapping[str, str], peer_certificate: bytes | None) -> Identity:
         """The caller the metadata names, unverified."""
@@ -102,3 +115,20 @@ def authorize(identity: Identity, method: str, request: Any) -> None:
             f"{method.rsplit('/', 1)[-1]} needs scope {' '.join(missing)}",
             {"scope": " ".join(missing), "method": method},
         )
+
+
+Authorize = Callable[[Identity, Any], None]
+"""`authorize` for one RPC: (identity, request) -> None, or PermissionDeniedError."""
+
+
+def authorizer(method: str) -> Authorize:
+    """`authorize` for one RPC with its table entry looked up once; refusals are `authorize`'s own."""
+    rule = METHOD_SCOPES.get(method)
+    if not isinstance(rule, str):  # not in the table, or a rule that reads the request
+        return lambda identity, request: authorize(identity, method, request)
+
+    def check(identity: Identity, request: Any) -> None:
+        if rule not in identity.scopes and ADMIN not in identity.scopes:
+            authorize(identity, method, request)
+
+    return check
