@@ -6,7 +6,9 @@ Each batch is shaped like the host's group commit of C accepted commands on C di
 engagements: C events (one per command, ~0.5 KB payload), C audit entries naming them, C
 idempotency records, C engagement read-model rows (columns only, except a full ~2 KB snapshot
 when an engagement's stored snapshot is SNAPSHOT_EVERY versions behind, as the host writes it).
-Engagements are drawn round-robin from a pool of 4 x C, so every stream keeps growing. The
+Engagements are drawn round-robin from a pool of 4 x C, so every stream keeps growing, unless
+`--lifetime N` retires each after N commands for a new one (new streams: a creation snapshot and
+an audit head nobody has seen yet, as engagements come and go in the month-end mix). The
 database is fresh: a SQLite file (synchronous=full, the default) in a temp dir, or a PostgreSQL
 database `q2c_bench_<hex>` created for the run and dropped afterwards.
 
@@ -60,6 +62,7 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432"
 TENANT = "tenant-bench"
 SNAPSHOT_EVERY = 8
 T0 = datetime(2026, 11, 1, 9, 0, 0, tzinfo=UTC)
+LIFETIME = 0
 
 
 @contextlib.contextmanager
@@ -82,10 +85,12 @@ def fresh_database(db: str, pg_base: str) -> Iterator[str]:
 
 
 class Workload:
-    """Builds the batches: C commands on C distinct engagements of a pool of 4 x C."""
+    """Builds the batches: C commands on C distinct engagements of a pool of 4 x C; after
+    `lifetime` commands (0: never) an engagement is done and a new one takes its place."""
 
-    def __init__(self, commands: int) -> None:
+    def __init__(self, commands: int, lifetime: int = 0) -> None:
         self.commands = commands
+        self.lifetime = lifetime
         self.pool = [f"eng-{uuid.uuid4().hex[:12]}" for _ in range(4 * commands)]
         self.version = dict.fromkeys(self.pool, 0)
         self.snapshot_at = dict.fromkeys(self.pool, 0)
@@ -96,9 +101,13 @@ class Workload:
         """The next group-committed batch."""
         batch = WriteBatch()
         for _ in range(self.commands):
-            eid = self.pool[self.next % len(self.pool)]
+            slot = self.next % len(self.pool)
+            eid = self.pool[slot]
             self.next += 1
             self._command(batch, eid)
+            if self.version[eid] == self.lifetime:
+                self.pool[slot] = fresh = f"eng-{uuid.uuid4().hex[:12]}"
+                self.version[fresh] = self.snapshot_at[fresh] = 0
         return batch
 
     def _command(self, batch: WriteBatch, eid: str) -> None:
@@ -199,7 +208,7 @@ def commit_loop(
     """One writer: commit warmup + batches batches on its own engagements; time the last ones."""
     store = Store.open(url, migrate=False)
     try:
-        work = Workload(commands)
+        work = Workload(commands, LIFETIME)
         for _ in range(warmup):
             store.commit(work.batch())
         prepared = [work.batch() for _ in range(batches)]  # building them is not the commit's cost
@@ -331,7 +340,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL base URL (no database)")
     parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats here")
     parser.add_argument("--no-save", action="store_true", help="print only")
+    parser.add_argument(
+        "--lifetime",
+        type=int,
+        default=0,
+        help="commands per engagement before a new one replaces it (0: never; the month-end mix: 15)",
+    )
     args = parser.parse_args(argv)
+    global LIFETIME
+    LIFETIME = args.lifetime
 
     def git(*cmd: str) -> str:
         return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -348,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
                 "label": args.label,
                 "db": db,
                 "sqlite_synchronous": "full" if db == "sqlite" else None,
+                "lifetime": LIFETIME,
                 **result,
                 "command": f"python -m bench.store_commit {given}",
                 "git_commit": git("rev-parse", "HEAD"),

@@ -97,32 +97,40 @@ class Insert:
 
 
 class Update:
-    """UPDATE of the `columns` of many rows, one statement per row (executemany, in row order,
-    which is the lock order), each row matched on the `where` columns by equality and on
-    `at_most` by `<=`."""
+    """UPDATE of the `columns` of many rows, each matched on the `where` columns by equality and
+    on `at_most` by `<=`. SQLite: one statement per row, in row order. PostgreSQL: one
+    `UPDATE ... FROM unnest(...)`; its nested loop over the array locks the rows in row order
+    (callers sort them: a stable lock order)."""
 
     def __init__(
         self, table: Table, dialect: Dialect, columns: Sequence[str], where: Sequence[str], at_most: str
     ) -> None:
         self.names = [*columns, *where, at_most]
         self.procs = [_processor(table.c[n], dialect) for n in self.names]
-        self.named = dialect.paramstyle != "qmark"
-
-        def mark(i: int, name: str) -> str:
-            return f"%(p{i})b::{table.c[name].type.compile(dialect=dialect)}" if self.named else "?"
-
-        tests = [f"{n} = {mark(i, n)}" for i, n in enumerate(self.names)]
-        tests[-1] = f"{at_most} <= {mark(len(tests) - 1, at_most)}"
-        sets, wheres = ", ".join(tests[: len(columns)]), " AND ".join(tests[len(columns) :])
-        self.sql = f"UPDATE {table.name} SET {sets} WHERE {wheres}"
+        self.unnest = dialect.name == "postgresql"
+        if self.unnest:
+            alias = ", ".join(f"p{i}" for i in range(len(self.names)))
+            arrays = ", ".join(
+                f"%(p{i})b::{table.c[n].type.compile(dialect=dialect)}[]" for i, n in enumerate(self.names)
+            )
+            values = [f"v.p{i}" for i in range(len(self.names))]
+            source = f" FROM unnest({arrays}) AS v({alias})"
+            target = table.name
+        else:
+            values, source, target = ["?"] * len(self.names), "", ""
+        column = f"{target}." if target else ""
+        tests = [f"{column}{n} = {v}" for n, v in zip(self.names, values, strict=True)]
+        tests[-1] = f"{column}{at_most} <= {values[-1]}"
+        sets = ", ".join(f"{n} = {v}" for n, v in zip(columns, values, strict=False))
+        self.sql = f"UPDATE {table.name} SET {sets}{source} WHERE {' AND '.join(tests[len(columns) :])}"
 
     def run(self, conn: Connection, rows: Sequence[s.Params]) -> None:
         """Update every row (column name -> value; the `at_most` column's value is the bound)."""
         if not rows:
             return
         values = _convert(rows, self.names, self.procs)
-        if self.named:
-            conn.exec_driver_sql(self.sql, [{f"p{i}": x for i, x in enumerate(v)} for v in values])
+        if self.unnest:
+            conn.exec_driver_sql(self.sql, {f"p{i}": [v[i] for v in values] for i in range(len(self.names))})
         else:
             conn.exec_driver_sql(self.sql, values)
 

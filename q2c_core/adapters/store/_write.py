@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, and_, func, insert, select, update
+from sqlalchemy import Connection, Select, Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from q2c_core.adapters.store import schema as s
@@ -120,13 +121,8 @@ def _check_versions(conn: Connection, guards: dict[tuple[str, str], int]) -> Non
     """Raise ConcurrencyConflict when an engagement is no longer at the version a decision saw."""
     if not guards:
         return
-    t = s.engagements
-    rows = conn.execute(
-        select(t.c.tenant_id, t.c.engagement_id, t.c.version).where(
-            t.c.tenant_id.in_({k[0] for k in guards}), t.c.engagement_id.in_({k[1] for k in guards})
-        )
-    )
-    current = {(r[0], r[1]): int(r[2]) for r in rows}
+    keys = {"tenants": sorted({k[0] for k in guards}), "ids": sorted({k[1] for k in guards})}
+    current = {(r[0], r[1]): int(r[2]) for r in conn.execute(_VERSIONS, keys)}
     stale = sorted(key[1] for key, version in guards.items() if current.get(key, 0) != version)
     if stale:
         raise ConcurrencyConflict(stale, "decided on a stale version")
@@ -137,21 +133,34 @@ def read_heads(conn: Connection, keys: Iterable[Key]) -> dict[Key, tuple[int, st
     keys = set(keys)
     if not keys:
         return {}
+    wanted = {"tenants": sorted({k[0] for k in keys}), "streams": sorted({k[1] for k in keys})}
+    heads = {(r[0], r[1]): (int(r[2]), str(r[3])) for r in conn.execute(_HEADS, wanted)}
+    return {k: v for k, v in heads.items() if k in keys}
+
+
+def _heads_query() -> Select[Any]:
     t = s.audit_records
-    tenants = {k[0] for k in keys}
-    streams = {k[1] for k in keys}
     mx = (
         select(t.c.tenant_id, t.c.stream_id, func.max(t.c.seq).label("mx"))
-        .where(t.c.tenant_id.in_(tenants), t.c.stream_id.in_(streams))
+        .where(
+            t.c.tenant_id.in_(bindparam("tenants", expanding=True)),
+            t.c.stream_id.in_(bindparam("streams", expanding=True)),
+        )
         .group_by(t.c.tenant_id, t.c.stream_id)
         .subquery()
     )
-    query = select(t.c.tenant_id, t.c.stream_id, t.c.seq, t.c.hash).join(
+    return select(t.c.tenant_id, t.c.stream_id, t.c.seq, t.c.hash).join(
         mx,
         and_(t.c.tenant_id == mx.c.tenant_id, t.c.stream_id == mx.c.stream_id, t.c.seq == mx.c.mx),
     )
-    heads = {(r[0], r[1]): (int(r[2]), str(r[3])) for r in conn.execute(query)}
-    return {k: v for k, v in heads.items() if k in keys}
+
+
+# Built once: building a statement costs more than SQLAlchemy's cached compilation of it.
+_HEADS = _heads_query()
+_VERSIONS = select(s.engagements.c.tenant_id, s.engagements.c.engagement_id, s.engagements.c.version).where(
+    s.engagements.c.tenant_id.in_(bindparam("tenants", expanding=True)),
+    s.engagements.c.engagement_id.in_(bindparam("ids", expanding=True)),
+)
 
 
 def _write_audit(
@@ -243,9 +252,13 @@ def _upsert(
     guard_version: bool = False,
 ) -> None:
     """INSERT ... ON CONFLICT (pk) DO UPDATE every non-key column except `keep`."""
-    if not rows:
-        return
-    dialect = conn.dialect.name
+    if rows:
+        conn.execute(_upsert_statement(conn.dialect.name, table, keep, guard_version), rows)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table: Table, keep: tuple[str, ...], guard_version: bool) -> Any:
+    """The upsert statement, built once (SQLAlchemy then finds its compiled form in its cache)."""
     ins: Any
     if dialect == "postgresql":
         ins = postgresql.insert(table)
@@ -256,7 +269,7 @@ def _upsert(
     pk = [c.name for c in table.primary_key.columns]
     sets = {c.name: ins.excluded[c.name] for c in table.columns if c.name not in (*pk, *keep)}
     where = table.c.version <= ins.excluded.version if guard_version else None
-    conn.execute(ins.on_conflict_do_update(index_elements=pk, set_=sets, where=where), rows)
+    return ins.on_conflict_do_update(index_elements=pk, set_=sets, where=where)
 
 
 def _last_by_key(items: Sequence[R], key: Callable[[R], Key]) -> list[R]:
