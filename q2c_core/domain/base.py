@@ -28,6 +28,7 @@ class _Shape:
     template: dict[str, Any]  # every field in declaration order, with its default
     mutable: tuple[str, ...]  # fields whose default is a list, dict or set (copied per instance)
     factories: tuple[tuple[str, Callable[[], Any]], ...]  # fields with a default factory
+    every: set[str]  # every field: the fields set of what trusted() and replaced() build
 
 
 _SHAPES: dict[type[BaseModel], _Shape] = {}
@@ -48,6 +49,7 @@ def _shape(cls: type[BaseModel]) -> _Shape:
                 for n, info in fields.items()
                 if info.default_factory is not None
             ),
+            every=set(fields),
         )
     return shape
 
@@ -59,6 +61,10 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
     would accept: the decide/evolve hot path re-validated them at microseconds per object.
     Missing fields take their defaults (mutable ones copied, as validation does); an unknown
     field or a missing required one is a TypeError (a bug, not bad input).
+
+    Every field counts as set, and the instances of a class share that one set (pydantic copies
+    it before changing it, and frozen models never change it): q2c never dumps with
+    `exclude_unset`, and a set per object was a large part of an entity's memory.
     """
     shape = _SHAPES.get(cls) or _shape(cls)
     data = dict(shape.template)
@@ -75,21 +81,22 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
                 data[name] = factory()
     instance = object.__new__(cls)
     _set(instance, "__dict__", data)
-    _set(instance, "__pydantic_fields_set__", set(keys))
+    _set(instance, "__pydantic_fields_set__", shape.every)
     _set(instance, "__pydantic_extra__", None)
     _set(instance, "__pydantic_private__", None)
     return instance
 
 
 def replaced(model: M, changes: dict[str, Any]) -> M:
-    """`model.model_copy(update=changes)` (which does not validate either) at half its cost."""
+    """`model.model_copy(update=changes)` (which does not validate either) at half its cost;
+    every field counts as set, as with trusted()."""
     cls = type(model)
     data = {**model.__dict__, **changes}
     if len(data) != len(model.__dict__):
         raise TypeError(f"{cls.__name__} has no field(s) {sorted(set(data) - set(model.__dict__))}")
     instance = object.__new__(cls)
     _set(instance, "__dict__", data)
-    _set(instance, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
+    _set(instance, "__pydantic_fields_set__", (_SHAPES.get(cls) or _shape(cls)).every)
     _set(instance, "__pydantic_extra__", model.__pydantic_extra__)
     _set(instance, "__pydantic_private__", model.__pydantic_private__)
     return instance

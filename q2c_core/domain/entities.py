@@ -177,7 +177,10 @@ class Contract(Frozen):
 
     def line(self, line_id: str) -> BillingLine | None:
         """The billing line with this id, if any."""
-        return next((line for line in self.billing_lines if line.line_id == line_id), None)
+        for line in self.billing_lines:
+            if line.line_id == line_id:
+                return line
+        return None
 
 
 class ItemStatus(StrEnum):

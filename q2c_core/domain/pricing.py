@@ -30,12 +30,15 @@ def terms_for(
     """The terms of `line_id` in force on `day` (unless strict, falling back to the latest
     revision that has it; strict: a line a change order left out has ended)."""
     contract = state.contract_on(day)
-    fallback = [] if strict else list(reversed(state.contract_revisions))
-    candidates = ([contract] if contract else []) + fallback
-    for revision in candidates:
-        line = revision.line(line_id)
+    if contract is not None:
+        line = contract.line(line_id)
         if line is not None and isinstance(line.terms, kind):
-            return revision, line.terms
+            return contract, line.terms
+    if not strict:
+        for revision in reversed(state.contract_revisions):
+            line = revision.line(line_id)
+            if line is not None and isinstance(line.terms, kind):
+                return revision, line.terms
     return None
 
 
