@@ -189,6 +189,17 @@ class Money(BaseModel):
         quantum = _QUANTUM[minor_units(self.currency)]
         return self._derived(self.amount.quantize(quantum, rounding=_DECIMAL_ROUNDING[rule]))
 
+    def times_rounded(self, factor: Decimal, rule: RoundingRule) -> Money:
+        """`times(factor).rounded(rule)` without the unrounded Money in between (pricing makes
+        one per invoice line); the unrounded amount is checked just the same."""
+        raw = self.amount * factor
+        if abs(raw) >= MAX_AMOUNT:
+            raise AmountOutOfRangeError(self.currency, raw)
+        if not _within_bounds(raw):
+            Money(currency=self.currency, amount=raw)  # raises, as times() does
+        quantum = _QUANTUM[minor_units(self.currency)]
+        return self._derived(raw.quantize(quantum, rounding=_DECIMAL_ROUNDING[rule]))
+
     def is_negative(self) -> bool:
         """True when below zero."""
         return self.amount < 0
@@ -205,8 +216,14 @@ def derived_money(currency: str, amount: Decimal) -> Money:
     cost of pricing an invoice line. What fails the checks goes through validation, which
     raises as it always has.
     """
+    if _within_bounds(amount):
+        return trusted(Money, {"currency": currency, "amount": amount})
+    return Money(currency=currency, amount=amount)
+
+
+def _within_bounds(amount: Decimal) -> bool:
+    """What Money's validation accepts of a Decimal (check_decimal, then below MAX_AMOUNT)."""
     if amount.is_finite() and abs(amount) < MAX_AMOUNT:
         exponent = amount.as_tuple().exponent
-        if isinstance(exponent, int) and -MAX_DECIMAL_PLACES <= exponent < MAX_INTEGER_DIGITS:
-            return trusted(Money, {"currency": currency, "amount": amount})
-    return Money(currency=currency, amount=amount)
+        return isinstance(exponent, int) and -MAX_DECIMAL_PLACES <= exponent < MAX_INTEGER_DIGITS
+    return False

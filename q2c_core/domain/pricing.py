@@ -73,11 +73,10 @@ def time_lines(
             unpriced.append(entry.entry_id)
             continue
         contract, _, rate = priced
-        raw = rate.times(entry.hours)
+        rounded = rate.times_rounded(entry.hours, LINE_RULE)
         if entry.billing_line_id not in caps:
             caps[entry.billing_line_id] = _cap(state, period, entry.billing_line_id)
         cap = caps[entry.billing_line_id]
-        rounded = raw.rounded(LINE_RULE)
         amount = rounded.amount
         if cap is not None and not entry.cap_override and billed[entry.billing_line_id] + amount > cap.amount:
             draft.held_at_cap.append(entry.entry_id)
@@ -92,7 +91,7 @@ def time_lines(
             f"{entry.person} ({entry.role}) {entry.work_date.isoformat()}",
             entry.hours,
             rate,
-            raw,
+            rounded,
             rounded=rounded,
         )
     if unpriced:
