@@ -67,6 +67,9 @@ class RateLimits:
         return self.principal_mutations if kind == "mutation" else self.principal_reads
 
 
+_SCOPES: tuple[Scope, ...] = ("tenant", "principal")
+_KINDS: tuple[Kind, ...] = ("read", "mutation")
+
 UNLIMITED = RateLimits(*(Rate(0.0, 0.0) for _ in range(4)))
 """Rate limits that never refuse."""
 
@@ -104,30 +107,35 @@ class RateLimiter:
     _buckets: OrderedDict[tuple[str, ...], TokenBucket] = field(default_factory=OrderedDict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _idle_seconds: float = field(default=0.0, init=False)
+    _limited: dict[Kind, tuple[tuple[Scope, Rate], ...]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        rates = (self.limits.of(s, k) for s in ("tenant", "principal") for k in ("read", "mutation"))
+        rates = (self.limits.of(s, k) for s in _SCOPES for k in _KINDS)
         self._idle_seconds = max(rate.refill_seconds for rate in rates)
+        for kind in _KINDS:  # the budgets a call of each kind spends, worked out once
+            wanted = ((scope, self.limits.of(scope, kind)) for scope in _SCOPES)
+            self._limited[kind] = tuple((scope, rate) for scope, rate in wanted if not rate.unlimited)
 
     def admit(self, tenant_id: str, principal: str, kind: Kind) -> Throttled | None:
         """Take one token from the tenant's and the principal's bucket, or neither; None: go ahead."""
-        keys: tuple[tuple[Scope, tuple[str, ...]], ...] = (
-            ("tenant", (tenant_id, kind)),
-            ("principal", (tenant_id, principal, kind)),
-        )
-        wanted = [(scope, key, self.limits.of(scope, kind)) for scope, key in keys]
-        wanted = [(scope, key, rate) for scope, key, rate in wanted if not rate.unlimited]
-        if not wanted:
+        limited = self._limited[kind]
+        if not limited:
             return None
         with self._lock:
             now = self.clock()
-            buckets = [(scope, self._bucket(key, rate, now)) for scope, key, rate in wanted]
+            taken: list[tuple[Scope, TokenBucket]] = []
+            for scope, rate in limited:
+                key = (tenant_id, kind) if scope == "tenant" else (tenant_id, principal, kind)
+                taken.append((scope, self._bucket(key, rate, now)))
             self._evict(now)
-            short = [(bucket.wait_seconds(), scope) for scope, bucket in buckets if bucket.tokens < 1.0]
-            if short:
-                wait, scope = max(short)
-                return Throttled(scope, kind, wait)
-            for _, bucket in buckets:
+            short: tuple[float, Scope] | None = None
+            for scope, bucket in taken:
+                if bucket.tokens < 1.0:  # the longest wait is the one the caller must wait
+                    wait = (bucket.wait_seconds(), scope)
+                    short = wait if short is None else max(short, wait)
+            if short is not None:
+                return Throttled(short[1], kind, short[0])
+            for _, bucket in taken:
                 bucket.tokens -= 1.0
             return None
 
