@@ -45,7 +45,7 @@ class Statements:
 
 
 def _audits(statements: list[str]) -> int:
-    return sum(s.lstrip().upper().startswith("INSERT INTO AUDIT_RECORDS") for s in statements)
+    return sum("INSERT INTO audit_records" in s for s in statements)
 
 
 def _head_reads(statements: list[str]) -> int:

@@ -4,7 +4,8 @@ compilation on each commit, which were most of a commit's CPU (bench/store_commi
 
 SQLite runs one cached statement per row (executemany). PostgreSQL inserts all rows with one
 `INSERT ... SELECT ... FROM unnest(<an array per column>)` whose text does not depend on the row
-count, so psycopg prepares it once, and RETURNING gives the ids in one round trip; parameters go
+count, so psycopg prepares it once; the audit and idempotency inserts and the engagement column
+update go as one statement (data-modifying CTEs), whose RETURNING gives the audit ids; parameters go
 in binary (`%b`: a text array in text format costs a regex escape per element). Values go
 through the columns' own bind processors (the engine's JSON serializer, SQLite's datetime format),
 so rows are stored exactly as SQLAlchemy would store them; statements still pass through the
@@ -44,55 +45,52 @@ def _convert(
 
 
 class Insert:
-    """INSERT of many rows into one table (every column but the database-assigned id)."""
+    """INSERT of many rows into one table (every column but the database-assigned id); on
+    PostgreSQL its parameters are named `<prefix><column>`."""
 
-    def __init__(self, table: Table, dialect: Dialect) -> None:
+    def __init__(self, table: Table, dialect: Dialect, prefix: str) -> None:
         self.columns = [c for c in table.columns if c is not table.autoincrement_column]
         self.names = [c.name for c in self.columns]
         self.procs = [_processor(c, dialect) for c in self.columns]
         self.unnest = dialect.name == "postgresql"
+        self.prefix = prefix
         listed = ", ".join(self.names)
         if self.unnest:
-            arrays = ", ".join(f"%({c.name})b::{c.type.compile(dialect=dialect)}[]" for c in self.columns)
+            arrays = ", ".join(
+                f"%({prefix}{c.name})b::{c.type.compile(dialect=dialect)}[]" for c in self.columns
+            )
             self.sql = (
                 f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM unnest({arrays})"
                 f" WITH ORDINALITY AS v({listed}, n_) ORDER BY n_"
             )
         else:
             self.sql = f"INSERT INTO {table.name} ({listed}) VALUES ({', '.join('?' * len(self.names))})"
-        self.id_column = table.autoincrement_column
 
     def run(self, conn: Connection, rows: Sequence[s.Params]) -> None:
         """Insert `rows` (column name -> value, as RowMap.params gives them), in order."""
         if rows:
-            conn.exec_driver_sql(self.sql, self._params(rows))
+            conn.exec_driver_sql(self.sql, self.params(rows))
 
-    def run_ids(self, conn: Connection, rows: Sequence[s.Params], key: Sequence[str]) -> list[int]:
-        """Insert `rows` in order; the ids the database assigned them, in the same order.
+    def run_ids(self, conn: Connection, rows: Sequence[s.Params]) -> list[int]:
+        """SQLite: insert `rows` in order; the rowids they got, in the same order.
 
-        `key` names columns that are unique together among the rows (the ids come back keyed by
-        them on PostgreSQL). On SQLite the rows of one executemany get consecutive rowids: the
-        transaction holds the database's write lock (BEGIN IMMEDIATE).
+        The rows of one executemany get consecutive rowids: the transaction holds the database's
+        write lock (BEGIN IMMEDIATE), so no other insert comes between them.
         """
         if not rows:
             return []
-        assert self.id_column is not None
-        if self.unnest:
-            returning = ", ".join([self.id_column.name, *key])
-            found = conn.exec_driver_sql(f"{self.sql} RETURNING {returning}", self._params(rows))
-            ids = {tuple(r[1:]): int(r[0]) for r in found}
-            return [ids[tuple(row[k] for k in key)] for row in rows]
         if len(rows) == 1:
-            last = conn.exec_driver_sql(self.sql, self._params(rows)[0]).lastrowid
+            last = conn.exec_driver_sql(self.sql, self.params(rows)[0]).lastrowid
         else:
-            conn.exec_driver_sql(self.sql, self._params(rows))
+            conn.exec_driver_sql(self.sql, self.params(rows))
             last = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
         return list(range(int(last) - len(rows) + 1, int(last) + 1))
 
-    def _params(self, rows: Sequence[s.Params]) -> Any:
+    def params(self, rows: Sequence[s.Params]) -> Any:
+        """The driver's parameters: a tuple per row (SQLite), an array per column (PostgreSQL)."""
         values = _convert(rows, self.names, self.procs)
         if self.unnest:
-            return {n: [v[i] for v in values] for i, n in enumerate(self.names)}
+            return {f"{self.prefix}{n}": [v[i] for v in values] for i, n in enumerate(self.names)}
         return values
 
 
@@ -103,52 +101,109 @@ class Update:
     (callers sort them: a stable lock order)."""
 
     def __init__(
-        self, table: Table, dialect: Dialect, columns: Sequence[str], where: Sequence[str], at_most: str
+        self,
+        table: Table,
+        dialect: Dialect,
+        prefix: str,
+        columns: Sequence[str],
+        where: Sequence[str],
+        at_most: str,
     ) -> None:
         self.names = [*columns, *where, at_most]
         self.procs = [_processor(table.c[n], dialect) for n in self.names]
         self.unnest = dialect.name == "postgresql"
+        self.keys = [f"{prefix}{i}" for i in range(len(self.names))]
         if self.unnest:
-            alias = ", ".join(f"p{i}" for i in range(len(self.names)))
             arrays = ", ".join(
-                f"%(p{i})b::{table.c[n].type.compile(dialect=dialect)}[]" for i, n in enumerate(self.names)
+                f"%({k})b::{table.c[n].type.compile(dialect=dialect)}[]"
+                for k, n in zip(self.keys, self.names, strict=True)
             )
-            values = [f"v.p{i}" for i in range(len(self.names))]
-            source = f" FROM unnest({arrays}) AS v({alias})"
-            target = table.name
+            values = [f"v.{k}" for k in self.keys]
+            source, target = f" FROM unnest({arrays}) AS v({', '.join(self.keys)})", f"{table.name}."
         else:
             values, source, target = ["?"] * len(self.names), "", ""
-        column = f"{target}." if target else ""
-        tests = [f"{column}{n} = {v}" for n, v in zip(self.names, values, strict=True)]
-        tests[-1] = f"{column}{at_most} <= {values[-1]}"
+        tests = [f"{target}{n} = {v}" for n, v in zip(self.names, values, strict=True)]
+        tests[-1] = f"{target}{at_most} <= {values[-1]}"
         sets = ", ".join(f"{n} = {v}" for n, v in zip(columns, values, strict=False))
         self.sql = f"UPDATE {table.name} SET {sets}{source} WHERE {' AND '.join(tests[len(columns) :])}"
 
     def run(self, conn: Connection, rows: Sequence[s.Params]) -> None:
         """Update every row (column name -> value; the `at_most` column's value is the bound)."""
-        if not rows:
-            return
+        if rows:
+            conn.exec_driver_sql(self.sql, self.params(rows))
+
+    def params(self, rows: Sequence[s.Params]) -> Any:
+        """The driver's parameters: a tuple per row (SQLite), an array per column (PostgreSQL)."""
         values = _convert(rows, self.names, self.procs)
         if self.unnest:
-            conn.exec_driver_sql(self.sql, {f"p{i}": [v[i] for v in values] for i in range(len(self.names))})
-        else:
-            conn.exec_driver_sql(self.sql, values)
+            return {k: [v[i] for v in values] for i, k in enumerate(self.keys)}
+        return values
 
 
 class Statements:
     """The write path's compiled statements for one dialect."""
 
     def __init__(self, dialect: Dialect) -> None:
-        self.events = Insert(s.events, dialect)
-        self.audit = Insert(s.audit_records, dialect)
-        self.idempotency = Insert(s.idempotency, dialect)
+        self.unnest = dialect.name == "postgresql"
+        self.events = Insert(s.events, dialect, "e_")
+        self.audit = Insert(s.audit_records, dialect, "a_")
+        self.idempotency = Insert(s.idempotency, dialect, "i_")
         self.engagement_columns = Update(
             s.engagements,
             dialect,
+            "u_",
             ("state", "version", "display_name", "update_time", "currency"),
             ("tenant_id", "engagement_id"),
             "version",
         )
+        self._combined: dict[tuple[bool, bool, bool], str] = {}
+
+    def write(
+        self,
+        conn: Connection,
+        audit: Sequence[s.Params],
+        idempotency: Sequence[s.Params],
+        columns: Sequence[s.Params],
+    ) -> list[int]:
+        """Insert the audit and idempotency rows and update the engagement columns; return the
+        audit records' ids in order. On PostgreSQL one statement does all three (one round trip
+        instead of three), else one statement each."""
+        if not self.unnest:
+            ids = self.audit.run_ids(conn, audit)
+            self.idempotency.run(conn, idempotency)
+            self.engagement_columns.run(conn, columns)
+            return ids
+        parts: tuple[tuple[Insert | Update, Sequence[s.Params]], ...] = (
+            (self.audit, audit),
+            (self.idempotency, idempotency),
+            (self.engagement_columns, columns),
+        )
+        if not any(rows for _, rows in parts):
+            return []
+        params: dict[str, Any] = {}
+        for statement, rows in parts:
+            if rows:
+                params.update(statement.params(rows))
+        found = conn.exec_driver_sql(self._with(bool(audit), bool(idempotency), bool(columns)), params)
+        if not audit:
+            return []
+        by_key = {(r[1], r[2], r[3]): int(r[0]) for r in found}
+        return [by_key[(row["tenant_id"], row["stream_id"], row["seq"])] for row in audit]
+
+    def _with(self, audit: bool, idempotency: bool, columns: bool) -> str:
+        """`WITH a AS (<audit insert> RETURNING ...), i AS (...), u AS (...) SELECT * FROM a` with
+        the parts present: data-modifying CTEs all run to completion, read or not."""
+        shape = (audit, idempotency, columns)
+        found = self._combined.get(shape)
+        if found is None:
+            ctes = [
+                f"a AS ({self.audit.sql} RETURNING record_id, tenant_id, stream_id, seq)" if audit else "",
+                f"i AS ({self.idempotency.sql})" if idempotency else "",
+                f"u AS ({self.engagement_columns.sql})" if columns else "",
+            ]
+            main = "SELECT record_id, tenant_id, stream_id, seq FROM a" if audit else "SELECT 1"
+            found = self._combined[shape] = f"WITH {', '.join(c for c in ctes if c)} {main}"
+        return found
 
 
 _compiled: WeakKeyDictionary[Dialect, Statements] = WeakKeyDictionary()

@@ -21,6 +21,7 @@ from q2c_core.app.store_errors import (
 )
 
 _TARGET = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE)\s+"?(\w+)"?', re.IGNORECASE)
+_SQLITE_FAILED = re.compile(r"constraint failed: (\w+)\.")
 Key = tuple[str, str]
 
 
@@ -57,7 +58,14 @@ def guard(engine: Engine, attempt: Attempt | None = None) -> Iterator[None]:
 
 
 def target_table(exc: DBAPIError) -> str:
-    """The table the failing INSERT/UPDATE statement targeted ('' if unknown)."""
+    """The table whose constraint failed, as the driver reports it (psycopg's diagnostics,
+    SQLite's "UNIQUE constraint failed: <table>.<column>"), else the table the failing
+    INSERT/UPDATE statement targeted ('' if unknown)."""
+    diag = getattr(exc.orig, "diag", None)
+    if table := getattr(diag, "table_name", None):
+        return str(table).lower()
+    if failed := _SQLITE_FAILED.search(str(exc.orig)):
+        return failed.group(1).lower()
     match = _TARGET.match(exc.statement or "")
     return match.group(1).lower() if match else ""
 

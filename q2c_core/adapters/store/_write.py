@@ -84,15 +84,15 @@ def write_batch(conn: Connection, attempt: Attempt, heads: AuditHeads | None = N
     batch = attempt.batch
     sql = statements(conn.dialect)
     _check_versions(conn, batch.version_guards)
-    records = _write_audit(conn, batch.audit, attempt, heads)
-    sql.idempotency.run(conn, list(map(s.IDEMPOTENCY.params, batch.idempotency)))
+    audit = _chain_audit(conn, batch.audit, attempt, heads)
+    eng = _last_by_key(batch.engagements, lambda e: (e.tenant_id, e.engagement_id))
+    columns = [s.ENGAGEMENTS.params(e) for e in eng if e.snapshot is None]
+    ids = sql.write(conn, audit, list(map(s.IDEMPOTENCY.params, batch.idempotency)), columns)
     _write_versioned(conn, s.CUSTOMERS, batch.customers, "customer")
     if batch.rate_cards:
         conn.execute(insert(s.rate_cards), list(map(s.RATE_CARDS.params, batch.rate_cards)))
-    eng = _last_by_key(batch.engagements, lambda e: (e.tenant_id, e.engagement_id))
     snapshots = [s.ENGAGEMENTS.params(e) for e in eng if e.snapshot is not None]
     _upsert(conn, s.engagements, snapshots, ("create_time",), guard_version=True)
-    sql.engagement_columns.run(conn, [s.ENGAGEMENTS.params(e) for e in eng if e.snapshot is None])
     exc = _last_by_key(batch.exceptions, lambda x: (x.tenant_id, x.exception_id))
     _upsert(conn, s.exceptions, list(map(s.EXCEPTIONS.params, exc)), ())
     inv = _last_by_key(batch.invoices, lambda i: (i.tenant_id, i.invoice_id))
@@ -101,7 +101,7 @@ def write_batch(conn: Connection, attempt: Attempt, heads: AuditHeads | None = N
     if batch.events:  # last: the order lock is held from here to the commit
         lock_event_order(conn, {e.tenant_id for e in batch.events})
         sql.events.run(conn, list(map(s.EVENTS.params, batch.events)))
-    return records
+    return [s.AUDIT.from_values({**p, "record_id": rid}) for p, rid in zip(audit, ids, strict=True)]
 
 
 def lock_event_order(conn: Connection, tenant_ids: Iterable[str]) -> None:
@@ -163,10 +163,10 @@ _VERSIONS = select(s.engagements.c.tenant_id, s.engagements.c.engagement_id, s.e
 )
 
 
-def _write_audit(
+def _chain_audit(
     conn: Connection, entries: Sequence[AuditEntry], attempt: Attempt, cache: AuditHeads | None
-) -> list[AuditRecord]:
-    """Assign seq / prev_hash / hash after the current heads and insert, in entry order."""
+) -> list[s.Params]:
+    """The entries' rows, in order, with seq / prev_hash / hash after their streams' heads."""
     if not entries:
         return []
     keys = {(a.tenant_id, a.stream_id) for a in entries}
@@ -190,8 +190,7 @@ def _write_audit(
         )
         heads[key] = (seq, digest)
     attempt.new_heads = {k: heads[k] for k in keys}
-    ids = statements(conn.dialect).audit.run_ids(conn, params, ("tenant_id", "stream_id", "seq"))
-    return [s.AUDIT.from_values({**p, "record_id": rid}) for p, rid in zip(params, ids, strict=True)]
+    return params
 
 
 def _audited_events(
