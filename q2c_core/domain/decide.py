@@ -34,24 +34,54 @@ class ReferenceNeeds:
     rate_card_ids: frozenset[str]
 
 
+NOTHING = ReferenceNeeds(None, frozenset())
+
+
 def reference_needs(state: Engagement | None, command: cmd.Command) -> ReferenceNeeds:
     """Which customer and rate cards `decide` will read for this command."""
-    if isinstance(command, cmd.CreateEngagement):
-        return ReferenceNeeds(command.customer_id, frozenset())
-    customer_id = state.customer_id if state else None
-    if isinstance(command, cmd.CloseWonEngagement):
-        return ReferenceNeeds(customer_id, frozenset())
-    if isinstance(command, cmd.ApproveContract):
-        return ReferenceNeeds(customer_id, _tm_rate_cards(command.billing_lines))
-    if isinstance(command, cmd.SubmitTimeEntries) and state:
-        return ReferenceNeeds(None, _contract_rate_cards(state))
-    if isinstance(command, cmd.GenerateInvoice) and state:
-        return ReferenceNeeds(customer_id, _contract_rate_cards(state))
-    if isinstance(command, cmd.IssueInvoice):
-        return ReferenceNeeds(customer_id, frozenset())
-    if isinstance(command, cmd.AmendContract) and state:
-        return ReferenceNeeds(None, _tm_rate_cards(command.billing_lines) | _contract_rate_cards(state))
-    return ReferenceNeeds(None, frozenset())
+    needs = _NEEDS.get(type(command))  # by type, as decide dispatches: one lookup, not a chain
+    return needs(state, command) if needs is not None else NOTHING
+
+
+def _customer(state: Engagement | None) -> str | None:
+    return state.customer_id if state else None
+
+
+def _needs_of_create(state: Engagement | None, command: Any) -> ReferenceNeeds:
+    return ReferenceNeeds(command.customer_id, frozenset())
+
+
+def _needs_customer(state: Engagement | None, command: Any) -> ReferenceNeeds:
+    return ReferenceNeeds(_customer(state), frozenset())
+
+
+def _needs_of_contract(state: Engagement | None, command: Any) -> ReferenceNeeds:
+    return ReferenceNeeds(_customer(state), _tm_rate_cards(command.billing_lines))
+
+
+def _needs_of_time(state: Engagement | None, command: Any) -> ReferenceNeeds:
+    return ReferenceNeeds(None, _contract_rate_cards(state)) if state else NOTHING
+
+
+def _needs_of_invoice(state: Engagement | None, command: Any) -> ReferenceNeeds:
+    return ReferenceNeeds(state.customer_id, _contract_rate_cards(state)) if state else NOTHING
+
+
+def _needs_of_amendment(state: Engagement | None, command: Any) -> ReferenceNeeds:
+    if not state:
+        return NOTHING
+    return ReferenceNeeds(None, _tm_rate_cards(command.billing_lines) | _contract_rate_cards(state))
+
+
+_NEEDS: dict[type, Callable[[Engagement | None, Any], ReferenceNeeds]] = {
+    cmd.CreateEngagement: _needs_of_create,
+    cmd.CloseWonEngagement: _needs_customer,
+    cmd.ApproveContract: _needs_of_contract,
+    cmd.SubmitTimeEntries: _needs_of_time,
+    cmd.GenerateInvoice: _needs_of_invoice,
+    cmd.IssueInvoice: _needs_customer,
+    cmd.AmendContract: _needs_of_amendment,
+}
 
 
 def _contract_rate_cards(state: Engagement) -> frozenset[str]:
