@@ -46,7 +46,7 @@ class Hold:
 
         @event.listens_for(engine, "after_cursor_execute")
         def _after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            if statement.lstrip().upper().startswith("INSERT INTO EVENTS"):
+            if "INSERT INTO events" in statement:  # PostgreSQL: the statement that also takes the lock
                 self.inserted.set()
                 assert self.release.wait(WAIT), "transaction held open too long"
 
@@ -202,10 +202,18 @@ def test_only_event_writing_transactions_take_the_order_lock_and_only_for_their_
     assert without_events == []
     expected = 1 if store.dialect_name == "postgresql" else 0  # SQLite: BEGIN IMMEDIATE suffices
     assert len(with_events) == expected
-    if with_events:
+    if with_events:  # taken by the events insert itself, before its rows draw their positions
         assert str(EVENT_ORDER_LOCK_KEY) in with_events[0]
-        lock_at = statements.index(with_events[0])
-        assert "INSERT INTO events" in statements[lock_at + 1]  # right before the events insert
+        assert "INSERT INTO events" in with_events[0]
+        assert with_events[0].index("pg_advisory_xact_lock") < with_events[0].index("INSERT INTO events")
     # the events insert is the transaction's last statement: the lock covers it and the commit only
-    assert statements[-1].startswith("INSERT INTO events"), statements[-3:]
+    assert "INSERT INTO events" in statements[-1], statements[-3:]
+    assert [s for s in statements if "INSERT INTO events" in s] == statements[-1:]
     assert any("INSERT INTO audit_records" in s for s in statements)
+
+
+def test_a_batch_draws_its_positions_in_batch_order(store: Store, tenant_id: str) -> None:
+    x, y = uid("x"), uid("y")
+    order = [(y, 1), (x, 1), (y, 2), (x, 2), (x, 3)]
+    store.commit(WriteBatch(events=[ev(tenant_id, sid, n) for sid, n in order]))
+    assert [(e.stream_id, e.seq) for e in store.read_all_events(tenant_id)] == order

@@ -54,17 +54,22 @@ class Insert:
         self.procs = [_processor(c, dialect) for c in self.columns]
         self.unnest = dialect.name == "postgresql"
         self.prefix = prefix
+        self.table = table.name
         listed = ", ".join(self.names)
         if self.unnest:
             arrays = ", ".join(
                 f"%({prefix}{c.name})b::{c.type.compile(dialect=dialect)}[]" for c in self.columns
             )
-            self.sql = (
-                f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM unnest({arrays})"
-                f" WITH ORDINALITY AS v({listed}, n_) ORDER BY n_"
-            )
+            self.source = f"unnest({arrays}) WITH ORDINALITY AS v({listed}, n_)"
+            self.sql = self.insert_from()
         else:
             self.sql = f"INSERT INTO {table.name} ({listed}) VALUES ({', '.join('?' * len(self.names))})"
+
+    def insert_from(self, join: str = "") -> str:
+        """PostgreSQL: INSERT the rows of the column arrays (joined with `join`, if any) in order."""
+        values = ", ".join(f"v.{n}" for n in self.names)
+        into = f"INSERT INTO {self.table} ({', '.join(self.names)})"
+        return f"{into} SELECT {values} FROM {self.source}{join} ORDER BY v.n_"
 
     def run(self, conn: Connection, rows: Sequence[s.Params]) -> None:
         """Insert `rows` (column name -> value, as RowMap.params gives them), in order."""
@@ -157,6 +162,7 @@ class Statements:
             "version",
         )
         self._combined: dict[tuple[bool, bool, bool], str] = {}
+        self._append: str | None = None
 
     def write(
         self,
@@ -189,6 +195,25 @@ class Statements:
             return []
         by_key = {(r[1], r[2], r[3]): int(r[0]) for r in found}
         return [by_key[(row["tenant_id"], row["stream_id"], row["seq"])] for row in audit]
+
+    def append_events(self, conn: Connection, rows: Sequence[s.Params], lock_key: int, channel: str) -> None:
+        """Insert the events, in order. PostgreSQL: in the same statement, first wait for the
+        transaction-scoped advisory lock `lock_key` and NOTIFY `channel` once per tenant (sent
+        only if the transaction commits); every row is joined with that first step's result, so
+        the positions (nextval) are drawn after the lock is granted."""
+        if not self.unnest:
+            self.events.run(conn, rows)
+            return
+        if self._append is None:
+            notify = "SELECT count(pg_notify(%(channel)s, t)) FROM unnest(%(tenants)b::text[]) AS t"
+            lock = f"SELECT pg_advisory_xact_lock({lock_key}) AS locked, ({notify}) AS notified"
+            self._append = (
+                f"WITH ordered AS MATERIALIZED ({lock}) {self.events.insert_from(' CROSS JOIN ordered')}"
+            )
+        tenants = sorted({row["tenant_id"] for row in rows})
+        conn.exec_driver_sql(
+            self._append, {"channel": channel, "tenants": tenants, **self.events.params(rows)}
+        )
 
     def _with(self, audit: bool, idempotency: bool, columns: bool) -> str:
         """`WITH a AS (<audit insert> RETURNING ...), i AS (...), u AS (...) SELECT * FROM a` with

@@ -30,9 +30,11 @@ A sequence hands out positions at insert time, but transactions commit in any or
 without it a reader could see position 12 committed while 11 is still in flight, move its
 cursor past 11 and never see it. Holding one transaction-scoped lock from `nextval` to
 commit makes commit order equal position order: the committed positions are always a prefix
-of the assigned ones (rolled-back positions leave gaps, never late arrivals). The events are
-the transaction's last statement, so what the lock serializes across shards is that insert and
-the commit, not the rest of the batch. SQLite needs nothing: BEGIN IMMEDIATE already serializes
+of the assigned ones (rolled-back positions leave gaps, never late arrivals). The statement
+that inserts the events takes the lock itself (`_bulk.Statements.append_events`: its rows are
+joined with the lock's result, so no position is drawn before the lock is granted) and is the
+transaction's last, so what the lock serializes across shards is that one statement and the
+commit, not the rest of the batch. SQLite needs nothing: BEGIN IMMEDIATE already serializes
 writers.
 """
 
@@ -99,22 +101,8 @@ def write_batch(conn: Connection, attempt: Attempt, heads: AuditHeads | None = N
     _upsert(conn, s.invoices, list(map(s.INVOICES.params, inv)), ("create_time",))
     _write_versioned(conn, s.BILL_RUNS, batch.bill_runs, "bill run")
     if batch.events:  # last: the order lock is held from here to the commit
-        lock_event_order(conn, {e.tenant_id for e in batch.events})
-        sql.events.run(conn, list(map(s.EVENTS.params, batch.events)))
+        sql.append_events(conn, list(map(s.EVENTS.params, batch.events)), EVENT_ORDER_LOCK_KEY, CHANNEL)
     return [s.AUDIT.from_values({**p, "record_id": rid}) for p, rid in zip(audit, ids, strict=True)]
-
-
-def lock_event_order(conn: Connection, tenant_ids: Iterable[str]) -> None:
-    """Wait for the event-order lock (PostgreSQL; released at commit / rollback), and in the same
-    statement NOTIFY the tenants' followers in other processes (delivered only on commit)."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(_LOCK_AND_NOTIFY, {"channel": CHANNEL, "tenants": sorted(tenant_ids)})
-
-
-_LOCK_AND_NOTIFY = (
-    f"SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK_KEY}),"
-    " (SELECT count(pg_notify(%(channel)s, t)) FROM unnest(%(tenants)b::text[]) AS t)"
-)
 
 
 def _check_versions(conn: Connection, guards: dict[tuple[str, str], int]) -> None:
