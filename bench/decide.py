@@ -23,6 +23,8 @@ Figures are CPU time (time.process_time) per command:
   record, the engagement rebuilt for the reply (`_with_replayed_state`);
 - `gc_us_per_command`: cyclic garbage collection during those calls (part of the above; it grows
   with the live heap, here the fake store's contents too, so it is reported on its own);
+- --gc-threshold / --gc-freeze: the collector settings a shard process could choose (the
+  default is CPython's, 700 allocations for a young collection, nothing frozen);
 - with --stages, one more instrumented run splits the pipeline by stage (inclusive CPU per
   command of each wrapped function, with the garbage collector off, since a collection lands in
   whichever stage allocates when it triggers; instrumentation adds its own overhead, so the
@@ -429,7 +431,18 @@ def main(argv: list[str] | None = None) -> int:
         help="apply no writes and skip the replay, activation and oracle phases (instruction counts"
         " of the pipeline under callgrind)",
     )
+    parser.add_argument(
+        "--gc-threshold", type=int, default=0, help="gc.set_threshold(N, 10, 10) first (a shard could)"
+    )
+    parser.add_argument(
+        "--gc-freeze", action="store_true", help="gc.freeze() after imports and setup (ditto)"
+    )
     args = parser.parse_args(argv)
+    if args.gc_threshold:
+        gc.set_threshold(args.gc_threshold, 10, 10)
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()
 
     runs = [
         run_once(args.engagements, args.batch, args.seed + i, False, args.mix_only)
@@ -444,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         "batch": args.batch,
         "commands": runs[0].commands,
         "repeat": args.repeat,
+        "gc": {"threshold": gc.get_threshold(), "frozen": gc.get_freeze_count()},
         "cpu_us_per_command": {"min": min(per), "median": statistics.median(per)},
         "pipeline_us_per_command": {"min": min(pipe), "median": statistics.median(pipe)},
         "gc_us_per_command": statistics.median(us(r.gc, r.commands) for r in runs),
