@@ -280,7 +280,8 @@ def _item_check(field: FieldDescriptor) -> Check | None:
             return _decimal_check(decimal[0])
         limit = string_limit(field) or lim.MAX_TEXT_LENGTH
         search = (_ID_CONTROL if limit <= lim.MAX_ID_LENGTH else _CONTROL).search
-        return lambda value: len(value) <= limit and search(value) is None
+        # a printable string has none of the control characters (str.isprintable is a C loop)
+        return lambda value: len(value) <= limit and (value.isprintable() or search(value) is None)
     if field.type == FieldDescriptor.TYPE_BYTES:
         return lambda value: len(value) <= lim.MAX_TEXT_LENGTH
     return None
