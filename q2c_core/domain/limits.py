@@ -153,4 +153,11 @@ def to_decimal(text: str) -> Decimal:
         value = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"not a decimal number: {text[:40]!r}") from None
+    # check_decimal's as_tuple() was most of a stored snapshot's decoding. The exponent lies
+    # between adjusted() - len(text) + 1 (a coefficient has no more digits than its text has
+    # characters) and adjusted(): when both bounds pass, so does check_decimal.
+    if value.is_finite():
+        adjusted = value.adjusted()
+        if adjusted < MAX_INTEGER_DIGITS and adjusted - len(text) + 1 >= -MAX_DECIMAL_PLACES:
+            return value
     return check_decimal(value)

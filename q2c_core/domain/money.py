@@ -100,6 +100,8 @@ def parse_decimal(value: object) -> Decimal:
     Wire strings are parsed strictly at the edge (limits.parse_wire_decimal); this is the
     domain's defence in depth, so it also accepts the notation str(Decimal) stores ("1E+3").
     """
+    if type(value) is str and len(value) <= _MAX_DECIMAL_TEXT:  # stored JSON: most values
+        return to_decimal(value.strip())
     if isinstance(value, bool | float):
         raise ValueError("decimal values must be given as strings, never floats")
     if isinstance(value, Decimal):

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from q2c_core.domain.limits import check_decimal, to_decimal
 from q2c_core.domain.money import MINOR_UNITS, Money, RoundingRule, derived_money
 
 currencies = st.sampled_from(sorted(MINOR_UNITS))
@@ -62,3 +63,30 @@ def test_times_rounded_refuses_an_unrounded_product_past_a_quadrillion() -> None
         price.times(Decimal(10000)).rounded(RoundingRule.BANKERS)
     with pytest.raises(type(via_times.value)):
         price.times_rounded(Decimal(10000), RoundingRule.BANKERS)
+
+
+texts = st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.builds(
+        lambda sign, digits, point, exponent: f"{sign}{digits[:point]}.{digits[point:]}{exponent}",
+        st.sampled_from(["", "-", "+"]),
+        st.text("0123456789", min_size=1, max_size=60),
+        st.integers(min_value=0, max_value=60),
+        st.sampled_from(["", "E+3", "E-3", "e-45", "E+20", "E17", "E-40"]),
+    ),
+    st.sampled_from(
+        ["0E+18", "0E+17", "1" * 18, "1" * 19, "0." + "0" * 40, "0." + "0" * 41, " 7.5 ", "1_000.5"]
+    ),
+)
+
+
+@given(text=texts)
+def test_to_decimal_accepts_and_refuses_what_check_decimal_does(text: str) -> None:
+    def checked() -> Decimal:
+        try:
+            value = Decimal(text)
+        except ArithmeticError:
+            raise ValueError("not a decimal number") from None
+        return check_decimal(value)
+
+    assert _outcome(lambda: to_decimal(text)) == _outcome(checked)
