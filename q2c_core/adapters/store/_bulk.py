@@ -4,8 +4,9 @@ compilation on each commit, which were most of a commit's CPU (bench/store_commi
 
 SQLite runs one cached statement per row (executemany). PostgreSQL inserts all rows with one
 `INSERT ... SELECT ... FROM unnest(<an array per column>)` whose text does not depend on the row
-count, so psycopg prepares it once; the audit and idempotency inserts and the engagement column
-update go as one statement (data-modifying CTEs), whose RETURNING gives the audit ids; parameters go
+count, so psycopg prepares it once; the audit and idempotency inserts and the engagement upserts
+and updates go as one statement (data-modifying CTEs), whose RETURNING gives the audit ids;
+parameters go
 in binary (`%b`: a text array in text format costs a regex escape per element). Values go
 through the columns' own bind processors (the engine's JSON serializer, SQLite's datetime format),
 so rows are stored exactly as SQLAlchemy would store them; statements still pass through the
@@ -48,7 +49,9 @@ class Insert:
     """INSERT of many rows into one table (every column but the database-assigned id); on
     PostgreSQL its parameters are named `<prefix><column>`."""
 
-    def __init__(self, table: Table, dialect: Dialect, prefix: str) -> None:
+    def __init__(
+        self, table: Table, dialect: Dialect, prefix: str, *, upsert_keeping: tuple[str, ...] | None = None
+    ) -> None:
         self.columns = [c for c in table.columns if c is not table.autoincrement_column]
         self.names = [c.name for c in self.columns]
         self.procs = [_processor(c, dialect) for c in self.columns]
@@ -56,6 +59,7 @@ class Insert:
         self.prefix = prefix
         self.table = table.name
         listed = ", ".join(self.names)
+        self.conflict = "" if upsert_keeping is None else _on_conflict(table, upsert_keeping)
         if self.unnest:
             arrays = ", ".join(
                 f"%({prefix}{c.name})b::{c.type.compile(dialect=dialect)}[]" for c in self.columns
@@ -63,13 +67,14 @@ class Insert:
             self.source = f"unnest({arrays}) WITH ORDINALITY AS v({listed}, n_)"
             self.sql = self.insert_from()
         else:
-            self.sql = f"INSERT INTO {table.name} ({listed}) VALUES ({', '.join('?' * len(self.names))})"
+            marks = ", ".join("?" * len(self.names))
+            self.sql = f"INSERT INTO {table.name} ({listed}) VALUES ({marks}){self.conflict}"
 
     def insert_from(self, join: str = "") -> str:
         """PostgreSQL: INSERT the rows of the column arrays (joined with `join`, if any) in order."""
         values = ", ".join(f"v.{n}" for n in self.names)
         into = f"INSERT INTO {self.table} ({', '.join(self.names)})"
-        return f"{into} SELECT {values} FROM {self.source}{join} ORDER BY v.n_"
+        return f"{into} SELECT {values} FROM {self.source}{join} ORDER BY v.n_{self.conflict}"
 
     def run(self, conn: Connection, rows: Sequence[s.Params]) -> None:
         """Insert `rows` (column name -> value, as RowMap.params gives them), in order."""
@@ -97,6 +102,14 @@ class Insert:
         if self.unnest:
             return {f"{self.prefix}{n}": [v[i] for v in values] for i, n in enumerate(self.names)}
         return values
+
+
+def _on_conflict(table: Table, keep: tuple[str, ...]) -> str:
+    """` ON CONFLICT (pk) DO UPDATE` every other column but `keep`, never to a lower version."""
+    pk = [c.name for c in table.primary_key.columns]
+    sets = ", ".join(f"{c.name} = excluded.{c.name}" for c in table.columns if c.name not in (*pk, *keep))
+    where = f" WHERE {table.name}.version <= excluded.version" if "version" in table.c else ""
+    return f" ON CONFLICT ({', '.join(pk)}) DO UPDATE SET {sets}{where}"
 
 
 class Update:
@@ -161,7 +174,14 @@ class Statements:
             ("tenant_id", "engagement_id"),
             "version",
         )
-        self._combined: dict[tuple[bool, bool, bool], str] = {}
+        self.snapshots = Insert(s.engagements, dialect, "s_", upsert_keeping=("create_time",))
+        self._parts: dict[str, Insert | Update] = {
+            "a": self.audit,
+            "i": self.idempotency,
+            "s": self.snapshots,
+            "u": self.engagement_columns,
+        }
+        self._combined: dict[tuple[str, ...], str] = {}
         self._append: str | None = None
 
     def write(
@@ -169,28 +189,26 @@ class Statements:
         conn: Connection,
         audit: Sequence[s.Params],
         idempotency: Sequence[s.Params],
+        snapshots: Sequence[s.Params],
         columns: Sequence[s.Params],
     ) -> list[int]:
-        """Insert the audit and idempotency rows and update the engagement columns; return the
-        audit records' ids in order. On PostgreSQL one statement does all three (one round trip
-        instead of three), else one statement each."""
+        """Insert the audit and idempotency rows, upsert the engagements with a snapshot (never to
+        a lower version), update the other engagements' columns; return the audit records' ids in
+        order. On PostgreSQL one statement does it all (one round trip instead of four), else one
+        statement each."""
+        rows = {"a": audit, "i": idempotency, "s": snapshots, "u": columns}
         if not self.unnest:
             ids = self.audit.run_ids(conn, audit)
-            self.idempotency.run(conn, idempotency)
-            self.engagement_columns.run(conn, columns)
+            for name in "isu":
+                self._parts[name].run(conn, rows[name])
             return ids
-        parts: tuple[tuple[Insert | Update, Sequence[s.Params]], ...] = (
-            (self.audit, audit),
-            (self.idempotency, idempotency),
-            (self.engagement_columns, columns),
-        )
-        if not any(rows for _, rows in parts):
+        present = tuple(name for name, part in rows.items() if part)
+        if not present:
             return []
         params: dict[str, Any] = {}
-        for statement, rows in parts:
-            if rows:
-                params.update(statement.params(rows))
-        found = conn.exec_driver_sql(self._with(bool(audit), bool(idempotency), bool(columns)), params)
+        for name in present:
+            params.update(self._parts[name].params(rows[name]))
+        found = conn.exec_driver_sql(self._with(present), params)
         if not audit:
             return []
         by_key = {(r[1], r[2], r[3]): int(r[0]) for r in found}
@@ -215,19 +233,15 @@ class Statements:
             self._append, {"channel": channel, "tenants": tenants, **self.events.params(rows)}
         )
 
-    def _with(self, audit: bool, idempotency: bool, columns: bool) -> str:
-        """`WITH a AS (<audit insert> RETURNING ...), i AS (...), u AS (...) SELECT * FROM a` with
-        the parts present: data-modifying CTEs all run to completion, read or not."""
-        shape = (audit, idempotency, columns)
-        found = self._combined.get(shape)
+    def _with(self, present: tuple[str, ...]) -> str:
+        """`WITH a AS (<audit insert> RETURNING ...), i AS (...), ... SELECT ... FROM a` with the
+        parts present: data-modifying CTEs all run to completion, read or not."""
+        found = self._combined.get(present)
         if found is None:
-            ctes = [
-                f"a AS ({self.audit.sql} RETURNING record_id, tenant_id, stream_id, seq)" if audit else "",
-                f"i AS ({self.idempotency.sql})" if idempotency else "",
-                f"u AS ({self.engagement_columns.sql})" if columns else "",
-            ]
-            main = "SELECT record_id, tenant_id, stream_id, seq FROM a" if audit else "SELECT 1"
-            found = self._combined[shape] = f"WITH {', '.join(c for c in ctes if c)} {main}"
+            returning = {"a": " RETURNING record_id, tenant_id, stream_id, seq"}
+            ctes = ", ".join(f"{n} AS ({self._parts[n].sql}{returning.get(n, '')})" for n in present)
+            main = "SELECT record_id, tenant_id, stream_id, seq FROM a" if "a" in present else "SELECT 1"
+            found = self._combined[present] = f"WITH {ctes} {main}"
         return found
 
 

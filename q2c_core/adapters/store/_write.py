@@ -88,13 +88,12 @@ def write_batch(conn: Connection, attempt: Attempt, heads: AuditHeads | None = N
     _check_versions(conn, batch.version_guards)
     audit = _chain_audit(conn, batch.audit, attempt, heads)
     eng = _last_by_key(batch.engagements, lambda e: (e.tenant_id, e.engagement_id))
+    snapshots = [s.ENGAGEMENTS.params(e) for e in eng if e.snapshot is not None]
     columns = [s.ENGAGEMENTS.params(e) for e in eng if e.snapshot is None]
-    ids = sql.write(conn, audit, list(map(s.IDEMPOTENCY.params, batch.idempotency)), columns)
+    ids = sql.write(conn, audit, list(map(s.IDEMPOTENCY.params, batch.idempotency)), snapshots, columns)
     _write_versioned(conn, s.CUSTOMERS, batch.customers, "customer")
     if batch.rate_cards:
         conn.execute(insert(s.rate_cards), list(map(s.RATE_CARDS.params, batch.rate_cards)))
-    snapshots = [s.ENGAGEMENTS.params(e) for e in eng if e.snapshot is not None]
-    _upsert(conn, s.engagements, snapshots, ("create_time",), guard_version=True)
     exc = _last_by_key(batch.exceptions, lambda x: (x.tenant_id, x.exception_id))
     _upsert(conn, s.exceptions, list(map(s.EXCEPTIONS.params, exc)), ())
     inv = _last_by_key(batch.invoices, lambda i: (i.tenant_id, i.invoice_id))
@@ -231,20 +230,14 @@ def _write_versioned(conn: Connection, rows: s.RowMap[V, V], items: Sequence[V],
             raise ConcurrencyConflict([ident], f"{noun} is not at version {i.version - 1}")
 
 
-def _upsert(
-    conn: Connection,
-    table: Table,
-    rows: list[s.Params],
-    keep: tuple[str, ...],
-    guard_version: bool = False,
-) -> None:
+def _upsert(conn: Connection, table: Table, rows: list[s.Params], keep: tuple[str, ...]) -> None:
     """INSERT ... ON CONFLICT (pk) DO UPDATE every non-key column except `keep`."""
     if rows:
-        conn.execute(_upsert_statement(conn.dialect.name, table, keep, guard_version), rows)
+        conn.execute(_upsert_statement(conn.dialect.name, table, keep), rows)
 
 
 @functools.cache
-def _upsert_statement(dialect: str, table: Table, keep: tuple[str, ...], guard_version: bool) -> Any:
+def _upsert_statement(dialect: str, table: Table, keep: tuple[str, ...]) -> Any:
     """The upsert statement, built once (SQLAlchemy then finds its compiled form in its cache)."""
     ins: Any
     if dialect == "postgresql":
@@ -255,8 +248,7 @@ def _upsert_statement(dialect: str, table: Table, keep: tuple[str, ...], guard_v
         raise NotImplementedError(f"upsert on {dialect}")
     pk = [c.name for c in table.primary_key.columns]
     sets = {c.name: ins.excluded[c.name] for c in table.columns if c.name not in (*pk, *keep)}
-    where = table.c.version <= ins.excluded.version if guard_version else None
-    return ins.on_conflict_do_update(index_elements=pk, set_=sets, where=where)
+    return ins.on_conflict_do_update(index_elements=pk, set_=sets)
 
 
 def _last_by_key(items: Sequence[R], key: Callable[[R], Key]) -> list[R]:
