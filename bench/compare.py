@@ -69,6 +69,7 @@ from bench.lifecycle import (
     ROOT,
     cpu_by_process,
     cpu_delta,
+    cpu_split,
     fresh_database,
     machine,
     percentile,
@@ -925,6 +926,7 @@ def run_q2c(args: argparse.Namespace, work: dict[int, list[Plan]], tmp: Path) ->
                 summary["cpu_ms_per_command"] = {
                     "client": round(client_cpu * 1000 / commands, 3),
                     "server_tree": round(sum(server_cpu.values()) * 1000 / commands, 3),
+                    **cpu_split(server_cpu, commands),
                 }
                 summary["sqlite_synchronous"] = synchronous
                 summary["view"] = args.view
