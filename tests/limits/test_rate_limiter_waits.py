@@ -34,7 +34,8 @@ def test_the_longest_wait_of_two_dry_buckets_is_the_refusal(
     assert limiter.admit("t", "p", "mutation") is None  # both buckets now empty
     refused = limiter.admit("t", "p", "mutation")
     assert refused is not None
-    assert (refused.scope, refused.kind, refused.retry_after) == (scope, "mutation", pytest.approx(wait))
+    assert (refused.scope, refused.kind) == (scope, "mutation")
+    assert refused.retry_after == pytest.approx(wait)
 
 
 def test_a_kind_with_no_limited_budget_keeps_no_bucket() -> None:

@@ -21,7 +21,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from q2c_core.domain.errors import UnauthenticatedError
+from q2c_core.domain.errors import UnauthenticatedError, UnavailableError
 from q2c_core.edge.auth import jwt_verifier
 from q2c_core.edge.auth.jwt_verifier import JwtVerifier
 from tests import credentials
@@ -248,3 +248,31 @@ def test_a_key_removed_from_the_jwks_url_stops_a_cached_token_at_the_next_fetch(
 
     assert _reason(verifier, by_old) == "TOKEN_KEY_UNKNOWN"
     assert verifier.verify(_token(current, "current")).principal == "svc"
+
+
+def test_an_unreachable_jwks_url_keeps_the_last_key_set_and_still_refuses_an_unknown_kid(
+    served: tuple[str, Path, list[str]], decodes: list[str]
+) -> None:
+    url, path, fetches = served
+    key = _ec_key()
+    path.write_text(_jwks(k1=key))
+    verifier = JwtVerifier(issuer=ISSUER, audience=AUDIENCE, jwks=url, jwks_lifespan_seconds=1e-9)
+    cached = _token(key, "k1")
+    verifier.verify(cached)
+
+    path.unlink()  # the identity provider answers 404: the set cannot be fetched again
+
+    assert verifier.verify(cached).principal == "svc"  # still within the last set
+    fresh = _token(key, "k1")
+    assert verifier.verify(fresh).principal == "svc"  # a new token of a known key verifies
+    stranger = _token(_ec_key(), "k2")
+    assert _reason(verifier, stranger) == "TOKEN_KEY_UNKNOWN"  # no forced fetch within the cooldown
+    verifier._jwks.cooldown_duration = 0  # type: ignore[union-attr]
+    with pytest.raises(UnavailableError) as failed:  # the forced fetch for its kid fails: retry
+        verifier.verify(stranger)
+    assert failed.value.reason == "JWKS_UNAVAILABLE"
+    assert decodes == [cached, fresh] and len(fetches) >= 3
+
+    path.write_text(_jwks(k2=_ec_key()))  # back, without k1
+
+    assert _reason(verifier, cached) == "TOKEN_KEY_UNKNOWN"

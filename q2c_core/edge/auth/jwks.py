@@ -6,12 +6,15 @@ cached when the key set changes (a token signed by a key that was removed must b
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, Protocol
 
 import jwt
+
+log = logging.getLogger(__name__)
 
 JWKS_LIFESPAN_SECONDS = 300.0
 """How long a fetched JWKS is trusted before it is fetched again (an unknown kid fetches sooner)."""
@@ -66,11 +69,14 @@ class JwksFile:
 class JwksUrl(jwt.PyJWKClient):
     """PyJWKClient (the key set cached for `lifespan`, re-fetched for an unknown kid) that counts
     the key sets it was served. Keys are not cached apart from the set, so a key removed from
-    the published set stops verifying at the next fetch."""
+    the published set stops verifying at the next fetch. When a due fetch fails, the last set
+    is served for another lifespan (an identity provider outage must not stop every call);
+    a fetch for an unknown kid that fails is still JWKS_UNAVAILABLE."""
 
     def __init__(self, uri: str, lifespan: float = JWKS_LIFESPAN_SECONDS) -> None:
         super().__init__(uri, cache_keys=False, lifespan=lifespan, timeout=JWKS_TIMEOUT_SECONDS)
         self._published: Any = None
+        self._last: jwt.PyJWKSet | None = None
         self._generation = 0
 
     def fetch_data(self) -> Any:
@@ -80,6 +86,19 @@ class JwksUrl(jwt.PyJWKClient):
             if data != self._published:
                 self._published, self._generation = data, self._generation + 1
         return data
+
+    def get_jwk_set(self, refresh: bool = False) -> jwt.PyJWKSet:
+        """The cached set, fetched again when due; the last set again if that fetch fails."""
+        try:
+            jwk_set = super().get_jwk_set(refresh)
+        except jwt.PyJWKClientConnectionError as error:
+            if refresh or self._last is None or self.jwk_set_cache is None:
+                raise
+            log.warning("JWKS %s unreachable, keeping the last key set: %s", self.uri, error)
+            jwk_set = self._last
+            self.jwk_set_cache.put(jwk_set)
+        self._last = jwk_set
+        return jwk_set
 
     def generation(self) -> Hashable:
         """The number of different key sets fetched, fetching again first when the set is due
