@@ -73,10 +73,9 @@ def target_table(exc: DBAPIError) -> str:
 def _integrity(engine: Engine, exc: IntegrityError, attempt: Attempt | None) -> StoreError:
     """Map a unique/PK violation to ConcurrencyConflict or DuplicateRequestId."""
     table = target_table(exc)
-    if attempt is not None:
-        attempt.conflict_table = table
     if attempt is None:
         return StoreError(f"integrity error on {table or 'unknown table'}: {exc.orig}")
+    attempt.conflict_table = table
     batch = attempt.batch
     try:
         if table == s.idempotency.name:

@@ -45,11 +45,12 @@ class AuditHeads:
     A hint, never trusted alone: if another process appended to a stream since, the next
     record's (tenant, stream, seq) is taken and the insert fails, so a stale head can only
     cost a retry (Store.commit retries once with heads read in the transaction). Heads are
-    advanced only after a commit; a failed attempt forgets its streams. Bounded: the least
+    advanced only after a commit; a failed attempt forgets its streams. Bounded (~300 bytes a
+    head; the limit is above the 20,000 engagements a host keeps resident by default): the least
     recently written heads are dropped first.
     """
 
-    def __init__(self, limit: int = 65_536) -> None:
+    def __init__(self, limit: int = 32_768) -> None:
         self._heads: dict[Key, Head] = {}
         self._limit = limit
         self._lock = threading.Lock()
