@@ -276,3 +276,22 @@ def test_an_unreachable_jwks_url_keeps_the_last_key_set_and_still_refuses_an_unk
     path.write_text(_jwks(k2=_ec_key()))  # back, without k1
 
     assert _reason(verifier, cached) == "TOKEN_KEY_UNKNOWN"
+
+
+def test_a_jwks_file_that_cannot_be_read_is_unavailable_until_it_is_fixed(tmp_path: Path) -> None:
+    key = _ec_key()
+    path = tmp_path / "jwks.json"
+    path.write_text(_jwks(k1=key))
+    verifier = JwtVerifier(issuer=ISSUER, audience=AUDIENCE, jwks=str(path))
+    token = _token(key, "k1")
+    verifier.verify(token)
+    for broken in ('{"keys": [', '{"keys": []}', None):
+        if broken is None:
+            path.unlink()
+        else:
+            path.write_text(broken)
+        with pytest.raises(UnavailableError) as failed:
+            verifier.verify(token)
+        assert failed.value.reason == "JWKS_UNAVAILABLE"
+    path.write_text(_jwks(k1=key))
+    assert verifier.verify(token).principal == "svc"

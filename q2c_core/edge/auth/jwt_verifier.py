@@ -120,7 +120,8 @@ class JwtVerifier:
             return None
         try:
             generation = self._jwks.generation()
-        except (jwt.PyJWKClientConnectionError, OSError) as error:
+        except (jwt.PyJWKClientConnectionError, jwt.PyJWKSetError, OSError, ValueError) as error:
+            # a JWKS that cannot be fetched, read or parsed is the server's problem: retry later
             raise _jwks_unavailable(error) from error
         if generation != self._generation:
             with self._lock:
