@@ -47,6 +47,7 @@ STUBS = {
     "EventService": "events",
     "DeliveryService": "deliveries",
     "ReconciliationService": "reconciliation",
+    "ReportingService": "reporting",
 }
 """Service -> its field of `q2c_sdk.stubs.Stubs` (where the client keeps the service's stub)."""
 

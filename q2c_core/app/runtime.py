@@ -15,6 +15,7 @@ from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.app.delivery.control import DeliveryControl
 from q2c_core.app.delivery.worker import DeliveryWorker
 from q2c_core.app.host import EngagementHost
+from q2c_core.app.kpi_report import KpiReports
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.app.ports import Store
 from q2c_core.app.reads import Queries
@@ -52,6 +53,7 @@ class Runtime(Protocol):
 
     catalog: Catalog
     queries: Queries
+    kpis: KpiReports
     rejections: RejectionLog
     deliveries: DeliveryControl
     reconciler: Reconciler | None
@@ -101,6 +103,7 @@ class RuntimeServices:
     connectors: Connectors
     catalog: Catalog
     queries: Queries
+    kpis: KpiReports
     rejections: RejectionLog
     bill_runs: BillRunControl
     deliveries: DeliveryControl
@@ -120,6 +123,7 @@ class RuntimeServices:
         self.connectors = connectors_for(self.delivery_config, connectors)
         self.catalog = Catalog(store)
         self.queries = Queries(store)
+        self.kpis = KpiReports(store)
         self.rejections = RejectionLog(store)
         self.bill_runs = BillRunControl(store)
         self.deliveries = DeliveryControl(store.deliveries(), wake=wake_delivery)

@@ -29,6 +29,8 @@ from q2c.v1 import (
     rate_card_pb2_grpc,
     reconciliation_pb2,
     reconciliation_pb2_grpc,
+    reporting_pb2,
+    reporting_pb2_grpc,
 )
 from q2c_core.edge.billing_servicer import BillingServicer
 from q2c_core.edge.delivery_servicer import DeliveryServicer
@@ -40,6 +42,7 @@ from q2c_core.edge.reconciliation_servicer import ReconciliationServicer
 from q2c_core.edge.record_servicers import AuditServicer, ExceptionServicer
 from q2c_core.edge.reference_servicers import CustomerServicer, RateCardServicer
 from q2c_core.edge.rejections import RejectionAuditor
+from q2c_core.edge.reporting_servicer import ReportingServicer
 from q2c_core.edge.security import GatewaySecurity
 from q2c_core.edge.server_options import server_options
 from q2c_core.edge.tls import server_credentials
@@ -57,6 +60,7 @@ SERVICE_NAMES: tuple[str, ...] = (
     event_pb2.DESCRIPTOR.services_by_name["EventService"].full_name,
     delivery_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name,
     reconciliation_pb2.DESCRIPTOR.services_by_name["ReconciliationService"].full_name,
+    reporting_pb2.DESCRIPTOR.services_by_name["ReportingService"].full_name,
 )
 """Fully qualified names of the q2c.v1 services this server hosts."""
 
@@ -97,6 +101,7 @@ _REGISTRARS: tuple[tuple[Any, Any], ...] = (
     (event_pb2_grpc.add_EventServiceServicer_to_server, EventServicer),
     (delivery_pb2_grpc.add_DeliveryServiceServicer_to_server, DeliveryServicer),
     (reconciliation_pb2_grpc.add_ReconciliationServiceServicer_to_server, ReconciliationServicer),
+    (reporting_pb2_grpc.add_ReportingServiceServicer_to_server, ReportingServicer),
 )
 """Generated registration function and servicer class of each q2c.v1 service."""
 

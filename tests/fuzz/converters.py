@@ -21,6 +21,7 @@ from q2c.v1 import (
     exception_pb2,
     rate_card_pb2,
     reconciliation_pb2,
+    reporting_pb2,
 )
 from q2c.v1 import engagement_pb2 as pb
 from q2c_core.domain.entities import EngagementState
@@ -29,6 +30,7 @@ from q2c_core.edge.converters import convert_delivery as delivery
 from q2c_core.edge.converters.convert_audit import checkpoint_in
 from q2c_core.edge.converters.convert_events import subscription_in
 from q2c_core.edge.converters.convert_reconciliation import grace_period_in
+from q2c_core.edge.converters.convert_reporting import period_in
 
 Converter = Callable[[Any], Any]
 MODULES = (
@@ -41,6 +43,7 @@ MODULES = (
     exception_pb2,
     rate_card_pb2,
     reconciliation_pb2,
+    reporting_pb2,
 )
 
 
@@ -130,5 +133,6 @@ CONVERTERS: dict[str, tuple[Converter, ...]] = {
     "q2c.v1.GetRateCardRequest": (_id("rate_card_id"),),
     "q2c.v1.ListRateCardsRequest": (_page,),
     "q2c.v1.RunReconciliationRequest": (grace_period_in,),
+    "q2c.v1.GetKpisRequest": (period_in,),
 }
 """Request full name -> the converters the gateway applies to it, in order."""

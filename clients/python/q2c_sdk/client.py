@@ -19,6 +19,7 @@ from q2c_sdk.engagements import EngagementMethods
 from q2c_sdk.events import EventMethods
 from q2c_sdk.rate_cards import RateCardMethods
 from q2c_sdk.reconciliation import ReconciliationMethods
+from q2c_sdk.reporting import ReportingMethods
 from q2c_sdk.retry import RetryPolicy
 from q2c_sdk.stubs import Stubs
 from q2c_sdk.transport import Metadata, Transport
@@ -41,6 +42,7 @@ class Q2cClient(
     EventMethods,
     DeliveryMethods,
     ReconciliationMethods,
+    ReportingMethods,
 ):
     """A q2c client over one channel; thread-safe, reuse one per process and target.
 

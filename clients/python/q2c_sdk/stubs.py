@@ -17,6 +17,7 @@ from q2c.v1 import (
     exception_pb2_grpc,
     rate_card_pb2_grpc,
     reconciliation_pb2_grpc,
+    reporting_pb2_grpc,
 )
 from q2c_sdk.transport import Transport
 
@@ -34,6 +35,7 @@ class Stubs:
     events: Any
     deliveries: Any
     reconciliation: Any
+    reporting: Any
 
     @classmethod
     def on(cls, channel: grpc.Channel) -> Stubs:
@@ -51,6 +53,7 @@ _FACTORIES: tuple[Any, ...] = (
     event_pb2_grpc.EventServiceStub,
     delivery_pb2_grpc.DeliveryServiceStub,
     reconciliation_pb2_grpc.ReconciliationServiceStub,
+    reporting_pb2_grpc.ReportingServiceStub,
 )
 """The generated stub classes, in the field order of `Stubs` (untyped generated code)."""
 

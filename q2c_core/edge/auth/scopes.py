@@ -29,6 +29,7 @@ SCOPES: dict[str, str] = {
     "events:read": "subscribe to the event stream",
     "delivery:admin": "read deliveries and dead letters, retry dead letters",
     "reconciliation:run": "run ERP reconciliation",
+    "reports:read": "read business KPIs (quote-to-cash durations, unbilled work, invoice exceptions)",
     ADMIN: "every scope above",
 }
 """Every scope q2c knows, with what it grants (docs/security.md is generated from this)."""
@@ -100,6 +101,7 @@ METHOD_SCOPES: dict[str, Rule] = {
     "/q2c.v1.DeliveryService/ListDeliveries": "delivery:admin",
     "/q2c.v1.DeliveryService/GetDeliveryStats": "delivery:admin",
     "/q2c.v1.ReconciliationService/RunReconciliation": "reconciliation:run",
+    "/q2c.v1.ReportingService/GetKpis": "reports:read",
 }
 """Full RPC name -> the scope it needs (or a rule naming every scope the request needs)."""
 
