@@ -18,6 +18,7 @@
                      retry ID|retry --all [--destination D] [--operation O] [--engagement E]
         deliveries list [--status S] [--destination D] ...|stats
         reconcile [--grace-seconds N]   (reconcile with the ERP now; exit 9 on mismatches)
+        reports kpis --from WHEN --to WHEN   (business KPIs of [from, to); WHEN: ISO date or time, UTC)
 
 Tables by default, `--json` for one JSON document (proto field names). Every call carries the
 bearer token of `--token` / $Q2C_TOKEN or `--token-file` / $Q2C_TOKEN_FILE (re-read when it
@@ -45,7 +46,15 @@ from collections.abc import Sequence
 
 import grpc
 
-from clients import cli_audit, cli_auth, cli_billruns, cli_deadletters, cli_reconcile, cli_records
+from clients import (
+    cli_audit,
+    cli_auth,
+    cli_billruns,
+    cli_deadletters,
+    cli_reconcile,
+    cli_records,
+    cli_reports,
+)
 from clients.cli_api import CliApi
 from clients.cli_context import Context, add_global_options, connection_options
 from clients.cli_errors import EXIT_CODES_HELP, CliError, ErrorReport, ExitCode, report_rpc_error
@@ -62,13 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="q2c: engagements from won opportunity to paid invoice. Operate a q2c server.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,  # else `reports kpis --to` is refused as an ambiguous `--token` prefix
     )
     add_global_options(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", help="run the q2c service (q2c serve --help for its settings)")
     commands.add_parser("demo", help="drive the demo scenario (q2c demo --help)")
     commands.add_parser("auth", help="development key and tokens: auth dev-key, auth token (q2c auth --help)")
-    for module in (cli_records, cli_billruns, cli_audit, cli_deadletters, cli_reconcile):
+    for module in (cli_records, cli_billruns, cli_audit, cli_deadletters, cli_reconcile, cli_reports):
         module.register(commands)
     return parser
 
