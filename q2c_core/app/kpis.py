@@ -167,6 +167,12 @@ class KpiProjection:
         state = self._open.pop(at.engagement_id, None) if closing else self._opened(at.engagement_id)
         return samples + handler(state or _Open(), event, at)
 
+    @property
+    def open_engagements(self) -> int:
+        """Engagements the projection still holds something open for (closed and cancelled ones
+        are forgotten)."""
+        return len(self._open)
+
     def _opened(self, engagement_id: str) -> _Open:
         return self._open.setdefault(engagement_id, _Open())
 

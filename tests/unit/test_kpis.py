@@ -332,6 +332,25 @@ def test_cash_application_ends_at_the_payment_that_settles_the_invoice() -> None
     assert book.report(MARCH[0], T0 + 9 * D).cash_application.count == 0  # settled at the end: not in
 
 
+def test_a_closed_engagement_leaves_nothing_open_in_the_projection() -> None:
+    book = Book()
+    engagement = mixed_work(book)
+    invoice_id = engagement.invoice(T0 + D)
+    engagement.run(cmd.IssueInvoice(invoice_id=invoice_id), T0 + 2 * D)
+    engagement.run(cmd.CompleteEngagement(), T0 + 3 * D)
+    projection = KpiProjection()
+    for stored in book.events:
+        projection.apply(stored)
+    held_while_unpaid = projection.open_engagements
+    engagement.pay(invoice_id, None, T0 + 4 * D)  # settles the last invoice: EngagementClosed
+
+    projection.apply(book.events[-2])
+    projection.apply(book.events[-1])
+
+    assert book.events[-1].event_type == "EngagementClosed"
+    assert (held_while_unpaid, projection.open_engagements) == (1, 0)
+
+
 # -- invoice exceptions and bill runs ----------------------------------------------------------------
 
 
