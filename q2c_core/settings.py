@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     local: bool = Field(False, description="run engagements in-process, without Ray")
     grace_seconds: float = Field(10.0, ge=0, description="drain time for in-flight calls on shutdown")
     log_level: str = Field("INFO", description="logging level")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="log lines as text, or as JSON objects (one per line) for a log pipeline"
+    )
+    metrics_port: int | None = Field(
+        None, ge=0, le=65535, description="HTTP port of /metrics (Prometheus); absent: off; 0: any free port"
+    )
     erp_url: str | None = Field(None, description="ERP base URL (the simulator's); absent: no ERP delivery")
     psa_url: str | None = Field(None, description="PSA base URL (the simulator's); absent: no PSA delivery")
     delivery_max_attempts: int = Field(10, ge=1, description="attempts before an item is a dead letter")
