@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
+from q2c_core.domain.base import trusted
 from q2c_core.domain.drafts import BillingDraft, Blocker
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import ItemStatus, MilestoneStatus
@@ -120,10 +121,14 @@ def _tax(subtotal: Money, customer: Customer | None) -> TaxDetail | None:
     if profile is None:
         return None
     rate = Decimal(0) if profile.exempt else profile.rate
-    return TaxDetail(
-        jurisdiction=profile.jurisdiction,
-        rate=rate,
-        exempt=profile.exempt,
-        amount=subtotal.times(rate).rounded(TAX_RULE),
-        rounding_rule=TAX_RULE.value,
+    # the profile was validated with the customer, the amount by Money's arithmetic
+    return trusted(
+        TaxDetail,
+        {
+            "jurisdiction": profile.jurisdiction,
+            "rate": rate,
+            "exempt": profile.exempt,
+            "amount": subtotal.times_rounded(rate, TAX_RULE),
+            "rounding_rule": TAX_RULE.value,
+        },
     )

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from q2c_core.domain import commands as cmd
 from q2c_core.domain import events as ev
+from q2c_core.domain.base import trusted
 from q2c_core.domain.billing import draft_invoice
 from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.drafts import BillingDraft, Blocker
@@ -114,21 +115,26 @@ def _invoice(
     state: Engagement, command: cmd.GenerateInvoice, draft: BillingDraft, ctx: DecisionContext
 ) -> Invoice:
     assert draft.tax is not None and state.contract is not None
-    return Invoice(
-        invoice_id=f"{ctx.engagement_id}.inv.{len(state.invoices) + 1}",
-        engagement_id=ctx.engagement_id,
-        customer_id=state.customer_id,
-        period=command.period,
-        currency=draft.currency,
-        lines=draft.lines,
-        subtotal=draft.subtotal,
-        tax=draft.tax,
-        total=draft.total,
-        amount_paid=Money.zero(draft.currency),
-        bill_run_id=command.bill_run_id,
-        po_reference=state.contract.po_reference,
-        create_time=ctx.now,
-        update_time=ctx.now,
+    subtotal = draft.subtotal
+    # every part is validated already (the command, the contract) or Money arithmetic's result
+    return trusted(
+        Invoice,
+        {
+            "invoice_id": f"{ctx.engagement_id}.inv.{len(state.invoices) + 1}",
+            "engagement_id": ctx.engagement_id,
+            "customer_id": state.customer_id,
+            "period": command.period,
+            "currency": draft.currency,
+            "lines": draft.lines,
+            "subtotal": subtotal,
+            "tax": draft.tax,
+            "total": subtotal + draft.tax.amount,  # draft.total, without summing the lines again
+            "amount_paid": Money.zero(draft.currency),
+            "bill_run_id": command.bill_run_id,
+            "po_reference": state.contract.po_reference,
+            "create_time": ctx.now,
+            "update_time": ctx.now,
+        },
     )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
-from q2c_core.domain.base import trusted
+from q2c_core.domain.base import complete_builder
 from q2c_core.domain.errors import PreconditionError
 from q2c_core.domain.limits import MAX_DECIMAL_PLACES, MAX_INTEGER_DIGITS, check_decimal, to_decimal
 
@@ -189,7 +189,13 @@ class Money(BaseModel):
     def rounded(self, rule: RoundingRule) -> Money:
         """Round to the currency's minor unit with the named rule."""
         quantum = _QUANTUM[minor_units(self.currency)]
-        return self._derived(self.amount.quantize(quantum, rounding=_DECIMAL_ROUNDING[rule]))
+        return self._quantized(self.amount.quantize(quantum, rounding=_DECIMAL_ROUNDING[rule]))
+
+    def _quantized(self, amount: Decimal) -> Money:
+        # quantize() gave the amount the currency's exponent, so only its size needs checking
+        if abs(amount) >= MAX_AMOUNT:
+            raise AmountOutOfRangeError(self.currency, amount)
+        return _money({"currency": self.currency, "amount": amount})
 
     def times_rounded(self, factor: Decimal, rule: RoundingRule) -> Money:
         """`times(factor).rounded(rule)` without the unrounded Money in between (pricing makes
@@ -200,7 +206,7 @@ class Money(BaseModel):
         if not _within_bounds(raw):
             Money(currency=self.currency, amount=raw)  # raises, as times() does
         quantum = _QUANTUM[minor_units(self.currency)]
-        return self._derived(raw.quantize(quantum, rounding=_DECIMAL_ROUNDING[rule]))
+        return self._quantized(raw.quantize(quantum, rounding=_DECIMAL_ROUNDING[rule]))
 
     def is_negative(self) -> bool:
         """True when below zero."""
@@ -208,6 +214,9 @@ class Money(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+_money = complete_builder(Money)
 
 
 def derived_money(currency: str, amount: Decimal) -> Money:
@@ -219,7 +228,7 @@ def derived_money(currency: str, amount: Decimal) -> Money:
     raises as it always has.
     """
     if _within_bounds(amount):
-        return trusted(Money, {"currency": currency, "amount": amount})
+        return _money({"currency": currency, "amount": amount})
     return Money(currency=currency, amount=amount)
 
 
