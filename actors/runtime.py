@@ -202,6 +202,23 @@ class RayRuntime(RuntimeServices):
         """Each shard's stats (pid, resident engagements, batches)."""
         return list(await asyncio.gather(*(lane.handle.stats.remote() for lane in self.lanes)))
 
+    async def shard_metrics(self, timeout: float = 2.0) -> dict[int, dict[str, object] | None]:
+        """Each shard's metrics snapshot by shard index; None for a shard that did not answer
+        within `timeout` seconds (restarting, or busy with a long batch)."""
+
+        async def one(lane: ShardLane) -> dict[str, object] | None:
+            try:
+                snapshot: dict[str, object] = await asyncio.wait_for(
+                    lane.handle.metrics_snapshot.remote(), timeout
+                )
+            except Exception as error:  # a dead or slow shard must not fail the scrape
+                log.info("shard %d metrics unavailable: %s", lane.index, type(error).__name__)
+                return None
+            return snapshot
+
+        answers = await asyncio.gather(*(one(lane) for lane in self.lanes))
+        return {lane.index: answer for lane, answer in zip(self.lanes, answers, strict=True)}
+
     async def close(self, *, kill_shards: bool = False) -> None:
         """Stop routing; optionally kill the shard actors (tests, or the last gateway).
 

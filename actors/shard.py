@@ -45,6 +45,10 @@ class EngagementShard:
             "batches_committed": self.host.batches_committed,
         }
 
+    async def metrics_snapshot(self) -> dict[str, object]:
+        """The host's cumulative counters and histograms and its gauges, as plain data."""
+        return self.host.metrics_snapshot()
+
     async def idle(self) -> None:
         """Return once every command this shard has received so far is committed."""
         await self.host.idle()

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from q2c_core.adapters.store import Store
 from q2c_core.adapters.store.database import sqlite_url
 from q2c_core.app.runtime import LocalRuntime, Runtime
 from q2c_core.edge.app import GatewayServer, start_server
+from q2c_core.edge.metrics import REGISTRY, HostCollector, MetricsEndpoint, Snapshot
 from q2c_core.edge.security import GatewaySecurity, SecuritySettingsError, security_from_settings
 from q2c_core.settings import Settings
 
@@ -32,6 +33,8 @@ class Service:
     runtime: Runtime
     gateway: GatewayServer
     security: GatewaySecurity
+    metrics: MetricsEndpoint | None = field(default=None)
+    """/metrics over HTTP, when --metrics-port was given (`metrics.port` is the bound port)."""
 
 
 def store_url(settings: Settings) -> str:
@@ -90,6 +93,47 @@ def schedule_background(service: Service, stop: asyncio.Event) -> list[asyncio.T
     return tasks
 
 
+SHARD_METRICS_TIMEOUT = 2.0
+"""Seconds a scrape waits for a shard's metrics before showing its last known values."""
+
+
+def host_snapshots(runtime: Runtime) -> Callable[[], Mapping[str, Snapshot | None]]:
+    """Where the host metrics come from at scrape time: the in-process host, or every shard
+    actor (asked from the HTTP thread through the gateway's event loop, with a timeout)."""
+    host = getattr(runtime, "host", None)
+    if host is not None:
+        return lambda: {"0": host.metrics_snapshot()}
+    shard_metrics = getattr(runtime, "shard_metrics", None)
+    if shard_metrics is None:
+        return dict
+    loop = asyncio.get_running_loop()
+
+    def from_shards() -> Mapping[str, Snapshot | None]:
+        future = asyncio.run_coroutine_threadsafe(shard_metrics(SHARD_METRICS_TIMEOUT), loop)
+        return {str(index): snapshot for index, snapshot in future.result(SHARD_METRICS_TIMEOUT + 1).items()}
+
+    return from_shards
+
+
+def start_metrics(settings: Settings, runtime: Runtime) -> tuple[MetricsEndpoint, HostCollector] | None:
+    """Serve /metrics on --metrics-port (0: any free port, logged) with the hosts' metrics."""
+    if settings.metrics_port is None:
+        return None
+    collector = HostCollector(host_snapshots(runtime))
+    REGISTRY.register(collector)
+    endpoint = MetricsEndpoint(settings.host, settings.metrics_port)
+    log.info("metrics on http://%s:%d/metrics", settings.host, endpoint.port)
+    return endpoint, collector
+
+
+def stop_metrics(started: tuple[MetricsEndpoint, HostCollector] | None) -> None:
+    """Stop serving /metrics and forget the runtime's hosts."""
+    if started is not None:
+        endpoint, collector = started
+        endpoint.stop()
+        REGISTRY.unregister(collector)
+
+
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[Service]:
     """Open the store, check security, start Ray (unless --local), the runtime and the gateway.
@@ -111,11 +155,13 @@ async def running(settings: Settings) -> AsyncIterator[Service]:
     runtime = await build_runtime(settings, store)
     limits = settings.server_limits()
     gateway = await start_server(runtime, settings.host, settings.port, security=security, limits=limits)
+    metrics = start_metrics(settings, runtime)
     try:
-        yield Service(settings, store, runtime, gateway, security)
+        yield Service(settings, store, runtime, gateway, security, metrics[0] if metrics else None)
     finally:
         log.info("shutting down: NOT_SERVING, draining for up to %.1fs", settings.grace_seconds)
         await gateway.stop(settings.grace_seconds)
+        stop_metrics(metrics)
         await runtime.close()
         store.close()
         if started_ray:

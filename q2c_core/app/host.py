@@ -24,6 +24,7 @@ from q2c_core.app.ports import Store
 from q2c_core.app.records import IdempotencyRecord
 from q2c_core.app.reference_data import ReferenceData
 from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId, StoreError
+from q2c_core.app.telemetry import HostTelemetry, rows_written
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.errors import ConflictError, ErrorKind, ErrorPayload, UnavailableError
@@ -58,6 +59,7 @@ class EngagementHost:
         self._worker: asyncio.Task[None] | None = None
         self.closed = False
         self.batches_committed = 0
+        self.telemetry = HostTelemetry()
 
     # -- public ------------------------------------------------------------------------------
 
@@ -81,8 +83,13 @@ class EngagementHost:
         """How many engagements are activated in memory."""
         return len(self._resident)
 
+    def metrics_snapshot(self) -> dict[str, object]:
+        """Cumulative counters and histograms, resident engagements and mailbox depth."""
+        return self.telemetry.snapshot(len(self._resident), len(self._queue))
+
     def evict_all(self) -> None:
         """Forget every resident engagement (they re-activate from the store on next use)."""
+        self.telemetry.evictions += len(self._resident)
         self._resident.clear()
         self._snapshot_at.clear()
 
@@ -110,6 +117,7 @@ class EngagementHost:
         while self._queue:
             taken, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
             envelopes = [envelope for envelope, _ in taken]
+            self.telemetry.batch_size.observe(len(envelopes))
             try:
                 results = await asyncio.to_thread(self.process_batch, envelopes)
             except Exception:  # never leave a caller waiting
@@ -215,14 +223,27 @@ class EngagementHost:
         return decider.decide_all(envelopes)
 
     def _commit(self, staged: StagedBatch) -> None:
+        started = time.monotonic()
         self.store.commit(staged.writes)
-        self.batches_committed += 1
         now = time.monotonic()
+        self.batches_committed += 1
+        self._count(staged, now - started)
         self._snapshot_at.update(staged.snapshot_at)
         for key, state in staged.states.items():
             self._resident[key] = (state, now)
             self._resident.move_to_end(key)
         self._evict_idle(now)
+
+    def _count(self, staged: StagedBatch, seconds: float) -> None:
+        telemetry = self.telemetry
+        telemetry.commit_seconds.observe(seconds)
+        telemetry.commit_rows.observe(rows_written(staged.writes))
+        for result in staged.results:
+            telemetry.commands += 1
+            if result.replayed:
+                telemetry.replays += 1
+            elif result.error is not None:
+                telemetry.rejections += 1
 
     def _idempotency(self, envelopes: list[CommandEnvelope]) -> dict[Key, IdempotencyRecord]:
         by_tenant: dict[str, list[str]] = {}
@@ -259,6 +280,7 @@ class EngagementHost:
                     broken[key] = bad
                     continue
                 self._snapshot_at[key] = row.snapshot_at if row else 0
+                self.telemetry.activations += 1
         if broken:
             raise UnreadableEngagements(broken)
         return states
@@ -276,6 +298,7 @@ class EngagementHost:
                 break
             del self._resident[key]
             self._snapshot_at.pop(key, None)
+            self.telemetry.evictions += 1
 
 
 def _key(envelope: CommandEnvelope) -> Key:

@@ -10,6 +10,7 @@ reflection pass through untouched.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from q2c_core.edge.converters.wire_limits import check_request
 from q2c_core.edge.deadlines import set_deadline
 from q2c_core.edge.errors import as_q2c_error, deadline_status, internal_status, status_for
 from q2c_core.edge.limits import Kind, RateLimiter, StreamSlots
+from q2c_core.edge.metrics import RPC_METRICS, RouteMetrics, RpcMetrics
 from q2c_core.edge.rejections import RejectionAuditor, is_mutation
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,13 @@ async def _abort(context: aio.ServicerContext[Any, Any], status: grpc.Status) ->
     await context.abort_with_status(status._replace(trailing_metadata=(*status.trailing_metadata, *echo)))
 
 
+def _code(context: aio.ServicerContext[Any, Any]) -> grpc.StatusCode | None:
+    """The status the call was aborted with; None when it was not (OK). Stand-in contexts of
+    tests and benchmarks may have no code()."""
+    code = getattr(context, "code", None)
+    return code() if code is not None else None
+
+
 @dataclass(slots=True)
 class _Route:
     """What the interceptor needs of one RPC, worked out once: its scope check and, at its
@@ -92,6 +101,7 @@ class _Route:
 
     method: str
     authorize: Authorize
+    metrics: RouteMetrics
     kind: Kind | None = None
 
     def kind_of(self, request: Any) -> Kind:
@@ -120,8 +130,10 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         security_log: SecurityLog | None = None,
         rate_limiter: RateLimiter | None = None,
         streams: StreamSlots | None = None,
+        metrics: RpcMetrics = RPC_METRICS,
     ) -> None:
         self.authenticator = authenticator
+        self.metrics = metrics
         self.rejections = rejections
         self.security_log = security_log
         self.rate_limiter = rate_limiter
@@ -267,24 +279,31 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             await _abort(context, status_for(error, correlation_id))
 
     def _wrap_unary(self, behaviour: Unary, method: str) -> Unary:
-        route = _Route(method, authorizer(method))
+        route = _Route(method, authorizer(method), self.metrics.route(method, "unary"))
 
         async def wrapped(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
+            started, cancelled = route.metrics.start(), False
             try:
                 await self._enter(request, context, route)
                 return await behaviour(request, context)
             except aio.AbortError:
                 raise
+            except asyncio.CancelledError:
+                cancelled = True
+                raise
             except Exception as exc:
                 await self._fail(exc, request, context, method)
+            finally:
+                route.metrics.done(grpc.StatusCode.CANCELLED if cancelled else _code(context), started)
 
         return wrapped
 
     def _wrap_stream(self, behaviour: Streaming, method: str) -> Streaming:
-        route = _Route(method, authorizer(method))
+        route = _Route(method, authorizer(method), self.metrics.route(method, "server_stream"))
 
         async def wrapped(request: Any, context: aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
             holder: str | None = None
+            started, cancelled = route.metrics.start(), False
             try:
                 await self._enter(request, context, route)
                 if self.streams is not None:
@@ -295,9 +314,13 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                     yield item
             except aio.AbortError:
                 raise
+            except asyncio.CancelledError:
+                cancelled = True
+                raise
             except Exception as exc:
                 await self._fail(exc, request, context, method)
             finally:
+                route.metrics.done(grpc.StatusCode.CANCELLED if cancelled else _code(context), started)
                 # Runs however the stream ends: done, error, cancel or deadline (the task is
                 # cancelled), or the generator closed after the client went away.
                 if holder is not None and self.streams is not None:

@@ -1,0 +1,176 @@
+"""/metrics of the real server on Ray: RPC counts by code, and the shards' own metrics.
+
+server.py runs as a subprocess with `--metrics-port 0` over two shard actors; the test drives a
+lifecycle and a bill run through the SDK, scrapes /metrics over HTTP and parses it with
+`prometheus_client.parser`. The shard metrics are recorded in the shard processes, so they can
+only be right here if the gateway really gathered them from there.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from q2c.v1 import billing_pb2, customer_pb2, customer_pb2_grpc
+from q2c.v1 import engagement_pb2 as pb
+from q2c_sdk import Q2cClient, month
+from tests import credentials
+from tests.sdk import flows
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+METRICS_LINE = re.compile(r"metrics on http://([0-9.]+):(\d+)/metrics")
+Labels = dict[str, str]
+
+
+@dataclass
+class Server:
+    """server.py's gRPC target and /metrics URL."""
+
+    target: str
+    metrics_url: str
+
+
+def _metrics_url(log_file: Path, proc: subprocess.Popen[str]) -> str:
+    for _ in range(200):
+        found = METRICS_LINE.search(log_file.read_text(encoding="utf-8", errors="replace"))
+        if found:
+            return f"http://{found.group(1)}:{found.group(2)}/metrics"
+        assert proc.poll() is None, f"server exited with {proc.returncode}"
+        time.sleep(0.05)
+    raise AssertionError(f"no metrics line logged: {log_file.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server(ray_cluster: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """server.py with --metrics-port 0 over two shards of a fresh deployment."""
+    tmp = tmp_path_factory.mktemp("metrics")
+    command = [
+        sys.executable,
+        "server.py",
+        "--port",
+        "0",
+        "--metrics-port",
+        "0",
+        "--shards",
+        "2",
+        "--ray-address",
+        ray_cluster,
+        "--deployment",
+        f"metrics-{uuid.uuid4().hex[:8]}",
+        "--database-url",
+        f"sqlite:///{tmp}/q2c.db",
+        "--dev-key-dir",
+        str(credentials.dev_key().directory),
+    ]
+    log_file = tmp / "server.log"
+    with log_file.open("w") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+    assert proc.stdout is not None
+    target = ""
+    for line in proc.stdout:
+        if line.startswith("q2c listening on"):
+            target = line.split()[-1]
+            break
+    assert target, f"server exited with {proc.wait()} before listening: {log_file.read_text()}"
+    yield Server(target, _metrics_url(log_file, proc))
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def scrape(url: str) -> dict[str, list[tuple[Labels, float]]]:
+    """Every sample of /metrics by sample name (an HTTP GET, parsed by prometheus_client)."""
+    with urllib.request.urlopen(url, timeout=30) as reply:
+        assert reply.status == 200
+        assert reply.headers["Content-Type"].startswith("text/plain")
+        text = reply.read().decode("utf-8")
+    samples: dict[str, list[tuple[Labels, float]]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples.setdefault(sample.name, []).append((sample.labels, sample.value))
+    return samples
+
+
+def value(samples: dict[str, list[tuple[Labels, float]]], name: str, **labels: str) -> float:
+    """The sum of the samples of `name` whose labels include `labels` (0 when none)."""
+    return sum(v for found, v in samples.get(name, []) if labels.items() <= found.items())
+
+
+def _lifecycle_and_bill_run(server: Server, tenant: str) -> tuple[list[str], int]:
+    """Two active engagements, three SubmitTimeEntries, approvals and a March bill run;
+    returns the engagement ids and the invoices the run created."""
+    alice = Q2cClient(server.target, token=credentials.token(tenant), deadline=30.0)
+    bob = Q2cClient(server.target, token=credentials.token(tenant, "bob"), deadline=30.0)
+    with alice, bob:
+        ids = [flows.active_engagement(alice).engagement_id for _ in range(2)]
+        submits = [(ids[0], "T1"), (ids[0], "T2"), (ids[1], "T1")]
+        for eid, entry in submits:
+            alice.submit_time_entries(
+                pb.SubmitTimeEntriesRequest(engagement_id=eid, entries=flows.time_entries(entry))
+            )
+        for eid, entry in submits:
+            bob.approve_time_entries(pb.ApproveTimeEntriesRequest(engagement_id=eid, entry_ids=[entry]))
+        run = alice.start_bill_run(billing_pb2.StartBillRunRequest(period=month("2025-03")))
+        watch = billing_pb2.WatchBillRunRequest(bill_run_id=run.bill_run_id)
+        states = [update.state for update in alice.watch_bill_run(watch)]
+        assert states[-1] == billing_pb2.BILL_RUN_STATE_SUCCEEDED, states
+        final = alice.get_bill_run(billing_pb2.GetBillRunRequest(bill_run_id=run.bill_run_id))
+    return ids, final.invoices_created
+
+
+def _call_without_token(target: str) -> None:
+    with grpc.insecure_channel(target) as channel:
+        stub = customer_pb2_grpc.CustomerServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.GetCustomer(customer_pb2.GetCustomerRequest(customer_id="c-1"), timeout=10)
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_metrics_count_rpcs_by_code_and_gather_the_shards_own_metrics(server: Server) -> None:
+    ids, invoices = _lifecycle_and_bill_run(server, f"metrics-{uuid.uuid4().hex[:6]}")
+    _call_without_token(server.target)
+    samples = scrape(server.metrics_url)
+
+    engagement = {"grpc_service": "q2c.v1.EngagementService", "grpc_type": "unary"}
+    submit = {**engagement, "grpc_method": "SubmitTimeEntries"}
+    assert value(samples, "grpc_server_started_total", **submit) == 3
+    assert value(samples, "grpc_server_handled_total", **submit, grpc_code="OK") == 3
+    assert value(samples, "grpc_server_handling_seconds_count", **submit) == 3
+    assert value(samples, "grpc_server_handled_total", grpc_method="CreateEngagement", grpc_code="OK") == 2
+    refused = {"grpc_method": "GetCustomer", "grpc_service": "q2c.v1.CustomerService"}
+    assert value(samples, "grpc_server_handled_total", **refused, grpc_code="UNAUTHENTICATED") == 1
+    assert value(samples, "grpc_server_handled_total", **refused, grpc_code="OK") == 0
+    watch = {"grpc_method": "WatchBillRun", "grpc_type": "server_stream"}
+    assert value(samples, "grpc_server_handled_total", **watch, grpc_code="OK") == 1
+    assert invoices == 2
+
+    assert {labels["shard"] for labels, _ in samples["q2c_shard_up"]} == {"0", "1"}
+    assert value(samples, "q2c_shard_up") == 2
+    # recorded in the shard processes: the lifecycle, the approvals and the run's invoices
+    assert value(samples, "q2c_activations_total") == len(ids)
+    assert value(samples, "q2c_hosted_engagements") == len(ids)
+    assert value(samples, "q2c_evictions_total") == 0
+    assert value(samples, "q2c_batch_size_count") > 0
+    assert value(samples, "q2c_commit_seconds_count") > 0
+    assert value(samples, "q2c_commit_rows_sum") > 0
+    commands = 2 * 5 + 3 + 3 + invoices  # create..activate, submits, approvals, GenerateInvoice
+    assert value(samples, "q2c_commands_total") == commands
+    assert value(samples, "q2c_batch_size_sum") == commands
+    assert value(samples, "q2c_idempotent_replays_total") == 0
+    assert value(samples, "q2c_mailbox_depth") == 0
