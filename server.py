@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from q2c_core.bootstrap import running, schedule_background
+from q2c_core.logs import configure_logging
 from q2c_core.settings import Settings, parse_settings
 
 log = logging.getLogger("q2c.server")
@@ -41,7 +42,7 @@ async def serve(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse settings and serve."""
     settings = parse_settings(argv)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     asyncio.run(serve(settings))
     return 0
 

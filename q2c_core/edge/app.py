@@ -43,6 +43,7 @@ from q2c_core.edge.record_servicers import AuditServicer, ExceptionServicer
 from q2c_core.edge.reference_servicers import CustomerServicer, RateCardServicer
 from q2c_core.edge.rejections import RejectionAuditor
 from q2c_core.edge.reporting_servicer import ReportingServicer
+from q2c_core.edge.request_log import RequestLogInterceptor
 from q2c_core.edge.security import GatewaySecurity
 from q2c_core.edge.server_options import server_options
 from q2c_core.edge.tls import server_credentials
@@ -153,7 +154,8 @@ async def start_server(
     merged = dict(server_options(limits.transport))
     merged.update(options or [])
     server = aio.server(
-        interceptors=[interceptor, *interceptors],
+        # The request log goes first, so it times the whole call and logs refusals too.
+        interceptors=[RequestLogInterceptor(), interceptor, *interceptors],
         options=list(merged.items()),
         maximum_concurrent_rpcs=limits.max_concurrent_rpcs or None,
     )

@@ -7,6 +7,7 @@ from contextvars import ContextVar
 
 from q2c_core.app.messages import Caller
 from q2c_core.edge.auth.identity import Identity
+from q2c_core.logs import add_context_source
 
 CORRELATION_ID: ContextVar[str] = ContextVar("q2c_correlation_id", default="")
 """The correlation id of the call being served ('' outside a call)."""
@@ -46,3 +47,17 @@ def new_correlation_id() -> str:
     from the OS and reseeded in a forked child) costs a fraction of uuid4's read of os.urandom.
     """
     return f"{random.getrandbits(128):032x}"
+
+
+def call_log_fields() -> dict[str, str]:
+    """The log fields of the call being served (empty outside a call): its correlation id, and
+    tenant and principal once known (the admitted caller, else a verified identity)."""
+    fields = {"correlation_id": CORRELATION_ID.get()}
+    who = CALLER.get() or IDENTITY.get()
+    if who is not None:
+        fields["tenant"], fields["principal"] = who.tenant_id, who.principal
+    return fields
+
+
+# Every log line written while a call is served carries its caller (see q2c_core/logs.py).
+add_context_source(call_log_fields)

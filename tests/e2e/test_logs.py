@@ -1,0 +1,102 @@
+"""server.py --log-format json: every call leaves one "rpc handled" JSON line with its context."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from q2c.v1 import customer_pb2, customer_pb2_grpc
+from tests import credentials
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+CREATE_CUSTOMER = "/q2c.v1.CustomerService/CreateCustomer"
+
+
+@pytest.fixture
+def json_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
+    """server.py in-process (--local) with JSON logs on stderr, written to a file."""
+    command = [
+        sys.executable,
+        "server.py",
+        "--local",
+        "--port",
+        "0",
+        "--log-format",
+        "json",
+        "--database-url",
+        f"sqlite:///{tmp_path}/q2c.db",
+        "--dev-key-dir",
+        str(credentials.dev_key().directory),
+    ]
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as stderr:
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    assert proc.stdout is not None
+    target = ""
+    for line in proc.stdout:
+        if line.startswith("q2c listening on"):
+            target = line.split()[-1]
+            break
+    assert target, f"server exited with {proc.wait()} before listening: {log_path.read_text()}"
+    yield proc, target, log_path
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """Every line of the log: each must be one JSON object."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def handled(lines: list[dict[str, Any]], correlation_id: str) -> dict[str, Any]:
+    (line,) = [
+        x for x in lines if x["message"] == "rpc handled" and x.get("correlation_id") == correlation_id
+    ]
+    return line
+
+
+def test_json_logs_carry_the_context_of_an_accepted_and_a_refused_call(
+    json_server: tuple[subprocess.Popen[str], str, Path],
+) -> None:
+    proc, target, log_path = json_server
+    request = customer_pb2.CreateCustomerRequest(
+        request_id="r1", customer=customer_pb2.Customer(display_name="Acme", billing_currency="EUR")
+    )
+    with grpc.insecure_channel(target) as channel:
+        customers = customer_pb2_grpc.CustomerServiceStub(channel)
+        metadata = (*credentials.bearer("log-tenant", "bob"), ("x-correlation-id", "corr-accepted"))
+        assert customers.CreateCustomer(request, metadata=metadata, timeout=30).customer_id
+        forged = (("authorization", "Bearer not-a-token"), ("x-correlation-id", "corr-refused"))
+        with pytest.raises(grpc.RpcError) as refused:
+            customers.CreateCustomer(request, metadata=forged, timeout=30)
+        assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0
+
+    lines = json_lines(log_path.read_text())
+    accepted = handled(lines, "corr-accepted")
+    assert accepted["level"] == "INFO" and accepted["logger"] == "q2c.rpc"
+    assert (accepted["tenant"], accepted["principal"]) == ("log-tenant", "bob")
+    assert accepted["rpc"] == CREATE_CUSTOMER
+    assert accepted["outcome"] == "OK"
+    assert accepted["duration_ms"] >= 0
+
+    refusal = handled(lines, "corr-refused")
+    assert refusal["rpc"] == CREATE_CUSTOMER
+    assert refusal["outcome"] == "UNAUTHENTICATED"
+    assert (refusal["tenant"], refusal["principal"]) == ("", "")  # nobody was verified
+    # Every line of the refused call carries it: the security event's warning too.
+    warned = [x for x in lines if x["level"] == "WARNING" and x.get("correlation_id") == "corr-refused"]
+    assert warned and all(x["rpc"] == CREATE_CUSTOMER for x in warned)
+    serving = [x for x in lines if x["message"].startswith("q2c serving on")]
+    assert serving and "correlation_id" not in serving[0]
