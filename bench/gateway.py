@@ -20,7 +20,12 @@ subprocess, so `time.process_time()` of this process is the gateway's CPU alone.
 
 `gateway_cpu_us_per_call` is server CPU (all its threads) over the measured window / calls: the
 least of `--repeats` interleaved runs (on a shared machine other load only ever adds to it), with
-the median beside it.
+the median beside it. CPU time on a shared 2-core VM still varies by +-20 %, so `--instructions`
+also counts instructions per call with callgrind (the same figure whatever else runs):
+
+    valgrind --tool=callgrind --trace-children=no --callgrind-out-file=/tmp/cg/callgrind.out.%p \
+        python -m bench.gateway --label after --instructions /tmp/cg --calls 2000 --only health --only echo
+
 Results are appended as JSON lines to bench/results/gateway.jsonl.
 """
 
