@@ -14,7 +14,15 @@ import grpc
 import pytest
 
 from q2c.v1 import customer_pb2, customer_pb2_grpc
+from q2c_core.adapters.store import Store
+from q2c_core.app.connectors import Ack, Connectors
+from q2c_core.app.delivery.config import DeliveryConfig
+from q2c_core.app.messages import Caller, CommandEnvelope
+from q2c_core.app.runtime import LocalRuntime
+from q2c_core.logs import bound_correlation_id
 from tests import credentials
+from tests.delivery.conftest import eventually
+from tests.host.helpers import OPERATOR, activate, approve_contract, close_won, create, qualify, seed_customer
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,3 +108,51 @@ def test_json_logs_carry_the_context_of_an_accepted_and_a_refused_call(
     assert warned and all(x["rpc"] == CREATE_CUSTOMER for x in warned)
     serving = [x for x in lines if x["message"].startswith("q2c serving on")]
     assert serving and "correlation_id" not in serving[0]
+
+
+class RecordingConnector:
+    """An ERP and PSA that acknowledge every record and keep the correlation id it came with."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def _ack(self, record: str, key: str) -> Ack:
+        self.seen.append((record, bound_correlation_id()))
+        return Ack(record, key, 1)
+
+    def upsert_customer(self, customer: object, *, key: str) -> Ack:
+        return self._ack("customer", key)
+
+    def create_job(self, engagement: object, *, key: str) -> Ack:
+        return self._ack("job", key)
+
+    def provision_project(self, engagement: object, *, key: str) -> Ack:
+        return self._ack("project", key)
+
+
+async def test_delivery_calls_carry_the_correlation_id_of_the_call_that_activated(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'q2c.db'}")
+    connector = RecordingConnector()
+    config = DeliveryConfig(erp_url="http://erp", psa_url="http://psa", poll_seconds=0.05)
+    runtime = LocalRuntime(store, delivery=config, connectors=lambda _: Connectors(connector, connector))  # type: ignore[arg-type]
+    try:
+        customer = seed_customer(store, "log-tenant")
+        for command in (create(customer), qualify(), close_won(), approve_contract(), activate()):
+            correlation_id = f"corr-{type(command).__name__}"
+            caller = Caller(tenant_id="log-tenant", principal=OPERATOR, correlation_id=correlation_id)
+            result = await runtime.execute(
+                CommandEnvelope(caller=caller, engagement_id="e-1", command=command)
+            )
+            assert result.ok, result.error
+        await runtime.start_delivery()
+        await eventually(
+            lambda: len(connector.seen) >= 3, timeout=30, what="job, customer and project delivered"
+        )
+    finally:
+        await runtime.close()
+        store.close()
+    assert sorted(connector.seen) == [
+        ("customer", "corr-ActivateEngagement"),
+        ("job", "corr-ActivateEngagement"),
+        ("project", "corr-ActivateEngagement"),
+    ]

@@ -6,9 +6,11 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from q2c_core.adapters.erp.simulator_connectors import CORRELATION_HEADER, SimulatorErp, _headers
 from q2c_core.app.messages import Caller
 from q2c_core.edge.auth.identity import Identity
 from q2c_core.edge.context import CALLER, CORRELATION_ID, IDENTITY, call_log_fields
@@ -20,6 +22,7 @@ from q2c_core.logs import (
     formatter,
     log_context,
 )
+from simulator.client import SimulatorClient
 
 Captured = tuple[logging.Logger, io.StringIO, logging.Handler]
 
@@ -120,3 +123,29 @@ def test_a_call_refused_for_its_scope_names_the_verified_identity() -> None:
         IDENTITY.reset(tokens[0])
         CORRELATION_ID.reset(tokens[1])
     assert context_fields() == {}
+
+
+class CapturingClient(SimulatorClient):
+    """A simulator client that keeps the headers of each request and lists no documents."""
+
+    def __init__(self) -> None:
+        super().__init__("http://unused")
+        self.headers: list[dict[str, str]] = []
+
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, **_: Any
+    ) -> Any:
+        """Keep the headers; an empty listing."""
+        self.headers.append(dict(headers or {}))
+        return {"documents": [], "next_after": None}
+
+
+def test_an_erp_request_sends_the_bound_correlation_id_and_none_outside_any_work() -> None:
+    client = CapturingClient()
+    erp = SimulatorErp(client)
+    with log_context(correlation_id="corr-5"):
+        assert erp.list_invoices() == []
+        assert _headers(**{"Idempotency-Key": "k"}) == {"Idempotency-Key": "k", CORRELATION_HEADER: "corr-5"}
+    assert erp.list_payments() == []
+    assert client.headers == [{CORRELATION_HEADER: "corr-5"}, {}]
+    assert _headers(**{"Idempotency-Key": "k"}) == {"Idempotency-Key": "k"}

@@ -18,7 +18,10 @@ Reads parse JSON numbers as ``Decimal`` (never floats) and raise ``ErpReadError`
 classified failure instead of returning a partial list.
 
 Postings send the key in the ``Idempotency-Key`` header; records carry it in the path
-(percent-encoded). Amounts are exact decimal strings with their currency.
+(percent-encoded). Amounts are exact decimal strings with their currency. Every request sends
+the correlation id of the work in hand (``q2c_core.logs``: the delivery worker binds the
+originating call's) in the ``X-Correlation-Id`` header, so the downstream's logs can be joined
+with q2c's.
 
 Failures are classified in one place, ``_FAILURE_TABLE`` (first matching row wins):
 
@@ -62,6 +65,7 @@ from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.invoices import Invoice, Payment
 from q2c_core.domain.reference import Customer
+from q2c_core.logs import bound_correlation_id
 from simulator.client import (
     ConflictError,
     HTTPStatusError,
@@ -173,6 +177,13 @@ def _erp_document(reply: Any, amount_field: str) -> ErpDocument:
 
 
 _RECORD_PATHS = {"customer": "/erp/customers", "job": "/erp/jobs", "project": "/psa/projects"}
+CORRELATION_HEADER = "X-Correlation-Id"
+
+
+def _headers(**more: str) -> dict[str, str]:
+    """The request's headers: `more`, and the correlation id of the work in hand, if any."""
+    correlation_id = bound_correlation_id()
+    return {CORRELATION_HEADER: correlation_id, **more} if correlation_id else dict(more)
 
 
 class _SimulatorConnector:
@@ -184,7 +195,7 @@ class _SimulatorConnector:
     def _put_record(self, operation: str, record: str, key: str, body: dict[str, Any]) -> AckResult:
         try:
             path_key = quote(key, safe=":")
-            reply = self.client.request("PUT", f"{_RECORD_PATHS[record]}/{path_key}", body)
+            reply = self.client.request("PUT", f"{_RECORD_PATHS[record]}/{path_key}", body, _headers())
             return _ack(record, key, path_key, reply)
         except SimulatorError as exc:
             return classify(exc, operation, key)
@@ -193,7 +204,7 @@ class _SimulatorConnector:
 
     def _post_document(self, operation: str, path: str, key: str, body: dict[str, Any]) -> PostingResult:
         try:
-            reply = self.client.request("POST", path, body, {"Idempotency-Key": key})
+            reply = self.client.request("POST", path, body, _headers(**{"Idempotency-Key": key}))
             return _posted(key, reply)
         except SimulatorError as exc:
             return classify(exc, operation, key)
@@ -237,7 +248,8 @@ class SimulatorErp(_SimulatorConnector):
         try:
             while True:
                 query = urlencode({"after": after, "limit": LIST_PAGE_SIZE})
-                reply = self.client.request("GET", f"/erp/{kind}?{query}", parse_float=Decimal)
+                path = f"/erp/{kind}?{query}"
+                reply = self.client.request("GET", path, None, _headers(), parse_float=Decimal)
                 if not isinstance(reply, dict) or not isinstance(reply.get("documents"), list):
                     raise _Malformed(f"{kind} listing is not an object with documents", reply)
                 documents.extend(_erp_document(d, amount_field) for d in reply["documents"])

@@ -60,6 +60,7 @@ from q2c_core.app.reads import Queries
 from q2c_core.app.store_errors import ConcurrencyConflict, StoreError
 from q2c_core.domain.billing_commands import RecordInvoicePosting
 from q2c_core.domain.errors import ErrorKind, ErrorPayload, Q2cError, UnavailableError
+from q2c_core.logs import log_context
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ CONSUMER = "delivery"
 PRINCIPAL = "system:delivery"
 #: Longest pause of a lane whose destination gives no Retry-After (it is probed again then).
 MAX_LANE_PAUSE = 30.0
+#: Correlation ids kept by outbox position (cleared when full; a miss reads the outbox).
+CORRELATIONS_KEPT = 4096
 
 
 def utcnow() -> datetime:
@@ -163,6 +166,7 @@ class DeliveryWorker:
         workers = sum(lane.concurrency for lane in self.lanes.values()) or 1
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="q2c-delivery")
         self._wake = asyncio.Event()
+        self._correlations: dict[int, str] = {}
 
     def wake(self) -> None:
         """New work may be waiting (events committed, dead letters retried): look now."""
@@ -225,6 +229,7 @@ class DeliveryWorker:
         if not events:
             return 0
         planned = [p for p in plan_all(events) if p.destination in self.lanes]
+        self._remember_correlations({e.position: e.correlation_id for e in events})
         self.counters.planned += self.deliveries.enqueue(
             CONSUMER, cursor, events[-1].position, planned, self.clock()
         )
@@ -305,8 +310,39 @@ class DeliveryWorker:
             lane.paused_until = until
             self.counters.paused[lane.destination.value] = pause
 
+    def _remember_correlations(self, correlations: dict[int, str]) -> None:
+        if len(self._correlations) + len(correlations) > CORRELATIONS_KEPT:
+            self._correlations.clear()
+        self._correlations.update(correlations)
+
+    def correlation_of(self, item: DeliveryItem) -> str:
+        """The correlation id of the call whose event planned the item (read once if not kept)."""
+        known = self._correlations.get(item.source_position)
+        if known is None:
+            events = self.deliveries.read_outbox(item.source_position - 1, 1, PLANNED_EVENT_TYPES)
+            found = events[0] if events and events[0].position == item.source_position else None
+            known = found.correlation_id if found else ""
+            self._remember_correlations({item.source_position: known})
+        return known or f"delivery-{item.delivery_id}"
+
     def _attempt(self, item: DeliveryItem) -> Attempted:
-        """Call the destination for one item (in a pool thread); never raises."""
+        """Call the destination for one item (in a pool thread); never raises. Its log lines
+        and the downstream request carry the correlation id of the call that planned it."""
+        try:
+            correlation_id = self.correlation_of(item)
+        except Exception:  # an unreadable correlation id must not hold up the delivery
+            correlation_id = f"delivery-{item.delivery_id}"
+        fields = {"tenant": item.tenant_id, "engagement_id": item.engagement_id}
+        with log_context(**fields, delivery_id=item.delivery_id, correlation_id=correlation_id):
+            attempted = self._attempt_once(item)
+            failure = attempted.failure
+            if failure is None:
+                log.debug("delivery %s accepted by %s", item.key, item.destination)
+            else:
+                log.info("delivery %s failed: %s %s", item.key, failure.kind.value, failure.message)
+            return attempted
+
+    def _attempt_once(self, item: DeliveryItem) -> Attempted:
         try:
             return Attempted(item, *self._call(item))
         except Q2cError as error:  # the item's subject cannot be read: a person must look
