@@ -23,8 +23,8 @@ from pythonjsonlogger.json import JsonFormatter
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 """The text line (unchanged from the plain `logging.basicConfig` q2c used before)."""
-JSON_FIELDS = ("asctime", "levelname", "name", "message")
-JSON_RENAMES = {"asctime": "time", "levelname": "level", "name": "logger"}
+JSON_FIELDS = ("levelname", "name", "message")
+JSON_RENAMES = {"levelname": "level", "name": "logger"}
 CONTEXT_FIELDS = ("tenant", "principal", "rpc", "correlation_id", "engagement_id")
 """The context fields a line may carry (more may be bound, e.g. outcome, duration_ms)."""
 
@@ -69,16 +69,20 @@ def log_context(**fields: object) -> Iterator[None]:
             _FIELDS.set(token.old_value if token.old_value is not token.MISSING else {})
 
 
-def batch_fields(correlation_ids: Iterable[str], engagement_ids: Iterable[str] = ()) -> dict[str, object]:
-    """The fields of a batch of commands: one id as `correlation_id`, several as a list."""
+def batch_fields(
+    correlation_ids: Iterable[str], engagement_ids: Iterable[str] = (), tenants: Iterable[str] = ()
+) -> dict[str, object]:
+    """The fields of a batch of commands: one correlation id as `correlation_id`, several as the
+    list `correlation_ids`; the engagement and tenant only when the whole batch shares one."""
     correlations = sorted(set(correlation_ids))
-    engagements = sorted(set(engagement_ids))
     fields: dict[str, object] = {}
-    if correlations:
-        one = len(correlations) == 1
-        fields["correlation_id" if one else "correlation_ids"] = correlations[0] if one else correlations
-    if len(engagements) == 1:
-        fields["engagement_id"] = engagements[0]
+    if len(correlations) == 1:
+        fields["correlation_id"] = correlations[0]
+    elif correlations:
+        fields["correlation_ids"] = correlations
+    for name, values in (("engagement_id", set(engagement_ids)), ("tenant", set(tenants))):
+        if len(values) == 1:
+            fields[name] = values.pop()
     return fields
 
 
@@ -95,7 +99,10 @@ class ContextFilter(logging.Filter):
 def formatter(fmt: LogFormat) -> logging.Formatter:
     """The text formatter, or the JSON one (one object per line, context fields included)."""
     if fmt == "json":
-        return JsonFormatter(JSON_FIELDS, rename_fields=JSON_RENAMES, json_ensure_ascii=False)
+        # "time": ISO 8601 in UTC, as log pipelines parse it without a format string
+        return JsonFormatter(
+            JSON_FIELDS, rename_fields=JSON_RENAMES, timestamp="time", json_ensure_ascii=False
+        )
     return logging.Formatter(TEXT_FORMAT)
 
 

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -52,7 +53,7 @@ def test_a_json_line_parses_and_carries_time_level_logger_message(capture: Captu
     assert line["message"] == "disk q2c-1 full"
     assert line["level"] == "WARNING"
     assert line["logger"] == "q2c.test_logs"
-    assert line["time"]
+    assert datetime.fromisoformat(str(line["time"])).utcoffset() == timedelta(0)
 
 
 def test_a_line_written_in_a_call_carries_the_caller_and_the_bound_fields(capture: Captured) -> None:
@@ -110,7 +111,10 @@ def test_nested_contexts_add_and_restore_fields() -> None:
 
 def test_a_batch_names_one_correlation_id_or_the_list_of_them() -> None:
     assert batch_fields(["c1", "c1"], ["e1"]) == {"correlation_id": "c1", "engagement_id": "e1"}
-    assert batch_fields(["c2", "c1"], ["e1", "e2"]) == {"correlation_ids": ["c1", "c2"]}
+    assert batch_fields(["c2", "c1"], ["e1", "e2"], ["t1"]) == {
+        "correlation_ids": ["c1", "c2"],
+        "tenant": "t1",
+    }
     assert batch_fields([]) == {}
 
 
