@@ -13,10 +13,13 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from prometheus_client.registry import Collector
+
 from q2c_core.adapters.store import Store
 from q2c_core.adapters.store.database import sqlite_url
-from q2c_core.app.runtime import LocalRuntime, Runtime
+from q2c_core.app.runtime import LocalRuntime, Runtime, RuntimeServices
 from q2c_core.edge.app import GatewayServer, start_server
+from q2c_core.edge.app_metrics import AppCollector
 from q2c_core.edge.metrics import REGISTRY, HostCollector, MetricsEndpoint, Snapshot
 from q2c_core.edge.security import GatewaySecurity, SecuritySettingsError, security_from_settings
 from q2c_core.settings import Settings
@@ -115,23 +118,28 @@ def host_snapshots(runtime: Runtime) -> Callable[[], Mapping[str, Snapshot | Non
     return from_shards
 
 
-def start_metrics(settings: Settings, runtime: Runtime) -> tuple[MetricsEndpoint, HostCollector] | None:
-    """Serve /metrics on --metrics-port (0: any free port, logged) with the hosts' metrics."""
+def start_metrics(settings: Settings, runtime: Runtime) -> tuple[MetricsEndpoint, list[Collector]] | None:
+    """Serve /metrics on --metrics-port (0: any free port, logged): the gateway's RPCs, the
+    hosts' metrics and what the app layer reads from the store."""
     if settings.metrics_port is None:
         return None
-    collector = HostCollector(host_snapshots(runtime))
-    REGISTRY.register(collector)
+    collectors: list[Collector] = [HostCollector(host_snapshots(runtime))]
+    if isinstance(runtime, RuntimeServices):
+        collectors.append(AppCollector(runtime))
+    for collector in collectors:
+        REGISTRY.register(collector)
     endpoint = MetricsEndpoint(settings.host, settings.metrics_port)
     log.info("metrics on http://%s:%d/metrics", settings.host, endpoint.port)
-    return endpoint, collector
+    return endpoint, collectors
 
 
-def stop_metrics(started: tuple[MetricsEndpoint, HostCollector] | None) -> None:
-    """Stop serving /metrics and forget the runtime's hosts."""
+def stop_metrics(started: tuple[MetricsEndpoint, list[Collector]] | None) -> None:
+    """Stop serving /metrics and unregister the runtime's collectors."""
     if started is not None:
-        endpoint, collector = started
+        endpoint, collectors = started
         endpoint.stop()
-        REGISTRY.unregister(collector)
+        for collector in collectors:
+            REGISTRY.unregister(collector)
 
 
 @asynccontextmanager

@@ -37,8 +37,11 @@ SnapshotSource = Callable[[], Mapping[str, Snapshot | None]]
 
 
 def new_registry() -> CollectorRegistry:
-    """A registry with the process and platform collectors (CPU, memory, open fds, Python)."""
-    registry = CollectorRegistry(auto_describe=True)
+    """A registry with the process and platform collectors (CPU, memory, open fds, Python).
+
+    No auto_describe: registering a collector must not run its collect() (which asks the
+    shards through the event loop that is registering it, and reads the store)."""
+    registry = CollectorRegistry(auto_describe=False)
     ProcessCollector(registry=registry)
     PlatformCollector(registry=registry)
     return registry

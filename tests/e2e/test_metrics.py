@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ import grpc
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from q2c.v1 import billing_pb2, customer_pb2, customer_pb2_grpc
+from q2c.v1 import billing_pb2, customer_pb2, customer_pb2_grpc, exception_pb2
 from q2c.v1 import engagement_pb2 as pb
 from q2c_sdk import Q2cClient, month
 from tests import credentials
@@ -112,9 +113,10 @@ def value(samples: dict[str, list[tuple[Labels, float]]], name: str, **labels: s
     return sum(v for found, v in samples.get(name, []) if labels.items() <= found.items())
 
 
-def _lifecycle_and_bill_run(server: Server, tenant: str) -> tuple[list[str], int]:
+def _lifecycle_and_bill_run(server: Server, tenant: str) -> tuple[list[str], int, Counter[tuple[str, str]]]:
     """Two active engagements, three SubmitTimeEntries, approvals and a March bill run;
-    returns the engagement ids and the invoices the run created."""
+    returns the engagement ids, the invoices the run created and the open exceptions by
+    (queue, severity) as ListExceptions gives them."""
     alice = Q2cClient(server.target, token=credentials.token(tenant), deadline=30.0)
     bob = Q2cClient(server.target, token=credentials.token(tenant, "bob"), deadline=30.0)
     with alice, bob:
@@ -131,7 +133,14 @@ def _lifecycle_and_bill_run(server: Server, tenant: str) -> tuple[list[str], int
         states = [update.state for update in alice.watch_bill_run(watch)]
         assert states[-1] == billing_pb2.BILL_RUN_STATE_SUCCEEDED, states
         final = alice.get_bill_run(billing_pb2.GetBillRunRequest(bill_run_id=run.bill_run_id))
-    return ids, final.invoices_created
+        listed = alice.list_exceptions(
+            exception_pb2.ListExceptionsRequest(page_size=500, state=exception_pb2.EXCEPTION_STATE_OPEN)
+        )
+    open_ = Counter(
+        (exception_pb2.OwnerQueue.Name(e.owner_queue), exception_pb2.ExceptionSeverity.Name(e.severity))
+        for e in listed.exceptions
+    )
+    return ids, final.invoices_created, open_
 
 
 def _call_without_token(target: str) -> None:
@@ -143,7 +152,8 @@ def _call_without_token(target: str) -> None:
 
 
 def test_metrics_count_rpcs_by_code_and_gather_the_shards_own_metrics(server: Server) -> None:
-    ids, invoices = _lifecycle_and_bill_run(server, f"metrics-{uuid.uuid4().hex[:6]}")
+    tenant = f"metrics-{uuid.uuid4().hex[:6]}"
+    ids, invoices, open_exceptions = _lifecycle_and_bill_run(server, tenant)
     _call_without_token(server.target)
     samples = scrape(server.metrics_url)
 
@@ -174,3 +184,17 @@ def test_metrics_count_rpcs_by_code_and_gather_the_shards_own_metrics(server: Se
     assert value(samples, "q2c_batch_size_sum") == commands
     assert value(samples, "q2c_idempotent_replays_total") == 0
     assert value(samples, "q2c_mailbox_depth") == 0
+
+    # read through the app layer at scrape time: the run, the KPIs folded from the events
+    assert value(samples, "q2c_bill_runs", tenant=tenant, state="SUCCEEDED") == 1
+    assert value(samples, "q2c_bill_runs", tenant=tenant) == 1
+    assert value(samples, "q2c_quote_to_activation_seconds_count", tenant=tenant) == len(ids)
+    assert value(samples, "q2c_invoice_exceptions_total", tenant=tenant) == 0
+    assert value(samples, "q2c_exceptions_open", tenant=tenant) == sum(open_exceptions.values())
+    for (queue, severity), count in open_exceptions.items():
+        labels = {
+            "queue": queue.removeprefix("OWNER_QUEUE_"),
+            "severity": severity.removeprefix("EXCEPTION_SEVERITY_"),
+        }
+        assert value(samples, "q2c_exceptions_open", tenant=tenant, **labels) == count
+    assert "q2c_outbox_lag_events" in samples
