@@ -38,7 +38,7 @@ def engagement_of(request: Any) -> str:
 
 def outcome_of(context: aio.ServicerContext[Any, Any], error: BaseException | None) -> str:
     """The call's gRPC code name: what the handler set or aborted with, else OK or UNKNOWN."""
-    if isinstance(error, asyncio.CancelledError):
+    if isinstance(error, asyncio.CancelledError | GeneratorExit):  # the client went away
         return "CANCELLED"
     code = context.code()
     if isinstance(code, int):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -9,12 +10,15 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import grpc
 import pytest
 
+from q2c.v1 import customer_pb2, engagement_pb2
 from q2c_core.adapters.erp.simulator_connectors import CORRELATION_HEADER, SimulatorErp, _headers
 from q2c_core.app.messages import Caller
 from q2c_core.edge.auth.identity import Identity
 from q2c_core.edge.context import CALLER, CORRELATION_ID, IDENTITY, call_log_fields
+from q2c_core.edge.request_log import engagement_of, outcome_of
 from q2c_core.logs import (
     ContextFilter,
     batch_fields,
@@ -153,3 +157,34 @@ def test_an_erp_request_sends_the_bound_correlation_id_and_none_outside_any_work
     assert erp.list_payments() == []
     assert client.headers == [{CORRELATION_HEADER: "corr-5"}, {}]
     assert _headers(**{"Idempotency-Key": "k"}) == {"Idempotency-Key": "k"}
+
+
+class StubContext:
+    """The one ServicerContext method the request log reads."""
+
+    def __init__(self, code: object) -> None:
+        self._code = code
+
+    def code(self) -> object:
+        return self._code
+
+
+@pytest.mark.parametrize(
+    ("code", "error", "outcome"),
+    [
+        (None, None, "OK"),
+        (grpc.StatusCode.NOT_FOUND, Exception(), "NOT_FOUND"),
+        (grpc.StatusCode.PERMISSION_DENIED.value[0], Exception(), "PERMISSION_DENIED"),
+        (None, asyncio.CancelledError(), "CANCELLED"),
+        (None, RuntimeError(), "UNKNOWN"),
+    ],
+)
+def test_the_outcome_is_the_code_the_call_ended_with(
+    code: object, error: Exception | None, outcome: str
+) -> None:
+    assert outcome_of(StubContext(code), error) == outcome  # type: ignore[arg-type]
+
+
+def test_the_engagement_id_is_logged_only_when_the_request_names_one() -> None:
+    assert engagement_of(engagement_pb2.GetEngagementRequest(engagement_id="e-7")) == "e-7"
+    assert engagement_of(customer_pb2.CreateCustomerRequest()) == ""
