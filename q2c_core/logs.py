@@ -117,3 +117,12 @@ def configure_logging(level: str | int, fmt: LogFormat = "text") -> logging.Hand
     root.addHandler(handler)
     root.setLevel(level)
     return handler
+
+
+def adopt_logger(name: str) -> None:
+    """Send a library's lines through q2c's handler (format and context) instead of its own:
+    Ray installs a text handler on "ray" when it is imported, so call this after importing it."""
+    logger = logging.getLogger(name)
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+    logger.propagate = True

@@ -21,6 +21,7 @@ from q2c_core.edge.context import CALLER, CORRELATION_ID, IDENTITY, call_log_fie
 from q2c_core.edge.request_log import engagement_of, outcome_of
 from q2c_core.logs import (
     ContextFilter,
+    adopt_logger,
     batch_fields,
     bound_correlation_id,
     context_fields,
@@ -188,3 +189,12 @@ def test_the_outcome_is_the_code_the_call_ended_with(
 def test_the_engagement_id_is_logged_only_when_the_request_names_one() -> None:
     assert engagement_of(engagement_pb2.GetEngagementRequest(engagement_id="e-7")) == "e-7"
     assert engagement_of(customer_pb2.CreateCustomerRequest()) == ""
+
+
+def test_an_adopted_library_logger_writes_through_the_root_handler() -> None:
+    library = logging.getLogger("q2c.test_logs.library")
+    own = logging.StreamHandler(io.StringIO())
+    library.addHandler(own)
+    library.propagate = False
+    adopt_logger("q2c.test_logs.library")
+    assert library.handlers == [] and library.propagate
