@@ -100,6 +100,8 @@ SHARD_METRICS_TIMEOUT = 2.0
 """Seconds a scrape waits for a shard's metrics before showing its last known values."""
 APP_METRICS_SECONDS = 10.0
 """A scrape reads the store's metrics (exceptions, bill runs, KPIs) at most this often."""
+AUDIT_VERIFY_SECONDS = 300.0
+"""A scrape verifies every tenant's audit chain at most this often (it reads every record)."""
 
 
 def host_snapshots(runtime: Runtime) -> Callable[[], Mapping[str, Snapshot | None]]:
@@ -127,7 +129,7 @@ def start_metrics(settings: Settings, runtime: Runtime) -> tuple[MetricsEndpoint
         return None
     collectors: list[Collector] = [HostCollector(host_snapshots(runtime))]
     if isinstance(runtime, RuntimeServices):
-        collectors.append(AppCollector(runtime, APP_METRICS_SECONDS))
+        collectors.append(AppCollector(runtime, APP_METRICS_SECONDS, audit_every=AUDIT_VERIFY_SECONDS))
     for collector in collectors:
         REGISTRY.register(collector)
     endpoint = MetricsEndpoint(settings.host, settings.metrics_port)

@@ -55,12 +55,15 @@ class AppCollector(Collector):
         runtime: RuntimeServices,
         ttl: float = 10.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        audit_every: float = 300.0,
     ) -> None:
         self.runtime = runtime
         self.ttl = ttl
         self.clock = clock
+        self.audit_every = audit_every
         self._lock = threading.Lock()
         self._cached: tuple[float, list[Metric]] | None = None
+        self._audit: tuple[float, list[Metric]] | None = None
 
     def collect(self) -> Iterable[Metric]:
         """The families of the last read, read again when older than `ttl`."""
@@ -81,7 +84,33 @@ class AppCollector(Collector):
             *self._exceptions(tenants, now),
             *self._bill_runs(tenants),
             *self._kpis(tenants, now),
+            *self._audit_results(tenants),
         ]
+
+    def _audit_results(self, tenants: list[str]) -> list[Metric]:
+        """Each tenant's whole audit chain verified against its latest checkpoint, at most once
+        per `audit_every` seconds (it reads every record)."""
+        if self._audit is not None and time.monotonic() - self._audit[0] < self.audit_every:
+            return self._audit[1]
+        ok = GaugeMetricFamily(
+            "q2c_audit_chain_ok",
+            "1 when the tenant's audit chain verified at the last check.",
+            labels=["tenant"],
+        )
+        checked = GaugeMetricFamily(
+            "q2c_audit_records_verified", "Audit records the last check verified.", labels=["tenant"]
+        )
+        at = GaugeMetricFamily(
+            "q2c_audit_verified_timestamp_seconds", "When the last check ran (Unix time).", labels=["tenant"]
+        )
+        ledger = self.runtime.queries.audit_ledger(None)
+        for tenant in tenants:
+            result = ledger.verify(tenant, None)
+            ok.add_metric([tenant], 1.0 if result.ok else 0.0)
+            checked.add_metric([tenant], result.records_checked)
+            at.add_metric([tenant], self.clock().timestamp())
+        self._audit = (time.monotonic(), [ok, checked, at])
+        return self._audit[1]
 
     def _deliveries(self, now: datetime) -> list[Metric]:
         store = self.runtime.deliveries.store

@@ -198,3 +198,4 @@ def test_metrics_count_rpcs_by_code_and_gather_the_shards_own_metrics(server: Se
         }
         assert value(samples, "q2c_exceptions_open", tenant=tenant, **labels) == count
     assert "q2c_outbox_lag_events" in samples
+    assert value(samples, "q2c_audit_chain_ok", tenant=tenant) == 1

@@ -51,6 +51,7 @@ async def test_local_service_serves_rpc_host_and_app_metrics_then_stops_serving(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bootstrap, "APP_METRICS_SECONDS", 0.0)  # read the store at every scrape
+    monkeypatch.setattr(bootstrap, "AUDIT_VERIFY_SECONDS", 0.0)
     settings = parse_settings(
         [
             "--local",
@@ -79,6 +80,8 @@ async def test_local_service_serves_rpc_host_and_app_metrics_then_stops_serving(
     assert value(after, "q2c_activations_total", shard="0") == 1
     assert value(after, "q2c_commands_total", shard="0") == 5 + 2  # create..activate, two submits
     assert value(after, "q2c_quote_to_activation_seconds_count", tenant="metrics-local") == 1
+    assert value(after, "q2c_audit_chain_ok", tenant="metrics-local") == 1
+    assert value(after, "q2c_audit_records_verified", tenant="metrics-local") >= 7
     assert "process_cpu_seconds_total" in after
     with pytest.raises(urllib.error.URLError):
         await asyncio.to_thread(scrape, url)
