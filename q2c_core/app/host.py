@@ -9,6 +9,7 @@ serial and in order, while many engagements share each commit.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections import OrderedDict
@@ -28,6 +29,7 @@ from q2c_core.app.telemetry import HostTelemetry, rows_written
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.errors import ConflictError, ErrorKind, ErrorPayload, UnavailableError
+from q2c_core.logs import batch_fields, log_context
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 3
@@ -111,7 +113,10 @@ class EngagementHost:
             self._wakeup = asyncio.Event()
         self._wakeup.set()
         if self._worker is None or self._worker.done():
-            self._worker = asyncio.get_running_loop().create_task(self._drain())
+            # a fresh context: the batch task must not keep the log fields of the call that woke it
+            self._worker = asyncio.get_running_loop().create_task(
+                self._drain(), context=contextvars.Context()
+            )
 
     async def _drain(self) -> None:
         while self._queue:
@@ -132,6 +137,15 @@ class EngagementHost:
 
     def process_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
         """Decide and group-commit a batch; fall back to one-by-one if another host raced us."""
+        fields = batch_fields(
+            [e.caller.correlation_id for e in envelopes],
+            [e.engagement_id for e in envelopes],
+            [e.caller.tenant_id for e in envelopes],
+        )
+        with log_context(**fields):
+            return self._process_batch(envelopes)
+
+    def _process_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
         try:
             staged = self._decide(envelopes)
             self._commit(staged)

@@ -241,6 +241,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         self, refusal: SecurityRefusal, context: aio.ServicerContext[Any, Any], method: str
     ) -> None:
         """Record the refusal as a security event, then abort with its status."""
+        IDENTITY.set(refusal.identity)  # the request log names who was refused, when known
         error, correlation_id = refusal.error, CORRELATION_ID.get()
         if self.security_log is not None:
             who = refusal.identity
