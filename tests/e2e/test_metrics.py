@@ -1,4 +1,5 @@
-"""/metrics of the real server on Ray: RPC counts by code, and the shards' own metrics.
+"""/metrics of the real server on Ray: RPC counts by code, the shards' own metrics, and a real
+Prometheus scraping it.
 
 server.py runs as a subprocess with `--metrics-port 0` over two shard actors; the test drives a
 lifecycle and a bill run through the SDK, scrapes /metrics over HTTP and parses it with
@@ -8,17 +9,22 @@ only be right here if the gateway really gathered them from there.
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -199,3 +205,70 @@ def test_metrics_count_rpcs_by_code_and_gather_the_shards_own_metrics(server: Se
         assert value(samples, "q2c_exceptions_open", tenant=tenant, **labels) == count
     assert "q2c_outbox_lag_events" in samples
     assert value(samples, "q2c_audit_chain_ok", tenant=tenant) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _query(prometheus: str, expr: str) -> list[dict[str, Any]]:
+    url = f"{prometheus}/api/v1/query?{urllib.parse.urlencode({'query': expr})}"
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        body = json.loads(reply.read())
+    assert body["status"] == "success", body
+    result: list[dict[str, Any]] = body["data"]["result"]
+    return result
+
+
+@pytest.fixture
+def prometheus(server: Server, tmp_path: Path) -> Iterator[str]:
+    """A real Prometheus (Debian package `prometheus`) scraping the server every second."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.skip("the prometheus binary is missing: apt-get install prometheus")
+    target = urllib.parse.urlsplit(server.metrics_url).netloc
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        "scrape_configs:\n"
+        f"  - job_name: q2c\n    static_configs: [{{targets: ['{target}']}}]\n",
+        encoding="utf-8",
+    )
+    address = f"127.0.0.1:{_free_port()}"
+    command = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={tmp_path / 'data'}",
+        f"--web.listen-address={address}",
+    ]
+    with (tmp_path / "prometheus.log").open("w") as log:
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    yield f"http://{address}"
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_real_prometheus_scrapes_the_rpc_and_shard_metrics(server: Server, prometheus: str) -> None:
+    _call_without_token(server.target)
+    refused = 'grpc_server_handled_total{job="q2c", grpc_method="GetCustomer", grpc_code="UNAUTHENTICATED"}'
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            found = _query(prometheus, refused)
+        except OSError:  # Prometheus still starting
+            found = []
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert found, "Prometheus never scraped grpc_server_handled_total"
+    assert float(found[0]["value"][1]) >= 1
+    assert found[0]["metric"]["grpc_service"] == "q2c.v1.CustomerService"
+    shards = _query(prometheus, 'q2c_shard_up{job="q2c"}')
+    assert sorted((s["metric"]["shard"], s["value"][1]) for s in shards) == [("0", "1"), ("1", "1")]
