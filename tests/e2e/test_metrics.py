@@ -28,6 +28,7 @@ from typing import Any
 
 import grpc
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from q2c.v1 import billing_pb2, customer_pb2, customer_pb2_grpc, exception_pb2
@@ -272,3 +273,24 @@ def test_a_real_prometheus_scrapes_the_rpc_and_shard_metrics(server: Server, pro
     assert found[0]["metric"]["grpc_service"] == "q2c.v1.CustomerService"
     shards = _query(prometheus, 'q2c_shard_up{job="q2c"}')
     assert sorted((s["metric"]["shard"], s["value"][1]) for s in shards) == [("0", "1"), ("1", "1")]
+
+
+def test_prometheus_evaluates_every_dashboard_and_alert_expression(server: Server, prometheus: str) -> None:
+    """PromQL that does not parse would fail here (the unit test only checks the names)."""
+    dashboard = json.loads((ROOT / "deploy" / "grafana" / "q2c-dashboard.json").read_text(encoding="utf-8"))
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
+    variables = {"$__rate_interval": "1m", "$service": ".*", "$tenant": ".*"}
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yml").read_text(encoding="utf-8"))
+    exprs += [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    deadline = time.monotonic() + 30
+    while True:  # until Prometheus answers
+        try:
+            _query(prometheus, "up")
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "Prometheus did not start"
+            time.sleep(0.5)
+    for expr in exprs:
+        for name, replacement in variables.items():
+            expr = expr.replace(name, replacement)
+        _query(prometheus, expr)  # asserts status success
