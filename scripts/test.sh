@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install q2c with its development tools into a virtual environment, then run every check
 # and the whole test suite (unit, store, host, service, end-to-end with Ray) on SQLite and
-# PostgreSQL. Needs: python3 (3.11+), PostgreSQL on 127.0.0.1:5432 (trust auth), node/npx.
+# PostgreSQL. Needs: python3 (3.11+), PostgreSQL on 127.0.0.1:5432 (trust auth), node/npx;
+# installs Debian's prometheus (prometheus + promtool, for the real-scrape and alert-rule tests)
+# when it is missing.
 #
 # Order (fails fast): generated code fresh, API reference fresh (+ every RPC and field
 # commented), buf lint, buf breaking against the previous commit, ruff, mypy, pytest, then the
@@ -15,6 +17,11 @@ fi
 PY="$(cd "$VENV" && pwd)/bin/python"
 "$PY" -m pip install --quiet --upgrade pip
 "$PY" -m pip install --quiet -c constraints.txt -e '.[dev]'
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+  echo "== installing Debian's prometheus (real-scrape and alert-rule tests)"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq prometheus >/dev/null
+fi
 
 echo "== generated protobuf code is fresh"
 "$PY" scripts/gen_protos.py --check
