@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from q2c_core.app.messages import CommandEnvelope, CommandResult
-from q2c_core.app.read_models import engagement_row, exception_row, invoice_row
+from q2c_core.app.read_models import InvoiceJson, engagement_row, exception_row, invoice_row
 from q2c_core.app.records import AuditEntry, EngagementRow, EventRecord, IdempotencyRecord, WriteBatch
 from q2c_core.app.reference_data import ReferenceData
 from q2c_core.app.rejection_log import bounded_rejection
@@ -21,7 +21,6 @@ from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.errors import ErrorKind, ErrorPayload, Q2cError, RequestIdReusedError
 from q2c_core.domain.events import Event, InvoiceGenerated, event_to_payload
 from q2c_core.domain.evolve import evolve
-from q2c_core.domain.invoices import Invoice
 from q2c_core.domain.reference import Customer, RateCard
 
 log = logging.getLogger(__name__)
@@ -57,6 +56,7 @@ class BatchDecider:
         clock: Callable[[], datetime],
         snapshot_at: dict[Key, int] | None = None,
         self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
+        invoice_json: InvoiceJson | None = None,
     ) -> None:
         self._states = states
         self._self_approval = self_approval
@@ -66,7 +66,7 @@ class BatchDecider:
         self._reference = reference
         self._clock = clock
         self.staged = StagedBatch(bases=dict(states))
-        self._invoice_json: dict[str, tuple[Invoice, dict[str, Any]]] = {}  # serialized once per batch
+        self._invoice_json = invoice_json or InvoiceJson()  # the host's: invoices serialized once
         self._seen_requests: dict[Key, tuple[str, str, CommandResult]] = {}
 
     def decide_all(self, envelopes: list[CommandEnvelope]) -> StagedBatch:
@@ -185,10 +185,7 @@ class BatchDecider:
     def _payload(self, event: Event) -> dict[str, Any]:
         payload = event_to_payload(event)
         if isinstance(event, InvoiceGenerated):  # reused by the invoice row and the idempotency record
-            self._invoice_json[event.invoice.invoice_id] = (
-                event.invoice,
-                cast(dict[str, Any], payload["invoice"]),
-            )
+            self._invoice_json.remember(event.invoice, cast(dict[str, Any], payload["invoice"]))
         return payload
 
     def _reject(
@@ -254,16 +251,11 @@ class BatchDecider:
         Dumped without the engagement (and the invoice, when its JSON is at hand) instead of
         copying the result first, as `slim()` would, with a summary the record does not keep.
         """
-        cached = self._json_of(result.invoice) if result.invoice else None
+        cached = self._invoice_json.of(result.invoice) if result.invoice else None
         if cached is None:
             return {"engagement": None, **result.model_dump(mode="json", exclude=_NO_ENGAGEMENT)}
         dumped = result.model_dump(mode="json", exclude=_NO_ENGAGEMENT_OR_INVOICE)
         return {"engagement": None, **dumped, "invoice": cached}
-
-    def _json_of(self, invoice: Invoice) -> dict[str, Any] | None:
-        """The JSON already made for exactly this invoice object, if any."""
-        cached = self._invoice_json.get(invoice.invoice_id)
-        return cached[1] if cached is not None and cached[0] is invoice else None
 
     def _stage_read_models(self, tenant_id: str, before: Engagement | None, after: Engagement) -> None:
         writes = self.staged.writes
@@ -276,4 +268,5 @@ class BatchDecider:
         earlier = before.invoices if before else {}
         for invoice_id, invoice in after.invoices.items():
             if earlier.get(invoice_id) is not invoice:
-                writes.invoices.append(invoice_row(tenant_id, invoice, self._json_of(invoice)))
+                data = self._invoice_json.dump(earlier.get(invoice_id), invoice)
+                writes.invoices.append(invoice_row(tenant_id, invoice, data))

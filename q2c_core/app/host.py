@@ -22,6 +22,7 @@ from q2c_core.app.commands import BatchDecider, Key, StagedBatch
 from q2c_core.app.decoding import UnreadableEngagementError, fold_stored, rebuild
 from q2c_core.app.messages import CommandEnvelope, CommandResult
 from q2c_core.app.ports import Store
+from q2c_core.app.read_models import InvoiceJson
 from q2c_core.app.records import IdempotencyRecord
 from q2c_core.app.reference_data import ReferenceData
 from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId, StoreError
@@ -56,6 +57,7 @@ class EngagementHost:
         self._max_resident = max_resident
         self._resident: OrderedDict[Key, tuple[Engagement, float]] = OrderedDict()
         self._snapshot_at: dict[Key, int] = {}  # the version each stored snapshot holds
+        self._invoice_json = InvoiceJson()  # the JSON of the invoices written last
         self._queue: list[tuple[CommandEnvelope, asyncio.Future[CommandResult]]] = []
         self._wakeup: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -233,6 +235,7 @@ class EngagementHost:
             self._clock,
             {key: self._snapshot_at.get(key, 0) for key in states},
             self.self_approval,
+            self._invoice_json,
         )
         return decider.decide_all(envelopes)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from q2c_core.app.records import EngagementRow, ExceptionRow, InvoiceRow
@@ -61,3 +62,44 @@ def invoice_row(tenant_id: str, invoice: Invoice, data: dict[str, Any] | None = 
         create_time=invoice.create_time,
         update_time=invoice.update_time,
     )
+
+
+class InvoiceJson:
+    """The JSON of the invoices a host wrote last, so that a changed invoice is not dumped whole.
+
+    Issuing or paying changes a few header fields; dumping the invoice again (every line) was
+    most of those commands. Entries are keyed by invoice id and hold the exact object they
+    describe: evolve replaces only what an event touches, so a field whose value is the same
+    object as in the described version has the same JSON, and only the other fields are dumped
+    again. Bounded (least recently written first out); a miss just dumps the whole invoice.
+    """
+
+    def __init__(self, capacity: int = 256) -> None:
+        self._capacity = capacity
+        self._known: OrderedDict[str, tuple[Invoice, dict[str, Any]]] = OrderedDict()
+
+    def of(self, invoice: Invoice) -> dict[str, Any] | None:
+        """The JSON made for exactly this invoice object, if any."""
+        known = self._known.get(invoice.invoice_id)
+        return known[1] if known is not None and known[0] is invoice else None
+
+    def remember(self, invoice: Invoice, data: dict[str, Any]) -> None:
+        """`data` is the JSON of `invoice` (the newest version of it this host wrote)."""
+        self._known[invoice.invoice_id] = (invoice, data)
+        self._known.move_to_end(invoice.invoice_id)
+        while len(self._known) > self._capacity:
+            self._known.popitem(last=False)
+
+    def dump(self, before: Invoice | None, after: Invoice) -> dict[str, Any]:
+        """The JSON of `after`: known, patched from `before`'s known JSON, or dumped whole."""
+        data = self.of(after)
+        if data is None:
+            earlier = self.of(before) if before is not None else None
+            if earlier is None:
+                data = after.model_dump(mode="json")
+            else:
+                old, new = before.__dict__, after.__dict__
+                changed = {name for name, value in new.items() if old.get(name) is not value}
+                data = {**earlier, **after.model_dump(mode="json", include=changed)}
+            self.remember(after, data)
+        return data
