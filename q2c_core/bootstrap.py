@@ -20,6 +20,7 @@ from q2c_core.adapters.store.database import sqlite_url
 from q2c_core.app.runtime import LocalRuntime, Runtime, RuntimeServices
 from q2c_core.edge.app import GatewayServer, start_server
 from q2c_core.edge.app_metrics import AppCollector
+from q2c_core.edge.dashboard import DashboardEndpoint
 from q2c_core.edge.metrics import REGISTRY, HostCollector, MetricsEndpoint, Snapshot
 from q2c_core.edge.security import GatewaySecurity, SecuritySettingsError, security_from_settings
 from q2c_core.settings import Settings
@@ -38,6 +39,8 @@ class Service:
     security: GatewaySecurity
     metrics: MetricsEndpoint | None = field(default=None)
     """/metrics over HTTP, when --metrics-port was given (`metrics.port` is the bound port)."""
+    dashboard: DashboardEndpoint | None = field(default=None)
+    """The operations dashboard, when --dashboard-port was given (`dashboard.port` is the bound port)."""
 
 
 def store_url(settings: Settings) -> str:
@@ -146,6 +149,20 @@ def stop_metrics(started: tuple[MetricsEndpoint, list[Collector]] | None) -> Non
             REGISTRY.unregister(collector)
 
 
+def start_dashboard(
+    settings: Settings, runtime: Runtime, security: GatewaySecurity
+) -> DashboardEndpoint | None:
+    """Serve the operations dashboard on --dashboard-port (0: any free port, logged), trusting
+    what the gateway trusts (its authenticator; its TLS files, when it has them)."""
+    if settings.dashboard_port is None:
+        return None
+    endpoint = DashboardEndpoint(
+        runtime, security.authenticator, settings.host, settings.dashboard_port, security.tls
+    )
+    log.info("dashboard on %s://%s:%d/dashboard", endpoint.scheme, settings.host, endpoint.port)
+    return endpoint
+
+
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[Service]:
     """Open the store, check security, start Ray (unless --local), the runtime and the gateway.
@@ -168,11 +185,14 @@ async def running(settings: Settings) -> AsyncIterator[Service]:
     limits = settings.server_limits()
     gateway = await start_server(runtime, settings.host, settings.port, security=security, limits=limits)
     metrics = start_metrics(settings, runtime)
+    dashboard = start_dashboard(settings, runtime, security)
     try:
-        yield Service(settings, store, runtime, gateway, security, metrics[0] if metrics else None)
+        yield Service(settings, store, runtime, gateway, security, metrics[0] if metrics else None, dashboard)
     finally:
         log.info("shutting down: NOT_SERVING, draining for up to %.1fs", settings.grace_seconds)
         await gateway.stop(settings.grace_seconds)
+        if dashboard is not None:
+            dashboard.stop()
         stop_metrics(metrics)
         await runtime.close()
         store.close()

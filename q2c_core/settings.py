@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(
         None, ge=0, le=65535, description="HTTP port of /metrics (Prometheus); absent: off; 0: any free port"
     )
+    dashboard_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="HTTP port of the operations dashboard; absent: off; 0: any free port",
+    )
     erp_url: str | None = Field(None, description="ERP base URL (the simulator's); absent: no ERP delivery")
     psa_url: str | None = Field(None, description="PSA base URL (the simulator's); absent: no PSA delivery")
     delivery_max_attempts: int = Field(10, ge=1, description="attempts before an item is a dead letter")

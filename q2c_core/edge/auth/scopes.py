@@ -7,6 +7,8 @@ from typing import Any
 
 ADMIN = "admin"
 """The scope that grants every other one."""
+DASHBOARD_READ = "dashboard:read"
+"""The scope of the operations dashboard (an HTTP page, not an RPC: edge/dashboard.py checks it)."""
 
 SCOPES: dict[str, str] = {
     "customers:read": "read customers",
@@ -30,6 +32,7 @@ SCOPES: dict[str, str] = {
     "delivery:admin": "read deliveries and dead letters, retry dead letters",
     "reconciliation:run": "run ERP reconciliation",
     "reports:read": "read business KPIs (quote-to-cash durations, unbilled work, invoice exceptions)",
+    DASHBOARD_READ: "open the operations dashboard (pipeline, exceptions, deliveries, bill runs, KPIs)",
     ADMIN: "every scope above",
 }
 """Every scope q2c knows, with what it grants (docs/security.md is generated from this)."""
