@@ -82,8 +82,8 @@ class DashboardApp:
         path = environ.get("PATH_INFO", "")
         if path not in (DASHBOARD_PATH, BILL_RUNS_PATH):
             return _reply(start_response, "404 Not Found", "not found")
-        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            return _reply(start_response, "405 Method Not Allowed", "GET only", [("Allow", "GET, HEAD")])
+        if environ.get("REQUEST_METHOD") != "GET":
+            return _reply(start_response, "405 Method Not Allowed", "GET only", [("Allow", "GET")])
         query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         token = next((value for key, value in query if key == "token"), None)
         try:
@@ -184,9 +184,15 @@ def _reply(
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A failed TLS handshake or a client gone mid-reply: no traceback on stderr."""
+        log.debug("dashboard connection from %s failed", client_address, exc_info=True)
+
 
 class _QuietHandler(WSGIRequestHandler):
     """No access log: request lines may carry `?token=`."""
+
+    timeout = 30  # seconds a connection may sit idle before its thread gives up
 
     def log_message(self, format: str, *args: Any) -> None:
         """Drop it."""

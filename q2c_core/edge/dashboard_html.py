@@ -7,6 +7,7 @@ too, so no display name, exception message or id can become markup.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
@@ -218,9 +219,13 @@ def _kpis(report: KpiReport | None) -> str:
     )
 
 
+def _bound(seconds: float) -> str:
+    return "beyond the last bucket" if math.isinf(seconds) else f"≤ {seconds * 1000:g} ms"
+
+
 def _latency(view: Overview) -> str:
     rows = (
-        _row(r.method, r.calls, f"{r.mean_seconds * 1000:.1f} ms", f"≤ {r.p99_bound_seconds * 1000:g} ms")
+        _row(r.method, r.calls, f"{r.mean_seconds * 1000:.1f} ms", _bound(r.p99_bound_seconds))
         for r in view.latencies
     )
     erp = (

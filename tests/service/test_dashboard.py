@@ -6,31 +6,47 @@ from __future__ import annotations
 import asyncio
 import http.client
 import re
+import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from q2c.v1 import billing_pb2, customer_pb2
 from q2c.v1 import engagement_pb2 as pb
 from q2c_core.bootstrap import running
-from q2c_core.settings import parse_settings
+from q2c_core.settings import Settings, parse_settings
 from q2c_sdk import Q2cClient, date, month
 from tests import credentials
 from tests.sdk import flows
+from tests.tls_certs import make_pki
 
 TENANT = "dashboard-ops"
 SCRIPT_NAME = "<script>alert(1)</script>"
 Reply = tuple[int, http.client.HTTPMessage, str]
 
 
-def get(port: int, path: str, headers: dict[str, str] | None = None) -> Reply:
-    """One GET, redirects not followed."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def get(
+    port: int, path: str, headers: dict[str, str] | None = None, tls: ssl.SSLContext | None = None
+) -> Reply:
+    """One GET (over HTTPS trusting `tls`'s CA when given), redirects not followed."""
+    connection = (
+        http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=tls)
+        if tls is not None
+        else http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    )
     try:
         connection.request("GET", path, headers=headers or {})
         reply = connection.getresponse()
         return reply.status, reply.headers, reply.read().decode("utf-8")
     finally:
         connection.close()
+
+
+def dashboard_settings(tmp_path: Path, *extra: str) -> Settings:
+    """--local q2c trusting the test development key, gateway and dashboard on free ports."""
+    key = str(credentials.dev_key().directory)
+    database = f"sqlite:///{tmp_path}/q2c.db"
+    flags = ["--local", "--port", "0", "--dashboard-port", "0", "--database-url", database]
+    return parse_settings([*flags, "--dev-key-dir", key, *extra])
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -102,19 +118,7 @@ def _pipeline(target: str) -> str:
 async def test_dashboard_shows_the_tenants_pipeline_escaped_to_holders_of_dashboard_read(
     tmp_path: Path,
 ) -> None:
-    settings = parse_settings(
-        [
-            "--local",
-            "--port",
-            "0",
-            "--dashboard-port",
-            "0",
-            "--database-url",
-            f"sqlite:///{tmp_path}/q2c.db",
-            "--dev-key-dir",
-            str(credentials.dev_key().directory),
-        ]
-    )
+    settings = dashboard_settings(tmp_path)
     async with running(settings) as service:
         assert service.dashboard is not None and service.dashboard.port > 0
         port = service.dashboard.port
@@ -152,19 +156,7 @@ async def test_dashboard_shows_the_tenants_pipeline_escaped_to_holders_of_dashbo
 async def test_dashboard_refuses_like_the_api_and_keeps_a_token_given_once_in_a_cookie(
     tmp_path: Path,
 ) -> None:
-    settings = parse_settings(
-        [
-            "--local",
-            "--port",
-            "0",
-            "--dashboard-port",
-            "0",
-            "--database-url",
-            f"sqlite:///{tmp_path}/q2c.db",
-            "--dev-key-dir",
-            str(credentials.dev_key().directory),
-        ]
-    )
+    settings = dashboard_settings(tmp_path)
     async with running(settings) as service:
         assert service.dashboard is not None
         port = service.dashboard.port
@@ -209,3 +201,24 @@ async def test_dashboard_refuses_like_the_api_and_keeps_a_token_given_once_in_a_
         pass
     else:
         raise AssertionError("the dashboard still answers after the service stopped")
+
+
+async def test_dashboard_speaks_tls_with_the_gateways_certificate_and_a_secure_cookie(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path / "pki")
+    tls = ["--tls-cert-file", str(pki.server_cert), "--tls-key-file", str(pki.server_key)]
+    async with running(dashboard_settings(tmp_path, *tls)) as service:
+        assert service.dashboard is not None and service.dashboard.scheme == "https"
+        port = service.dashboard.port
+        trusted = ssl.create_default_context(cafile=str(pki.ca_cert))
+        viewer = credentials.token(TENANT, "ops", ("dashboard:read",))
+
+        status, _, page = await asyncio.to_thread(get, port, "/dashboard", bearer(viewer), trusted)
+        assert status == 200 and "tenant dashboard-ops" in page
+        status, headers, _ = await asyncio.to_thread(get, port, f"/dashboard?token={viewer}", None, trusted)
+        assert status == 303 and "; Secure" in headers["Set-Cookie"]
+        try:
+            await asyncio.to_thread(get, port, "/dashboard", bearer(viewer))
+        except (OSError, http.client.HTTPException):
+            pass  # plain HTTP is not answered
+        else:
+            raise AssertionError("the TLS dashboard answered plain HTTP")
