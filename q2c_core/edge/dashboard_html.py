@@ -22,7 +22,7 @@ STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.4rem 0}td,th{padding:.2rem .6rem;border:1px solid #ddd;text-align:left}
-td.n{text-align:right}tr.late td{background:#fde2e2}.late-tag{color:#b00020;font-weight:bold}
+td.n{text-align:right}tr.late td{background:#fde2e2}
 .bar{fill:#4a78c2}.muted{color:#777}progress{width:10rem}
 """
 
@@ -40,7 +40,9 @@ def _e(value: object) -> str:
 
 
 def _age(delta: timedelta) -> str:
-    seconds = max(0, int(delta.total_seconds()))
+    if delta.total_seconds() < 60:
+        return f"{max(0.0, delta.total_seconds()):.1f}s"
+    seconds = int(delta.total_seconds())
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
