@@ -82,8 +82,8 @@ class Overview:
     latencies: list[RpcLatency] = field(default_factory=list)
 
 
-def _pages(fetch: Callable[[str], Page[T]]) -> Iterator[list[T]]:
-    """The pages of a listing, at most MAX_PAGES of them."""
+def first_pages(fetch: Callable[[str], Page[T]], capped: list[bool]) -> Iterator[list[T]]:
+    """The pages of a listing, at most MAX_PAGES of them (`capped` says whether more were left)."""
     token = ""
     for _ in range(MAX_PAGES):
         page = fetch(token)
@@ -91,17 +91,17 @@ def _pages(fetch: Callable[[str], Page[T]]) -> Iterator[list[T]]:
         token = page.next_page_token
         if not token:
             return
+    capped.append(True)
 
 
 def engagement_states(runtime: Runtime, view: Overview) -> None:
     """Engagements by lifecycle state, and the most recently changed ones."""
     states: Counter[str] = Counter()
     recent: list[tuple[datetime, str, Engagement]] = []
-    pages = 0
-    for items in _pages(
-        lambda token: runtime.queries.list_engagements(view.tenant_id, None, None, PAGE_SIZE, token)
+    capped: list[bool] = []
+    for items in first_pages(
+        lambda token: runtime.queries.list_engagements(view.tenant_id, None, None, PAGE_SIZE, token), capped
     ):
-        pages += 1
         for engagement in items:
             states[engagement.state.value] += 1
             entry = (engagement.update_time, engagement.engagement_id, engagement)
@@ -110,7 +110,7 @@ def engagement_states(runtime: Runtime, view: Overview) -> None:
             else:
                 heapq.heappushpop(recent, entry)
     view.states = {state.value: states[state.value] for state in EngagementState}
-    view.engagements_capped = pages >= MAX_PAGES
+    view.engagements_capped = bool(capped)
     names: dict[str, str] = {}
     for _, _, engagement in sorted(recent, key=lambda item: (item[0], item[1]), reverse=True):
         if engagement.customer_id not in names:
@@ -128,15 +128,15 @@ def _customer_name(runtime: Runtime, tenant_id: str, customer_id: str) -> str:
 def open_exceptions(runtime: Runtime, view: Overview) -> None:
     """Open exceptions by owner queue (count, past SLA, oldest), and the oldest ones."""
     found: list[BusinessException] = []
-    pages = 0
-    for items in _pages(
+    capped: list[bool] = []
+    for items in first_pages(
         lambda token: runtime.queries.list_exceptions(
             view.tenant_id, ExceptionState.OPEN, None, None, PAGE_SIZE, token
-        )
+        ),
+        capped,
     ):
-        pages += 1
         found.extend(items)
-    view.exceptions_capped = pages >= MAX_PAGES
+    view.exceptions_capped = bool(capped)
     by_queue: dict[str, list[BusinessException]] = {}
     for exception in found:
         by_queue.setdefault(exception.owner_queue.value, []).append(exception)

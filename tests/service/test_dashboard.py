@@ -10,9 +10,13 @@ import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from q2c.v1 import billing_pb2, customer_pb2
 from q2c.v1 import engagement_pb2 as pb
+from q2c_core.app.records import Page
 from q2c_core.bootstrap import running
+from q2c_core.edge import dashboard_view
 from q2c_core.settings import Settings, parse_settings
 from q2c_sdk import Q2cClient, date, month
 from tests import credentials
@@ -222,3 +226,15 @@ async def test_dashboard_speaks_tls_with_the_gateways_certificate_and_a_secure_c
             pass  # plain HTTP is not answered
         else:
             raise AssertionError("the TLS dashboard answered plain HTTP")
+
+
+def test_a_listing_longer_than_the_cap_is_read_up_to_it_and_said_to_be_capped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    listing = {"": Page([1], "a"), "a": Page([2], "b"), "b": Page([3], "")}
+    monkeypatch.setattr(dashboard_view, "MAX_PAGES", 2)
+    capped: list[bool] = []
+    assert list(dashboard_view.first_pages(listing.__getitem__, capped)) == [[1], [2]] and capped
+    monkeypatch.setattr(dashboard_view, "MAX_PAGES", 3)
+    whole: list[bool] = []
+    assert list(dashboard_view.first_pages(listing.__getitem__, whole)) == [[1], [2], [3]] and not whole
