@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import ray
@@ -27,6 +28,11 @@ class EngagementShard:
         self.shard_index = shard_index
         self.store = Store.open(database_url, migrate=False)
         self.host = EngagementHost(self.store, max_batch=max_batch, self_approval=self_approval)
+        # The shard allocates many short-lived models per command: collecting the young generation
+        # every 20,000 allocations instead of 700, with start-up objects frozen out of every
+        # collection, took bench/decide.py from 168 to 146 us per command (collection 42 -> 8 us).
+        gc.freeze()
+        gc.set_threshold(20_000, 10, 10)
 
     async def execute_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
         """Run a batch of commands (group-committed); results, never raised domain errors."""
