@@ -17,10 +17,16 @@ fi
 PY="$(cd "$VENV" && pwd)/bin/python"
 "$PY" -m pip install --quiet --upgrade pip
 "$PY" -m pip install --quiet -c constraints.txt -e '.[dev]'
-if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
-  echo "== installing Debian's prometheus (real-scrape and alert-rule tests)"
+# Debian packages of the tests' external binaries, one apt-get call for all missing ones:
+# prometheus + promtool, and chromium + chromedriver (tests/e2e/test_dashboard_browser.py).
+missing=()
+{ command -v prometheus >/dev/null && command -v promtool >/dev/null; } || missing+=(prometheus)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== installing Debian's ${missing[*]} (real-scrape, alert-rule and dashboard browser tests)"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq prometheus >/dev/null
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 echo "== generated protobuf code is fresh"
