@@ -29,6 +29,7 @@ from q2c_core.app.delivery.control import OUTBOX_CONSUMER
 from q2c_core.app.kpi_report import DurationSummary, KpiReport
 from q2c_core.app.runtime import RuntimeServices
 from q2c_core.domain.entities import BusinessException, ExceptionState
+from q2c_core.domain.reconciliation import RECONCILIATION_CHECK
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +162,16 @@ class AppCollector(Collector):
             "Age of the oldest open exception.",
             labels=["tenant", "queue"],
         )
+        mismatches = GaugeMetricFamily(
+            "q2c_reconciliation_mismatches_open",
+            "Open ERP reconciliation mismatches (REVIEW exceptions) by kind.",
+            labels=["tenant", "kind"],
+        )
         for tenant in tenants:
             exceptions = self._open_exceptions(tenant)
+            kinds = Counter(e.item_ids[1] for e in exceptions if e.check == RECONCILIATION_CHECK)
+            for kind, count in sorted(kinds.items()):
+                mismatches.add_metric([tenant, kind], count)
             counts = Counter((e.owner_queue.value, e.severity.value) for e in exceptions)
             late = Counter(
                 (e.owner_queue.value, e.severity.value)
@@ -178,7 +187,7 @@ class AppCollector(Collector):
                 breached.add_metric([tenant, queue, severity], late[(queue, severity)])
             for queue, age in sorted(ages.items()):
                 oldest.add_metric([tenant, queue], age)
-        return [open_, breached, oldest]
+        return [open_, breached, oldest, mismatches]
 
     def _bill_runs(self, tenants: list[str]) -> list[Metric]:
         states = GaugeMetricFamily(

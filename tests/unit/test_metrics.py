@@ -116,3 +116,40 @@ def test_handled_counts_each_status_code_apart() -> None:
         ]
         == 4
     )
+
+
+def test_open_reconciliation_mismatches_are_counted_by_kind() -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from q2c_core.app.records import Page
+    from q2c_core.domain.entities import BusinessException, GatedStep, Severity
+    from q2c_core.domain.reconciliation import RECONCILIATION_CHECK
+    from q2c_core.edge.app_metrics import AppCollector
+
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+
+    def exception(n: int, check: str, kind: str) -> BusinessException:
+        return BusinessException(
+            exception_id=f"x{n}",
+            engagement_id="e1",
+            customer_id="c1",
+            step=GatedStep.INVOICE,
+            check=check,
+            severity=Severity.REVIEW,
+            message="m",
+            item_ids=[f"inv-{n}", kind, "rec-1"],
+            raise_time=now,
+        )
+
+    listed = [
+        exception(1, RECONCILIATION_CHECK, "AMOUNT_DIFFERS"),
+        exception(2, RECONCILIATION_CHECK, "AMOUNT_DIFFERS"),
+        exception(3, RECONCILIATION_CHECK, "MISSING_IN_ERP"),
+        exception(4, "TAX_PROFILE_PRESENT", "not-a-mismatch"),
+    ]
+    queries = SimpleNamespace(list_exceptions=lambda *args: Page(items=listed))
+    collector = AppCollector(SimpleNamespace(queries=queries), clock=lambda: now)  # type: ignore[arg-type]
+    families = {f.name: f for f in collector._exceptions(["t1"], now)}
+    got = {s.labels["kind"]: s.value for s in families["q2c_reconciliation_mismatches_open"].samples}
+    assert got == {"AMOUNT_DIFFERS": 2, "MISSING_IN_ERP": 1}
