@@ -22,6 +22,7 @@ from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.app.runtime import RuntimeServices
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.errors import UnavailableError
+from q2c_core.logs import LogFormat
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class RayRuntime(RuntimeServices):
         delivery: DeliveryConfig | None = None,
         connectors: ConnectorFactory | None = None,
         self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
+        log_settings: tuple[str, LogFormat] | None = None,
     ) -> None:
         if shards < 1:
             raise ValueError("shards must be at least 1")
@@ -103,7 +105,9 @@ class RayRuntime(RuntimeServices):
         self.self_approval = self_approval
         self.lanes = [
             ShardLane(
-                i, self._shard(database_url, deployment, i, shards, max_batch, self_approval), max_batch
+                i,
+                self._shard(database_url, deployment, i, shards, max_batch, self_approval, log_settings),
+                max_batch,
             )
             for i in range(shards)
         ]
@@ -112,7 +116,13 @@ class RayRuntime(RuntimeServices):
 
     @staticmethod
     def _shard(
-        url: str, deployment: str, index: int, count: int, max_batch: int, self_approval: SelfApprovalPolicy
+        url: str,
+        deployment: str,
+        index: int,
+        count: int,
+        max_batch: int,
+        self_approval: SelfApprovalPolicy,
+        log_settings: tuple[str, LogFormat] | None,
     ) -> Any:
         # Named and detached: every gateway of a deployment shares the same shards, so the
         # policy of the gateway that first creates a shard holds until the shard is replaced.
@@ -121,7 +131,7 @@ class RayRuntime(RuntimeServices):
             namespace="q2c",
             get_if_exists=True,
             lifetime="detached",
-        ).remote(url, index, max_batch, self_approval)
+        ).remote(url, index, max_batch, self_approval, log_settings)
 
     async def start_delivery(self) -> None:
         """Start (or join) the deployment's delivery actor when an ERP or PSA is configured."""

@@ -12,6 +12,7 @@ from q2c_core.app.billing.runner import BillOutcome, outcomes
 from q2c_core.app.host import EngagementHost
 from q2c_core.app.messages import CommandEnvelope, CommandResult
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
+from q2c_core.logs import LogFormat, configure_logging
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
@@ -24,7 +25,10 @@ class EngagementShard:
         shard_index: int,
         max_batch: int = 256,
         self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
+        log_settings: tuple[str, LogFormat] | None = None,
     ) -> None:
+        if log_settings is not None:  # the gateway's level and format (JSON lines for a pipeline)
+            configure_logging(*log_settings)
         self.shard_index = shard_index
         self.store = Store.open(database_url, migrate=False)
         self.host = EngagementHost(self.store, max_batch=max_batch, self_approval=self_approval)

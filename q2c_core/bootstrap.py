@@ -72,6 +72,7 @@ async def build_runtime(settings: Settings, store: Store) -> Runtime:
         delivery=delivery,
         connectors=simulator_connectors,
         self_approval=settings.self_approval_policy(),
+        log_settings=(settings.log_level, settings.log_format),
     )
     await runtime.wait_ready()
     await runtime.start_delivery()
