@@ -23,8 +23,8 @@ with its own request id.
   in the EngagementView given by --view: basic by default (the summary, no engagement tree;
   the eventsourcing side returns nothing either), full for the whole engagement as callers that
   do not ask get it. --db postgresql moves q2c to PostgreSQL; eventsourcing
-  stays on SQLite. q2c's SQLite runs with --sqlite-synchronous when server.py has that flag;
-  without it, with the server's own setting (recorded in the result line, and warned about).
+  stays on SQLite. q2c's SQLite runs with --sqlite-synchronous (server.py before a9c108b has no
+  such flag and runs NORMAL: recorded in the result line, and warned about).
 
 The eventsourcing phases run first, before the server starts (no Ray in the background), then
 the q2c phases, each client count on new engagements. The inputs (roles, hours, expense
@@ -960,7 +960,7 @@ def main(argv: list[str] | None = None) -> int:
         "--sqlite-synchronous",
         choices=("full", "normal"),
         default="full",
-        help="PRAGMA synchronous for eventsourcing, and for q2c when server.py has the flag",
+        help="PRAGMA synchronous for eventsourcing and for q2c (server.py --sqlite-synchronous)",
     )
     parser.add_argument(
         "--view",
