@@ -18,9 +18,19 @@ from q2c_core.domain.context import DecisionContext
 from q2c_core.domain.decide import decide, reference_needs
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.engagement import Engagement
+from q2c_core.domain.entities import BusinessException
 from q2c_core.domain.errors import ErrorKind, ErrorPayload, Q2cError, RequestIdReusedError
-from q2c_core.domain.events import Event, InvoiceGenerated, event_to_payload
+from q2c_core.domain.events import (
+    BusinessExceptionResolved,
+    Event,
+    InvoiceGenerated,
+    InvoiceIssued,
+    InvoiceVoided,
+    PaymentRecorded,
+    event_to_payload,
+)
 from q2c_core.domain.evolve import evolve
+from q2c_core.domain.invoices import Invoice
 from q2c_core.domain.reference import Customer, RateCard
 
 log = logging.getLogger(__name__)
@@ -40,6 +50,24 @@ class StagedBatch:
 
 _NO_ENGAGEMENT = {"engagement"}
 _NO_ENGAGEMENT_OR_INVOICE = {"engagement", "invoice"}
+
+_INVOICE_CHANGES = (InvoiceIssued, PaymentRecorded, InvoiceVoided)
+
+
+def _changed(events: list[Event], state: Engagement) -> tuple[Invoice | None, BusinessException | None]:
+    """The invoice the events created or changed and the exception they resolved, as `state`
+    has them (what a slim reply returns instead of the engagement)."""
+    invoice: Invoice | None = None
+    exception: BusinessException | None = None
+    for event in events:
+        if isinstance(event, InvoiceGenerated):
+            invoice = event.invoice
+        elif isinstance(event, _INVOICE_CHANGES):
+            invoice = state.invoices.get(event.invoice_id)
+        elif isinstance(event, BusinessExceptionResolved):
+            exception = state.exceptions.get(event.exception_id)
+    return invoice, exception
+
 
 SNAPSHOT_EVERY = 8
 """Write a full state snapshot when the stored one is this many versions behind (or new)."""
@@ -175,9 +203,13 @@ class BatchDecider:
         event_ids = [record.event_id for record in records]
         self._stage_read_models(caller.tenant_id, state, new_state)
         self._audit(envelope, digest, "ACCEPTED", None, tuple(event_ids), now)
-        invoice = next((e.invoice for e in events if isinstance(e, InvoiceGenerated)), None)
+        invoice, exception = _changed(events, new_state)
         result = CommandResult(
-            engagement=new_state, event_ids=event_ids, version=new_state.version, invoice=invoice
+            engagement=new_state,
+            event_ids=event_ids,
+            version=new_state.version,
+            invoice=invoice,
+            exception=exception,
         )
         self._remember(envelope, digest, result, now)
         return result.slim() if envelope.slim_reply else result

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from q2c_core.domain.commands import Command
 from q2c_core.domain.engagement import Engagement
-from q2c_core.domain.entities import Contract, EngagementState, GatedStep
+from q2c_core.domain.entities import BusinessException, Contract, EngagementState, GatedStep
 from q2c_core.domain.errors import ErrorPayload, Q2cError
 from q2c_core.domain.invoices import Invoice
 
@@ -128,7 +128,9 @@ class CommandResult(BaseModel):
     event_ids: list[str] = []
     replayed: bool = False
     version: int = 0  # the engagement's version after the command
-    invoice: Invoice | None = None  # the invoice a GenerateInvoice created, if any
+    # the invoice a command created or changed (generated, issued, paid, voided), as it left it
+    invoice: Invoice | None = None
+    exception: BusinessException | None = None  # the exception a command resolved, as resolved
     # What a slim result keeps of the engagement. It crosses Ray (pickled) but is not stored
     # with the idempotency record (excluded from dumps): a replay read from the store has none,
     # and a caller wanting it asks for the engagement (the host rebuilds it at `version`).

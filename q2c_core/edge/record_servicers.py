@@ -17,6 +17,7 @@ from q2c_core.edge.context import current_caller, current_identity
 from q2c_core.edge.converters import convert
 from q2c_core.edge.converters.convert_audit import checkpoint_in, checkpoint_out, security_event_out
 from q2c_core.edge.deadlines import AUDIT_CHECKPOINT_SECONDS, VERIFY_AUDIT_PAGE_SECONDS, require_time
+from q2c_core.edge.engagement_servicer import EngagementServicer
 from q2c_core.edge.servicers import Context, blocking, engagement_of, lister
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class ExceptionServicer(exception_pb2_grpc.ExceptionServiceServicer):
         self.runtime = runtime
         self.queries = runtime.queries
         self.clock = clock
+        self.run_slim = EngagementServicer(runtime).run_slim  # the BASIC view's slim path
 
     async def ListExceptions(
         self, request: exception_pb2.ListExceptionsRequest, context: Context
@@ -67,11 +69,16 @@ class ExceptionServicer(exception_pb2_grpc.ExceptionServiceServicer):
     async def ResolveException(
         self, request: exception_pb2.ResolveExceptionRequest, context: Context
     ) -> exception_pb2.BusinessException:
-        """Resolve an exception on its engagement; return it as resolved."""
+        """Resolve an exception on its engagement; return it as resolved (a slim reply: the
+        result carries the exception, not the engagement)."""
         command = convert.resolve_exception(request)
-        found = await blocking(self.queries.get_exception, current_caller().tenant_id, command.exception_id)
-        result = await self.runtime.run(current_caller(), found.engagement_id, request.request_id, command)
-        return convert.exception_out(engagement_of(result).exceptions[command.exception_id], self.clock())
+        caller = current_caller()
+        found = await blocking(self.queries.get_exception, caller.tenant_id, command.exception_id)
+        resolved = (await self.run_slim(caller, found.engagement_id, request.request_id, command)).exception
+        if resolved is None:  # a replay of a reply recorded without its exception
+            result = await self.runtime.run(caller, found.engagement_id, request.request_id, command)
+            resolved = engagement_of(result).exceptions[command.exception_id]
+        return convert.exception_out(resolved, self.clock())
 
 
 def _include_unauthenticated(request: audit_pb2.ListSecurityEventsRequest) -> tuple[bool]:
