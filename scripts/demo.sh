@@ -64,7 +64,8 @@ token="$("$Q2C" auth token --dev-key-dir "$work/dev-key" --tenant "$TENANT" \
   --principal ops --scope dashboard:read --ttl 3600)"
 echo
 echo "== /metrics answers (first RPC counters):"
-curl -fsS "$metrics" | grep -m 3 '^grpc_server_handled_total'
+scrape="$(curl -fsS "$metrics")"  # read it whole: grep -m stopping early would fail curl under pipefail
+grep -m 3 '^grpc_server_handled_total' <<<"$scrape"
 signin="$(curl -sS -o /dev/null -w '%{http_code}' "$dashboard?token=$token")"
 [ "$signin" = 303 ] || { echo "demo.sh: the dashboard answered $signin to the token, not 303" >&2; exit 1; }
 echo
