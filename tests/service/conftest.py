@@ -23,26 +23,37 @@ from tests.service.client import Api, Stubs
 
 
 @pytest.fixture(scope="module", params=["local", "ray"])
-async def server(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[GatewayServer]:
-    """The gateway over a fresh database (one per module and backend), on either runtime."""
+async def runtime(
+    request: pytest.FixtureRequest, database_url: str
+) -> AsyncIterator[LocalRuntime | RayRuntime]:
+    """The runtime behind the module's gateway, over a fresh database (one per module and
+    backend), either in-process or on Ray shards; in reach for tests that execute envelopes."""
     store = Store.open(database_url)
-    runtime: LocalRuntime | RayRuntime
+    rt: LocalRuntime | RayRuntime
     if request.param == "ray":
         request.getfixturevalue("ray_cluster")
-        runtime = RayRuntime(store, database_url, shards=2, deployment=f"svc-{uuid.uuid4().hex[:8]}")
-        await runtime.wait_ready()
+        rt = RayRuntime(store, database_url, shards=2, deployment=f"svc-{uuid.uuid4().hex[:8]}")
+        await rt.wait_ready()
     else:
-        runtime = LocalRuntime(store)
-    gateway = await start_server(runtime, security=credentials.security(store))
+        rt = LocalRuntime(store)
+    try:
+        yield rt
+    finally:
+        if isinstance(rt, RayRuntime):
+            await rt.close(kill_shards=True)
+        else:
+            await rt.close()
+        store.close()
+
+
+@pytest.fixture(scope="module")
+async def server(runtime: LocalRuntime | RayRuntime) -> AsyncIterator[GatewayServer]:
+    """The gateway over the module's runtime."""
+    gateway = await start_server(runtime, security=credentials.security(runtime.store))
     try:
         yield gateway
     finally:
         await gateway.stop(grace=1.0)
-        if isinstance(runtime, RayRuntime):
-            await runtime.close(kill_shards=True)
-        else:
-            await runtime.close()
-        store.close()
 
 
 @pytest.fixture(scope="module")

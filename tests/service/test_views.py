@@ -5,22 +5,16 @@ for. Over both runtimes (on Ray a BASIC reply crosses from the shard without the
 from __future__ import annotations
 
 import pickle
-import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import grpc
-import pytest
 
 from actors.runtime import RayRuntime
 from q2c.v1 import audit_pb2, common_pb2
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.adapters.store import Store
 from q2c_core.app.messages import Caller, CommandEnvelope
 from q2c_core.app.runtime import LocalRuntime
-from q2c_core.edge.app import GatewayServer, start_server
 from q2c_core.edge.converters import convert
-from tests import credentials
 from tests.service import flows
 from tests.service.client import (
     Api,
@@ -36,39 +30,6 @@ from tests.service.client import (
 BASIC = pb.ENGAGEMENT_VIEW_BASIC
 FULL = pb.ENGAGEMENT_VIEW_FULL
 COLLECTIONS = ("time_entries", "expenses", "milestones", "contract_revisions", "staffing_plan", "invoice_ids")
-
-
-@pytest.fixture(scope="module", params=["local", "ray"])
-async def runtime(
-    request: pytest.FixtureRequest, database_url: str
-) -> AsyncIterator[LocalRuntime | RayRuntime]:
-    """The runtime behind this module's gateway (tests/service/conftest.py's, kept in reach)."""
-    store = Store.open(database_url)
-    rt: LocalRuntime | RayRuntime
-    if request.param == "ray":
-        request.getfixturevalue("ray_cluster")
-        rt = RayRuntime(store, database_url, shards=2, deployment=f"svc-{uuid.uuid4().hex[:8]}")
-        await rt.wait_ready()
-    else:
-        rt = LocalRuntime(store)
-    try:
-        yield rt
-    finally:
-        if isinstance(rt, RayRuntime):
-            await rt.close(kill_shards=True)
-        else:
-            await rt.close()
-        store.close()
-
-
-@pytest.fixture(scope="module")
-async def server(runtime: LocalRuntime | RayRuntime) -> AsyncIterator[GatewayServer]:
-    """The gateway over `runtime` (replaces the conftest fixture for this module)."""
-    gateway = await start_server(runtime, security=credentials.security(runtime.store))
-    try:
-        yield gateway
-    finally:
-        await gateway.stop(grace=1.0)
 
 
 def without_collections(full: pb.Engagement) -> pb.Engagement:
