@@ -59,26 +59,33 @@ def basic_view(view: int) -> bool:
     raise ValidationError.one("view", f"unknown enum value {view}")
 
 
+def _own_fields(engagement: Engagement | EngagementSummary) -> dict[str, Any]:
+    """The engagement's own fields, the same in every view (no contract, no collections)."""
+    return {
+        "engagement_id": engagement.engagement_id,
+        "customer_id": engagement.customer_id,
+        "display_name": engagement.display_name,
+        "opportunity_ref": engagement.opportunity_ref,
+        "service_line": engagement.service_line,
+        "expected_start_date": date_out(engagement.expected_start_date),
+        "start_date": date_out(engagement.start_date),
+        "state": state_out(engagement.state),
+        "held_from_state": state_out(engagement.held_from),
+        "held_step": step_out(engagement.held_step),
+        "version": engagement.version,
+        "create_time": timestamp_out(engagement.create_time),
+        "update_time": timestamp_out(engagement.update_time),
+        "etag": engagement_etag(engagement),
+        "project_template_id": engagement.project_template_id,
+    }
+
+
 def engagement_basic_out(summary: EngagementSummary) -> pb.Engagement:
     """An engagement summary -> proto in view BASIC: the engagement's own fields, no collections."""
     return pb.Engagement(
-        engagement_id=summary.engagement_id,
-        customer_id=summary.customer_id,
-        display_name=summary.display_name,
-        opportunity_ref=summary.opportunity_ref,
-        service_line=summary.service_line,
-        expected_start_date=date_out(summary.expected_start_date),
-        start_date=date_out(summary.start_date),
-        state=state_out(summary.state),
-        held_from_state=state_out(summary.held_from),
-        held_step=step_out(summary.held_step),
+        **_own_fields(summary),
         contract=contract_header_out(summary.contract) if summary.contract else None,
         open_exception_ids=summary.open_exception_ids,
-        version=summary.version,
-        create_time=timestamp_out(summary.create_time),
-        update_time=timestamp_out(summary.update_time),
-        etag=engagement_etag(summary),
-        project_template_id=summary.project_template_id,
     )
 
 
@@ -98,23 +105,9 @@ def contract_header_out(contract: ContractHeader) -> pb.Contract:
 def engagement_out(engagement: Engagement, *, summary: bool = False) -> pb.Engagement:
     """Domain engagement -> proto; `summary` leaves out time, expenses, milestones and revisions."""
     message = pb.Engagement(
-        engagement_id=engagement.engagement_id,
-        customer_id=engagement.customer_id,
-        display_name=engagement.display_name,
-        opportunity_ref=engagement.opportunity_ref,
-        service_line=engagement.service_line,
-        expected_start_date=date_out(engagement.expected_start_date),
-        start_date=date_out(engagement.start_date),
-        state=state_out(engagement.state),
-        held_from_state=state_out(engagement.held_from),
-        held_step=step_out(engagement.held_step),
+        **_own_fields(engagement),
         contract=contract_out(engagement.contract) if engagement.contract else None,
         open_exception_ids=[x.exception_id for x in engagement.open_exceptions()],
-        version=engagement.version,
-        create_time=timestamp_out(engagement.create_time),
-        update_time=timestamp_out(engagement.update_time),
-        etag=engagement_etag(engagement),
-        project_template_id=engagement.project_template_id,
         staffing_plan=[pb.StaffingAssignment(person=s.person, role=s.role) for s in engagement.staffing_plan],
         invoice_ids=sorted(engagement.invoices, key=invoice_number),
     )
