@@ -63,9 +63,17 @@ class Runtime(Protocol):
         ...
 
     async def run(
-        self, caller: Caller, engagement_id: str, request_id: str | None, command: Command
+        self,
+        caller: Caller,
+        engagement_id: str,
+        request_id: str | None,
+        command: Command,
+        *,
+        slim: bool = False,
     ) -> CommandResult:
-        """Execute one command for `caller`; its rejection is raised as the domain error."""
+        """Execute one command for `caller`; its rejection is raised as the domain error. `slim`:
+        the result carries the engagement's summary and what the command changed, not the
+        engagement."""
         ...
 
     async def start_bill_run(self, caller: Caller, request_id: str | None, spec: BillRunSpec) -> BillRun:
@@ -136,20 +144,26 @@ class RuntimeServices:
         return await asyncio.to_thread(self.bill_runs.cancel, caller, request_id, bill_run_id, reason)
 
     async def run(
-        self, caller: Caller, engagement_id: str, request_id: str | None, command: Command
+        self,
+        caller: Caller,
+        engagement_id: str,
+        request_id: str | None,
+        command: Command,
+        *,
+        slim: bool = False,
     ) -> CommandResult:
         """Execute one command for `caller`: the accepted result, or the rejection raised as its
-        domain error (marked audited: the host recorded it with the command)."""
+        domain error (marked audited: the host recorded it with the command). `slim`: the result
+        carries the engagement's summary and what the command changed (an invoice, an
+        exception), so no engagement tree crosses Ray."""
         envelope = CommandEnvelope(
-            caller=caller, engagement_id=engagement_id, request_id=request_id or None, command=command
+            caller=caller,
+            engagement_id=engagement_id,
+            request_id=request_id or None,
+            command=command,
+            slim_reply=slim,
         )
-        result = await self.execute(envelope)
-        if result.error is None:
-            return result
-        error = result.error.to_error()
-        error.audited = True  # the host audited this rejection with its command
-        error.metadata.setdefault("engagement_id", engagement_id)
-        raise error
+        return (await self.execute(envelope)).accepted(engagement_id)
 
 
 class LocalRuntime(RuntimeServices):

@@ -13,7 +13,6 @@ from q2c_core.domain.invoices import InvoiceState
 from q2c_core.edge.context import current_caller
 from q2c_core.edge.converters import convert
 from q2c_core.edge.deadlines import START_BILL_RUN_SECONDS, require_time
-from q2c_core.edge.engagement_servicer import EngagementServicer
 from q2c_core.edge.servicers import Context, blocking, engagement_of, getter, lister
 
 if TYPE_CHECKING:
@@ -33,7 +32,9 @@ def _invoice_mutation(to_command: Callable[[Any], convert.Mutation]) -> Callable
         m = to_command(request)
         caller = current_caller()
         try:
-            invoice = (await self.run_slim(caller, m.engagement_id, m.request_id, m.command)).invoice
+            invoice = (
+                await self.runtime.run(caller, m.engagement_id, m.request_id, m.command, slim=True)
+            ).invoice
             if invoice is None:  # a replay of a reply recorded without its invoice
                 result = await self.runtime.run(caller, m.engagement_id, m.request_id, m.command)
                 invoice = engagement_of(result).invoices[request.invoice_id]
@@ -62,7 +63,6 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.reads = runtime.queries
-        self.run_slim = EngagementServicer(runtime).run_slim  # the BASIC view's slim path
 
     GetInvoice = getter("One invoice.", Queries.get_invoice, "invoice_id", convert.invoice_out)
     ListInvoices = lister(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from q2c.v1 import billing_pb2, engagement_pb2_grpc
 from q2c.v1 import engagement_pb2 as pb
-from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult, EngagementSummary, new_resource_id
+from q2c_core.app.messages import Caller, CommandResult, EngagementSummary, new_resource_id
 from q2c_core.app.reads import Queries
 from q2c_core.domain.commands import Command, GenerateInvoice
 from q2c_core.domain.entities import EngagementState
@@ -58,25 +58,11 @@ class EngagementServicer(engagement_pb2_grpc.EngagementServiceServicer):
         if not basic:
             result = await self.runtime.run(caller, engagement_id, request_id, command)
             return convert.engagement_out(engagement_of(result))
-        summary = (await self.run_slim(caller, engagement_id, request_id, command)).summary
+        summary = (await self.runtime.run(caller, engagement_id, request_id, command, slim=True)).summary
         if summary is None:  # a replay read from the store: ask for the engagement as it was then
             result = await self.runtime.run(caller, engagement_id, request_id, command)
             summary = EngagementSummary.of(engagement_of(result))
         return engagement_basic_out(summary)
-
-    async def run_slim(
-        self, caller: Caller, engagement_id: str, request_id: str | None, command: Command
-    ) -> CommandResult:
-        """Execute the command for a slim reply (no engagement; its summary, its invoice);
-        a rejection is raised as its domain error."""
-        envelope = CommandEnvelope(
-            caller=caller,
-            engagement_id=engagement_id,
-            request_id=request_id or None,
-            command=command,
-            slim_reply=True,
-        )
-        return (await self.runtime.execute(envelope)).accepted(engagement_id)
 
     async def CreateEngagement(self, request: pb.CreateEngagementRequest, context: Context) -> pb.Engagement:
         """Create an engagement; its id is derived from (tenant, request_id) when one is given."""
@@ -136,7 +122,7 @@ class EngagementServicer(engagement_pb2_grpc.EngagementServiceServicer):
         """Create the period's DRAFT invoice and return it; hours only held at the cap -> NOTHING_TO_BILL."""
         m = convert.generate_invoice(request)
         caller = current_caller()
-        result = await self.run_slim(caller, m.engagement_id, m.request_id, m.command)
+        result = await self.runtime.run(caller, m.engagement_id, m.request_id, m.command, slim=True)
         if result.invoice is None and result.replayed:  # recorded without its invoice: look it up
             result = await self.runtime.run(caller, m.engagement_id, m.request_id, m.command)
         assert isinstance(m.command, GenerateInvoice)

@@ -17,7 +17,6 @@ from q2c_core.edge.context import current_caller, current_identity
 from q2c_core.edge.converters import convert
 from q2c_core.edge.converters.convert_audit import checkpoint_in, checkpoint_out, security_event_out
 from q2c_core.edge.deadlines import AUDIT_CHECKPOINT_SECONDS, VERIFY_AUDIT_PAGE_SECONDS, require_time
-from q2c_core.edge.engagement_servicer import EngagementServicer
 from q2c_core.edge.servicers import Context, blocking, engagement_of, lister
 
 if TYPE_CHECKING:
@@ -34,7 +33,6 @@ class ExceptionServicer(exception_pb2_grpc.ExceptionServiceServicer):
         self.runtime = runtime
         self.queries = runtime.queries
         self.clock = clock
-        self.run_slim = EngagementServicer(runtime).run_slim  # the BASIC view's slim path
 
     async def ListExceptions(
         self, request: exception_pb2.ListExceptionsRequest, context: Context
@@ -74,7 +72,9 @@ class ExceptionServicer(exception_pb2_grpc.ExceptionServiceServicer):
         command = convert.resolve_exception(request)
         caller = current_caller()
         found = await blocking(self.queries.get_exception, caller.tenant_id, command.exception_id)
-        resolved = (await self.run_slim(caller, found.engagement_id, request.request_id, command)).exception
+        resolved = (
+            await self.runtime.run(caller, found.engagement_id, request.request_id, command, slim=True)
+        ).exception
         if resolved is None:  # a replay of a reply recorded without its exception
             result = await self.runtime.run(caller, found.engagement_id, request.request_id, command)
             resolved = engagement_of(result).exceptions[command.exception_id]
