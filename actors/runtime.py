@@ -85,6 +85,7 @@ class RayRuntime(RuntimeServices):
         *,
         shards: int,
         deployment: str = "q2c",
+        placement: str = "spread",
         max_batch: int = 256,
         bill_run_chunk: int = DEFAULT_CHUNK,
         bill_run_pause: float = 0.0,
@@ -106,7 +107,9 @@ class RayRuntime(RuntimeServices):
         self.lanes = [
             ShardLane(
                 i,
-                self._shard(database_url, deployment, i, shards, max_batch, self_approval, log_settings),
+                self._shard(
+                    database_url, deployment, (i, shards), placement, max_batch, self_approval, log_settings
+                ),
                 max_batch,
             )
             for i in range(shards)
@@ -118,19 +121,23 @@ class RayRuntime(RuntimeServices):
     def _shard(
         url: str,
         deployment: str,
-        index: int,
-        count: int,
+        position: tuple[int, int],
+        placement: str,
         max_batch: int,
         self_approval: SelfApprovalPolicy,
         log_settings: tuple[str, LogFormat] | None,
     ) -> Any:
         # Named and detached: every gateway of a deployment shares the same shards, so the
         # policy of the gateway that first creates a shard holds until the shard is replaced.
+        # SPREAD puts the shards on as many nodes as the cluster has (a restart after a node is
+        # lost lands on a surviving one); "pack" leaves the choice to Ray's default scheduler.
+        index, count = position
         return EngagementShard.options(  # type: ignore[attr-defined]
             name=shard_name(deployment, index, count),
             namespace="q2c",
             get_if_exists=True,
             lifetime="detached",
+            scheduling_strategy="SPREAD" if placement == "spread" else "DEFAULT",
         ).remote(url, index, max_batch, self_approval, log_settings)
 
     async def start_delivery(self) -> None:

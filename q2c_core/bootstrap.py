@@ -69,6 +69,7 @@ async def build_runtime(settings: Settings, store: Store) -> Runtime:
         store_url(settings),
         shards=settings.shards,
         deployment=settings.deployment,
+        placement=settings.shard_placement,
         delivery=delivery,
         connectors=simulator_connectors,
         self_approval=settings.self_approval_policy(),

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     )
     ray_address: str | None = Field(None, description="Ray cluster address; absent: start a local Ray")
     shards: int = Field(2, ge=1, le=1024, description="number of engagement shard actors")
+    shard_placement: Literal["spread", "pack"] = Field(
+        "spread",
+        description="where Ray puts the shard actors: spread over the cluster's nodes (SPREAD), or "
+        "pack them where Ray finds room first (Ray's default)",
+    )
     ray_num_cpus: int | None = Field(None, ge=1, description="CPUs for a local Ray (default: all)")
     deployment: str = Field("q2c", pattern=r"^[a-z0-9-]+$", description="shard actor name prefix")
     local: bool = Field(False, description="run engagements in-process, without Ray")
