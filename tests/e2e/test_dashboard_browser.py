@@ -6,12 +6,15 @@ run and an engagement held by an open exception (tests/service/test_dashboard.py
 browser signs in once with `?token=`, follows the redirect with the cookie, and the test reads the
 rendered DOM: the stage counts, the exception past its SLA (the dashboard's clock moved 60 days on)
 marked LATE and highlighted, and the bill run's progress bar, re-fetched by the page's own script
-under its CSP. The page is saved to docs/img/dashboard.png, the screenshot the README shows.
+under its CSP. The page is saved as a PNG in the test's temporary directory; with
+Q2C_UPDATE_SCREENSHOTS=1 it also replaces docs/img/dashboard.png, the screenshot the README shows
+(so a test run leaves the checkout as it found it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -98,15 +101,17 @@ def _late_exception_and_refresh(driver: WebDriver, run_id: str) -> None:
     assert _bill_run(driver, run_id)[2] == "SUCCEEDED"
 
 
-def _screenshot(driver: WebDriver) -> None:
+def _screenshot(driver: WebDriver, directory: Path) -> None:
     height, chrome = driver.execute_script(
         "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight]"
     )
     driver.set_window_size(WIDTH, min(max(int(height), 900), 6000) + int(chrome))  # the whole page
     time.sleep(0.3)  # let the resize lay out
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    assert driver.save_screenshot(str(SCREENSHOT)), "screenshot not written"
-    assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    shot = directory / "dashboard.png"
+    assert driver.save_screenshot(str(shot)), "screenshot not written"
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("Q2C_UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(shot, SCREENSHOT)
 
 
 async def test_the_dashboard_in_headless_chromium_shows_stages_late_exceptions_and_bill_runs(
@@ -135,4 +140,4 @@ async def test_the_dashboard_in_headless_chromium_shows_stages_late_exceptions_a
         # Past the exception's SLA (the cookie was set on the real clock, so it stays valid).
         service.dashboard.app.clock = lambda: datetime.now(UTC) + timedelta(days=60)
         await asyncio.to_thread(_late_exception_and_refresh, browser, run_id)
-        await asyncio.to_thread(_screenshot, browser)
+        await asyncio.to_thread(_screenshot, browser, tmp_path)
