@@ -28,6 +28,7 @@ from q2c_core.app.delivery.model import (
 )
 from q2c_core.app.records import (
     AuditRecord,
+    BillRunLease,
     BillRunRow,
     CustomerRow,
     EngagementRow,
@@ -283,6 +284,34 @@ class Store(IdempotencyRecords, Protocol):
         self, tenant_id: str, *, customer_ids: Sequence[str] = (), currency: str | None = None
     ) -> list[str]:
         """Ids of ACTIVE / COMPLETED engagements in scope, sorted."""
+        ...
+
+    def get_bill_run_lease(self, tenant_id: str, bill_run_id: str) -> BillRunLease | None:
+        """The run's lease (launches 0, no owner, when never taken); None for an unknown run."""
+        ...
+
+    def take_bill_run_lease(
+        self, tenant_id: str, bill_run_id: str, owner: str, now: datetime, until: datetime
+    ) -> BillRunLease | None:
+        """Compare-and-set: an unfinished run's free or expired lease to `owner` (launches + 1,
+        the run's version bumped), or None; of racing takers exactly one wins."""
+        ...
+
+    def renew_bill_run_lease(
+        self, tenant_id: str, bill_run_id: str, owner: str, now: datetime, until: datetime
+    ) -> bool:
+        """Extend `owner`'s lease to `until`; False when `owner` no longer holds it."""
+        ...
+
+    def release_bill_run_lease(self, tenant_id: str, bill_run_id: str, owner: str, now: datetime) -> bool:
+        """Free `owner`'s lease (the run is sweepable at once); False when not held."""
+        ...
+
+    def list_abandoned_bill_runs(
+        self, now: datetime, unleased_before: datetime, limit: int = 100
+    ) -> list[BillRunLease]:
+        """Unfinished runs of every tenant whose lease expired or was released, or never
+        leased and created before `unleased_before`; oldest first."""
         ...
 
     def tenants_with_invoices(self) -> list[str]:

@@ -185,6 +185,23 @@ class BillRunRow:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BillRunLease:
+    """Who coordinates an unfinished bill run, until when, and how many coordinators it had.
+
+    `owner` is None (and `lease_until` None) when nobody holds it: never taken, or released by a
+    coordinator that stopped without finishing the run. `launches` counts the coordinators
+    started for the run (each successful take), so a sweeper knows how often it was lost.
+    """
+
+    tenant_id: str
+    bill_run_id: str
+    owner: str | None
+    lease_until: datetime | None
+    launches: int
+    create_time: datetime  # the run's, so a sweeper can give a fresh, unleased run time to start
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SecurityEventRow:
     """One refused call: who claimed what, which RPC, why it was refused, from where."""
 

@@ -29,6 +29,7 @@ from q2c_core.app.audit.chain import (
 from q2c_core.app.records import (
     AuditEntry,
     AuditRecord,
+    BillRunLease,
     BillRunRow,
     CustomerRow,
     EngagementRow,
@@ -42,6 +43,7 @@ from q2c_core.app.records import (
     WriteBatch,
 )
 from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId
+from tests.fakes.memory_leases import MemoryLeases
 
 R = TypeVar("R")
 Key = tuple[str, str]
@@ -49,7 +51,7 @@ StreamState = tuple[EngagementRow | None, list[StoredEvent]]
 BILLABLE_STATES = ("ACTIVE", "COMPLETED")
 
 
-class MemoryStore:
+class MemoryStore(MemoryLeases):
     """Store semantics in dicts under one lock; every method is one atomic step."""
 
     dialect_name = "memory"
@@ -67,6 +69,7 @@ class MemoryStore:
         self._rate_cards: dict[Key, list[RateCardRow]] = {}
         self._invoices: dict[Key, InvoiceRow] = {}
         self._bill_runs: dict[Key, BillRunRow] = {}
+        self._leases: dict[Key, BillRunLease] = {}
         self.commits = 0
 
     def close(self) -> None:

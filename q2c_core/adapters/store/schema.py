@@ -329,8 +329,21 @@ bill_runs = Table(
     _ts("update_time"),
     PrimaryKeyConstraint("tenant_id", "bill_run_id"),
     Index(None, "tenant_id", "create_time", "bill_run_id"),
+    Index(None, "state"),  # the sweeper's search for unfinished runs, across tenants
 )
 BILL_RUNS = RowMap(BillRunRow, bill_runs)
+
+bill_run_leases = Table(  # who coordinates an unfinished run (q2c_core.app.billing.lease)
+    "bill_run_leases",
+    metadata,
+    Column("tenant_id", String, nullable=False),
+    Column("bill_run_id", String, nullable=False),
+    Column("owner", String, nullable=True),  # None: free (released)
+    _ts("lease_until", nullable=True),
+    Column("launches", Integer, nullable=False),  # coordinators started for the run
+    _ts("update_time"),
+    PrimaryKeyConstraint("tenant_id", "bill_run_id"),
+)
 
 # -- outbound delivery (q2c_core.app.delivery) ------------------------------------------------------
 

@@ -17,6 +17,7 @@ from q2c_core.adapters.store import audit_checkpoints as ac
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store import security_events as sec
 from q2c_core.adapters.store._guard import Attempt, guard
+from q2c_core.adapters.store._leases import LeaseMethods
 from q2c_core.adapters.store._write import AuditHeads, write_batch
 from q2c_core.adapters.store.database import READ_ONLY, make_engine
 from q2c_core.adapters.store.database import migrate as run_migrations
@@ -48,7 +49,7 @@ from q2c_core.app.records import (
 from q2c_core.app.store_errors import ConcurrencyConflict
 
 
-class Store:
+class Store(LeaseMethods):
     """Durable store; every method runs in its own connection and transaction (sync)."""
 
     def __init__(self, engine: Engine) -> None:
