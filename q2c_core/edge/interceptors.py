@@ -197,7 +197,10 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         authenticator = self.authenticator
         try:
             certificate = _peer_certificate(context) if authenticator.needs_certificate(metadata) else None
-            identity = authenticator.authenticate(metadata, certificate)
+            if authenticator.may_block(metadata):  # a JWKS fetch must not stall every other call
+                identity = await asyncio.to_thread(authenticator.authenticate, metadata, certificate)
+            else:
+                identity = authenticator.authenticate(metadata, certificate)
             if asserted and authenticator.enabled:
                 check_asserted(asserted, identity)
             route.authorize(identity, request)

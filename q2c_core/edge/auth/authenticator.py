@@ -32,6 +32,11 @@ class CallAuthenticator(Protocol):
         fetch it from the TLS layer)."""
         ...
 
+    def may_block(self, metadata: Mapping[str, str]) -> bool:
+        """Whether `authenticate` could wait on the network (a JWKS fetch): the gateway then
+        calls it in a worker thread instead of on its event loop."""
+        ...
+
 
 class Authenticator:
     """Verifies bearer tokens and/or client certificates; at least one way in is configured."""
@@ -49,6 +54,13 @@ class Authenticator:
     def needs_certificate(self, metadata: Mapping[str, str]) -> bool:
         """Only without a bearer token (which wins) and with certificates accepted."""
         return self.certificates is not None and not metadata.get(AUTHORIZATION_KEY, "").strip()
+
+    def may_block(self, metadata: Mapping[str, str]) -> bool:
+        """Only a bearer token verified against a JWKS URL that must be fetched first."""
+        if self.tokens is None:
+            return False
+        scheme, _, token = metadata.get(AUTHORIZATION_KEY, "").strip().partition(" ")
+        return scheme.lower() == "bearer" and bool(token.strip()) and self.tokens.may_block(token.strip())
 
     def authenticate(self, metadata: Mapping[str, str], peer_certificate: bytes | None) -> Identity:
         """The verified caller; UnauthenticatedError otherwise."""
@@ -74,6 +86,10 @@ class TrustingAuthenticator:
 
     def needs_certificate(self, metadata: Mapping[str, str]) -> bool:
         """Never: the metadata alone names the caller."""
+        return False
+
+    def may_block(self, metadata: Mapping[str, str]) -> bool:
+        """Never: nothing is verified."""
         return False
 
     def authenticate(self, metadata: Mapping[str, str], peer_certificate: bytes | None) -> Identity:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, Protocol
@@ -99,6 +100,23 @@ class JwksUrl(jwt.PyJWKClient):
             self.jwk_set_cache.put(jwk_set)
         self._last = jwk_set
         return jwk_set
+
+    def may_fetch(self, token: str) -> bool:
+        """Whether verifying `token` now could fetch the JWKS over the network: no set yet, the
+        set is due, or its kid is not in the set and PyJWT's refetch cooldown has passed. A token
+        whose header cannot be read never fetches (it is refused as malformed)."""
+        cache = self.jwk_set_cache
+        jwk_set = cache.get() if cache is not None else None
+        if jwk_set is None:
+            return True
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            return False
+        if any(key.key_id == kid for key in jwk_set.keys):
+            return False
+        last = self._last_successful_fetch
+        return last is None or time.monotonic() - last >= self.cooldown_duration
 
     def generation(self) -> Hashable:
         """The number of different key sets fetched, fetching again first when the set is due

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from q2c_core.domain.errors import UnauthenticatedError, UnavailableError
 from q2c_core.edge.auth.devkey import TENANT_CLAIM
 from q2c_core.edge.auth.identity import Identity
-from q2c_core.edge.auth.jwks import JWKS_LIFESPAN_SECONDS, KeySource, jwks_source
+from q2c_core.edge.auth.jwks import JWKS_LIFESPAN_SECONDS, JwksUrl, KeySource, jwks_source
 
 ASYMMETRIC = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
@@ -97,6 +97,11 @@ class JwtVerifier:
         self._cache: OrderedDict[str, _Verdict] = OrderedDict()
         self._generation: Hashable = None
         self._lock = threading.Lock()
+
+    def may_block(self, token: str) -> bool:
+        """Whether `verify(token)` could wait on the network (a JWKS URL that is due, or a kid it
+        does not know yet): the gateway then verifies in a worker thread, not on its event loop."""
+        return isinstance(self._jwks, JwksUrl) and self._jwks.may_fetch(token)
 
     def verify(self, token: str) -> Identity:
         """The identity a valid token proves; UnauthenticatedError with a reason otherwise."""
