@@ -126,11 +126,9 @@ class Recorder:
             recent = sum(n for s, n in self._recent.items() if s >= first)
             span = elapsed - first
             count = self._commands
-            if count:
-                p50 = self._overall.get_value_at_percentile(50.0) / 1000.0
-                p99 = self._overall.get_value_at_percentile(99.0) / 1000.0
-            else:
-                p50 = p99 = 0.0
+            # One pass over the counts (~0.5 ms): the display asks 4 times a second.
+            levels = self._overall.get_percentile_to_value_dict([50.0, 99.0]) if count else {}
+            p50, p99 = levels.get(50.0, 0) / 1000.0, levels.get(99.0, 0) / 1000.0
             return LiveStats(
                 elapsed_s=elapsed,
                 commands=count,
