@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol
 
 from q2c_core.app.billing.control import BillRunControl
+from q2c_core.app.billing.lease import LeaseSettings, RunLease
 from q2c_core.app.billing.runner import DEFAULT_CHUNK, BillOutcome, BillRunCoordinator, outcomes
 from q2c_core.app.billing.runs import BillRun, BillRunSpec
+from q2c_core.app.billing.sweeper import BillRunSweeper
 from q2c_core.app.catalog import Catalog
 from q2c_core.app.connectors import NO_CONNECTORS, ConnectorFactory, Connectors
 from q2c_core.app.delivery.config import DeliveryConfig
@@ -20,11 +23,14 @@ from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.app.ports import Store
 from q2c_core.app.reads import Queries
 from q2c_core.app.rejection_log import RejectionLog
+from q2c_core.app.store_errors import StoreError
 from q2c_core.domain.commands import Command
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 
 if TYPE_CHECKING:
     from q2c_core.app.reconciliation.service import Reconciler
+
+log = logging.getLogger(__name__)
 
 
 def reconciler_for(
@@ -137,6 +143,40 @@ class RuntimeServices:
         self.deliveries = DeliveryControl(store.deliveries(), wake=wake_delivery)
         self.reconciler = reconciler_for(store, self.connectors, execute)
 
+    def _wire_bill_runs(self, leases: LeaseSettings | None, deployment: str) -> None:
+        self.bill_run_sweeper = BillRunSweeper(
+            self.store, self._launch_coordinator, leases or LeaseSettings(), deployment
+        )
+        self._sweep_task: asyncio.Task[None] | None = None
+
+    async def _launch_coordinator(self, run: BillRun, lease: RunLease) -> None:
+        """Start a coordinator for `run` that holds `lease` (a task, or a Ray actor)."""
+        raise NotImplementedError
+
+    async def _coordinate(self, run: BillRun) -> None:
+        """Take a new run's lease for its coordinator, and launch it. Should that fail, the run
+        is left unleased and a sweep resumes it once it is older than one lease."""
+        lease = self.bill_run_sweeper.new_lease(run.tenant_id, run.bill_run_id)
+        try:
+            taken = await asyncio.to_thread(lease.take)
+        except StoreError as error:
+            log.warning("bill run %s: lease not taken (%s); a sweep will start it", run.bill_run_id, error)
+            return
+        if taken is not None:
+            await self._launch_coordinator(run, lease)
+
+    async def start_bill_run_sweeper(self) -> None:
+        """Resume abandoned bill runs now and every sweep interval, until the runtime closes."""
+        if self._sweep_task is None:
+            self._sweep_task = asyncio.get_running_loop().create_task(self.bill_run_sweeper.run_forever())
+
+    async def stop_bill_run_sweeper(self) -> None:
+        """Stop sweeping (runs in progress go on)."""
+        task, self._sweep_task = self._sweep_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
     async def cancel_bill_run(
         self, caller: Caller, request_id: str | None, bill_run_id: str, reason: str
     ) -> BillRun:
@@ -179,10 +219,12 @@ class LocalRuntime(RuntimeServices):
         delivery: DeliveryConfig | None = None,
         connectors: ConnectorFactory | None = None,
         self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
+        bill_run_leases: LeaseSettings | None = None,
     ) -> None:
         # self_approval configures the host built here; a host passed in keeps its own policy
         self.host = host or EngagementHost(store, self_approval=self_approval)
         self._wire_services(store, delivery, connectors, self.execute, self.wake_delivery)
+        self._wire_bill_runs(bill_run_leases, "local")
         self.delivery_worker: DeliveryWorker | None = None
         self.delivery_task: asyncio.Task[None] | None = None
         self._delivery_stop: asyncio.Event | None = None
@@ -226,20 +268,25 @@ class LocalRuntime(RuntimeServices):
         """Record the run, then coordinate it in an asyncio task over the one host."""
         run, created = await asyncio.to_thread(self.bill_runs.start, caller, request_id, spec)
         if created:
-            coordinator = BillRunCoordinator(
-                self.store,
-                run.tenant_id,
-                run.bill_run_id,
-                shards=1,
-                shard_of=lambda _: 0,
-                dispatch=self._dispatch,
-                chunk_size=self.bill_run_chunk,
-                pause=self.bill_run_pause,
-            )
-            task = asyncio.get_running_loop().create_task(coordinator.run())
-            self.bill_run_tasks[run.bill_run_id] = task
-            task.add_done_callback(lambda _: self.bill_run_tasks.pop(run.bill_run_id, None))
+            await self._coordinate(run)
         return run
+
+    async def _launch_coordinator(self, run: BillRun, lease: RunLease) -> None:
+        """Coordinate the run in an asyncio task holding `lease` (new, or resumed by a sweep)."""
+        coordinator = BillRunCoordinator(
+            self.store,
+            run.tenant_id,
+            run.bill_run_id,
+            shards=1,
+            shard_of=lambda _: 0,
+            dispatch=self._dispatch,
+            chunk_size=self.bill_run_chunk,
+            pause=self.bill_run_pause,
+            lease=lease,
+        )
+        task = asyncio.get_running_loop().create_task(coordinator.run())
+        self.bill_run_tasks[run.bill_run_id] = task
+        task.add_done_callback(lambda _: self.bill_run_tasks.pop(run.bill_run_id, None))
 
     async def _dispatch(self, shard: int, envelopes: list[CommandEnvelope]) -> list[BillOutcome]:
         return outcomes(envelopes, await self.host.submit_many(envelopes))
@@ -249,8 +296,10 @@ class LocalRuntime(RuntimeServices):
         return not self.host.closed
 
     async def close(self) -> None:
-        """Stop delivery, interrupt running bill runs (they end FAILED), then stop the host."""
+        """Stop delivery and sweeping, interrupt running bill runs (their leases are released: the
+        next gateway to sweep resumes them), then stop the host."""
         await self.stop_delivery()
+        await self.stop_bill_run_sweeper()
         tasks = list(self.bill_run_tasks.values())
         for task in tasks:
             task.cancel()

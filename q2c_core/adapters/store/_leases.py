@@ -28,7 +28,7 @@ class LeaseTaken(Exception):
     """The run is finished, unknown, or its lease is held: the take's transaction rolls back."""
 
 
-def _lease(row: Row[Any]) -> BillRunLease:
+def _lease(row: Row[Any, Any, Any, Any, Any, Any]) -> BillRunLease:
     return BillRunLease(
         tenant_id=row.tenant_id,
         bill_run_id=row.bill_run_id,

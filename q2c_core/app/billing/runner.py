@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from q2c_core.app.billing.control import BillRunControl
+from q2c_core.app.billing.lease import RunLease
 from q2c_core.app.billing.runs import MAX_SKIPS_KEPT, BillRun, BillRunSkip, BillRunState, bill_run_row
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.app.ports import Store
@@ -164,8 +165,10 @@ class BillRunCoordinator:
         dispatch: Dispatch,
         chunk_size: int = DEFAULT_CHUNK,
         pause: float = 0.0,
+        lease: RunLease | None = None,
     ) -> None:
         self._store = store
+        self._lease = lease  # held while running; without one, nobody resumes the run if this dies
         self._pause = pause  # seconds between a shard's chunks: throttles the run's load
         self._control = BillRunControl(store)
         self._key = (tenant_id, bill_run_id)
@@ -177,24 +180,46 @@ class BillRunCoordinator:
         self._lock = asyncio.Lock()
         self._run: BillRun | None = None
         self._version = 0
+        self._floor = 0  # a resumed run's count so far: recounting saves nothing below it
         self.stopped = False  # cancelled (or failed) from outside
+        self.lost = False  # another coordinator took the lease: stop, and write nothing more
 
     async def run(self) -> BillRun:
-        """Run to a terminal state and return it; FAILED only if the run itself crashed."""
+        """Run to a terminal state and return it; FAILED only if the run itself crashed. With a
+        lease: unfinished when the lease was lost, or released when interrupted (to be resumed)."""
+        lease = self._lease
+        if lease is not None and not await asyncio.to_thread(lease.holds):
+            log.warning("bill run %s: coordinator %s does not hold the lease", self._key[1], lease.owner)
+            return (await asyncio.to_thread(self._control.load, *self._key))[0]
+        keeper = asyncio.get_running_loop().create_task(lease.keep(self._lose)) if lease else None
         try:
-            return await self._run_all()
+            run = await self._run_all()
         except asyncio.CancelledError:
-            await asyncio.to_thread(self._control.fail, *self._key, "the bill run was interrupted")
+            if lease is not None:  # another sweep (this gateway restarted, or another) resumes it
+                await asyncio.to_thread(lease.release)
+            else:
+                await asyncio.to_thread(self._control.fail, *self._key, "the bill run was interrupted")
             raise
         except Exception as error:
             log.exception("bill run %s crashed", self._key[1])
-            return await asyncio.to_thread(self._control.fail, *self._key, f"the bill run crashed: {error}")
+            run = await asyncio.to_thread(self._control.fail, *self._key, f"the bill run crashed: {error}")
+        finally:
+            if keeper is not None:
+                keeper.cancel()
+        if lease is not None and run.state.finished:
+            await asyncio.to_thread(lease.release)
+        return run
+
+    def _lose(self) -> None:
+        self.lost = self.stopped = True
 
     async def _run_all(self) -> BillRun:
         run, self._version = await asyncio.to_thread(self._control.load, *self._key)
         self._run = run
         if run.state.finished:
             return run
+        if run.state is BillRunState.RUNNING:  # resumed: its counters stay until the recount passes them
+            self._floor = run.engagements_processed
         spec = run.spec
         ids = await asyncio.to_thread(
             self._store.list_billable_engagements,
@@ -234,12 +259,18 @@ class BillRunCoordinator:
         async with self._lock:
             for _ in range(5):
                 assert self._run is not None
+                if self.lost or (not finish and self._progress.processed < self._floor):
+                    return self._run
                 run = self._next(finish, changes)
                 try:
                     await asyncio.to_thread(self._store.save_bill_run, bill_run_row(run, self._version + 1))
                 except ConcurrencyConflict:
                     stored, self._version = await asyncio.to_thread(self._control.load, *self._key)
                     self._run = stored
+                    if self._lease is not None and not await asyncio.to_thread(self._lease.holds):
+                        log.warning("bill run %s: lease taken over; coordinator stops", self._key[1])
+                        self._lose()
+                        return stored
                     self.stopped = self.stopped or stored.state.finished
                     continue
                 except StoreError as error:
