@@ -2,6 +2,8 @@
 
     q2c serve [server options]          run the service (same as server.py)
     q2c demo [--target HOST:PORT]       drive the demo scenario and print what happened
+    q2c load [--profile FILE] [--clients N | --rate R] ...   simulate a month-end against a
+                                        running server, check every invoice, write a report
     q2c auth dev-key [--dir DIR] [--replace]          create a development key
     q2c auth token --tenant T --principal P [--scope S ...] [--ttl SECONDS] [--dev-key-dir DIR]
     q2c [--target HOST:PORT] [--token T | --token-file F] [--tls-ca-file PEM
@@ -60,7 +62,7 @@ from clients.cli_context import Context, add_global_options, connection_options
 from clients.cli_errors import EXIT_CODES_HELP, CliError, ErrorReport, ExitCode, report_rpc_error
 from clients.cli_render import Output
 
-PASSTHROUGH = ("serve", "demo", "auth")
+PASSTHROUGH = ("serve", "demo", "auth", "load")
 """Commands handed their arguments untouched (they have their own parsers)."""
 
 
@@ -77,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("serve", help="run the q2c service (q2c serve --help for its settings)")
     commands.add_parser("demo", help="drive the demo scenario (q2c demo --help)")
+    commands.add_parser(
+        "load", help="month-end load test with a correctness check and a report (q2c load --help)"
+    )
     commands.add_parser("auth", help="development key and tokens: auth dev-key, auth token (q2c auth --help)")
     for module in (cli_records, cli_billruns, cli_audit, cli_deadletters, cli_reconcile, cli_reports):
         module.register(commands)
@@ -95,9 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _passthrough(command: str, rest: list[str]) -> int:
-    """`q2c serve ...` is server.py; `q2c demo ...` is clients.demo; `q2c auth ...` clients.cli_auth."""
+    """`q2c serve ...` is server.py; `q2c demo ...` is clients.demo; `q2c auth ...` clients.cli_auth;
+    `q2c load ...` clients.load."""
     if command == "auth":
         return cli_auth.main(rest)
+    if command == "load":
+        from clients.load.command import main as load
+
+        return load(rest)
     if command == "serve":
         import server
 
