@@ -8,7 +8,11 @@ The database is seeded once (through the real EngagementHost: decide, audit, ide
 commit; not timed), then copied for every shard count (SQLite: file copy; PostgreSQL: CREATE
 DATABASE ... TEMPLATE), so each run bills the same untouched month. A run is timed from
 StartBillRun to the run's terminal state; peak memory is the largest sum of resident set sizes
-of this process and every Ray process, sampled every 500 ms during the run.
+of this process and every process under it (raylet, GCS, Ray's agents, workers, shards, the
+coordinator), sampled every 500 ms during the run, with each process's own peak beside it. CPU
+seconds per process (user + system, from /proc) are taken over the run, so CPU per invoice can be
+compared on a loaded machine where wall time cannot.
+`--template PATH` keeps the seeded SQLite file at PATH (seeded only if missing) for later runs.
 Results are appended as JSON lines to bench/results/bill-run-<db>.jsonl.
 """
 
@@ -27,7 +31,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.lifecycle import DEFAULT_PG, RESULTS, fresh_database, machine, rss_bytes
+from bench.lifecycle import (
+    CLK_TCK,
+    DEFAULT_PG,
+    RESULTS,
+    _short_name,
+    fresh_database,
+    machine,
+    process_tree,
+    rss_bytes,
+)
 from bench.seed import CALLER, seed
 from q2c_core.adapters.store import Store
 from q2c_core.app.billing.runs import BillRunSpec
@@ -37,8 +50,17 @@ PERIOD = BillingPeriod.month(2026, 1)
 
 
 @contextlib.contextmanager
-def seeded_template(db: str, engagements: int, pg_base: str) -> Iterator[str]:
-    """A seeded database to copy from (removed afterwards)."""
+def seeded_template(db: str, engagements: int, pg_base: str, keep: str = "") -> Iterator[str]:
+    """A seeded database to copy from (removed afterwards, unless kept at `keep`: SQLite only)."""
+    if keep:
+        path = Path(keep).resolve()
+        marker = path.with_suffix(".seeded")
+        if not marker.exists() or marker.read_text() != str(engagements):
+            path.unlink(missing_ok=True)
+            asyncio.run(seed(f"sqlite:///{path}", engagements))
+            marker.write_text(str(engagements))
+        yield f"sqlite:///{path}"
+        return
     with fresh_database(db, pg_base) as url:
         asyncio.run(seed(url, engagements))
         yield url
@@ -68,24 +90,58 @@ def copy_of(template: str, db: str, pg_base: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def ray_worker_pids() -> list[int]:
-    """Every process Ray started on this machine (workers, raylet, GCS)."""
-    pids = []
-    for status in Path("/proc").glob("[0-9]*/cmdline"):
-        with contextlib.suppress(OSError):
-            cmd = status.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if "ray::" in cmd or "default_worker.py" in cmd:
-                pids.append(int(status.parent.name))
-    return pids
+def process_name(pid: int) -> str:
+    """A short name for a process of the tree: the driver, a Ray actor class or an executable."""
+    if pid == os.getpid():
+        return "driver (bench)"
+    cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+    return _short_name(cmd)
 
 
-def memory_now(pids: list[int]) -> int:
-    """RSS of this process plus the given Ray processes."""
-    total = 0
-    for pid in [*pids, os.getpid()]:
-        with contextlib.suppress(OSError, RuntimeError):
-            total += rss_bytes(pid)
-    return total
+class TreeSampler:
+    """RSS and CPU of this process and every descendant (Ray's daemons, workers and actors)."""
+
+    def __init__(self) -> None:
+        self.pids: dict[int, str] = {}
+        self.peak_total = 0
+        self.peak_by_process: dict[str, int] = {}
+        self.cpu_start = self._cpu()
+
+    def refresh(self) -> None:
+        """Re-read the process tree (new workers appear while the run starts)."""
+        for pid in process_tree(os.getpid()):
+            if pid not in self.pids:
+                with contextlib.suppress(OSError):
+                    self.pids[pid] = process_name(pid)
+
+    def sample(self) -> None:
+        """One RSS sample: the sum, and each process's own peak (by pid, named)."""
+        total = 0
+        for pid, name in list(self.pids.items()):
+            try:
+                rss = rss_bytes(pid)
+            except (OSError, RuntimeError):
+                continue
+            total += rss
+            label = f"{name}[{pid}]"
+            self.peak_by_process[label] = max(self.peak_by_process.get(label, 0), rss)
+        self.peak_total = max(self.peak_total, total)
+
+    def _cpu(self) -> dict[int, float]:
+        out = {}
+        for pid in process_tree(os.getpid()):
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                out[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+        return out
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds each named process group spent since this sampler was made."""
+        spent: dict[str, float] = {}
+        for pid, secs in self._cpu().items():
+            name = self.pids.get(pid) or process_name(pid)
+            spent[name] = spent.get(name, 0.0) + secs - self.cpu_start.get(pid, 0.0)
+        return {k: round(v, 2) for k, v in sorted(spent.items(), key=lambda kv: -kv[1]) if v >= 0.01}
 
 
 async def one_run(url: str, shards: int) -> dict[str, Any]:
@@ -95,17 +151,21 @@ async def one_run(url: str, shards: int) -> dict[str, Any]:
     store = Store.open(url, migrate=False)
     runtime = RayRuntime(store, url, shards=shards, deployment=f"bench-{uuid.uuid4().hex[:6]}")
     await runtime.wait_ready()
+    sampler = TreeSampler()
+    sampler.refresh()
     started = time.perf_counter()
     run = await runtime.start_bill_run(CALLER, f"bench-{uuid.uuid4().hex}", BillRunSpec(period=PERIOD))
-    pids, peak, polls = ray_worker_pids(), 0, 0
+    polls = 0
     while not run.state.finished:
         await asyncio.sleep(0.5)  # sampling interval of the benchmark, not synchronisation
         polls += 1
-        if polls % 4 == 0:  # scanning /proc is not free: refresh the process list every 2 s
-            pids = ray_worker_pids()
-        peak = max(peak, memory_now(pids))
+        if polls % 4 == 1:  # scanning /proc is not free: refresh the process list every 2 s
+            sampler.refresh()
+        sampler.sample()
         run = await asyncio.to_thread(runtime.queries.get_bill_run, CALLER.tenant_id, run.bill_run_id)
     wall = time.perf_counter() - started
+    sampler.sample()
+    cpu = sampler.cpu_seconds()
     await runtime.close(kill_shards=True)
     store.close()
     return {
@@ -117,7 +177,17 @@ async def one_run(url: str, shards: int) -> dict[str, Any]:
         "engagements": run.engagements_total,
         "skipped": run.engagements_skipped,
         "failed": run.engagements_failed,
-        "peak_rss_mb": round(peak / 2**20, 1),
+        "peak_rss_mb": round(sampler.peak_total / 2**20, 1),
+        "peak_rss_mb_by_process": {
+            k: round(v / 2**20, 1)
+            for k, v in sorted(sampler.peak_by_process.items(), key=lambda kv: -kv[1])
+            if v >= 20 * 2**20
+        },
+        "cpu_s_by_process": cpu,
+        "cpu_ms_per_invoice": round(1000 * sum(cpu.values()) / max(run.invoices_created, 1), 3),
+        "shard_cpu_ms_per_invoice": round(
+            1000 * sum(v for k, v in cpu.items() if "EngagementShard" in k) / max(run.invoices_created, 1), 3
+        ),
         "invoiced_total_usd": str(run.invoiced_totals.get("USD", "0")),
     }
 
@@ -129,12 +199,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engagements", type=int, default=10_000)
     parser.add_argument("--shards", default="1,2,4")
     parser.add_argument("--pg", default=DEFAULT_PG)
+    parser.add_argument("--template", default="", help="keep the seeded SQLite file here and reuse it")
     args = parser.parse_args(argv)
+    if args.template and args.db != "sqlite":
+        parser.error("--template is for --db sqlite")
     import ray
 
     ray.init(num_cpus=2, include_dashboard=False, namespace="q2c", log_to_driver=False)
     rows = []
-    with seeded_template(args.db, args.engagements, args.pg) as template:
+    with seeded_template(args.db, args.engagements, args.pg, args.template) as template:
         for shards in (int(s) for s in args.shards.split(",")):
             with copy_of(template, args.db, args.pg) as url:
                 row = {"db": args.db, **asyncio.run(one_run(url, shards)), **machine()}
@@ -150,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                                 "invoices",
                                 "invoices_per_s",
                                 "peak_rss_mb",
+                                "cpu_ms_per_invoice",
+                                "shard_cpu_ms_per_invoice",
                                 "state",
                             )
                         }

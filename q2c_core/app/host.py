@@ -3,7 +3,9 @@
 Commands queue in arrival order; one worker drains the queue into batches, decides each
 command against its engagement's state, and commits the whole batch in one transaction
 (group commit). One batch at a time per host keeps every engagement's commands strictly
-serial and in order, while many engagements share each commit.
+serial and in order, while many engagements share each commit. Which engagements stay in
+memory, live or compacted, is `residency.Residency`'s business; the worker also runs its sweeps
+and other maintenance jobs between batches, so that only one thread ever touches it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import asyncio
 import contextvars
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
@@ -25,6 +26,7 @@ from q2c_core.app.ports import Store
 from q2c_core.app.read_models import InvoiceJson
 from q2c_core.app.records import IdempotencyRecord
 from q2c_core.app.reference_data import ReferenceData
+from q2c_core.app.residency import Residency, ResidencyLimits
 from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId, StoreError
 from q2c_core.app.telemetry import HostTelemetry, rows_written
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
@@ -34,6 +36,7 @@ from q2c_core.logs import batch_fields, log_context
 
 log = logging.getLogger(__name__)
 MAX_RETRIES = 3
+Job = Callable[[], object]
 
 
 class EngagementHost:
@@ -48,17 +51,19 @@ class EngagementHost:
         idle_seconds: float = 300.0,
         max_resident: int = 20_000,
         self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
+        hibernate_seconds: float = 30.0,
+        max_hibernating: int = 100_000,
     ) -> None:
         self.store = store
         self.self_approval = self_approval  # which tenants may approve their own time / expenses
         self._clock = clock
         self._max_batch = max_batch
-        self._idle_seconds = idle_seconds
-        self._max_resident = max_resident
-        self._resident: OrderedDict[Key, tuple[Engagement, float]] = OrderedDict()
-        self._snapshot_at: dict[Key, int] = {}  # the version each stored snapshot holds
+        self.residency = Residency(
+            ResidencyLimits(max_resident, hibernate_seconds, max_hibernating, idle_seconds)
+        )
         self._invoice_json = InvoiceJson()  # the JSON of the invoices written last
-        self._queue: list[tuple[CommandEnvelope, asyncio.Future[CommandResult]]] = []
+        self._queue: list[tuple[CommandEnvelope, asyncio.Future[CommandResult], bool]] = []
+        self._jobs: list[tuple[Job, asyncio.Future[object]]] = []
         self._wakeup: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
         self.closed = False
@@ -71,31 +76,68 @@ class EngagementHost:
         """Queue one command and wait for its result (after its batch commits)."""
         return (await self.submit_many([envelope]))[0]
 
-    async def submit_many(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
-        """Queue commands in order and wait for all their results."""
+    async def submit_many(
+        self, envelopes: list[CommandEnvelope], *, passing: bool = False
+    ) -> list[CommandResult]:
+        """Queue commands in order and wait for all their results. `passing`: the commands visit
+        engagements once (a bill run's sweep), so those they activate from the store are evicted
+        again after the commit instead of crowding out the engagements in use."""
         if self.closed:
             error = UnavailableError("HOST_CLOSED", "the engagement host is shutting down")
             return [CommandResult(error=error.to_payload()) for _ in envelopes]
         loop = asyncio.get_running_loop()
         futures = [loop.create_future() for _ in envelopes]
-        self._queue.extend(zip(envelopes, futures, strict=True))
+        self._queue.extend(
+            (envelope, future, passing) for envelope, future in zip(envelopes, futures, strict=True)
+        )
         self._ensure_worker()
         return list(await asyncio.gather(*futures))
 
+    async def run_job(self, job: Job) -> object:
+        """Run `job` on the worker between batches (it may touch residency), and return its result."""
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._jobs.append((job, future))
+        self._ensure_worker()
+        return await future
+
+    async def sweep(self) -> None:
+        """Hibernate and evict what has been idle too long (also done after every commit)."""
+        await self.run_job(lambda: self.residency.sweep(time.monotonic()))
+
+    async def activate(self, keys: list[Key]) -> int:
+        """Load engagements into memory ahead of their commands; how many are now live."""
+
+        def load() -> int:
+            now = time.monotonic()
+            for key, state in self._activate(keys).items():
+                if state is not None:
+                    self.residency.put(key, state, now)
+            self.residency.sweep(now)
+            return self.residency.hot_count
+
+        found = await self.run_job(load)
+        assert isinstance(found, int)
+        return found
+
     @property
     def resident_count(self) -> int:
-        """How many engagements are activated in memory."""
-        return len(self._resident)
+        """How many engagements are activated live in memory (hibernating ones not counted)."""
+        return self.residency.hot_count
 
     def metrics_snapshot(self) -> dict[str, object]:
         """Cumulative counters and histograms, resident engagements and mailbox depth."""
-        return self.telemetry.snapshot(len(self._resident), len(self._queue))
+        residency = self.residency
+        self.telemetry.evictions = residency.evictions
+        return {
+            **self.telemetry.snapshot(residency.hot_count, len(self._queue)),
+            "hibernating": residency.hibernating_count,
+            "hibernations": residency.hibernations,
+            "thaws": residency.thaws,
+        }
 
     def evict_all(self) -> None:
         """Forget every resident engagement (they re-activate from the store on next use)."""
-        self.telemetry.evictions += len(self._resident)
-        self._resident.clear()
-        self._snapshot_at.clear()
+        self.residency.clear()
 
     async def idle(self) -> None:
         """Wait until every command queued so far has been committed (or rejected)."""
@@ -121,31 +163,51 @@ class EngagementHost:
             )
 
     async def _drain(self) -> None:
-        while self._queue:
+        while self._queue or self._jobs:
+            if not self._queue:
+                job, done = self._jobs.pop(0)
+                try:
+                    done.set_result(await asyncio.to_thread(job))
+                except Exception as error:  # the job's caller gets it
+                    done.set_exception(error)
+                continue
             taken, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-            envelopes = [envelope for envelope, _ in taken]
+            envelopes = [envelope for envelope, _, _ in taken]
+            passing = {_key(e) for e, _, p in taken if p} - {_key(e) for e, _, p in taken if not p}
             self.telemetry.batch_size.observe(len(envelopes))
             try:
-                results = await asyncio.to_thread(self.process_batch, envelopes)
+                results = await asyncio.to_thread(self.process_batch, envelopes, passing)
             except Exception:  # never leave a caller waiting
                 log.exception("batch of %d failed", len(envelopes))
                 payload = ErrorPayload(kind=ErrorKind.INTERNAL, reason="INTERNAL", message="internal error")
                 results = [CommandResult(error=payload)] * len(envelopes)
-            for (_, future), result in zip(taken, results, strict=True):
+            for (_, future, _), result in zip(taken, results, strict=True):
                 if not future.done():
                     future.set_result(result)
 
     # -- the pipeline (sync: runs in a worker thread) -----------------------------------------
 
-    def process_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
-        """Decide and group-commit a batch; fall back to one-by-one if another host raced us."""
+    def process_batch(
+        self, envelopes: list[CommandEnvelope], passing: set[Key] | None = None
+    ) -> list[CommandResult]:
+        """Decide and group-commit a batch; fall back to one-by-one if another host raced us.
+        Engagements in `passing` that were not in memory before the batch are evicted after it."""
         fields = batch_fields(
             [e.caller.correlation_id for e in envelopes],
             [e.engagement_id for e in envelopes],
             [e.caller.tenant_id for e in envelopes],
         )
+        before = self._loaded_cold(passing)
         with log_context(**fields):
-            return self._process_batch(envelopes)
+            try:
+                return self._process_batch(envelopes)
+            finally:
+                if passing:
+                    self.residency.forget_many(passing - before)
+
+    def _loaded_cold(self, keys: set[Key] | None) -> set[Key]:
+        """Which of `keys` are in memory (live or hibernating) now."""
+        return {key for key in keys if self.residency.holds(key)} if keys else set()
 
     def _process_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
         try:
@@ -233,7 +295,7 @@ class EngagementHost:
             self._idempotency(envelopes),
             ReferenceData(self.store),
             self._clock,
-            {key: self._snapshot_at.get(key, 0) for key in states},
+            {key: self.residency.snapshot_at.get(key, 0) for key in states},
             self.self_approval,
             self._invoice_json,
         )
@@ -245,11 +307,10 @@ class EngagementHost:
         now = time.monotonic()
         self.batches_committed += 1
         self._count(staged, now - started)
-        self._snapshot_at.update(staged.snapshot_at)
+        self.residency.snapshot_at.update(staged.snapshot_at)
         for key, state in staged.states.items():
-            self._resident[key] = (state, now)
-            self._resident.move_to_end(key)
-        self._evict_idle(now)
+            self.residency.put(key, state, now)
+        self.residency.sweep(now)
 
     def _count(self, staged: StagedBatch, seconds: float) -> None:
         telemetry = self.telemetry
@@ -280,11 +341,11 @@ class EngagementHost:
         states: dict[Key, Engagement | None] = {}
         missing: dict[str, list[str]] = {}
         for key in keys:
-            resident = self._resident.get(key)
+            resident = self.residency.get(key)
             if resident is None:
                 missing.setdefault(key[0], []).append(key[1])
             else:
-                states[key] = resident[0]
+                states[key] = resident
         broken: dict[Key, UnreadableEngagementError] = {}
         for tenant_id, ids in missing.items():
             for engagement_id, (row, tail) in self.store.load_streams(tenant_id, ids).items():
@@ -296,7 +357,7 @@ class EngagementHost:
                     log.error("%s", bad.message)
                     broken[key] = bad
                     continue
-                self._snapshot_at[key] = row.snapshot_at if row else 0
+                self.residency.snapshot_at[key] = row.snapshot_at if row else 0
                 self.telemetry.activations += 1
         if broken:
             raise UnreadableEngagements(broken)
@@ -304,18 +365,7 @@ class EngagementHost:
 
     def _forget(self, envelopes: Iterable[CommandEnvelope]) -> None:
         for envelope in envelopes:
-            key = (envelope.caller.tenant_id, envelope.engagement_id)
-            self._resident.pop(key, None)
-            self._snapshot_at.pop(key, None)
-
-    def _evict_idle(self, now: float) -> None:
-        while self._resident:
-            key, (_, last_used) = next(iter(self._resident.items()))
-            if len(self._resident) <= self._max_resident and now - last_used < self._idle_seconds:
-                break
-            del self._resident[key]
-            self._snapshot_at.pop(key, None)
-            self.telemetry.evictions += 1
+            self.residency.forget(_key(envelope))
 
 
 def _key(envelope: CommandEnvelope) -> Key:

@@ -1,0 +1,157 @@
+"""Hibernation: idle engagements are kept compacted in memory and thawed without the store;
+engagements a bill run only passes through are not kept at all."""
+
+from __future__ import annotations
+
+from q2c_core.adapters.store import Store
+from q2c_core.app.host import EngagementHost
+from q2c_core.app.residency import freeze, thaw
+from q2c_core.domain.entities import EngagementState
+from tests.host.helpers import (
+    activate,
+    approve_contract,
+    close_won,
+    create,
+    envelope,
+    folded_journal,
+    new_id,
+    qualify,
+)
+
+
+async def _contracted(host: EngagementHost, tenant_id: str, customer_id: str) -> str:
+    eid = new_id("eng")
+    results = await host.submit_many(
+        [
+            envelope(tenant_id, eid, c)
+            for c in (create(customer_id), qualify(), close_won(), approve_contract())
+        ]
+    )
+    assert all(r.ok for r in results), [r.error for r in results]
+    return eid
+
+
+async def test_an_idle_engagement_hibernates_and_thaws_without_the_store(
+    store: Store, tenant_id: str, customer_id: str
+) -> None:
+    host = EngagementHost(store, hibernate_seconds=0)
+    try:
+        eid = await _contracted(host, tenant_id, customer_id)
+        assert host.resident_count == 0 and host.residency.hibernating_count == 1
+        activations = host.telemetry.activations
+
+        activated = await host.submit(envelope(tenant_id, eid, activate()))
+
+        assert activated.engagement is not None
+        assert (activated.engagement.state, activated.engagement.version) == (EngagementState.ACTIVE, 5)
+        assert activated.engagement == folded_journal(store, tenant_id, eid)
+        assert host.telemetry.activations == activations  # thawed, not loaded
+        assert host.residency.thaws == 1
+    finally:
+        await host.close()
+
+
+async def test_over_max_resident_the_least_recently_used_hibernate_instead_of_leaving(
+    store: Store, tenant_id: str, customer_id: str
+) -> None:
+    host = EngagementHost(store, max_resident=1)
+    try:
+        ids = [await _contracted(host, tenant_id, customer_id) for _ in range(3)]
+        assert host.resident_count == 1 and host.residency.hibernating_count == 2
+        activations = host.telemetry.activations
+
+        results = await host.submit_many([envelope(tenant_id, eid, activate()) for eid in ids])
+
+        assert all(r.engagement is not None and r.engagement.version == 5 for r in results)
+        assert host.telemetry.activations == activations  # every one came back from memory
+        assert host.resident_count == 1 and host.residency.hibernating_count == 2
+    finally:
+        await host.close()
+
+
+async def test_a_sweep_hibernates_engagements_that_went_idle_without_another_commit(
+    store: Store, tenant_id: str, customer_id: str
+) -> None:
+    host = EngagementHost(store, hibernate_seconds=3600)
+    try:
+        eid = await _contracted(host, tenant_id, customer_id)
+        await host.sweep()
+        assert host.resident_count == 1  # not idle long enough
+
+        host.residency.limits = host.residency.limits.__class__(hibernate_seconds=0)
+        await host.sweep()
+
+        assert host.resident_count == 0 and host.residency.hibernating_count == 1
+        assert host.residency.hibernating_bytes() > 0
+        again = await host.submit(envelope(tenant_id, eid, activate()))
+        assert again.engagement == folded_journal(store, tenant_id, eid)
+    finally:
+        await host.close()
+
+
+async def test_a_state_that_does_not_thaw_is_activated_from_the_store(
+    store: Store, tenant_id: str, customer_id: str
+) -> None:
+    host = EngagementHost(store, hibernate_seconds=0)
+    try:
+        eid = await _contracted(host, tenant_id, customer_id)
+        cold = host.residency._cold
+        cold[(tenant_id, eid)] = (b"not zlib", cold[(tenant_id, eid)][1])
+        activations = host.telemetry.activations
+
+        activated = await host.submit(envelope(tenant_id, eid, activate()))
+
+        assert activated.engagement == folded_journal(store, tenant_id, eid)
+        assert activated.engagement is not None and activated.engagement.version == 5
+        assert host.telemetry.activations == activations + 1
+    finally:
+        await host.close()
+
+
+async def test_commands_passing_through_do_not_keep_the_engagements_they_loaded(
+    store: Store, tenant_id: str, customer_id: str
+) -> None:
+    host = EngagementHost(store)
+    try:
+        kept = await _contracted(host, tenant_id, customer_id)
+        passed = await _contracted(host, tenant_id, customer_id)
+        host.residency.forget((tenant_id, passed))
+        assert host.resident_count == 1
+
+        results = await host.submit_many(
+            [envelope(tenant_id, eid, activate()) for eid in (kept, passed)], passing=True
+        )
+
+        assert all(r.engagement is not None and r.engagement.version == 5 for r in results)
+        assert host.residency.holds((tenant_id, kept))  # it was in memory before: it stays
+        assert not host.residency.holds((tenant_id, passed))
+        assert results[1].engagement == folded_journal(store, tenant_id, passed)
+    finally:
+        await host.close()
+
+
+async def test_activate_loads_engagements_ahead_of_their_commands(
+    host: EngagementHost, tenant_id: str, customer_id: str
+) -> None:
+    ids = [await _contracted(host, tenant_id, customer_id) for _ in range(3)]
+    host.evict_all()
+    activations = host.telemetry.activations
+
+    live = await host.activate([(tenant_id, eid) for eid in [*ids, new_id("eng")]])
+
+    assert live == 3 and host.telemetry.activations == activations + 4  # the unknown one too
+    await host.submit(envelope(tenant_id, ids[0], activate()))
+    assert host.telemetry.activations == activations + 4
+
+
+async def test_a_frozen_state_thaws_equal_and_much_smaller(
+    host: EngagementHost, store: Store, tenant_id: str, customer_id: str
+) -> None:
+    eid = await _contracted(host, tenant_id, customer_id)
+    state = folded_journal(store, tenant_id, eid)
+    assert state is not None
+
+    frozen = freeze(state)
+
+    assert thaw(frozen) == state
+    assert len(frozen) < len(state.model_dump_json()) / 2
