@@ -36,32 +36,60 @@ def _save(figure: Figure, path: Path) -> Path:
     return path
 
 
-def _centres(timeline: Sequence[dict[str, Any]]) -> list[float]:
-    return [p["t"] + p["width_s"] / 2 for p in timeline]
+def _dense(timeline: Sequence[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """One slot per bucket from 0 to the last, None where nothing ended (a gap, not a line)."""
+    if not timeline:
+        return []
+    width = timeline[0]["width_s"]
+    by_index = {int(p["t"] // width): p for p in timeline}
+    return [by_index.get(i) for i in range(max(by_index) + 1)]
 
 
-def throughput(timeline: Sequence[dict[str, Any]], path: Path) -> Path:
-    """Commands/s and errors/s per timeline bucket."""
+def _centres(slots: Sequence[dict[str, Any] | None], width: float) -> list[float]:
+    return [(i + 0.5) * width for i in range(len(slots))]
+
+
+def _width(timeline: Sequence[dict[str, Any]]) -> float:
+    return float(timeline[0]["width_s"]) if timeline else 1.0
+
+
+def _shade(axes: Axes, bill_run_span: tuple[float, float] | None) -> None:
+    """Mark the bill run's time span, so a dip or a latency rise there reads as its cause."""
+    if bill_run_span is not None:
+        axes.axvspan(*bill_run_span, color="tab:purple", alpha=0.12, label="bill run")
+
+
+def throughput(
+    timeline: Sequence[dict[str, Any]], path: Path, bill_run_span: tuple[float, float] | None = None
+) -> Path:
+    """Commands/s and errors/s per timeline bucket (the bill run shaded when given)."""
     figure, axes = _figure()
-    x = _centres(timeline)
-    axes.plot(x, [p["commands"] / p["width_s"] for p in timeline], label="commands/s", color="tab:blue")
-    axes.plot(x, [p["errors"] / p["width_s"] for p in timeline], label="errors/s", color="tab:red")
+    _shade(axes, bill_run_span)
+    slots, width = _dense(timeline), _width(timeline)
+    x = _centres(slots, width)
+    for key, label, colour in (("commands", "commands/s", "tab:blue"), ("errors", "errors/s", "tab:red")):
+        rates = [p[key] / width if p else 0.0 for p in slots]
+        axes.plot(x, rates, label=label, color=colour, drawstyle="steps-mid")
     axes.set_title("Throughput over time")
     axes.set_xlabel("time since start (s)")
     axes.set_ylabel("calls per second (1/s)")
     axes.set_ylim(bottom=0)
     axes.grid(True, alpha=0.3)
-    axes.legend(loc="best")
+    figure.legend(loc="outside lower center", ncols=4)
     return _save(figure, path)
 
 
-def latency(timeline: Sequence[dict[str, Any]], path: Path) -> Path:
+def latency(
+    timeline: Sequence[dict[str, Any]], path: Path, bill_run_span: tuple[float, float] | None = None
+) -> Path:
     """p50, p90 and p99 latency per timeline bucket (log scale when they span a decade)."""
     figure, axes = _figure()
-    x = _centres(timeline)
+    _shade(axes, bill_run_span)
+    slots = _dense(timeline)
+    x = _centres(slots, _width(timeline))
     lines = (("p50_ms", "p50", "tab:green"), ("p90_ms", "p90", "tab:orange"), ("p99_ms", "p99", "tab:red"))
     for key, label, colour in lines:
-        axes.plot(x, [p[key] for p in timeline], label=label, color=colour)
+        axes.plot(x, [p[key] if p else math.nan for p in slots], label=label, color=colour, marker=".")
     values = [p[key] for p in timeline for key, _, _ in lines if p[key] > 0]
     if values and max(values) / min(values) > 10:
         axes.set_yscale("log")
@@ -69,7 +97,7 @@ def latency(timeline: Sequence[dict[str, Any]], path: Path) -> Path:
     axes.set_xlabel("time since start (s)")
     axes.set_ylabel("latency (ms)")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(loc="best")
+    figure.legend(loc="outside lower center", ncols=4)
     return _save(figure, path)
 
 
@@ -94,24 +122,39 @@ def _shares(histogram: HdrHistogram, edges: list[float]) -> list[float]:
 
 
 def histogram(histograms: dict[str, HdrHistogram], path: Path) -> Path:
-    """The latency distribution of each RPC: percent of its calls per log-spaced latency bin."""
-    figure, axes = _figure()
+    """The latency distribution of each RPC, one small panel per RPC on a shared log x axis:
+    percent of its calls per log-spaced latency bin, with its p50 and p99 marked."""
     recorded = {name: h for name, h in sorted(histograms.items()) if h.get_total_count()}
+    columns = min(max(len(recorded), 1), 3)
+    rows = max(math.ceil(len(recorded) / columns), 1)
+    figure = Figure(figsize=(SIZE[0], 1.0 + 1.9 * rows), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes_grid = figure.subplots(rows, columns, sharex=True, squeeze=False)
+    edges = _log_bins(recorded) if recorded else [0.1, 1.0]
+    for axes, (name, hist) in zip(axes_grid.flat, recorded.items(), strict=False):
+        _rpc_panel(axes, name, hist, edges)
+    for index, axes in enumerate(axes_grid.flat):
+        if index >= len(recorded):
+            axes.set_visible(False)
+            axes_grid.flat[index - columns].xaxis.set_tick_params(labelbottom=True)
     if recorded:
-        edges = _log_bins(recorded)
-        colours = [f"C{i % 10}" for i in range(len(recorded))]
-        styles = ["-", "--", ":", "-."]
-        for i, (name, hist) in enumerate(recorded.items()):
-            shares = _shares(hist, edges)
-            label = f"{name} (n={hist.get_total_count():,})"
-            axes.stairs(shares, edges, label=label, color=colours[i], linestyle=styles[i // 10 % 4])
-        axes.legend(loc="upper right", fontsize="small", ncols=2 if len(recorded) > 8 else 1)
-    axes.set_xscale("log")
-    axes.set_title("Latency distribution per RPC")
-    axes.set_xlabel("latency (ms, log scale)")
-    axes.set_ylabel("share of the RPC's calls (%)")
-    axes.grid(True, which="both", alpha=0.3)
+        handles, labels = axes_grid.flat[0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower right", ncols=3, fontsize="small")
+    figure.suptitle("Latency distribution per RPC")
+    figure.supxlabel("latency (ms, log scale)")
+    figure.supylabel("share of the RPC's calls (%)")
     return _save(figure, path)
+
+
+def _rpc_panel(axes: Axes, name: str, hist: HdrHistogram, edges: list[float]) -> None:
+    axes.stairs(_shares(hist, edges), edges, fill=True, alpha=0.6, color="tab:blue", label="calls per bin")
+    for level, colour in ((50.0, "tab:green"), (99.0, "tab:red")):
+        value = hist.get_value_at_percentile(level) / 1000.0
+        axes.axvline(value, color=colour, linestyle="--", linewidth=1, label=f"p{level:g}")
+    axes.set_xscale("log")
+    axes.set_title(f"{name} (n={hist.get_total_count():,})", fontsize="small")
+    axes.tick_params(labelsize="x-small")
+    axes.grid(True, which="major", alpha=0.3)
 
 
 def bill_run(samples: Sequence[BillRunProgress], path: Path) -> Path:
@@ -126,5 +169,5 @@ def bill_run(samples: Sequence[BillRunProgress], path: Path) -> Path:
     axes.set_ylabel("engagements / invoices (count)")
     axes.set_ylim(bottom=0)
     axes.grid(True, alpha=0.3)
-    axes.legend(loc="best")
+    figure.legend(loc="outside lower center", ncols=4)
     return _save(figure, path)

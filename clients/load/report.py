@@ -98,12 +98,13 @@ def report_data(recorder: Recorder, run: RunInfo) -> dict[str, Any]:
 def write_plots(directory: Path, recorder: Recorder) -> list[Path]:
     """throughput.png, latency.png, histogram.png, and bill_run.png when there was a bill run."""
     timeline = recorder.timeline()
+    samples = recorder.bill_run()
+    span = (samples[0].t, samples[-1].t) if len(samples) > 1 else None
     written = [
-        plots.throughput(timeline, directory / "throughput.png"),
-        plots.latency(timeline, directory / "latency.png"),
+        plots.throughput(timeline, directory / "throughput.png", span),
+        plots.latency(timeline, directory / "latency.png", span),
         plots.histogram({n: s.histogram for n, s in recorder.rpcs().items()}, directory / "histogram.png"),
     ]
-    samples = recorder.bill_run()
     if samples:
         written.append(plots.bill_run(samples, directory / "bill_run.png"))
     return written

@@ -166,3 +166,21 @@ def test_money_uses_the_currency_minor_unit() -> None:
     assert money(123450, "EUR") == "1,234.50 EUR"
     assert money(5000, "JPY") == "5,000 JPY"
     assert money(-1005, "BHD") == "-1.005 BHD"
+
+
+def test_a_run_that_recorded_nothing_still_writes_a_whole_report(tmp_path: Path) -> None:
+    written = write_report(tmp_path, Recorder(T0), _run(bill_run=False))
+
+    assert [p.name for p in written] == [
+        "report.json",
+        "report.md",
+        "throughput.png",
+        "latency.png",
+        "histogram.png",
+    ]
+    data = _json(tmp_path)
+    assert data["totals"]["commands"] == 0
+    assert data["totals"]["throughput_per_s"] == 0
+    assert data["overall"]["latency_ms"] == dict.fromkeys(LATENCY_KEYS, 0.0)
+    assert data["timeline"] == []
+    assert all(p.read_bytes().startswith(PNG_SIGNATURE) for p in written[2:])
