@@ -2,7 +2,8 @@
 a per-second timeline and bill-run progress.
 
 `Recorder.record` is on the load tool's hot path: it takes one lock and records into three
-histograms (overall, the RPC's, the current second's). Latency is `ended - intended`: in an
+histograms (overall, the RPC's, the current second's): ~4 µs of CPU per call on the 2-core test
+machine, against ~260 µs for the gRPC call itself on the client. Latency is `ended - intended`: in an
 open-loop run `intended` is the scheduled send time, so a call that waited behind a slow one is
 charged the wait (coordinated omission corrected); in a closed loop `intended == started`.
 Every call counts in the latency histograms, whatever its status.

@@ -202,3 +202,18 @@ def test_merge_moves_the_other_recorders_times_onto_this_origin() -> None:
     assert [p["t"] for p in early.timeline()] == [12]
     assert early.duration_s == pytest.approx(12.6)
     assert early.bill_run()[0].t == pytest.approx(13)
+
+
+def test_merging_a_coarsened_timeline_coarsens_this_one_and_keeps_every_call() -> None:
+    long_run, short_run = Recorder(T0, max_points=10), Recorder(T0, max_points=10)
+    for second in range(100):
+        long_run.record("A", T0 + second, T0 + second, T0 + second + 0.01, "OK")
+    for second in range(5):
+        short_run.record("A", T0 + second, T0 + second, T0 + second + 0.5, "ABORTED")
+
+    short_run.merge(long_run)
+
+    points = short_run.timeline()
+    assert {p["width_s"] for p in points} == {16}
+    assert (sum(p["commands"] for p in points), sum(p["errors"] for p in points)) == (105, 5)
+    assert points[0]["commands"] == 21 and points[0]["max_ms"] == pytest.approx(500, rel=1e-2)
