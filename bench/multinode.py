@@ -196,8 +196,15 @@ class RayCluster:
         return rows
 
     def actors(self, prefix: str = "") -> dict[str, dict[str, Any]]:
-        """Named actors (name starting with `prefix`) -> {state, node_id, pid, restarts}."""
-        return {a["name"]: a for a in self.probe()["actors"] if a["name"] and a["name"].startswith(prefix)}
+        """Named actors (name starting with `prefix`) -> {state, node_id, pid, restarts}; of
+        several actors that held one name (a dead one and its successor), the live one."""
+        named = [a for a in self.probe()["actors"] if a["name"] and a["name"].startswith(prefix)]
+        return {a["name"]: a for a in sorted(named, key=lambda a: a["state"] == "ALIVE")}
+
+    def actor_history(self, prefix: str) -> list[tuple[str, str, str]]:
+        """Every actor (dead ones too) whose name starts with `prefix`: (name, node label, state)."""
+        named = [a for a in self.probe()["actors"] if a["name"] and a["name"].startswith(prefix)]
+        return sorted((a["name"], self.label_of(a["node_id"]), a["state"]) for a in named)
 
     def label_of(self, node_id: str) -> str:
         """node_a, node_b, ... of a node id."""
@@ -217,10 +224,10 @@ class RayCluster:
         raise RuntimeError(f"{node.label}: processes survive SIGKILL: {node.pids()}")
 
     def stop(self) -> None:
-        """Stop every node (workers first): SIGTERM, then SIGKILL what is left after 10 s."""
+        """Stop every node (workers first): SIGTERM, then SIGKILL what is left after 5 s."""
         for node in reversed(self.nodes):
             _signal_all(node.pids(), signal.SIGTERM)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 5
         while time.monotonic() < deadline and any(n.pids() for n in self.nodes):
             time.sleep(0.1)
         for node in self.nodes:
