@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from io import StringIO
 
 import pytest
@@ -83,3 +85,19 @@ def test_enabled_display_writes_to_stderr_not_stdout(capsys: pytest.CaptureFixtu
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "q2c load: to stderr" in captured.err
+
+
+def test_display_redraws_itself_while_the_run_goes_on() -> None:
+    out = StringIO()
+    console = Console(file=out, width=120, force_terminal=True, color_system=None)
+    recorder = Recorder(time.monotonic())
+    with LiveDisplay(recorder, "redraw", enabled=True, console=console) as display:
+        display.phase("month-end commands")
+        now = time.monotonic()
+        for _ in range(4321):
+            recorder.record("SubmitTimeEntries", now, now, now + 0.003, "OK")
+        # No one calls the display: its own thread must pick the new count up (~4 times a second).
+        deadline = time.monotonic() + 5.0
+        while "4,321" not in out.getvalue() and time.monotonic() < deadline:
+            threading.Event().wait(0.02)
+        assert "4,321" in out.getvalue()
