@@ -158,12 +158,17 @@ def _rpc_panel(axes: Axes, name: str, hist: HdrHistogram, edges: list[float]) ->
 
 
 def bill_run(samples: Sequence[BillRunProgress], path: Path) -> Path:
-    """Engagements processed (of the total) and invoices issued over the bill run."""
+    """Engagements processed (against the run's total) and invoices created over the bill run."""
     figure, axes = _figure()
     x = [s.t for s in samples]
-    axes.plot(x, [s.processed for s in samples], label="engagements processed", color="tab:blue")
-    axes.plot(x, [s.invoices for s in samples], label="invoices", color="tab:green")
-    axes.plot(x, [s.total for s in samples], label="engagements in the run", color="grey", linestyle="--")
+    marker = "o" if len(samples) <= 50 else None  # a short run has few samples: show each one
+    total = max(s.total for s in samples)
+    axes.axhline(total, color="grey", linestyle=":", label=f"engagements in the run ({total:,})")
+    axes.plot(
+        x, [s.processed for s in samples], label="engagements processed", color="tab:blue", marker=marker
+    )
+    invoices = [s.invoices for s in samples]
+    axes.plot(x, invoices, label="invoices created", color="tab:green", linestyle="--", marker=marker and "x")
     axes.set_title("Bill-run progress")
     axes.set_xlabel("time since start of the load run (s)")
     axes.set_ylabel("engagements / invoices (count)")

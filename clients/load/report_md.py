@@ -32,6 +32,15 @@ def _errors(by_code: dict[str, int]) -> str:
     return ", ".join(f"{code} {n:,}" for code, n in by_code.items()) or "0"
 
 
+def _value(value: Any) -> str:
+    """A server fact for a table cell: mappings and lists spelled out, not as Python reprs."""
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_value(item)}" for key, item in value.items()) or "-"
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(item) for item in value) or "-"
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
 def _load(run: dict[str, Any]) -> str:
     if run["mode"] == "closed":
         return f"closed loop, {run['clients']} clients"
@@ -50,14 +59,17 @@ def _summary(data: dict[str, Any]) -> list[str]:
         ["run duration", f"{run['duration_s']:,.1f} s"],
         ["measured duration", f"{totals['duration_s']:,.1f} s"],
         ["commands", f"{totals['commands']:,}"],
-        ["errors", f"{totals['errors']:,} ({share:.2f} %): {_errors(totals['errors_by_code'])}"],
+        [
+            "errors",
+            f"{totals['errors']:,} ({share:.2f} %): {_errors(totals['errors_by_code'])}" if share else "0",
+        ],
         ["throughput", f"{totals['throughput_per_s']:,.1f} commands/s"],
         [
             "latency",
             f"p50 {overall['p50']:,.3f} ms, p99 {overall['p99']:,.3f} ms, max {overall['max']:,.3f} ms",
         ],
     ]
-    rows += [[f"server {key}", str(value)] for key, value in sorted(run["server"].items())]
+    rows += [[f"server {key}", _value(value)] for key, value in sorted(run["server"].items())]
     return ["## Summary", "", *_table(["item", "value"], rows)]
 
 

@@ -67,7 +67,11 @@ def _run(*, bill_run: bool, passed: bool = True) -> RunInfo:
             approved_unbilled=0,
             lost_commands=0,
         ),
-        server={"shards": 2, "version": "test"},
+        server={
+            "shards": 2,
+            "version": "test",
+            "planned_rpcs": {"CreateEngagement": 1200, "IssueInvoice": 12},
+        },
     )
 
 
@@ -146,6 +150,7 @@ def test_report_md_summarises_rpcs_bill_run_verdict_and_links_the_plots(
     assert "| invoices/s | 90.0 |" in text
     assert "**PASSED**: 90 invoices checked" in text
     assert "| EUR | 1,234.50 EUR | 1,234.50 EUR | 0.00 EUR |" in text
+    assert "| server planned_rpcs | CreateEngagement 1,200, IssueInvoice 12 |" in text
     for name in ("throughput.png", "latency.png", "histogram.png", "bill_run.png"):
         assert f"]({name})" in text
 
@@ -183,4 +188,5 @@ def test_a_run_that_recorded_nothing_still_writes_a_whole_report(tmp_path: Path)
     assert data["totals"]["throughput_per_s"] == 0
     assert data["overall"]["latency_ms"] == dict.fromkeys(LATENCY_KEYS, 0.0)
     assert data["timeline"] == []
+    assert "| errors | 0 |" in (tmp_path / "report.md").read_text()
     assert all(p.read_bytes().startswith(PNG_SIGNATURE) for p in written[2:])
