@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import ray
@@ -9,6 +10,7 @@ import ray
 from actors.retry import BILL_RUN_POLICY, call_with_retries
 from actors.routing import shard_for
 from q2c_core.adapters.store import Store
+from q2c_core.app.billing.lease import RunLease
 from q2c_core.app.billing.runner import DEFAULT_CHUNK, BillOutcome, BillRunCoordinator, failed_outcomes
 from q2c_core.app.messages import CommandEnvelope
 
@@ -40,8 +42,11 @@ class BillRunCoordinatorActor:
         tenant_id: str,
         bill_run_id: str,
         pacing: tuple[int, float] = (DEFAULT_CHUNK, 0.0),
+        lease: tuple[str, float] | None = None,
     ) -> None:
+        """`lease`: (owner, seconds) of the run's lease the launching gateway took for this actor."""
         self.store = Store.open(database_url, migrate=False)
+        held = RunLease(self.store, tenant_id, bill_run_id, *lease) if lease else None
         self.handles = [
             ray.get_actor(shard_name(deployment, i, shards), namespace="q2c") for i in range(shards)
         ]
@@ -54,6 +59,7 @@ class BillRunCoordinatorActor:
             dispatch=self._dispatch,
             chunk_size=pacing[0],
             pause=pacing[1],
+            lease=held,
         )
 
     async def _dispatch(self, index: int, envelopes: list[CommandEnvelope]) -> list[BillOutcome]:
@@ -64,6 +70,10 @@ class BillRunCoordinatorActor:
             return found
 
         return await call_with_retries(send, envelopes, _unavailable, BILL_RUN_POLICY, f"shard {index}")
+
+    async def pid(self) -> int:
+        """The coordinator's process id (for operators, and tests that kill it)."""
+        return os.getpid()
 
     async def run(self) -> str:
         """Run the bill run to its end, save it, and exit this actor."""

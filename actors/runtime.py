@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import ray
@@ -14,6 +15,7 @@ from actors.retry import LANE_POLICY, call_with_retries
 from actors.routing import shard_for
 from actors.shard import EngagementShard
 from q2c_core.adapters.store import Store
+from q2c_core.app.billing.lease import LeaseSettings, RunLease
 from q2c_core.app.billing.runner import DEFAULT_CHUNK
 from q2c_core.app.billing.runs import BillRun, BillRunSpec
 from q2c_core.app.connectors import ConnectorFactory
@@ -93,6 +95,7 @@ class RayRuntime(RuntimeServices):
         connectors: ConnectorFactory | None = None,
         self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
         log_settings: tuple[str, LogFormat] | None = None,
+        bill_run_leases: LeaseSettings | None = None,
     ) -> None:
         if shards < 1:
             raise ValueError("shards must be at least 1")
@@ -103,6 +106,7 @@ class RayRuntime(RuntimeServices):
         self.bill_run_pause = bill_run_pause
         self.bill_run_watchers: dict[str, asyncio.Task[None]] = {}
         self.deployment = deployment
+        self._wire_bill_runs(bill_run_leases, deployment)
         self.self_approval = self_approval
         self.lanes = [
             ShardLane(
@@ -173,15 +177,16 @@ class RayRuntime(RuntimeServices):
         """Record the run, then coordinate it in a detached coordinator actor (returns at once)."""
         run, created = await asyncio.to_thread(self.bill_runs.start, caller, request_id, spec)
         if created:
-            self._launch(run)
+            await self._coordinate(run)
         return run
 
-    def _launch(self, run: BillRun) -> None:
+    async def _launch_coordinator(self, run: BillRun, lease: RunLease) -> None:
+        """A detached coordinator actor for the run, holding `lease`, watched from here. A
+        coordinator still registered under the run's name has lost the lease: it is killed."""
+        name = coordinator_name(self.deployment, run.bill_run_id)
+        await asyncio.to_thread(_free_name, name)
         actor = BillRunCoordinatorActor.options(  # type: ignore[attr-defined]
-            name=coordinator_name(self.deployment, run.bill_run_id),
-            namespace="q2c",
-            lifetime="detached",
-            get_if_exists=True,
+            name=name, namespace="q2c", lifetime="detached"
         ).remote(
             self.database_url,
             self.deployment,
@@ -189,19 +194,30 @@ class RayRuntime(RuntimeServices):
             run.tenant_id,
             run.bill_run_id,
             (self.bill_run_chunk, self.bill_run_pause),
+            (lease.owner, lease.seconds),
         )
-        task = asyncio.get_running_loop().create_task(self._watch(actor, run))
-        self.bill_run_watchers[run.bill_run_id] = task
-        task.add_done_callback(lambda _: self.bill_run_watchers.pop(run.bill_run_id, None))
+        run_id = run.bill_run_id
+        task = asyncio.get_running_loop().create_task(self._watch(actor, run, lease))
+        self.bill_run_watchers[run_id] = task
+        task.add_done_callback(
+            lambda done: (
+                self.bill_run_watchers.pop(run_id) if self.bill_run_watchers.get(run_id) is done else None
+            )
+        )
 
-    async def _watch(self, actor: Any, run: BillRun) -> None:
-        """When the coordinator dies before finishing its run, the run ends FAILED."""
+    async def _watch(self, actor: Any, run: BillRun, lease: RunLease) -> None:
+        """When the coordinator dies before finishing its run, free its lease and sweep: the run
+        is resumed now (or failed, once it lost too many coordinators), not when the lease ends."""
         try:
+            await _started(actor, lease)
             await actor.run.remote()
         except Exception as error:  # the actor exits (or died): the store says which
             log.info("bill run %s coordinator ended: %s", run.bill_run_id, type(error).__name__)
-        message = "the bill run coordinator died; start a new run for the period to finish it"
-        await asyncio.to_thread(self.bill_runs.fail, run.tenant_id, run.bill_run_id, message)
+        stored, _ = await asyncio.to_thread(self.bill_runs.load, run.tenant_id, run.bill_run_id)
+        if stored.state.finished or not await asyncio.to_thread(lease.release):
+            return  # finished, or the lease had already passed to another coordinator
+        log.warning("bill run %s: coordinator %s died with the run unfinished", run.bill_run_id, lease.owner)
+        await self.bill_run_sweeper.sweep()
 
     def coordinator(self, bill_run_id: str) -> Any:
         """The live coordinator actor of a run (ValueError once it has exited)."""
@@ -239,9 +255,11 @@ class RayRuntime(RuntimeServices):
     async def close(self, *, kill_shards: bool = False) -> None:
         """Stop routing; optionally kill the shard actors (tests, or the last gateway).
 
-        Running bill runs go on in their detached coordinator actors; only watching stops.
+        Running bill runs go on in their detached coordinator actors; only watching (and
+        sweeping) stops: another gateway's sweep resumes a run whose coordinator then dies.
         """
         self._closed = True
+        await self.stop_bill_run_sweeper()
         for watcher in list(self.bill_run_watchers.values()):
             watcher.cancel()
         if kill_shards:
@@ -249,3 +267,30 @@ class RayRuntime(RuntimeServices):
                 ray.kill(self.delivery_actor, no_restart=True)
             for lane in self.lanes:
                 ray.kill(lane.handle, no_restart=True)
+
+
+async def _started(actor: Any, lease: RunLease) -> None:
+    """Wait until the coordinator actor has started, renewing its lease meanwhile: a slow start
+    (a new worker process on a busy node) must not look like a lost coordinator."""
+    ready = asyncio.wrap_future(actor.pid.remote().future())
+    while not (await asyncio.wait({ready}, timeout=lease.seconds / 3))[0]:
+        if not await asyncio.to_thread(lease.renew):
+            return  # taken over meanwhile: the coordinator will find out and stop
+    ready.result()
+
+
+def _free_name(name: str, seconds: float = 10.0) -> None:
+    """Kill the actor registered under `name`, if any, and wait until the name is free."""
+    try:
+        stale = ray.get_actor(name, namespace="q2c")
+    except ValueError:
+        return
+    ray.kill(stale, no_restart=True)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            ray.get_actor(name, namespace="q2c")
+        except ValueError:
+            return
+        time.sleep(0.05)  # polling the GCS until the deadline
+    raise RuntimeError(f"actor {name} is still registered {seconds:.0f}s after it was killed")

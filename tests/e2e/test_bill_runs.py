@@ -134,22 +134,22 @@ async def test_a_shard_killed_mid_run_loses_and_doubles_nothing(runtime: RayRunt
     assert totals == PER_ENGAGEMENT * 44
 
 
-async def test_a_killed_coordinator_fails_its_run_and_a_new_run_finishes_the_period(
+async def test_a_killed_coordinator_is_resumed_by_its_gateway_and_bills_each_engagement_once(
     runtime: RayRuntime,
 ) -> None:
     tenant = f"t-{uuid.uuid4().hex[:12]}"
     p = await portfolio(runtime, tenant)
-    first = await runtime.start_bill_run(caller(tenant), None, SPEC)
-    seen = await progress_until(runtime, first, 9)
+    started = await runtime.start_bill_run(caller(tenant), None, SPEC)
+    seen = await progress_until(runtime, started, 9)
     assert seen[-1] < 60, "the run finished before its coordinator could be killed"
-    ray.kill(runtime.coordinator(first.bill_run_id), no_restart=True)
-    dead = await finished(runtime, first)
-    assert dead.state is BillRunState.FAILED and "coordinator died" in dead.failure_message
-    await asyncio.gather(*(lane.handle.idle.remote() for lane in runtime.lanes))  # chunks in hand commit
-    second = await finished(runtime, await runtime.start_bill_run(caller(tenant), None, SPEC))
-    assert second.state is BillRunState.SUCCEEDED
-    by_first = runtime.queries.list_invoices(tenant, None, None, None, first.bill_run_id, 500, "").items
-    assert 0 < len(by_first) < 44
-    assert second.invoices_created == 44 - len(by_first)
-    assert second.engagements_already_invoiced == 5 + len(by_first)
+    ray.kill(runtime.coordinator(started.bill_run_id), no_restart=True)
+    run = await finished(runtime, started)  # the watcher saw it die and swept: a new coordinator
+    assert run.state is BillRunState.SUCCEEDED, run.failure_message
+    assert run.engagements_total == run.engagements_processed == 60
+    assert (run.invoices_created, run.engagements_already_invoiced) == (44, 5)
+    assert (run.engagements_skipped, run.engagements_failed) == (11, 0)
+    assert run.invoiced_totals == {"USD": PER_ENGAGEMENT * 44}
+    lease = runtime.store.get_bill_run_lease(tenant, run.bill_run_id)
+    assert lease is not None and lease.launches == 2
+    assert runtime.bill_run_sweeper.resumed_total >= 1
     assert_billed_exactly_once(runtime, tenant, p)

@@ -188,7 +188,7 @@ class BillRunCoordinator:
         """Run to a terminal state and return it; FAILED only if the run itself crashed. With a
         lease: unfinished when the lease was lost, or released when interrupted (to be resumed)."""
         lease = self._lease
-        if lease is not None and not await asyncio.to_thread(lease.holds):
+        if lease is not None and not await asyncio.to_thread(lease.renew):  # a lease from its start
             log.warning("bill run %s: coordinator %s does not hold the lease", self._key[1], lease.owner)
             return (await asyncio.to_thread(self._control.load, *self._key))[0]
         keeper = asyncio.get_running_loop().create_task(lease.keep(self._lose)) if lease else None
