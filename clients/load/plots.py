@@ -17,6 +17,7 @@ from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from clients.load.record import BillRunProgress
 
@@ -34,6 +35,15 @@ def _figure() -> tuple[Figure, Axes]:
 def _save(figure: Figure, path: Path) -> Path:
     figure.savefig(path, format="png")
     return path
+
+
+def _plain_log_ticks(axis: Any, low: float, high: float) -> None:
+    """Ticks at 1, 2, 5 per decade when the range is narrow (1 per decade otherwise), labelled
+    as plain numbers ("20", "0.5"), not 2x10^1: narrow log ranges otherwise get crowded labels."""
+    narrow = high / max(low, 1e-9) <= 100
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if narrow else (1.0,)))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _dense(timeline: Sequence[dict[str, Any]]) -> list[dict[str, Any] | None]:
@@ -93,6 +103,7 @@ def latency(
     values = [p[key] for p in timeline for key, _, _ in lines if p[key] > 0]
     if values and max(values) / min(values) > 10:
         axes.set_yscale("log")
+        _plain_log_ticks(axes.yaxis, min(values), max(values))
     axes.set_title("Latency percentiles over time (completions per interval)")
     axes.set_xlabel("time since start (s)")
     axes.set_ylabel("latency (ms)")
@@ -152,6 +163,7 @@ def _rpc_panel(axes: Axes, name: str, hist: HdrHistogram, edges: list[float]) ->
         value = hist.get_value_at_percentile(level) / 1000.0
         axes.axvline(value, color=colour, linestyle="--", linewidth=1, label=f"p{level:g}")
     axes.set_xscale("log")
+    _plain_log_ticks(axes.xaxis, edges[0], edges[-1])
     axes.set_title(f"{name} (n={hist.get_total_count():,})", fontsize="small")
     axes.tick_params(labelsize="x-small")
     axes.grid(True, which="major", alpha=0.3)
