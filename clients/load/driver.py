@@ -44,6 +44,7 @@ class Outcome:
     bill_run: BillRunResult | None = None
     verdict: Verdict | None = None
     retries: int = 0
+    ids: messages.Ids | None = None
 
 
 def _state(run: billing_pb2.BillRun) -> str:
@@ -188,7 +189,7 @@ async def run(plan: Plan, options: Options, recorder: Recorder, on_phase: Callab
     conn = Connection(options.settings, recorder)
     try:
         on_phase("seeding")
-        ids = await seed(conn, plan)
+        ids = outcome.ids = await seed(conn, plan)
         on_phase("month-end commands")
         deadline = time.monotonic() + options.duration if options.duration else None
         job = Job(
@@ -227,15 +228,16 @@ async def run(plan: Plan, options: Options, recorder: Recorder, on_phase: Callab
         )
         outcome.after = await phase(after, options.processes, recorder)
         on_phase("checking")
-        outcome.verdict = await verify(options.settings, plan, ids, outcome)
+        view = await read_server(options.settings, ids, outcome)
+        outcome.verdict = check(plan, outcome.before, outcome.after, view)
         outcome.retries = conn.retries
         return outcome
     finally:
         await conn.close()
 
 
-async def verify(settings: Settings, plan: Plan, ids: messages.Ids, outcome: Outcome) -> Verdict:
-    """Read the server's invoices and engagements back (unrecorded) and run the oracle."""
+async def read_server(settings: Settings, ids: messages.Ids, outcome: Outcome) -> ServerView:
+    """Read the load's invoices (by customer) and engagements (in full) back, unrecorded."""
     reader = Connection(settings, Recorder(time.monotonic()))
     try:
         invoices = await readback.customers_invoices(reader, sorted(ids.customers.values()))
@@ -243,4 +245,4 @@ async def verify(settings: Settings, plan: Plan, ids: messages.Ids, outcome: Out
         engagements = await readback.engagements(reader, known)
     finally:
         await reader.close()
-    return check(plan, outcome.before, outcome.after, ServerView(invoices, engagements))
+    return ServerView(invoices, engagements)
