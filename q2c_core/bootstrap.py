@@ -59,8 +59,10 @@ async def build_runtime(settings: Settings, store: Store) -> Runtime:
             delivery=delivery,
             connectors=simulator_connectors,
             self_approval=settings.self_approval_policy(),
+            bill_run_leases=settings.bill_run_leases(),
         )
         await local.start_delivery()
+        await local.start_bill_run_sweeper()  # resumes abandoned bill runs until the runtime closes
         return local
     from actors.runtime import RayRuntime
 
@@ -74,9 +76,11 @@ async def build_runtime(settings: Settings, store: Store) -> Runtime:
         connectors=simulator_connectors,
         self_approval=settings.self_approval_policy(),
         log_settings=(settings.log_level, settings.log_format),
+        bill_run_leases=settings.bill_run_leases(),
     )
     await runtime.wait_ready()
     await runtime.start_delivery()
+    await runtime.start_bill_run_sweeper()  # resumes abandoned bill runs until the runtime closes
     return runtime
 
 

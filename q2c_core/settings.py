@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from q2c_core.app.billing.lease import LeaseSettings
 from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.domain.duties import SelfApprovalPolicy
 
@@ -64,6 +65,17 @@ class Settings(BaseSettings):
     connector_timeout_seconds: float = Field(10.0, gt=0, description="timeout of one ERP/PSA call")
     reconcile_interval_seconds: float | None = Field(
         None, gt=0, description="run ERP reconciliation for every tenant this often; absent: on request only"
+    )
+    bill_run_lease_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="a bill-run coordinator's lease: renewed every third; lapsed: the run is resumed",
+    )
+    bill_run_sweep_seconds: float = Field(
+        15.0, gt=0, description="every gateway looks for abandoned bill runs at start and this often"
+    )
+    bill_run_max_resumes: int = Field(
+        3, ge=0, description="times a bill run is resumed after losing its coordinator before it is FAILED"
     )
 
     auth: Literal["required", "none"] = Field(
@@ -175,6 +187,14 @@ class Settings(BaseSettings):
         """Tenants exempt from separation of duties (none unless listed)."""
         tenants = (tenant.strip() for tenant in self.self_approval_tenants.split(","))
         return SelfApprovalPolicy(frozenset(tenant for tenant in tenants if tenant))
+
+    def bill_run_leases(self) -> LeaseSettings:
+        """Bill-run lease length, sweep interval and resumes allowed."""
+        return LeaseSettings(
+            seconds=self.bill_run_lease_seconds,
+            sweep_seconds=self.bill_run_sweep_seconds,
+            max_resumes=self.bill_run_max_resumes,
+        )
 
     def delivery_config(self) -> DeliveryConfig:
         """The delivery worker's part of the settings."""
