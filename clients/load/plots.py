@@ -63,10 +63,14 @@ def _width(timeline: Sequence[dict[str, Any]]) -> float:
     return float(timeline[0]["width_s"]) if timeline else 1.0
 
 
-def _shade(axes: Axes, bill_run_span: tuple[float, float] | None) -> None:
-    """Mark the bill run's time span, so a dip or a latency rise there reads as its cause."""
+def _time_axis(axes: Axes, buckets: int, width: float, bill_run_span: tuple[float, float] | None) -> None:
+    """Time from 0 to the last bucket's end, the bill run's span shaded (so a dip or a latency
+    rise there reads as its cause)."""
+    end = buckets * width
     if bill_run_span is not None:
         axes.axvspan(*bill_run_span, color="tab:purple", alpha=0.12, label="bill run")
+        end = max(end, bill_run_span[1])
+    axes.set_xlim(0, max(end, width))
 
 
 def throughput(
@@ -74,12 +78,12 @@ def throughput(
 ) -> Path:
     """Commands/s and errors/s per timeline bucket (the bill run shaded when given)."""
     figure, axes = _figure()
-    _shade(axes, bill_run_span)
     slots, width = _dense(timeline), _width(timeline)
-    x = _centres(slots, width)
+    _time_axis(axes, len(slots), width, bill_run_span)
+    edges = [i * width for i in range(len(slots) + 1)]
     for key, label, colour in (("commands", "commands/s", "tab:blue"), ("errors", "errors/s", "tab:red")):
         rates = [p[key] / width if p else 0.0 for p in slots]
-        axes.plot(x, rates, label=label, color=colour, drawstyle="steps-mid")
+        axes.stairs(rates, edges, label=label, color=colour, linewidth=1.5)
     axes.set_title("Throughput over time")
     axes.set_xlabel("time since start (s)")
     axes.set_ylabel("calls per second (1/s)")
@@ -94,9 +98,9 @@ def latency(
 ) -> Path:
     """p50, p90 and p99 latency per timeline bucket (log scale when they span a decade)."""
     figure, axes = _figure()
-    _shade(axes, bill_run_span)
-    slots = _dense(timeline)
-    x = _centres(slots, _width(timeline))
+    slots, width = _dense(timeline), _width(timeline)
+    _time_axis(axes, len(slots), width, bill_run_span)
+    x = _centres(slots, width)
     lines = (("p50_ms", "p50", "tab:green"), ("p90_ms", "p90", "tab:orange"), ("p99_ms", "p99", "tab:red"))
     for key, label, colour in lines:
         axes.plot(x, [p[key] if p else math.nan for p in slots], label=label, color=colour, marker=".")
