@@ -22,6 +22,7 @@ from q2c_core.app.connectors import ConnectorFactory
 from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.app.runtime import RuntimeServices
+from q2c_core.app.store_errors import StoreError
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.errors import UnavailableError
 from q2c_core.logs import LogFormat
@@ -213,11 +214,14 @@ class RayRuntime(RuntimeServices):
             await actor.run.remote()
         except Exception as error:  # the actor exits (or died): the store says which
             log.info("bill run %s coordinator ended: %s", run.bill_run_id, type(error).__name__)
-        stored, _ = await asyncio.to_thread(self.bill_runs.load, run.tenant_id, run.bill_run_id)
-        if stored.state.finished or not await asyncio.to_thread(lease.release):
-            return  # finished, or the lease had already passed to another coordinator
-        log.warning("bill run %s: coordinator %s died with the run unfinished", run.bill_run_id, lease.owner)
-        await self.bill_run_sweeper.sweep()
+        try:
+            stored, _ = await asyncio.to_thread(self.bill_runs.load, run.tenant_id, run.bill_run_id)
+            if stored.state.finished or not await asyncio.to_thread(lease.release):
+                return  # finished, or the lease had already passed to another coordinator
+            log.warning("bill run %s: coordinator %s died, run unfinished", run.bill_run_id, lease.owner)
+            await self.bill_run_sweeper.sweep()
+        except StoreError as error:  # the lease lapses instead, and a periodic sweep resumes the run
+            log.warning("bill run %s: not resumed at once: %s", run.bill_run_id, error)
 
     def coordinator(self, bill_run_id: str) -> Any:
         """The live coordinator actor of a run (ValueError once it has exited)."""
