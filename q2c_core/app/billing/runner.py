@@ -181,6 +181,7 @@ class BillRunCoordinator:
         self._run: BillRun | None = None
         self._version = 0
         self._floor = 0  # a resumed run's count so far: recounting saves nothing below it
+        self._held: dict[str, Any] = {}  # changes not saved yet (held while below the floor)
         self.stopped = False  # cancelled (or failed) from outside
         self.lost = False  # another coordinator took the lease: stop, and write nothing more
 
@@ -259,7 +260,9 @@ class BillRunCoordinator:
         async with self._lock:
             for _ in range(5):
                 assert self._run is not None
+                changes = {**self._held, **changes}
                 if self.lost or (not finish and self._progress.processed < self._floor):
+                    self._held = changes
                     return self._run
                 run = self._next(finish, changes)
                 try:
@@ -277,8 +280,9 @@ class BillRunCoordinator:
                     if finish:
                         raise
                     log.warning("bill run %s: progress not saved: %s", self._key[1], error)
+                    self._held = changes
                     return run
-                self._run, self._version = run, self._version + 1
+                self._run, self._version, self._held = run, self._version + 1, {}
                 return run
             raise RuntimeError(f"bill run {self._key[1]} kept changing under its coordinator")
 

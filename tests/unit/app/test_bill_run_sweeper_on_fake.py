@@ -18,6 +18,7 @@ from q2c_core.app.clock import utc_now
 from q2c_core.app.host import EngagementHost
 from q2c_core.app.messages import CommandEnvelope
 from q2c_core.app.reads import Queries
+from q2c_core.app.records import BillRunRow
 from tests.fakes.memory_store import MemoryStore
 from tests.host.billing_setup import MARCH, Portfolio, build_portfolio
 from tests.host.helpers import caller, new_id
@@ -141,10 +142,19 @@ async def test_a_run_whose_coordinator_lost_its_lease_is_resumed_once_and_counte
     sweeper = BillRunSweeper(store, runtime.launch, LEASE, "test", clock)  # type: ignore[arg-type]
     assert (await sweeper.sweep()).resumed == []  # the lease is live
     clock.now += timedelta(seconds=LEASE.seconds + 1)
+    shown: list[int] = []
+    save = store.save_bill_run
+
+    def recording(row: BillRunRow) -> None:
+        save(row)
+        shown.append(row.data["engagements_processed"])
+
+    store.save_bill_run = recording  # type: ignore[method-assign]
     assert (await sweeper.sweep()).resumed == [run.bill_run_id]
     await runtime.tasks[run.bill_run_id]
     resumed = runtime.queries.get_bill_run(tenant_id, run.bill_run_id)
     assert_exact(runtime, resumed, portfolio)
+    assert shown == sorted(shown) and shown[0] >= 6 and shown[-1] == 16  # the recount never showed less
     gate.set()  # the old coordinator wakes up: it lost the lease and must write nothing
     stale = await old_task
     assert old.lost and stale.state is BillRunState.SUCCEEDED
