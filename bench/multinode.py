@@ -131,6 +131,8 @@ class RayCluster:
 
     temp_dir: Path
     object_store_bytes: int = 80 * 1024 * 1024
+    pin: bool = False
+    """Pin node i's processes to core i mod cores (taskset), as if each node were a machine."""
     nodes: list[RayNode] = field(default_factory=list)
     address: str = ""
 
@@ -146,6 +148,8 @@ class RayCluster:
             "--disable-usage-stats",
             *node.flags(),
         ]
+        if self.pin:  # every process the node starts inherits the affinity
+            command = ["taskset", "-c", str(self.nodes.index(node) % (os.cpu_count() or 1)), *command]
         # start_new_session: the node's processes keep this session id, whoever their parent.
         proc = subprocess.run(
             command, env=ray_env(), capture_output=True, text=True, start_new_session=True, timeout=120
@@ -248,10 +252,12 @@ def _session_of_ray_start(proc: subprocess.CompletedProcess[str], node: RayNode)
 
 
 @contextlib.contextmanager
-def ray_cluster(workers: int = 1, object_store_bytes: int = 80 * 1024 * 1024) -> Iterator[RayCluster]:
+def ray_cluster(
+    workers: int = 1, object_store_bytes: int = 80 * 1024 * 1024, *, pin: bool = False
+) -> Iterator[RayCluster]:
     """A head plus `workers` worker nodes; everything stopped and removed afterwards."""
     temp_dir = Path(tempfile.mkdtemp(prefix="q2cmn-", dir="/tmp"))  # short: socket paths
-    cluster = RayCluster(temp_dir, object_store_bytes)
+    cluster = RayCluster(temp_dir, object_store_bytes, pin)
     try:
         for _ in range(1 + workers):
             cluster.add_node()

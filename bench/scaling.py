@@ -53,6 +53,13 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLK_TCK
 
 
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 class CpuMeter:
     """CPU spent by the gateway tree, each node and this process across one phase."""
 
@@ -61,7 +68,13 @@ class CpuMeter:
 
     def sample(self) -> dict[str, float]:
         """Cumulative CPU seconds now, by part."""
-        parts = {"gateway": cpu_seconds(process_tree(self.gateway_pid)), "client": time.process_time()}
+        busy, total = machine_busy()
+        parts = {
+            "gateway": cpu_seconds(process_tree(self.gateway_pid)),
+            "client": time.process_time(),
+            "machine_busy": busy / CLK_TCK,
+            "machine_total": total / CLK_TCK,
+        }
         for node in self.cluster.nodes:
             parts[node.label] = cpu_seconds(node.pids())
         return parts
@@ -71,7 +84,10 @@ class CpuMeter:
         before, start = self.sample(), time.perf_counter()
         result = await work()
         wall, after = time.perf_counter() - start, self.sample()
-        return result, wall, {k: round(after[k] - before.get(k, 0.0), 2) for k in after}
+        spent = {k: round(after[k] - before.get(k, 0.0), 2) for k in after}
+        # every core's busy share over the phase (all processes: PostgreSQL and other work too)
+        spent["machine_busy_share"] = round(spent.pop("machine_busy") / spent.pop("machine_total"), 2)
+        return result, wall, spent
 
 
 async def _billed(client: MonthEnd) -> billing_pb2.BillRun:
@@ -124,11 +140,11 @@ def one(nodes: int, args: argparse.Namespace) -> dict[str, Any]:
     """A fresh cluster of `nodes` nodes and a fresh database; the scenario's record."""
     with (
         tempfile.TemporaryDirectory(prefix="q2c-scale-") as work,
-        ray_cluster(workers=nodes - 1) as cluster,
+        ray_cluster(workers=nodes - 1, pin=args.pin) as cluster,
         fresh_database("postgresql", args.pg_base) as url,
     ):
         figures = asyncio.run(scenario(cluster, url, Path(work) / "key", CONFIGS[nodes], args))
-    return {"nodes": nodes, "shards": CONFIGS[nodes], "num_cpus_per_node": 1, **figures}
+    return {"nodes": nodes, "shards": CONFIGS[nodes], "num_cpus_per_node": 1, "pinned": args.pin, **figures}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients while loading")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each configuration (alternated)")
     parser.add_argument("--seed", type=int, default=15, help="seed of the generated month")
+    parser.add_argument(
+        "--pin", action="store_true", help="pin node i to core i (taskset): one core per node, like a machine"
+    )
     parser.add_argument("--pg-base", default=DEFAULT_PG, help="PostgreSQL server URL (no database)")
     args = parser.parse_args(argv)
     meta = machine() | {"command": " ".join(["python -m bench.scaling", *(argv or sys.argv[1:])])}
