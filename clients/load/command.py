@@ -37,6 +37,7 @@ from clients.load.live import LiveDisplay
 from clients.load.record import Recorder
 from clients.load.report import RunInfo, write_report
 from clients.load.schedule import Pace
+from clients.load.shares import SharedRecorder
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -108,10 +109,10 @@ def execute(args: argparse.Namespace) -> int:
     plan = scenario.build(profile, args.seed, run_tag)
     report_dir = Path(args.report_dir or f"load-report-{stamp:%Y%m%d-%H%M%S}")
     origin = time.monotonic()
-    recorder = Recorder(origin)
+    recorder = SharedRecorder(origin)
     live_on = args.live if args.live is not None else sys.stderr.isatty()
     options = Options(settings, _pace(args), args.processes, args.duration)
-    with LiveDisplay(recorder, f"q2c load -> {settings.target}", enabled=live_on) as live:
+    with LiveDisplay(recorder, settings.target, enabled=live_on) as live:
         try:
             outcome = asyncio.run(run(plan, options, recorder, live.phase))
         except RunError as error:

@@ -22,6 +22,7 @@ from clients.load.plan import Plan
 from clients.load.record import Recorder
 from clients.load.report import BillRunResult
 from clients.load.schedule import Pace
+from clients.load.shares import collect_states
 from clients.load.workers import InvoiceRef, Job, Progress, run_job, run_phase
 from q2c.v1 import billing_pb2, common_pb2
 
@@ -153,7 +154,7 @@ def split(job: Job, processes: int) -> list[Job]:
             clients = job.pace.clients // processes + (1 if n < job.pace.clients % processes else 0)
         rate = job.pace.rate / processes if job.pace.rate is not None else None
         pace = replace(job.pace, clients=max(1, clients) if clients is not None else None, rate=rate)
-        shares.append(replace(job, engagements=job.engagements[n::processes], pace=pace))
+        shares.append(replace(job, engagements=job.engagements[n::processes], pace=pace, share=n))
     return [s for s in shares if s.engagements]
 
 
@@ -164,8 +165,19 @@ async def phase(job: Job, processes: int, recorder: Recorder) -> dict[str, Progr
     loop = asyncio.get_running_loop()
     shares = split(job, processes)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool:
-        results = await asyncio.gather(*(loop.run_in_executor(pool, run_job, share) for share in shares))
+    with (
+        context.Manager() as manager,
+        ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool,
+    ):
+        inbox, done = manager.Queue(), asyncio.Event()
+        collector = asyncio.create_task(collect_states(recorder, inbox, done))
+        try:
+            results = await asyncio.gather(
+                *(loop.run_in_executor(pool, run_job, share, inbox) for share in shares)
+            )
+        finally:
+            done.set()
+            await collector
     progress: dict[str, Progress] = {}
     for state, part in results:
         recorder.merge(Recorder.from_state(state))

@@ -18,6 +18,7 @@ from clients.load.plan import Command, EngagementPlan
 from clients.load.profile import CURRENCY_PLACES
 from clients.load.record import Recorder
 from clients.load.schedule import Pace, drive
+from clients.load.shares import post_states
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Job:
     engagement_ids: dict[str, str] = field(default_factory=dict)
     invoices: dict[str, InvoiceRef] = field(default_factory=dict)
     received: date = date(2026, 1, 1)
+    share: int = 0
 
 
 def payment_amount(invoice: InvoiceRef, how: str) -> str:
@@ -146,8 +148,20 @@ async def run_phase(job: Job, recorder: Recorder) -> dict[str, Progress]:
         await connection.close()
 
 
-def run_job(job: Job) -> tuple[dict[str, Any], dict[str, Progress]]:
-    """A worker process's entry point: run the share, return its Recorder state and progress."""
+def run_job(job: Job, outbox: Any = None) -> tuple[dict[str, Any], dict[str, Progress]]:
+    """A worker process's entry point: run the share, return its Recorder state and progress;
+    with an `outbox` (a multiprocessing queue), post the state about once a second meanwhile."""
     recorder = Recorder(job.origin)
-    progress = asyncio.run(run_phase(job, recorder))
+
+    async def share() -> dict[str, Progress]:
+        stop = asyncio.Event()
+        poster = asyncio.create_task(post_states(recorder, job.share, outbox, stop)) if outbox else None
+        try:
+            return await run_phase(job, recorder)
+        finally:
+            stop.set()
+            if poster is not None:
+                await poster
+
+    progress = asyncio.run(share())
     return recorder.state(), progress
