@@ -128,6 +128,13 @@ def _pacing(parser: argparse.ArgumentParser) -> None:
         help="stop sending month-end commands after S seconds (default: run the whole plan)",
     )
     group.add_argument(
+        "--window",
+        type=int,
+        metavar="N",
+        help="engagements under way at once, the next starting as one finishes"
+        " (default 4 per client, or 2 s of --rate; at least 16)",
+    )
+    group.add_argument(
         "--processes",
         type=int,
         default=1,
@@ -158,7 +165,11 @@ def _output(parser: argparse.ArgumentParser) -> None:
 
 
 def _positive(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    for flag, value in (("--clients", args.clients), ("--processes", args.processes)):
+    for flag, value in (
+        ("--clients", args.clients),
+        ("--processes", args.processes),
+        ("--window", args.window),
+    ):
         if value is not None and value < 1:
             parser.error(f"{flag} must be at least 1")
     for flag, value in (("--rate", args.rate), ("--duration", args.duration), ("--timeout", args.timeout)):

@@ -65,8 +65,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _pace(args: argparse.Namespace) -> Pace:
     if args.rate is not None:
-        return Pace(rate=args.rate, ramp_up=args.ramp_up)
-    return Pace(clients=args.clients, ramp_up=args.ramp_up)
+        return Pace(rate=args.rate, ramp_up=args.ramp_up, window=args.window)
+    return Pace(clients=args.clients, ramp_up=args.ramp_up, window=args.window)
 
 
 def _summary(outcome: Outcome, recorder: Recorder, report_dir: Path) -> str:

@@ -3,7 +3,9 @@
 Each engagement's commands go strictly in order, one in flight at a time; many engagements
 are in flight together. A script whose command completed goes to the back of the ready queue,
 so a client (closed loop) or the next send slot (open loop) takes the engagement that has
-waited longest.
+waited longest. At most `window` engagements are under way at once (the next one starts when
+one finishes), so engagements complete all through the run and a `--duration` cut leaves
+finished ones to bill rather than every engagement half done.
 
 Open loop: the k-th send is scheduled at a fixed time (the rate ramps up linearly over
 `ramp_up` seconds, then holds). When no engagement is ready at its slot, the send waits, but
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -41,6 +44,16 @@ class Pace:
     ramp_up: float = 0.0
     deadline: float | None = None
     """time.monotonic() after which no command is sent (in-flight ones finish)."""
+    window: int | None = None
+    """Engagements under way at once; default 4 per client (closed) or the rate's 2 s (open)."""
+
+    def engagements_at_once(self) -> int:
+        """The window, defaulted from the clients or the rate (at least 16)."""
+        if self.window is not None:
+            return max(1, self.window)
+        if self.rate is not None:
+            return max(16, int(self.rate * 2))
+        return max(16, 4 * (self.clients or 1))
 
 
 def send_offset(k: int, rate: float, ramp_up: float) -> float:
@@ -62,9 +75,10 @@ async def _sleep_until(moment: float) -> None:
 class _Board:
     """The ready queue and the count of scripts not yet finished."""
 
-    def __init__(self, scripts: list[Script], wakers: int) -> None:
+    def __init__(self, scripts: list[Script], wakers: int, window: int) -> None:
         self.ready: asyncio.Queue[Script | None] = asyncio.Queue()
-        for script in scripts:
+        self.pending = deque(scripts[window:])
+        for script in scripts[:window]:
             self.ready.put_nowait(script)
         self.remaining = len(scripts)
         self.wakers = wakers
@@ -75,6 +89,8 @@ class _Board:
             self.ready.put_nowait(script)
             return
         self.remaining -= 1
+        if self.pending:
+            self.ready.put_nowait(self.pending.popleft())
         if self.remaining == 0:
             for _ in range(self.wakers):
                 self.ready.put_nowait(None)
@@ -98,10 +114,10 @@ async def drive(scripts: list[Script], send: Send, pace: Pace) -> None:
     if not live:
         return
     if pace.rate is not None:
-        await _open_loop(_Board(live, 1), send, pace)
+        await _open_loop(_Board(live, 1, pace.engagements_at_once()), send, pace)
     else:
         clients = max(1, pace.clients or 1)
-        board = _Board(live, clients)
+        board = _Board(live, clients, pace.engagements_at_once())
         start = time.monotonic()
         await asyncio.gather(
             *(_client(board, send, pace, start + pace.ramp_up * i / clients) for i in range(clients))

@@ -1,5 +1,6 @@
-"""`q2c load --processes 2` in open loop against a real gateway (SQLite only: the database is
-not what this exercises): the worker processes' recorders merge and the check still passes."""
+"""Pacing against a real gateway (SQLite only: the database is not what this exercises): open
+loop over two worker processes whose recorders merge, and a run cut short by --duration whose
+check counts only what the server acknowledged."""
 
 from __future__ import annotations
 
@@ -33,3 +34,16 @@ def test_open_loop_over_two_processes_merges_their_recorders_and_passes(
     assert data["correctness"]["passed"] is True
     planned = data["run"]["server"]["planned_rpcs"]
     assert {rpc: data["rpcs"][rpc]["count"] for rpc in planned} == planned
+
+
+def test_a_run_cut_by_duration_bills_and_checks_what_was_acknowledged(
+    load_target: LoadTarget, tmp_path: Path
+) -> None:
+    report = tmp_path / "report"
+    args = ["--engagements", "200", "--customers", "5", "--clients", "4", "--window", "8", "--duration", "1"]
+    code = main([*load_target.args(), *args, "--seed", "3", "--report-dir", str(report), "--no-live"])
+    data = json.loads((report / "report.json").read_text())
+    assert code == 0
+    assert data["rpcs"]["CreateEngagement"]["count"] < 200  # cut short
+    assert data["correctness"]["passed"] is True
+    assert data["correctness"]["invoices_checked"] == data["bill_run"]["invoices"] > 0
