@@ -37,8 +37,6 @@ from q2c.v1 import billing_pb2
 from q2c_core.edge.auth.devkey import create_dev_key
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-CONFIGS = {1: 2, 2: 4}
-"""Ray nodes -> shards."""
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -136,19 +134,28 @@ async def scenario(
     }
 
 
-def one(nodes: int, args: argparse.Namespace) -> dict[str, Any]:
+def one(nodes: int, shards: int, args: argparse.Namespace) -> dict[str, Any]:
     """A fresh cluster of `nodes` nodes and a fresh database; the scenario's record."""
     with (
         tempfile.TemporaryDirectory(prefix="q2c-scale-") as work,
         ray_cluster(workers=nodes - 1, pin=args.pin) as cluster,
         fresh_database("postgresql", args.pg_base) as url,
     ):
-        figures = asyncio.run(scenario(cluster, url, Path(work) / "key", CONFIGS[nodes], args))
-    return {"nodes": nodes, "shards": CONFIGS[nodes], "num_cpus_per_node": 1, "pinned": args.pin, **figures}
+        figures = asyncio.run(scenario(cluster, url, Path(work) / "key", shards, args))
+    return {"nodes": nodes, "shards": shards, "num_cpus_per_node": 1, "pinned": args.pin, **figures}
+
+
+SHOWN = ("nodes", "shards", "commands_per_s", "invoices_per_s", "load_cpu_s", "bill_cpu_s", "check_ok")
+
+
+def configs(text: str) -> list[tuple[int, int]]:
+    """Parse nodes:shards pairs: "1:2,2:4" gives [(1, 2), (2, 4)]."""
+    pairs = [tuple(int(v) for v in item.split(":")) for item in text.split(",")]
+    return [(n, s) for n, s in pairs]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Alternate 1-node and 2-node runs, append each to scaling.jsonl, print the ratios."""
+    """Alternate the configurations, append each run to scaling.jsonl, print the ratios."""
     parser = argparse.ArgumentParser(
         prog="python -m bench.scaling",
         description=__doc__,
@@ -160,41 +167,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each configuration (alternated)")
     parser.add_argument("--seed", type=int, default=15, help="seed of the generated month")
     parser.add_argument(
+        "--configs", type=configs, default=[(1, 2), (2, 4)], help="nodes:shards pairs (default 1:2,2:4)"
+    )
+    parser.add_argument(
         "--pin", action="store_true", help="pin node i to core i (taskset): one core per node, like a machine"
     )
     parser.add_argument("--pg-base", default=DEFAULT_PG, help="PostgreSQL server URL (no database)")
     args = parser.parse_args(argv)
     meta = machine() | {"command": " ".join(["python -m bench.scaling", *(argv or sys.argv[1:])])}
-    runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    runs: dict[tuple[int, int], list[dict[str, Any]]] = {c: [] for c in args.configs}
     for _ in range(args.repeat):
-        for nodes in (1, 2):
-            record = meta | {"scenario": vars(args)} | one(nodes, args)
-            runs[nodes].append(record)
+        for nodes, shards in args.configs:
+            record = meta | {"scenario": vars(args) | {"configs": args.configs}} | one(nodes, shards, args)
+            runs[(nodes, shards)].append(record)
             with (RESULTS / "scaling.jsonl").open("a") as out:
                 out.write(json.dumps(record, sort_keys=True) + "\n")
             print(
-                json.dumps(
-                    {
-                        k: record[k]
-                        for k in (
-                            "nodes",
-                            "shards",
-                            "commands_per_s",
-                            "invoices_per_s",
-                            "load_cpu_s",
-                            "bill_cpu_s",
-                            "check_ok",
-                            "shard_nodes",
-                        )
-                    }
-                ),
-                flush=True,
+                json.dumps({k: record[k] for k in SHOWN} | {"shard_nodes": record["shard_nodes"]}), flush=True
             )
+    base = args.configs[0]
     for figure in ("commands_per_s", "invoices_per_s"):
-        one_node = statistics.median(r[figure] for r in runs[1])
-        two_nodes = statistics.median(r[figure] for r in runs[2])
-        ratio = two_nodes / one_node
-        print(f"{figure}: 1 node/2 shards {one_node}, 2 nodes/4 shards {two_nodes}, ratio {ratio:.2f}x")
+        first = statistics.median(r[figure] for r in runs[base])
+        for config in args.configs[1:]:
+            other = statistics.median(r[figure] for r in runs[config])
+            print(
+                f"{figure}: {base[0]} node(s)/{base[1]} shards {first}, {config[0]} node(s)/{config[1]} "
+                f"shards {other}, ratio {other / first:.2f}x"
+            )
     return 0
 
 
