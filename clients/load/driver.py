@@ -8,10 +8,8 @@ check run here.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -19,11 +17,11 @@ from clients.load import messages, readback
 from clients.load.connect import Connection, Settings
 from clients.load.oracle import ServerView, Verdict, check
 from clients.load.plan import Plan
+from clients.load.processes import Workers
 from clients.load.record import Recorder
 from clients.load.report import BillRunResult
 from clients.load.schedule import Pace
-from clients.load.shares import collect_states
-from clients.load.workers import InvoiceRef, Job, Progress, run_job, run_phase
+from clients.load.workers import InvoiceRef, Job, Progress
 from q2c.v1 import billing_pb2, common_pb2
 
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
@@ -145,46 +143,6 @@ def bill_run_result(run: billing_pb2.BillRun, duration: float) -> BillRunResult:
     )
 
 
-def split(job: Job, processes: int) -> list[Job]:
-    """The job's engagements dealt round-robin over `processes` shares, clients and rate too."""
-    shares = []
-    for n in range(processes):
-        clients = None
-        if job.pace.clients is not None:
-            clients = job.pace.clients // processes + (1 if n < job.pace.clients % processes else 0)
-        rate = job.pace.rate / processes if job.pace.rate is not None else None
-        pace = replace(job.pace, clients=max(1, clients) if clients is not None else None, rate=rate)
-        shares.append(replace(job, engagements=job.engagements[n::processes], pace=pace, share=n))
-    return [s for s in shares if s.engagements]
-
-
-async def phase(job: Job, processes: int, recorder: Recorder) -> dict[str, Progress]:
-    """Run a phase here or across worker processes; merge their recorders into `recorder`."""
-    if processes <= 1:
-        return await run_phase(job, recorder)
-    loop = asyncio.get_running_loop()
-    shares = split(job, processes)
-    context = multiprocessing.get_context("spawn")
-    with (
-        context.Manager() as manager,
-        ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool,
-    ):
-        inbox, done = manager.Queue(), asyncio.Event()
-        collector = asyncio.create_task(collect_states(recorder, inbox, done))
-        try:
-            results = await asyncio.gather(
-                *(loop.run_in_executor(pool, run_job, share, inbox) for share in shares)
-            )
-        finally:
-            done.set()
-            await collector
-    progress: dict[str, Progress] = {}
-    for state, part in results:
-        recorder.merge(Recorder.from_state(state))
-        progress.update(part)
-    return progress
-
-
 @dataclass(frozen=True)
 class Options:
     """How to drive the plan."""
@@ -199,6 +157,7 @@ async def run(plan: Plan, options: Options, recorder: Recorder, on_phase: Callab
     """Drive the whole month-end against the server and check it."""
     outcome = Outcome()
     conn = Connection(options.settings, recorder)
+    workers = Workers(options.processes)
     try:
         on_phase("seeding")
         ids = outcome.ids = await seed(conn, plan)
@@ -212,7 +171,7 @@ async def run(plan: Plan, options: Options, recorder: Recorder, on_phase: Callab
             replace(options.pace, deadline=deadline),
             recorder.origin,
         )
-        outcome.before = await phase(job, options.processes, recorder)
+        outcome.before = await workers.phase(job, recorder)
         on_phase("bill run")
         run_reply, took = await bill_run(conn, plan, ids)
         outcome.bill_run = bill_run_result(run_reply, took)
@@ -238,13 +197,14 @@ async def run(plan: Plan, options: Options, recorder: Recorder, on_phase: Callab
             refs,
             plan.period_end + timedelta(days=10),
         )
-        outcome.after = await phase(after, options.processes, recorder)
+        outcome.after = await workers.phase(after, recorder)
         on_phase("checking")
         view = await read_server(options.settings, ids, outcome)
         outcome.verdict = check(plan, outcome.before, outcome.after, view)
         outcome.retries = conn.retries
         return outcome
     finally:
+        workers.close()
         await conn.close()
 
 

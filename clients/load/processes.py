@@ -1,0 +1,74 @@
+"""Driver worker processes (`--processes P`): spawned once per run, reused by both phases.
+
+Each worker runs a share of the engagements over its own channel (clients and rate shared
+out), posts its Recorder state about once a second for the live panel, and returns its final
+state, which the parent merges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
+from dataclasses import replace
+from typing import Any
+
+from clients.load.record import Recorder
+from clients.load.shares import collect_states
+from clients.load.workers import Job, Progress, run_job, run_phase
+
+
+def split(job: Job, processes: int) -> list[Job]:
+    """The job's engagements dealt round-robin over `processes` shares, clients and rate too."""
+    shares = []
+    for n in range(processes):
+        clients = None
+        if job.pace.clients is not None:
+            clients = job.pace.clients // processes + (1 if n < job.pace.clients % processes else 0)
+        rate = job.pace.rate / processes if job.pace.rate is not None else None
+        pace = replace(job.pace, clients=max(1, clients) if clients is not None else None, rate=rate)
+        shares.append(replace(job, engagements=job.engagements[n::processes], pace=pace, share=n))
+    return [s for s in shares if s.engagements]
+
+
+class Workers:
+    """Where phases run: here (one process), or worker processes spawned once per run and
+    reused by both phases, posting live states to the parent through a manager queue."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._stack = ExitStack()
+        self._pool: ProcessPoolExecutor | None = None
+        self._inbox: Any = None
+
+        if processes > 1:
+            context = multiprocessing.get_context("spawn")
+            manager = self._stack.enter_context(context.Manager())
+            self._inbox = manager.Queue()
+            self._pool = self._stack.enter_context(ProcessPoolExecutor(processes, mp_context=context))
+
+    def close(self) -> None:
+        """Stop the worker processes and the manager."""
+        self._stack.close()
+
+    async def phase(self, job: Job, recorder: Recorder) -> dict[str, Progress]:
+        """Run a phase; worker processes' recorders are merged into `recorder`."""
+        if self._pool is None:
+            return await run_phase(job, recorder)
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+        collector = asyncio.create_task(collect_states(recorder, self._inbox, done))
+        try:
+            shares = split(job, self.processes)
+            results = await asyncio.gather(
+                *(loop.run_in_executor(self._pool, run_job, share, self._inbox) for share in shares)
+            )
+        finally:
+            done.set()
+            await collector
+        progress: dict[str, Progress] = {}
+        for state, part in results:
+            recorder.merge(Recorder.from_state(state))
+            progress.update(part)
+        return progress
