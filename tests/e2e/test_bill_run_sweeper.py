@@ -18,6 +18,7 @@ from q2c_core.adapters.store import Store
 from q2c_core.app.billing.lease import LeaseSettings
 from q2c_core.app.billing.runs import BillRun, BillRunSpec, BillRunState
 from q2c_core.app.messages import CommandEnvelope, CommandResult
+from q2c_core.app.records import BillRunLease
 from q2c_core.domain.invoices import InvoiceState
 from tests.host.billing_setup import MARCH, build_portfolio
 from tests.host.helpers import caller
@@ -66,6 +67,19 @@ async def until(rt: RayRuntime, run: BillRun, done: int, seconds: float = 90.0) 
     raise AssertionError(f"bill run {run.bill_run_id} stalled: {current}")
 
 
+async def released(rt: RayRuntime, run: BillRun, seconds: float = 30.0) -> BillRunLease:
+    """Poll the run's lease until its coordinator has released it (after the run's last save)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while loop.time() < end:
+        lease = rt.store.get_bill_run_lease(run.tenant_id, run.bill_run_id)
+        assert lease is not None
+        if lease.owner is None:
+            return lease
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the lease of {run.bill_run_id} was not released: {lease}")
+
+
 async def test_a_sigkilled_coordinator_whose_gateway_is_gone_is_resumed_by_another_gateway(
     gateways: tuple[RayRuntime, RayRuntime],
 ) -> None:
@@ -87,8 +101,8 @@ async def test_a_sigkilled_coordinator_whose_gateway_is_gone_is_resumed_by_anoth
     done = await until(second, started, 10_000)
     assert done.state is BillRunState.SUCCEEDED, done.failure_message
     assert second.bill_run_sweeper.resumed_total == 1
-    lease = second.store.get_bill_run_lease(tenant, started.bill_run_id)
-    assert lease is not None and (lease.owner, lease.launches) == (None, 2)
+    lease = await released(second, started)
+    assert lease.launches == 2  # the first coordinator, and the one that resumed the run
     assert done.engagements_total == done.engagements_processed == 60
     assert (done.invoices_created, done.engagements_already_invoiced) == (44, 5)
     assert (done.engagements_skipped, done.engagements_failed) == (11, 0)
