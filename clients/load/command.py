@@ -8,9 +8,10 @@ Tokens: two principals of one tenant (approvals need a second one), e.g.
     q2c auth token --tenant acme --principal load-submitter > submitter.jwt
     q2c auth token --tenant acme --principal load-approver  > approver.jwt
 
-Exit codes: 0 the run finished and the correctness check passed; 1 unexpected local error or
-the run could not go on (seeding or the bill run failed); 2 usage or profile error (the message
-names the field); 9 the correctness check failed; 130 interrupted. See docs/load-testing.md.
+Exit codes: 0 the run finished and the correctness check passed; 2 usage or profile error (the
+message names the field); 9 the correctness check failed; when seeding or starting the bill run
+fails, the q2c command's code for its status (6 UNAVAILABLE, 10 UNAUTHENTICATED, 11
+PERMISSION_DENIED, ...); 1 unexpected local error; 130 interrupted. See docs/load-testing.md.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from clients.cli_errors import ExitCode
+import grpc
+
+from clients.cli_errors import ExitCode, exit_code_for
 from clients.load import profile as profiles
 from clients.load import scenario
 from clients.load.cli_options import build_parser, profile_overrides
@@ -117,7 +120,8 @@ def execute(args: argparse.Namespace) -> int:
             outcome = asyncio.run(run(plan, options, recorder, live.phase))
         except RunError as error:
             print(f"q2c load: {error}", file=sys.stderr)
-            return int(ExitCode.LOCAL_ERROR)
+            status = getattr(grpc.StatusCode, error.code, grpc.StatusCode.UNKNOWN)
+            return int(exit_code_for(status))
     info = RunInfo(
         target=settings.target,
         mode="open" if args.rate is not None else "closed",

@@ -76,6 +76,8 @@ class Connection:
         self._submitter = token_source(settings.token, settings.token_file)
         self._approver = token_source(settings.approver_token, settings.approver_token_file)
         self.retries = 0
+        self.last_error = ""
+        """`CODE: details` of the latest failed call."""
 
     def metadata(self, approver: bool = False) -> tuple[tuple[str, str], ...]:
         """The bearer token of the submitter, or of the approver."""
@@ -104,6 +106,7 @@ class Connection:
                 break
             except grpc.aio.AioRpcError as error:
                 code = error.code().name
+                self.last_error = f"{code}: {error.details()}"
                 if code not in RETRYABLE or attempt == ATTEMPTS - 1:
                     break
                 self.retries += 1

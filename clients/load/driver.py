@@ -31,7 +31,12 @@ POLL_S = 0.5
 
 
 class RunError(RuntimeError):
-    """The run could not go on (seeding or the bill run failed); the message says where."""
+    """The run could not go on (seeding or the bill run failed); the message says where, `code`
+    is the gRPC status name of the failed call."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -59,7 +64,7 @@ async def seed(conn: Connection, plan: Plan) -> messages.Ids:
         async with gate:
             code, reply = await conn.call(rpc, method, request)  # type: ignore[arg-type]
         if code != "OK":
-            raise RunError(f"seeding failed: {rpc} returned {code}")
+            raise RunError(f"seeding failed: {rpc}: {conn.last_error}", code)
         return reply
 
     customers = await asyncio.gather(
@@ -96,7 +101,7 @@ async def bill_run(conn: Connection, plan: Plan, ids: messages.Ids) -> tuple[bil
     started = time.monotonic()
     code, run = await conn.call("StartBillRun", conn.billing.StartBillRun, request)
     if code != "OK":
-        raise RunError(f"StartBillRun returned {code}")
+        raise RunError(f"StartBillRun: {conn.last_error}", code)
     run = await _follow(conn, run)
     return run, time.monotonic() - started
 

@@ -1,0 +1,127 @@
+"""The oracle fails when the server's side and the plan disagree: checked against the real
+outcome of a month-end run (SQLite only: the database is not what this exercises)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from clients.load import profile as profiles
+from clients.load import scenario
+from clients.load.connect import Settings
+from clients.load.driver import Options, Outcome, read_server, run
+from clients.load.oracle import ServerView, check
+from clients.load.plan import Plan
+from clients.load.record import Recorder
+from clients.load.schedule import Pace
+from q2c.v1 import billing_pb2, engagement_pb2
+from tests import credentials
+from tests.load.test_load_run import PROFILE, SEED
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """SQLite only, for this module."""
+    yield f"sqlite:///{tmp_path_factory.mktemp('q2c_db') / 'q2c.db'}"
+
+
+def _plan(directory: Path, tag: str) -> Plan:
+    path = directory / "profile.yaml"
+    path.write_text(PROFILE)
+    return scenario.build(profiles.load(path, {}), SEED, tag)
+
+
+@pytest.fixture(scope="module")
+def finished(load_server: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Outcome, ServerView]:
+    """A month-end driven through the driver itself, and the server's side read back (once per
+    module: the tests below only read it)."""
+    plan = _plan(tmp_path_factory.mktemp("finished"), f"t-{uuid.uuid4().hex[:8]}")
+    tenant = f"load-{uuid.uuid4().hex[:12]}"
+    submitter, approver = credentials.token(tenant, "submitter"), credentials.token(tenant, "approver")
+    settings = Settings(load_server, token=submitter, approver_token=approver)
+    options = Options(settings, Pace(clients=8))
+
+    async def drive() -> tuple[Outcome, ServerView]:
+        outcome = await run(plan, options, Recorder(time.monotonic()), lambda _: None)
+        assert outcome.ids is not None
+        return outcome, await read_server(settings, outcome.ids, outcome)
+
+    outcome, view = asyncio.run(drive())
+    assert outcome.verdict is not None and outcome.verdict.correctness.passed
+    return plan, outcome, view
+
+
+def test_the_oracle_fails_when_the_plan_expects_other_amounts(
+    finished: tuple[Plan, Outcome, ServerView],
+) -> None:
+    plan, outcome, view = finished
+    target = next(e for e in plan.engagements if e.retainer is not None)
+    corrupted = replace(
+        plan,
+        engagements=tuple(
+            replace(e, retainer=e.retainer + Decimal(1)) if e.key == target.key and e.retainer else e
+            for e in plan.engagements
+        ),
+    )
+    verdict = check(corrupted, outcome.before, outcome.after, view)
+    assert not verdict.correctness.passed
+    assert [m.split(":")[0] for m in verdict.correctness.mismatches] == [target.key]
+    assert verdict.correctness.expected_minor != verdict.correctness.server_minor
+
+
+def test_the_oracle_counts_an_item_billed_twice(finished: tuple[Plan, Outcome, ServerView]) -> None:
+    plan, outcome, view = finished
+    invoice = next(i for i in view.invoices if i.lines)
+    twin = billing_pb2.Invoice()
+    twin.CopyFrom(invoice)
+    twin.invoice_id = invoice.invoice_id + "-twin"
+    verdict = check(plan, outcome.before, outcome.after, ServerView([*view.invoices, twin], view.engagements))
+    assert not verdict.correctness.passed
+    assert verdict.correctness.billed_twice == len(invoice.lines)
+
+
+def test_the_oracle_counts_an_acknowledged_command_whose_effect_is_missing(
+    finished: tuple[Plan, Outcome, ServerView],
+) -> None:
+    plan, outcome, view = finished
+    key = next(k for k, e in view.engagements.items() if e is not None and e.time_entries)
+    engagement = view.engagements[key]
+    assert engagement is not None
+    trimmed = engagement_pb2.Engagement()
+    trimmed.CopyFrom(engagement)
+    del trimmed.time_entries[0]
+    verdict = check(
+        plan, outcome.before, outcome.after, ServerView(view.invoices, {**view.engagements, key: trimmed})
+    )
+    assert not verdict.correctness.passed
+    assert verdict.correctness.lost_commands == 2  # the entry's submission and its review
+
+
+def test_the_oracle_counts_approved_items_left_unbilled(finished: tuple[Plan, Outcome, ServerView]) -> None:
+    plan, outcome, view = finished
+    late = {(e.key, t.entry_id) for e in plan.engagements for t in e.time_entries if t.late}
+    key, entry_index = next(
+        (k, n)
+        for k, e in view.engagements.items()
+        if e is not None
+        for n, t in enumerate(e.time_entries)
+        if t.status == engagement_pb2.TIME_ENTRY_STATUS_BILLED and (k, t.entry_id) not in late
+    )
+    engagement = view.engagements[key]
+    assert engagement is not None
+    unbilled = engagement_pb2.Engagement()
+    unbilled.CopyFrom(engagement)
+    unbilled.time_entries[entry_index].status = engagement_pb2.TIME_ENTRY_STATUS_APPROVED
+    verdict = check(
+        plan, outcome.before, outcome.after, ServerView(view.invoices, {**view.engagements, key: unbilled})
+    )
+    assert verdict.correctness.approved_unbilled == 1
+    assert not verdict.correctness.passed
+    assert verdict.correctness.mismatches == []
