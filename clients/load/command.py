@@ -134,7 +134,12 @@ def execute(args: argparse.Namespace) -> int:
         profile=profile.model_dump(mode="json"),
         bill_run=outcome.bill_run,
         correctness=outcome.verdict.correctness if outcome.verdict else None,
-        server={"run_tag": run_tag, "planned_rpcs": plan.rpc_counts(), "retries": outcome.retries},
+        server={
+            **outcome.server,
+            "run_tag": run_tag,
+            "planned_rpcs": plan.rpc_counts(),
+            "retries": outcome.retries,
+        },
     )
     write_report(report_dir, recorder, info)
     if args.json:

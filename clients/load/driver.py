@@ -49,6 +49,8 @@ class Outcome:
     verdict: Verdict | None = None
     retries: int = 0
     ids: messages.Ids | None = None
+    server: dict[str, object] = field(default_factory=dict)
+    """What the run learnt about the server (the bill run's shard count and failures)."""
 
 
 def _state(run: billing_pb2.BillRun) -> str:
@@ -180,6 +182,11 @@ async def run(plan: Plan, options: Options, recorder: Recorder, on_phase: Callab
         on_phase("bill run")
         run_reply, took = await bill_run(conn, plan, ids)
         outcome.bill_run = bill_run_result(run_reply, took)
+        outcome.server = {
+            "shards": run_reply.shards_total,
+            "bill_run_failed": run_reply.engagements_failed,
+            "bill_run_skipped": run_reply.engagements_skipped,
+        }
         by_id = {p.engagement_id: key for key, p in outcome.before.items() if p.engagement_id}
         invoices = await readback.invoices(conn, bill_run_id=run_reply.bill_run_id)
         refs = {
