@@ -67,15 +67,28 @@ class AppCollector(Collector):
         self._audit: tuple[float, list[Metric]] | None = None
 
     def collect(self) -> Iterable[Metric]:
-        """The families of the last read, read again when older than `ttl`."""
+        """The families of the last read, read again when older than `ttl`; this gateway's
+        bill-run sweeper counters as they are now."""
         with self._lock:
             if self._cached is None or time.monotonic() - self._cached[0] >= self.ttl:
                 try:
                     self._cached = (time.monotonic(), self._read())
                 except Exception:  # the store down must not take the gateway's own metrics down
                     log.exception("app metrics unavailable")
-                    return []
-            return list(self._cached[1])
+                    return self._sweeps()
+            return [*self._cached[1], *self._sweeps()]
+
+    def _sweeps(self) -> list[Metric]:
+        sweeper = self.runtime.bill_run_sweeper
+        resumed = CounterMetricFamily(
+            "q2c_bill_runs_resumed", "Abandoned bill runs this gateway resumed (its coordinator was lost)."
+        )
+        resumed.add_metric([], sweeper.resumed_total)
+        lost = CounterMetricFamily(
+            "q2c_bill_runs_lost", "Bill runs this gateway failed because their coordinators kept being lost."
+        )
+        lost.add_metric([], sweeper.failed_total)
+        return [resumed, lost]
 
     def _read(self) -> list[Metric]:
         now = self.clock()

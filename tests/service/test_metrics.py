@@ -71,6 +71,10 @@ async def test_local_service_serves_rpc_host_and_app_metrics_then_stops_serving(
         before = await asyncio.to_thread(scrape, url)
         await asyncio.to_thread(_one_engagement_with_time, f"127.0.0.1:{service.gateway.port}")
         after = await asyncio.to_thread(scrape, url)
+        service.runtime.bill_run_sweeper.resumed_total += 2  # as two resumed runs count them
+        swept = await asyncio.to_thread(scrape, url)
+    assert (value(after, "q2c_bill_runs_resumed_total"), value(after, "q2c_bill_runs_lost_total")) == (0, 0)
+    assert value(swept, "q2c_bill_runs_resumed_total") == 2
     assert (
         value(after, "grpc_server_handled_total", **SUBMIT)
         - value(before, "grpc_server_handled_total", **SUBMIT)
