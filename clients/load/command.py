@@ -170,3 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return execute(args)
     except KeyboardInterrupt:
         return int(ExitCode.INTERRUPTED)
+    except Exception as error:  # one line, like the q2c command; Q2C_DEBUG=1 for the traceback
+        if os.environ.get("Q2C_DEBUG"):
+            raise
+        print(f"q2c load: {type(error).__name__}: {error} (set Q2C_DEBUG=1 for a traceback)", file=sys.stderr)
+        return int(ExitCode.LOCAL_ERROR)

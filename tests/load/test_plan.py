@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from datetime import date
@@ -157,3 +159,12 @@ def test_a_closed_loop_stops_sending_at_the_deadline() -> None:
     asyncio.run(drive(list(scripts), send, Pace(clients=2, deadline=deadline)))
     assert sent and max(sent) <= deadline
     assert scripts[0].left > 0
+
+
+def test_the_oracle_is_independent_of_the_server_code() -> None:
+    code = (
+        "import sys, clients.load.oracle, clients.load.expect, clients.load.acknowledged;"
+        "print(sorted(m for m in sys.modules if m.startswith('q2c_core')))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
