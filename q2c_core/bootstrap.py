@@ -60,6 +60,8 @@ async def build_runtime(settings: Settings, store: Store) -> Runtime:
             connectors=simulator_connectors,
             self_approval=settings.self_approval_policy(),
             bill_run_leases=settings.bill_run_leases(),
+            bill_run_chunk=settings.bill_run_chunk,
+            bill_run_pause=settings.bill_run_pause_seconds,
         )
         await local.start_delivery()
         await local.start_bill_run_sweeper()  # resumes abandoned bill runs until the runtime closes
@@ -77,6 +79,8 @@ async def build_runtime(settings: Settings, store: Store) -> Runtime:
         self_approval=settings.self_approval_policy(),
         log_settings=(settings.log_level, settings.log_format),
         bill_run_leases=settings.bill_run_leases(),
+        bill_run_chunk=settings.bill_run_chunk,
+        bill_run_pause=settings.bill_run_pause_seconds,
     )
     await runtime.wait_ready()
     await runtime.start_delivery()

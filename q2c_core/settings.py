@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     bill_run_max_resumes: int = Field(
         3, ge=0, description="times a bill run is resumed after losing its coordinator before it is FAILED"
     )
+    bill_run_chunk: int = Field(
+        250, ge=1, le=10_000, description="engagements a bill run sends a shard per call (one group commit)"
+    )
+    bill_run_pause_seconds: float = Field(
+        0.0, ge=0, le=60, description="pause between a shard's bill-run chunks (throttles a long run)"
+    )
 
     auth: Literal["required", "none"] = Field(
         "required", description="'none' trusts x-tenant-id/x-principal unverified: development only"
