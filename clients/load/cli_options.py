@@ -32,6 +32,10 @@ PROFILE_FLAGS = {
 """Profile fields settable by flag: name -> (type, help)."""
 
 
+MAX_RUN_TAG = 100
+"""A request id is the tag plus at most 20 characters; the server takes ids of up to 128."""
+
+
 def _mix(text: str) -> tuple[str, str]:
     model, sep, weight = text.partition("=")
     if not sep:
@@ -177,6 +181,8 @@ def _positive(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
             parser.error(f"{flag} must be above 0")
     if args.ramp_up < 0:
         parser.error("--ramp-up must not be negative")
+    if args.run_tag is not None and not 0 < len(args.run_tag) <= MAX_RUN_TAG:
+        parser.error(f"--run-tag must be 1 to {MAX_RUN_TAG} characters (request ids are at most 128)")
 
 
 class LoadParser(argparse.ArgumentParser):

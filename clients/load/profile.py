@@ -79,7 +79,7 @@ class Profile(_Strict):
     billing_mix: BillingMix = Field(default_factory=BillingMix)
     time_entries: int = Field(20, ge=0, le=1000, description="time entries per T&M engagement")
     time_batch: int = Field(5, ge=1, le=500, description="time entries per SubmitTimeEntries call")
-    expenses: int = Field(4, ge=0, le=400, description="expenses per engagement")
+    expenses: int = Field(4, ge=0, le=150, description="expenses per engagement (3x for pass-through)")
     expense_batch: int = Field(4, ge=1, le=500, description="expenses per SubmitExpenses call")
     milestones: int = Field(3, ge=1, le=50, description="milestones per fixed-fee engagement")
     approval_ratio: float = Field(0.9, ge=0, le=1, description="share of items approved (rest rejected)")

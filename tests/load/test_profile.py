@@ -75,7 +75,14 @@ def test_without_an_approver_token_the_load_refuses_to_start(capsys: pytest.Capt
 
 
 @pytest.mark.parametrize(
-    "flags", [["--clients", "0"], ["--rate", "-1"], ["--clients", "2", "--rate", "5"], ["--window", "0"]]
+    "flags",
+    [
+        ["--clients", "0"],
+        ["--rate", "-1"],
+        ["--clients", "2", "--rate", "5"],
+        ["--window", "0"],
+        ["--run-tag", "x" * 101],
+    ],
 )
 def test_bad_pacing_is_a_usage_error(capsys: pytest.CaptureFixture[str], flags: list[str]) -> None:
     code, _ = _run(capsys, *flags)
