@@ -287,7 +287,7 @@ async def _started(actor: Any, lease: RunLease) -> None:
 
 def _round_robin(index: int) -> Any:
     """Soft affinity to the (index mod n)-th live node, nodes ordered by id."""
-    nodes = sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
+    nodes = sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])  # type: ignore[no-untyped-call]
     return NodeAffinitySchedulingStrategy(nodes[index % len(nodes)], soft=True) if nodes else "SPREAD"
 
 
