@@ -83,6 +83,11 @@ async def _finished(client: MonthEnd, run_id: str, timeout: float) -> billing_pb
     return result
 
 
+def _slowest(client: MonthEnd) -> float:
+    """The longest wait for one acknowledgement (a command held while its shard restarted)."""
+    return round(max(client.ledger.latencies, default=0.0), 2)
+
+
 def _run_summary(run: billing_pb2.BillRun) -> dict[str, Any]:
     return {
         "state": billing_pb2.BillRunState.Name(run.state),
@@ -147,8 +152,11 @@ async def node_loss(
         say(f"coordinators of the run (name, node, state): {coordinators}")
         stop_b.set()  # B has sent commands from before the loss until after the recovery
         await background
-        retried = codes(b.ledger.retries)
-        say(f"tenant B loaded across the loss: {b.ledger.commands} commands acknowledged, retries {retried}")
+        retried, slowest = codes(b.ledger.retries), _slowest(b)
+        say(
+            f"tenant B loaded across the loss: {b.ledger.commands} commands acknowledged, "
+            f"retries {retried}, slowest acknowledgement {slowest}s"
+        )
         run_b = await _finished(b, await b.start_bill_run(), 120)
         say(f"tenant B bill run: {_run_summary(run_b)}")
         verdicts: dict[str, Verdict] = {"A": await check(a, work_a), "B": await check(b, work_b)}
@@ -170,6 +178,7 @@ async def node_loss(
             "retries": {"A": codes(a.ledger.retries), "B": codes(b.ledger.retries)},
             "final_errors": {"A": codes(a.ledger.errors), "B": codes(b.ledger.errors)},
             "failed_plans": {"A": len(a.ledger.failed_plans), "B": len(b.ledger.failed_plans)},
+            "slowest_ack_s": {"A": _slowest(a), "B": _slowest(b)},
         }
         await a.close()
         await b.close()
