@@ -1,12 +1,15 @@
-"""`q2c load` against a real gateway (auth on, SQLite and PostgreSQL): a small month-end covering
-every billing model runs to a passing correctness check, writes its report, and sends exactly the
-RPCs its plan lists; a refused token stops it with the q2c command's exit code."""
+"""`q2c load` against a real gateway (auth on; in-process runtime on SQLite here, Ray shards on
+PostgreSQL in test_load_over_ray.py): a small month-end covering every billing model runs to a
+passing correctness check, writes its report, and sends exactly the RPCs its plan lists; a
+refused token stops it with the q2c command's exit code."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +40,12 @@ mid_month_start_ratio: 0.3
 PNGS = ("throughput.png", "latency.png", "histogram.png", "bill_run.png")
 
 
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """SQLite, for this module (PostgreSQL: test_load_over_ray.py)."""
+    yield f"sqlite:///{tmp_path_factory.mktemp('q2c_db') / 'q2c.db'}"
+
+
 def _profile_file(tmp_path: Path) -> Path:
     path = tmp_path / "profile.yaml"
     path.write_text(PROFILE)
@@ -59,18 +68,18 @@ def test_the_test_plan_covers_every_model_and_the_tricky_cases(tmp_path: Path) -
     assert {e.payment for e in engagements} == {"full", "partial", "none"}
 
 
-def test_month_end_run_passes_the_check_and_writes_the_report(
-    load_target: LoadTarget, tmp_path: Path
-) -> None:
+def run_and_check(load_target: LoadTarget, directory: Path) -> dict[str, Any]:
+    """Run the test profile with `q2c load`; check the report's files, the passing check, and
+    that the RPCs sent are the plan's; report.json's content."""
     tag = f"t-{uuid.uuid4().hex[:8]}"
-    path, report = _profile_file(tmp_path), tmp_path / "report"
+    path, report = _profile_file(directory), directory / "report"
     args = ["--profile", str(path), "--seed", str(SEED), "--run-tag", tag, "--clients", "6"]
     code = main([*load_target.args(), *args, "--report-dir", str(report), "--no-live", "--json"])
     assert code == 0
     assert (report / "report.md").read_text().strip()
     for png in PNGS:
         assert (report / png).read_bytes().startswith(b"\x89PNG")
-    data = json.loads((report / "report.json").read_text())
+    data: dict[str, Any] = json.loads((report / "report.json").read_text())
     plan = _plan(path, tag)
     invoiced = sum(1 for e in plan.engagements if any(c.rpc == "IssueInvoice" for c in e.after))
     correctness = data["correctness"]
@@ -84,6 +93,14 @@ def test_month_end_run_passes_the_check_and_writes_the_report(
     assert {rpc: sent.get(rpc) for rpc in plan.rpc_counts()} == plan.rpc_counts()
     assert sent["StartBillRun"] == 1
     assert data["totals"]["errors"] == 0
+    return data
+
+
+def test_month_end_run_passes_the_check_and_writes_the_report(
+    load_target: LoadTarget, tmp_path: Path
+) -> None:
+    data = run_and_check(load_target, tmp_path)
+    assert data["run"]["server"]["shards"] == 1  # the in-process runtime is one "shard"
 
 
 def test_a_refused_token_stops_the_run_with_exit_10(
