@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import ray
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from actors.bill_run import BillRunCoordinatorActor, coordinator_name, shard_name
 from actors.delivery import DeliveryActor, delivery_name
@@ -135,16 +134,15 @@ class RayRuntime(RuntimeServices):
     ) -> Any:
         # Named and detached: every gateway of a deployment shares the same shards, so the
         # policy of the gateway that first creates a shard holds until the shard is replaced.
-        # "spread": shard i on the i-th live node, soft (a restart after that node is lost lands
-        # on a surviving one). Ray's SPREAD left zero-CPU shards 3+1 or 2+0 on two nodes.
-        # "pack" leaves the choice to Ray's default scheduler.
+        # SPREAD puts the shards on as many nodes as the cluster has (a restart after a node is
+        # lost lands on a surviving one); "pack" leaves the choice to Ray's default scheduler.
         index, count = position
         return EngagementShard.options(  # type: ignore[attr-defined]
             name=shard_name(deployment, index, count),
             namespace="q2c",
             get_if_exists=True,
             lifetime="detached",
-            scheduling_strategy=_round_robin(index) if placement == "spread" else "DEFAULT",
+            scheduling_strategy="SPREAD" if placement == "spread" else "DEFAULT",
         ).remote(url, index, max_batch, self_approval, log_settings)
 
     async def start_delivery(self) -> None:
@@ -283,12 +281,6 @@ async def _started(actor: Any, lease: RunLease) -> None:
         if not await asyncio.to_thread(lease.renew):
             return  # taken over meanwhile: the coordinator will find out and stop
     ready.result()
-
-
-def _round_robin(index: int) -> Any:
-    """Soft affinity to the (index mod n)-th live node, nodes ordered by id."""
-    nodes = sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])  # type: ignore[no-untyped-call]
-    return NodeAffinitySchedulingStrategy(nodes[index % len(nodes)], soft=True) if nodes else "SPREAD"
 
 
 def _free_name(name: str, seconds: float = 10.0) -> None:
