@@ -50,7 +50,10 @@ def _source(source_id: str) -> str:
     return source_id.split(":", 1)[0]
 
 
-def _describe(plan: EngagementPlan, expected: ExpectedInvoice, live: list[billing_pb2.Invoice]) -> str:
+def _describe(
+    plan: EngagementPlan, engagement_id: str, expected: ExpectedInvoice, live: list[billing_pb2.Invoice]
+) -> str:
+    """`E00012: expected 1234.50 EUR, server 1200.00 EUR (first differing line ...) [model, id]`."""
     currency = plan.currency
     if len(live) > 1:
         return (
@@ -68,7 +71,7 @@ def _describe(plan: EngagementPlan, expected: ExpectedInvoice, live: list[billin
         if differing:
             k = differing[0]
             detail = f" (first differing line {k}: expected {expected.lines.get(k)}, server {lines.get(k)})"
-    return f"{plan.key}: expected {wanted}, server {shown}{detail}"
+    return f"{plan.key}: expected {wanted}, server {shown}{detail} [{plan.model}, engagement {engagement_id}]"
 
 
 def _approved_unbilled(plan: EngagementPlan, engagement: engagement_pb2.Engagement, period_end: date) -> int:
@@ -145,7 +148,7 @@ def check(
             counts["checked"] += 1
         total_ok = len(live) == 1 and Decimal(live[0].total.amount) == expected.total and expected.exists
         if not total_ok and (expected.exists or live):
-            mismatches.append(_describe(engagement_plan, expected, live))
+            mismatches.append(_describe(engagement_plan, progress.engagement_id, expected, live))
         sources = Counter(line.source_id for invoice in live for line in invoice.lines)
         counts["twice"] += sum(1 for n in sources.values() if n > 1)
         engagement = server.engagements.get(engagement_plan.key) if progress.engagement_id else None

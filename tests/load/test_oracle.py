@@ -73,6 +73,7 @@ def test_the_oracle_fails_when_the_plan_expects_other_amounts(
     verdict = check(corrupted, outcome.before, outcome.after, view)
     assert not verdict.correctness.passed
     assert [m.split(":")[0] for m in verdict.correctness.mismatches] == [target.key]
+    assert "first differing line ret" in verdict.correctness.mismatches[0]
     assert verdict.correctness.expected_minor != verdict.correctness.server_minor
 
 
