@@ -12,6 +12,7 @@ from q2c_core.adapters.store import Store
 from q2c_core.app.billing.runner import BillOutcome, outcomes
 from q2c_core.app.host import EngagementHost
 from q2c_core.app.messages import CommandEnvelope, CommandResult
+from q2c_core.app.residency import ResidencyLimits
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.logs import LogFormat, configure_logging
 
@@ -30,12 +31,22 @@ class EngagementShard:
         max_batch: int = 256,
         self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
         log_settings: tuple[str, LogFormat] | None = None,
+        residency: ResidencyLimits | None = None,
     ) -> None:
         if log_settings is not None:  # the gateway's level and format (JSON lines for a pipeline)
             configure_logging(*log_settings)
         self.shard_index = shard_index
         self.store = Store.open(database_url, migrate=False)
-        self.host = EngagementHost(self.store, max_batch=max_batch, self_approval=self_approval)
+        limits = residency or ResidencyLimits()
+        self.host = EngagementHost(
+            self.store,
+            max_batch=max_batch,
+            self_approval=self_approval,
+            idle_seconds=limits.idle_seconds,
+            max_resident=limits.max_hot,
+            hibernate_seconds=limits.hibernate_seconds,
+            max_hibernating=limits.max_hibernating,
+        )
         # The shard allocates many short-lived models per command: collecting the young generation
         # every 20,000 allocations instead of 700, with start-up objects frozen out of every
         # collection, took bench/decide.py from 168 to 146 us per command (collection 42 -> 8 us).

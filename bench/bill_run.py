@@ -43,6 +43,7 @@ from bench.lifecycle import (
 )
 from bench.seed import CALLER, seed
 from q2c_core.adapters.store import Store
+from q2c_core.app.billing.runner import DEFAULT_CHUNK
 from q2c_core.app.billing.runs import BillRunSpec
 from q2c_core.domain.periods import BillingPeriod
 
@@ -59,6 +60,7 @@ def seeded_template(db: str, engagements: int, pg_base: str, keep: str = "") -> 
             path.unlink(missing_ok=True)
             asyncio.run(seed(f"sqlite:///{path}", engagements))
             marker.write_text(str(engagements))
+        Store.open(f"sqlite:///{path}").close()  # migrations added since it was seeded
         yield f"sqlite:///{path}"
         return
     with fresh_database(db, pg_base) as url:
@@ -110,7 +112,7 @@ class TreeSampler:
     def refresh(self) -> None:
         """Re-read the process tree (new workers appear while the run starts)."""
         for pid in process_tree(os.getpid()):
-            if pid not in self.pids:
+            if self.pids.get(pid, "python") == "python":  # a worker is renamed when it hosts an actor
                 with contextlib.suppress(OSError):
                     self.pids[pid] = process_name(pid)
 
@@ -144,12 +146,13 @@ class TreeSampler:
         return {k: round(v, 2) for k, v in sorted(spent.items(), key=lambda kv: -kv[1]) if v >= 0.01}
 
 
-async def one_run(url: str, shards: int) -> dict[str, Any]:
+async def one_run(url: str, shards: int, chunk: int = DEFAULT_CHUNK) -> dict[str, Any]:
     """Start a bill run over `shards` fresh shard actors and wait for it to finish."""
     from actors.runtime import RayRuntime
 
     store = Store.open(url, migrate=False)
-    runtime = RayRuntime(store, url, shards=shards, deployment=f"bench-{uuid.uuid4().hex[:6]}")
+    deployment = f"bench-{uuid.uuid4().hex[:6]}"
+    runtime = RayRuntime(store, url, shards=shards, deployment=deployment, bill_run_chunk=chunk)
     await runtime.wait_ready()
     sampler = TreeSampler()
     sampler.refresh()
@@ -170,6 +173,7 @@ async def one_run(url: str, shards: int) -> dict[str, Any]:
     store.close()
     return {
         "shards": shards,
+        "chunk": chunk,
         "wall_s": round(wall, 2),
         "state": run.state.value,
         "invoices": run.invoices_created,
@@ -199,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engagements", type=int, default=10_000)
     parser.add_argument("--shards", default="1,2,4")
     parser.add_argument("--pg", default=DEFAULT_PG)
+    parser.add_argument("--chunk", type=int, default=DEFAULT_CHUNK, help="engagements per shard call")
     parser.add_argument("--template", default="", help="keep the seeded SQLite file here and reuse it")
     args = parser.parse_args(argv)
     if args.template and args.db != "sqlite":
@@ -210,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     with seeded_template(args.db, args.engagements, args.pg, args.template) as template:
         for shards in (int(s) for s in args.shards.split(",")):
             with copy_of(template, args.db, args.pg) as url:
-                row = {"db": args.db, **asyncio.run(one_run(url, shards)), **machine()}
+                row = {"db": args.db, **asyncio.run(one_run(url, shards, args.chunk)), **machine()}
                 row["command"] = row["command"].replace("bench.lifecycle", "bench.bill_run")
                 print(
                     json.dumps(

@@ -20,12 +20,13 @@ from functools import partial
 
 from q2c_core.app.clock import utc_now
 from q2c_core.app.commands import BatchDecider, Key, StagedBatch
-from q2c_core.app.decoding import UnreadableEngagementError, fold_stored, rebuild
+from q2c_core.app.decoding import UnreadableEngagementError, rebuild
 from q2c_core.app.messages import CommandEnvelope, CommandResult
 from q2c_core.app.ports import Store
 from q2c_core.app.read_models import InvoiceJson
 from q2c_core.app.records import IdempotencyRecord
 from q2c_core.app.reference_data import ReferenceData
+from q2c_core.app.replayed_state import with_replayed_state
 from q2c_core.app.residency import Residency, ResidencyLimits
 from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId, StoreError
 from q2c_core.app.telemetry import HostTelemetry, rows_written
@@ -213,7 +214,7 @@ class EngagementHost:
         try:
             staged = self._decide(envelopes)
             self._commit(staged)
-            return self._with_replayed_state(envelopes, staged)
+            return with_replayed_state(self.store, envelopes, staged)
         except UnreadableEngagements as poisoned:
             return self._around(envelopes, poisoned.errors)
         except (ConcurrencyConflict, DuplicateRequestId):
@@ -238,7 +239,7 @@ class EngagementHost:
             try:
                 staged = self._decide([envelope])
                 self._commit(staged)
-                return self._with_replayed_state([envelope], staged)[0]
+                return with_replayed_state(self.store, [envelope], staged)[0]
             except UnreadableEngagements as poisoned:
                 return CommandResult(error=poisoned.errors[_key(envelope)].to_payload())
             except (ConcurrencyConflict, DuplicateRequestId):
@@ -251,36 +252,6 @@ class EngagementHost:
             {"engagement_id": envelope.engagement_id},
         )
         return CommandResult(error=conflict.to_payload())
-
-    def _with_replayed_state(
-        self, envelopes: list[CommandEnvelope], staged: StagedBatch
-    ) -> list[CommandResult]:
-        """Idempotency keeps slim results: rebuild the engagement as the original reply had it."""
-        return [
-            self._state_at(envelope, result, staged)
-            if result.replayed and result.engagement is None and result.ok and not envelope.slim_reply
-            else result
-            for envelope, result in zip(envelopes, staged.results, strict=True)
-        ]
-
-    def _state_at(
-        self, envelope: CommandEnvelope, result: CommandResult, staged: StagedBatch
-    ) -> CommandResult:
-        """The engagement at the result's version: the batch's state before or after, when either
-        is at that version (a retry of the latest command, the usual case), else the journal
-        folded up to it."""
-        key = _key(envelope)
-        for known in (staged.bases.get(key), staged.states.get(key)):
-            if known is not None and known.version == result.version:
-                return result.model_copy(update={"engagement": known})
-        events = self.store.read_events(envelope.caller.tenant_id, envelope.engagement_id)
-        journal = [e for e in events if e.seq <= result.version]
-        try:
-            return result.model_copy(
-                update={"engagement": fold_stored(envelope.engagement_id, journal, None)}
-            )
-        except UnreadableEngagementError as bad:
-            return CommandResult(error=bad.to_payload())
 
     def _unavailable(self, envelopes: list[CommandEnvelope], error: StoreError) -> list[CommandResult]:
         log.warning("store unavailable: %s", error)

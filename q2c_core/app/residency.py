@@ -54,6 +54,7 @@ class Residency:
         self._hot: OrderedDict[Key, tuple[Engagement, float]] = OrderedDict()
         self._cold: OrderedDict[Key, tuple[bytes, float]] = OrderedDict()
         self.snapshot_at: dict[Key, int] = {}  # the version each stored snapshot holds
+        self._cold_bytes = 0  # kept as a sum: stats read it from another thread
         self.evictions = 0
         self.hibernations = 0
         self.thaws = 0
@@ -70,7 +71,13 @@ class Residency:
 
     def hibernating_bytes(self) -> int:
         """The size of every compacted state together."""
-        return sum(len(frozen) for frozen, _ in self._cold.values())
+        return self._cold_bytes
+
+    def _uncold(self, key: Key) -> tuple[bytes, float] | None:
+        cold = self._cold.pop(key, None)
+        if cold is not None:
+            self._cold_bytes -= len(cold[0])
+        return cold
 
     def holds(self, key: Key) -> bool:
         """Whether the engagement is in memory, live or hibernating."""
@@ -81,7 +88,7 @@ class Residency:
         hot = self._hot.get(key)
         if hot is not None:
             return hot[0]
-        cold = self._cold.pop(key, None)
+        cold = self._uncold(key)
         if cold is None:
             return None
         try:
@@ -97,14 +104,14 @@ class Residency:
 
     def put(self, key: Key, state: Engagement, now: float) -> None:
         """Hold `state` live as the most recently used."""
-        self._cold.pop(key, None)
+        self._uncold(key)
         self._hot[key] = (state, now)
         self._hot.move_to_end(key)
 
     def forget(self, key: Key) -> None:
         """Drop an engagement (it re-activates from the store)."""
         self._hot.pop(key, None)
-        self._cold.pop(key, None)
+        self._uncold(key)
         self.snapshot_at.pop(key, None)
 
     def forget_many(self, keys: Iterable[Key]) -> None:
@@ -119,6 +126,7 @@ class Residency:
         self.evictions += len(self._hot) + len(self._cold)
         self._hot.clear()
         self._cold.clear()
+        self._cold_bytes = 0
         self.snapshot_at.clear()
 
     def sweep(self, now: float, limit: int = SWEEP_LIMIT) -> None:
@@ -137,7 +145,9 @@ class Residency:
             if len(self._hot) <= limits.max_hot and now - last_used < limits.hibernate_seconds:
                 break
             del self._hot[key]
-            self._cold[key] = (freeze(state), last_used)
+            frozen = freeze(state)
+            self._cold[key] = (frozen, last_used)
+            self._cold_bytes += len(frozen)
             self.hibernations += 1
             done += 1
         while len(self._cold) > limits.max_hibernating:

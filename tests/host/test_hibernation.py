@@ -47,6 +47,8 @@ async def test_an_idle_engagement_hibernates_and_thaws_without_the_store(
         assert activated.engagement == folded_journal(store, tenant_id, eid)
         assert host.telemetry.activations == activations  # thawed, not loaded
         assert host.residency.thaws == 1
+        assert host.residency.hibernating_count == 1  # and hibernated again after its commit
+        assert host.residency.hibernating_bytes() == len(freeze(activated.engagement))
     finally:
         await host.close()
 
