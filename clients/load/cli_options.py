@@ -139,6 +139,14 @@ def _pacing(parser: argparse.ArgumentParser) -> None:
         " (default 4 per client, or 2 s of --rate; at least 16)",
     )
     group.add_argument(
+        "--bill-run-retries",
+        type=int,
+        default=0,
+        metavar="N",
+        help="start up to N more bill runs for the month while one ends with failed engagements"
+        " or not SUCCEEDED, as an operator would (default 0)",
+    )
+    group.add_argument(
         "--processes",
         type=int,
         default=1,
@@ -179,8 +187,8 @@ def _positive(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
     for flag, value in (("--rate", args.rate), ("--duration", args.duration), ("--timeout", args.timeout)):
         if value is not None and value <= 0:
             parser.error(f"{flag} must be above 0")
-    if args.ramp_up < 0:
-        parser.error("--ramp-up must not be negative")
+    if args.ramp_up < 0 or args.bill_run_retries < 0:
+        parser.error("--ramp-up and --bill-run-retries must not be negative")
     if args.run_tag is not None and not 0 < len(args.run_tag) <= MAX_RUN_TAG:
         parser.error(f"--run-tag must be 1 to {MAX_RUN_TAG} characters (request ids are at most 128)")
 

@@ -33,9 +33,10 @@ import grpc
 from clients.cli_errors import ExitCode, exit_code_for
 from clients.load import profile as profiles
 from clients.load import scenario
+from clients.load.billrun import RunError
 from clients.load.cli_options import build_parser, profile_overrides
 from clients.load.connect import Settings
-from clients.load.driver import Options, Outcome, RunError, run
+from clients.load.driver import Options, Outcome, run
 from clients.load.live import LiveDisplay
 from clients.load.record import Recorder
 from clients.load.report import RunInfo, write_report
@@ -114,7 +115,7 @@ def execute(args: argparse.Namespace) -> int:
     origin = time.monotonic()
     recorder = SharedRecorder(origin)
     live_on = args.live if args.live is not None else sys.stderr.isatty()
-    options = Options(settings, _pace(args), args.processes, args.duration)
+    options = Options(settings, _pace(args), args.processes, args.duration, args.bill_run_retries)
     with LiveDisplay(recorder, settings.target, enabled=live_on) as live:
         try:
             outcome = asyncio.run(run(plan, options, recorder, live.phase))

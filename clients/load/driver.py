@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from clients.load import messages, readback
+from clients.load.billrun import RunError, month_end_billing
 from clients.load.connect import Connection, Settings
 from clients.load.oracle import ServerView, Verdict, check
 from clients.load.plan import Plan
@@ -21,22 +22,9 @@ from clients.load.processes import Workers
 from clients.load.record import Recorder
 from clients.load.report import BillRunResult
 from clients.load.schedule import Pace
-from clients.load.workers import InvoiceRef, Job, Progress
-from q2c.v1 import billing_pb2, common_pb2
+from clients.load.workers import Job, Progress
 
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 SEED_CONCURRENCY = 16
-BILL_RUN_TIMEOUT_S = 3600.0
-POLL_S = 0.5
-
-
-class RunError(RuntimeError):
-    """The run could not go on (seeding or the bill run failed); the message says where, `code`
-    is the gRPC status name of the failed call."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass
@@ -51,11 +39,6 @@ class Outcome:
     ids: messages.Ids | None = None
     server: dict[str, object] = field(default_factory=dict)
     """What the run learnt about the server (the bill run's shard count and failures)."""
-
-
-def _state(run: billing_pb2.BillRun) -> str:
-    name: str = billing_pb2.BillRunState.Name(run.state)
-    return name.removeprefix("BILL_RUN_STATE_")
 
 
 async def seed(conn: Connection, plan: Plan) -> messages.Ids:
@@ -93,63 +76,6 @@ async def seed(conn: Connection, plan: Plan) -> messages.Ids:
     )
 
 
-async def bill_run(conn: Connection, plan: Plan, ids: messages.Ids) -> tuple[billing_pb2.BillRun, float]:
-    """Start the period's bill run for the load's customers and follow it to its end."""
-    request = billing_pb2.StartBillRunRequest(
-        request_id=f"{plan.run_tag}.billrun",
-        period=common_pb2.BillingPeriod(month=plan.period),
-        customer_ids=sorted(ids.customers.values()),
-    )
-    started = time.monotonic()
-    code, run = await conn.call("StartBillRun", conn.billing.StartBillRun, request)
-    if code != "OK":
-        raise RunError(f"StartBillRun: {conn.last_error}", code)
-    run = await _follow(conn, run)
-    return run, time.monotonic() - started
-
-
-async def _follow(conn: Connection, run: billing_pb2.BillRun) -> billing_pb2.BillRun:
-    """WatchBillRun to a terminal state (GetBillRun polls if the stream breaks)."""
-    recorder = conn.recorder
-    watch = billing_pb2.WatchBillRunRequest(bill_run_id=run.bill_run_id)
-    try:
-        async for update in conn.billing.WatchBillRun(
-            watch, metadata=conn.metadata(), timeout=BILL_RUN_TIMEOUT_S
-        ):
-            run = update
-            recorder.bill_run_progress(
-                time.monotonic(), run.engagements_processed, run.engagements_total, run.invoices_created
-            )
-        if _state(run) in TERMINAL:
-            return run
-    except Exception:  # a broken stream: poll instead
-        pass
-    deadline = time.monotonic() + BILL_RUN_TIMEOUT_S
-    while _state(run) not in TERMINAL and time.monotonic() < deadline:
-        await asyncio.sleep(POLL_S)
-        code, fresh = await conn.call(
-            "GetBillRun", conn.billing.GetBillRun, billing_pb2.GetBillRunRequest(bill_run_id=run.bill_run_id)
-        )
-        if code == "OK":
-            run = fresh
-            recorder.bill_run_progress(
-                time.monotonic(), run.engagements_processed, run.engagements_total, run.invoices_created
-            )
-    return run
-
-
-def bill_run_result(run: billing_pb2.BillRun, duration: float) -> BillRunResult:
-    """The report's summary of the bill run."""
-    return BillRunResult(
-        bill_run_id=run.bill_run_id,
-        state=_state(run),
-        duration_s=round(duration, 3),
-        engagements=run.engagements_total,
-        invoices=run.invoices_created,
-        invoices_per_s=round(run.invoices_created / duration, 1) if duration > 0 else 0.0,
-    )
-
-
 @dataclass(frozen=True)
 class Options:
     """How to drive the plan."""
@@ -158,6 +84,7 @@ class Options:
     pace: Pace
     processes: int = 1
     duration: float | None = None
+    bill_run_retries: int = 0
 
 
 async def run(plan: Plan, options: Options, recorder: Recorder, on_phase: Callable[[str], None]) -> Outcome:
@@ -180,20 +107,9 @@ async def run(plan: Plan, options: Options, recorder: Recorder, on_phase: Callab
         )
         outcome.before = await workers.phase(job, recorder)
         on_phase("bill run")
-        run_reply, took = await bill_run(conn, plan, ids)
-        outcome.bill_run = bill_run_result(run_reply, took)
-        outcome.server = {
-            "shards": run_reply.shards_total,
-            "bill_run_failed": run_reply.engagements_failed,
-            "bill_run_skipped": run_reply.engagements_skipped,
-        }
         by_id = {p.engagement_id: key for key, p in outcome.before.items() if p.engagement_id}
-        invoices = await readback.invoices(conn, bill_run_id=run_reply.bill_run_id)
-        refs = {
-            by_id[i.engagement_id]: InvoiceRef(i.invoice_id, i.total.amount, i.currency_code)
-            for i in invoices
-            if i.engagement_id in by_id
-        }
+        billed = await month_end_billing(conn, plan, ids, by_id, options.bill_run_retries)
+        outcome.bill_run, outcome.server, refs = billed.result, billed.server, billed.invoices
         on_phase("late work, issuing, payments")
         plans = {e.key: e for e in plan.engagements}
         finished = {key for key, p in outcome.before.items() if p.done == len(plans[key].commands)}
