@@ -76,6 +76,9 @@ class Connection:
         self._submitter = token_source(settings.token, settings.token_file)
         self._approver = token_source(settings.approver_token, settings.approver_token_file)
         self.retries = 0
+        self.last_retries = 0
+        """Retries of the call that returned last: read it right after the `await`, before the
+        next one (no other coroutine runs in between)."""
         self.last_error = ""
         """`CODE: details` of the latest failed call."""
 
@@ -96,7 +99,7 @@ class Connection:
         """(code, reply or None). UNAVAILABLE and DEADLINE_EXCEEDED are retried with the same
         request (same request id); the call is recorded once, from `intended` to its outcome."""
         started = time.monotonic()
-        code, reply = "UNKNOWN", None
+        code, reply, attempt = "UNKNOWN", None, 0
         for attempt in range(ATTEMPTS):
             try:
                 reply = await method(
@@ -112,6 +115,7 @@ class Connection:
                 self.retries += 1
                 await asyncio.sleep(BACKOFF_S * 2**attempt)
         self.recorder.record(rpc, started if intended is None else intended, started, time.monotonic(), code)
+        self.last_retries = attempt
         return code, reply
 
     async def close(self) -> None:

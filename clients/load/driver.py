@@ -129,7 +129,8 @@ async def run(plan: Plan, options: Options, recorder: Recorder, on_phase: Callab
         on_phase("checking")
         view = await read_server(options.settings, ids, outcome)
         outcome.verdict = check(plan, outcome.before, outcome.after, view)
-        outcome.retries = conn.retries
+        phases = (*outcome.before.values(), *outcome.after.values())
+        outcome.retries = conn.retries + sum(p.retries for p in phases)
         return outcome
     finally:
         workers.close()

@@ -43,6 +43,8 @@ class Progress:
     """The failed command's outcome is unknown (it may have committed)."""
     skipped: int = 0
     """Commands not sent because there was nothing to send them to (no invoice)."""
+    retries: int = 0
+    """Calls retried after UNAVAILABLE or DEADLINE_EXCEEDED (same request id)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class Sender:
         code, reply = await self.conn.call(
             command.rpc, method, request, approver=command.approver, intended=intended
         )
+        progress.retries += self.conn.last_retries
         if code != "OK":
             progress.failed, progress.uncertain = code, code in RETRYABLE or code == "UNKNOWN"
             return

@@ -39,6 +39,7 @@ def _call(method: _Flaky, recorder: Recorder) -> tuple[str, Any, int]:
         try:
             request = engagement_pb2.QualifyEngagementRequest(request_id="r-1", engagement_id="e")
             code, reply = await conn.call("QualifyEngagement", method, request, intended=recorder.origin)
+            assert conn.last_retries == conn.retries
             return code, reply, conn.retries
         finally:
             await conn.close()
