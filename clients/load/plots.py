@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from clients.load.record import BillRunProgress
+from clients.load.timeline import recorded
 
 DPI = 110
 SIZE = (9.0, 4.8)
@@ -128,10 +129,9 @@ def _log_bins(histograms: dict[str, HdrHistogram]) -> list[float]:
 def _shares(histogram: HdrHistogram, edges: list[float]) -> list[float]:
     """Percent of the histogram's calls in each bin."""
     counts = [0] * (len(edges) - 1)
-    for item in histogram.get_recorded_iterator():
-        value_ms = item.value_iterated_to / 1000.0
-        index = min(max(bisect.bisect_right(edges, value_ms) - 1, 0), len(counts) - 1)
-        counts[index] += item.count_added_in_this_iter_step
+    for value_us, count in zip(*recorded(histogram), strict=True):
+        index = min(max(bisect.bisect_right(edges, value_us / 1000.0) - 1, 0), len(counts) - 1)
+        counts[index] += count
     total = histogram.get_total_count()
     return [100.0 * c / total for c in counts]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from hdrh.histogram import HdrHistogram  # type: ignore[import-untyped]
 
 LOWEST_US = 1
@@ -57,9 +58,32 @@ def percentiles_ms(histogram: HdrHistogram) -> dict[str, float]:
     return values
 
 
+def recorded(histogram: HdrHistogram) -> tuple[list[int], list[int]]:
+    """The non-empty buckets: each one's highest equivalent value (µs, as HDR's recorded
+    iterator reports it) and count. numpy finds them in the counts array; hdrh's own iterators
+    walk all 17,408 buckets in Python (~8 ms per value), which made a report take seconds."""
+    counts = np.ctypeslib.as_array(histogram.counts)[: histogram.counts_len]
+    index = np.flatnonzero(counts)
+    values = [histogram.get_highest_equivalent_value(histogram.get_value_from_index(int(i))) for i in index]
+    return values, [int(c) for c in counts[index]]
+
+
+def mean_us(histogram: HdrHistogram) -> float:
+    """The mean of the recorded values in µs, as HdrHistogram.get_mean_value computes it (each
+    value at its bucket's median equivalent value), over the non-empty buckets only."""
+    counts = np.ctypeslib.as_array(histogram.counts)[: histogram.counts_len]
+    index = np.flatnonzero(counts)
+    total = int(counts[index].sum())
+    if total == 0:
+        return 0.0
+    median = histogram._hdr_median_equiv_value  # hdrh's own rounding, not a second copy of it
+    weighted = sum(median(histogram.get_value_from_index(int(i))) * int(counts[i]) for i in index)
+    return float(weighted / total)
+
+
 def latency_ms(histogram: HdrHistogram) -> dict[str, float]:
-    """percentiles_ms and the mean (the mean walks every bucket: ~20 ms, keep it for reports)."""
-    mean = ms(histogram.get_mean_value()) if histogram.get_total_count() else 0.0
+    """percentiles_ms and the mean."""
+    mean = ms(mean_us(histogram)) if histogram.get_total_count() else 0.0
     return {**percentiles_ms(histogram), "mean": mean}
 
 

@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from clients.load.record import Recorder
+from clients.load.timeline import mean_us, new_histogram, recorded
 
 T0 = 1000.0  # a monotonic origin; the recorder only ever subtracts it
 
@@ -217,3 +218,17 @@ def test_merging_a_coarsened_timeline_coarsens_this_one_and_keeps_every_call() -
     assert {p["width_s"] for p in points} == {16}
     assert (sum(p["commands"] for p in points), sum(p["errors"] for p in points)) == (105, 5)
     assert points[0]["commands"] == 21 and points[0]["max_ms"] == pytest.approx(500, rel=1e-2)
+
+
+def test_the_fast_bucket_walk_matches_hdrhistograms_own_iterator_and_mean() -> None:
+    rng = random.Random(7)
+    for n in (1, 9, 5_000):
+        histogram = new_histogram()
+        for _ in range(n):
+            histogram.record_value(int(rng.lognormvariate(9, 1.5)) + 1)
+        expected = [
+            (i.value_iterated_to, i.count_added_in_this_iter_step) for i in histogram.get_recorded_iterator()
+        ]
+        assert list(zip(*recorded(histogram), strict=True)) == expected
+        assert mean_us(histogram) == histogram.get_mean_value()
+    assert mean_us(new_histogram()) == 0.0 and recorded(new_histogram()) == ([], [])
