@@ -203,13 +203,21 @@ class BillRunCoordinator:
             raise
         except Exception as error:
             log.exception("bill run %s crashed", self._key[1])
-            run = await asyncio.to_thread(self._control.fail, *self._key, f"the bill run crashed: {error}")
+            self.stopped = True  # the other shards stop at their next chunk
+            run = await self._crashed(f"the bill run crashed: {error}")
         finally:
             if keeper is not None:
                 keeper.cancel()
         if lease is not None and run.state.finished:
             await asyncio.to_thread(lease.release)
         return run
+
+    async def _crashed(self, message: str) -> BillRun:
+        """Mark the crashed run FAILED. A leased coordinator saves that like progress, fenced by
+        the run's version: one that lost its lease (the run resumed elsewhere) writes nothing."""
+        if self._lease is None or self._run is None:
+            return await asyncio.to_thread(self._control.fail, *self._key, message)
+        return await self._save(state=BillRunState.FAILED, failure_message=message, finish=True)
 
     def _lose(self) -> None:
         self.lost = self.stopped = True
