@@ -8,6 +8,7 @@ and the domain's one-invoice-per-period rule makes a new run for the period bill
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -204,7 +205,7 @@ class BillRunCoordinator:
         except Exception as error:
             log.exception("bill run %s crashed", self._key[1])
             self.stopped = True  # the other shards stop at their next chunk
-            run = await self._crashed(f"the bill run crashed: {error}")
+            run = await self._crashed(error)
         finally:
             if keeper is not None:
                 keeper.cancel()
@@ -212,12 +213,25 @@ class BillRunCoordinator:
             await asyncio.to_thread(lease.release)
         return run
 
-    async def _crashed(self, message: str) -> BillRun:
+    async def _crashed(self, error: Exception) -> BillRun:
         """Mark the crashed run FAILED. A leased coordinator saves that like progress, fenced by
-        the run's version: one that lost its lease (the run resumed elsewhere) writes nothing."""
-        if self._lease is None or self._run is None:
+        the run's version: one that lost its lease (the run resumed elsewhere) writes nothing.
+        When the store failed, a leased run is not failed: its lease is given back and a sweep
+        resumes it (recounting), as after a lost coordinator."""
+        message = f"the bill run crashed: {error}"
+        if self._lease is None:
             return await asyncio.to_thread(self._control.fail, *self._key, message)
-        return await self._save(state=BillRunState.FAILED, failure_message=message, finish=True)
+        if self._run is not None and not isinstance(error, StoreError):
+            try:
+                return await self._save(state=BillRunState.FAILED, failure_message=message, finish=True)
+            except StoreError:
+                pass
+        log.warning("bill run %s: left to a sweep to resume (store error: %s)", self._key[1], error)
+        with contextlib.suppress(StoreError):  # else the lease lapses, with the same effect
+            await asyncio.to_thread(self._lease.release)
+        if self._run is not None:
+            return self._run
+        return (await asyncio.to_thread(self._control.load, *self._key))[0]
 
     def _lose(self) -> None:
         self.lost = self.stopped = True

@@ -14,6 +14,7 @@ from q2c_core.app.billing.runner import BillOutcome, Dispatch
 from q2c_core.app.billing.runs import BillRun, BillRunState
 from q2c_core.app.billing.sweeper import BillRunSweeper
 from q2c_core.app.messages import CommandEnvelope
+from q2c_core.app.records import BillRunRow
 from q2c_core.app.store_errors import StoreUnavailable
 from tests.fakes.memory_store import MemoryStore
 from tests.host.billing_setup import Portfolio, build_portfolio
@@ -109,3 +110,28 @@ async def test_a_lost_coordinator_that_crashes_does_not_fail_the_run_its_success
     new_gate.set()
     done = await tasks[0]
     assert_exact(billing, done, portfolio)
+
+
+async def test_a_store_blip_at_the_last_save_leaves_the_run_to_a_sweep_not_failed(
+    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str
+) -> None:
+    clock = Clock()
+    run, _ = billing.bill_runs.start(caller(tenant_id), new_id("req"), SPEC)
+    lease = RunLease(store, tenant_id, run.bill_run_id, "gw-a", LEASE.seconds, clock)  # type: ignore[arg-type]
+    assert lease.take() is not None
+    save, blips = store.save_bill_run, [StoreUnavailable("the database restarted")]
+
+    def blipping(row: BillRunRow) -> None:
+        if row.state == "SUCCEEDED" and blips:
+            raise blips.pop()
+        save(row)
+
+    store.save_bill_run = blipping  # type: ignore[method-assign]
+    await asyncio.gather(billing.coordinator(run, lease).run(), return_exceptions=True)
+    assert blips == []
+    stopped = billing.queries.get_bill_run(tenant_id, run.bill_run_id)
+    assert stopped.state is BillRunState.RUNNING, stopped.failure_message
+    sweeper = BillRunSweeper(store, billing.launch, LEASE, "test", clock)  # type: ignore[arg-type]
+    clock.now += LAPSE
+    assert (await sweeper.sweep()).resumed == [run.bill_run_id]
+    assert_exact(billing, await billing.tasks[run.bill_run_id], portfolio)
