@@ -285,6 +285,8 @@ class BillRunCoordinator:
                 changes = {**self._held, **changes}
                 if self.lost or (not finish and self._progress.processed < self._floor):
                     self._held = changes
+                    if not self.lost:
+                        await self._notice()
                     return self._run
                 run = self._next(finish, changes)
                 try:
@@ -307,6 +309,22 @@ class BillRunCoordinator:
                 self._run, self._version, self._held = run, self._version + 1, {}
                 return run
             raise RuntimeError(f"bill run {self._key[1]} kept changing under its coordinator")
+
+    async def _notice(self) -> None:
+        """While a recount saves nothing, still notice what a save would: a cancel, a lease lost."""
+        try:
+            stored, version = await asyncio.to_thread(self._control.load, *self._key)
+            if version == self._version:
+                return
+            if self._lease is not None and not await asyncio.to_thread(self._lease.holds):
+                log.warning("bill run %s: lease taken over; coordinator stops", self._key[1])
+                self._lose()
+                return
+        except StoreError as error:  # the next chunk's save looks again
+            log.warning("bill run %s: not re-read: %s", self._key[1], error)
+            return
+        self._run, self._version = stored, version
+        self.stopped = self.stopped or stored.state.finished
 
     def _next(self, finish: bool, changes: dict[str, Any]) -> BillRun:
         assert self._run is not None

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from q2c_core.app.billing.lease import RunLease
-from q2c_core.app.billing.runner import BillOutcome, Dispatch
+from q2c_core.app.billing.runner import BillOutcome, BillRunCoordinator, Dispatch
 from q2c_core.app.billing.runs import BillRun, BillRunState
 from q2c_core.app.billing.sweeper import BillRunSweeper
 from q2c_core.app.messages import CommandEnvelope
@@ -135,3 +135,83 @@ async def test_a_store_blip_at_the_last_save_leaves_the_run_to_a_sweep_not_faile
     clock.now += LAPSE
     assert (await sweeper.sweep()).resumed == [run.bill_run_id]
     assert_exact(billing, await billing.tasks[run.bill_run_id], portfolio)
+
+
+class TwoShards:
+    """A run over two shards: the billable engagements on shard 0, the other six on shard 1.
+
+    The first coordinator bills shard 0's first chunk and all of shard 1, then hangs (lost);
+    the resumed one starts shard 0 once `shard_0` is set, shard 1 once `shard_1` is set.
+    """
+
+    def __init__(self, billing: Billing, store: MemoryStore, portfolio: Portfolio, run: BillRun) -> None:
+        self.billing, self.store, self.run = billing, store, run
+        self.on_shard_0 = sorted(portfolio.billable)
+        self.old_gate, self.shard_0, self.shard_1 = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        self.new_chunks_0 = 0
+        self.tasks: list[asyncio.Task[BillRun]] = []
+
+    def coordinator(self, lease: RunLease, dispatch: Dispatch) -> BillRunCoordinator:
+        """A two-shard coordinator of the run, 3 engagements a chunk."""
+        return BillRunCoordinator(
+            self.store,  # type: ignore[arg-type]
+            self.run.tenant_id,
+            self.run.bill_run_id,
+            shards=2,
+            shard_of=lambda e: 0 if e in self.on_shard_0 else 1,
+            dispatch=dispatch,
+            chunk_size=3,
+            lease=lease,
+        )
+
+    async def old_dispatch(self, shard: int, envelopes: list[CommandEnvelope]) -> list[BillOutcome]:
+        """Shard 0 hangs after its first chunk; shard 1 goes through."""
+        if shard == 0 and envelopes[0].engagement_id != self.on_shard_0[0]:
+            await self.old_gate.wait()
+        return await self.billing.dispatch(shard, envelopes)
+
+    async def new_dispatch(self, shard: int, envelopes: list[CommandEnvelope]) -> list[BillOutcome]:
+        """Shard 0 waits for `shard_0`, shard 1 for `shard_1`."""
+        self.new_chunks_0 += shard == 0
+        await (self.shard_1 if shard else self.shard_0).wait()
+        return await self.billing.dispatch(shard, envelopes)
+
+    async def lose_the_first(self, clock: Clock) -> asyncio.Task[BillRun]:
+        """Start the first coordinator and wait until it hangs having shown 9 processed."""
+        lease = RunLease(self.store, self.run.tenant_id, self.run.bill_run_id, "gw-old", LEASE.seconds, clock)  # type: ignore[arg-type]
+        assert lease.take() is not None
+        task = asyncio.create_task(self.coordinator(lease, self.old_dispatch).run())
+        await deadline_for(self.billing, self.run, 9)
+        return task
+
+    async def resume(self, clock: Clock) -> asyncio.Task[BillRun]:
+        """Let the lease lapse and sweep: a second coordinator resumes the run."""
+        clock.now += LAPSE
+
+        async def launch(lapsed: BillRun, lease: RunLease) -> None:
+            self.tasks.append(asyncio.create_task(self.coordinator(lease, self.new_dispatch).run()))
+
+        sweeper = BillRunSweeper(self.store, launch, LEASE, "test", clock)  # type: ignore[arg-type]
+        assert (await sweeper.sweep()).resumed == [self.run.bill_run_id]
+        return self.tasks[0]
+
+
+async def test_a_resumed_run_cancelled_while_it_recounts_stops_at_its_next_chunk(
+    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str
+) -> None:
+    clock = Clock()
+    run, _ = billing.bill_runs.start(caller(tenant_id), new_id("req"), SPEC)
+    two = TwoShards(billing, store, portfolio, run)
+    old_task = await two.lose_the_first(clock)
+    new_task = await two.resume(clock)
+    await until(lambda: two.new_chunks_0 == 1)  # the recount's first chunk (replays) is in flight
+    billing.bill_runs.cancel(caller(tenant_id), new_id("req"), run.bill_run_id, "wrong period")
+    two.shard_0.set()
+    two.shard_1.set()
+    stopped = await new_task
+    assert stopped.state is BillRunState.CANCELLED
+    assert two.new_chunks_0 == 1  # the chunk in flight when the run was cancelled, then no more
+    items = billing.queries.list_invoices(tenant_id, None, None, None, None, 500, "").items
+    assert len([i for i in items if i.bill_run_id == run.bill_run_id]) == 3  # the first coordinator's
+    two.old_gate.set()
+    assert (await old_task).state is BillRunState.CANCELLED
