@@ -30,6 +30,14 @@ log = logging.getLogger(__name__)
 DEFAULT_CHUNK = 250
 FAILING_KINDS = (ErrorKind.UNAVAILABLE, ErrorKind.INTERNAL, ErrorKind.CONFLICT)
 Kind = Literal["INVOICED", "ALREADY_INVOICED", "SKIPPED", "FAILED"]
+COUNTERS = (  # BillRun's counters: they only grow while it runs
+    "engagements_processed",
+    "invoices_created",
+    "engagements_already_invoiced",
+    "engagements_skipped",
+    "engagements_failed",
+    "shards_done",
+)
 
 
 class BillOutcome(BaseModel):
@@ -181,8 +189,8 @@ class BillRunCoordinator:
         self._lock = asyncio.Lock()
         self._run: BillRun | None = None
         self._version = 0
-        self._floor = 0  # a resumed run's count so far: recounting saves nothing below it
-        self._held: dict[str, Any] = {}  # changes not saved yet (held while below the floor)
+        self._shown: BillRun | None = None  # a resumed run as it stood: the recount saves nothing below it
+        self._held: dict[str, Any] = {}  # changes not saved yet (held while below what was shown)
         self.stopped = False  # cancelled (or failed) from outside
         self.lost = False  # another coordinator took the lease: stop, and write nothing more
 
@@ -242,7 +250,7 @@ class BillRunCoordinator:
         if run.state.finished:
             return run
         if run.state is BillRunState.RUNNING:  # resumed: its counters stay until the recount passes them
-            self._floor = run.engagements_processed
+            self._shown = run
         spec = run.spec
         ids = await asyncio.to_thread(
             self._store.list_billable_engagements,
@@ -283,7 +291,7 @@ class BillRunCoordinator:
             for _ in range(5):
                 assert self._run is not None
                 changes = {**self._held, **changes}
-                if self.lost or (not finish and self._progress.processed < self._floor):
+                if self.lost or (not finish and self._below_shown()):
                     self._held = changes
                     if not self.lost:
                         await self._notice()
@@ -326,10 +334,27 @@ class BillRunCoordinator:
         self._run, self._version = stored, version
         self.stopped = self.stopped or stored.state.finished
 
+    def _below_shown(self) -> bool:
+        """Whether the recount of a resumed run counts less than the run showed, in any counter
+        (its shards finish in another order than the lost coordinator's did)."""
+        shown = self._shown
+        if shown is None:
+            return False
+        counted = self._progress.fields()
+        totals: dict[str, Decimal] = counted["invoiced_totals"]
+        if any(counted[name] < getattr(shown, name) for name in COUNTERS) or any(
+            totals.get(currency, Decimal(0)) < total for currency, total in shown.invoiced_totals.items()
+        ):
+            return True
+        self._shown = None  # passed: from here on every counter only grows
+        return False
+
     def _next(self, finish: bool, changes: dict[str, Any]) -> BillRun:
         assert self._run is not None
         now = self._control.now()
-        update: dict[str, Any] = {**self._progress.fields(), "update_time": now}
+        failed = changes.get("state") is BillRunState.FAILED and self._below_shown()
+        counted = {} if failed else self._progress.fields()  # a crashed recount keeps what was shown
+        update: dict[str, Any] = {**counted, "update_time": now}
         if not self._run.state.finished:
             update.update(changes)
             if finish:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from q2c_core.app.billing.lease import RunLease
-from q2c_core.app.billing.runner import BillOutcome, BillRunCoordinator, Dispatch
+from q2c_core.app.billing.runner import COUNTERS, BillOutcome, BillRunCoordinator, Dispatch
 from q2c_core.app.billing.runs import BillRun, BillRunState
 from q2c_core.app.billing.sweeper import BillRunSweeper
 from q2c_core.app.messages import CommandEnvelope
@@ -177,10 +178,12 @@ class TwoShards:
         return await self.billing.dispatch(shard, envelopes)
 
     async def lose_the_first(self, clock: Clock) -> asyncio.Task[BillRun]:
-        """Start the first coordinator and wait until it hangs having shown 9 processed."""
+        """Start the first coordinator; wait until it has shown 9 processed and shard 1 done."""
         lease = RunLease(self.store, self.run.tenant_id, self.run.bill_run_id, "gw-old", LEASE.seconds, clock)  # type: ignore[arg-type]
         assert lease.take() is not None
         task = asyncio.create_task(self.coordinator(lease, self.old_dispatch).run())
+        get = self.billing.queries.get_bill_run
+        await until(lambda: get(self.run.tenant_id, self.run.bill_run_id).shards_done == 1)
         await deadline_for(self.billing, self.run, 9)
         return task
 
@@ -215,3 +218,62 @@ async def test_a_resumed_run_cancelled_while_it_recounts_stops_at_its_next_chunk
     assert len([i for i in items if i.bill_run_id == run.bill_run_id]) == 3  # the first coordinator's
     two.old_gate.set()
     assert (await old_task).state is BillRunState.CANCELLED
+
+
+async def test_a_resumed_run_over_two_shards_shows_no_counter_going_back(
+    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str
+) -> None:
+    clock, shown = Clock(), []
+    run, _ = billing.bill_runs.start(caller(tenant_id), new_id("req"), SPEC)
+    two = TwoShards(billing, store, portfolio, run)
+    save = store.save_bill_run
+
+    def recording(row: BillRunRow) -> None:
+        save(row)
+        shown.append(row.data)
+
+    store.save_bill_run = recording  # type: ignore[method-assign]
+    old_task = await two.lose_the_first(clock)
+    two.shard_0.set()
+    new_task = await two.resume(clock)
+    await until(lambda: two.new_chunks_0 == 4)  # shard 0's last chunk: only then shard 1
+    two.shard_1.set()
+    done = await new_task
+    two.old_gate.set()
+    await old_task
+    assert_exact(billing, done, portfolio)
+    assert shown[-1] == billing.queries.get_bill_run(tenant_id, run.bill_run_id).model_dump(mode="json")
+    for counter in COUNTERS:
+        values = [data[counter] for data in shown]
+        assert values == sorted(values), (counter, values)
+    usd = [Decimal(data["invoiced_totals"].get("USD", 0)) for data in shown]
+    assert usd == sorted(usd)
+
+
+async def test_a_resumed_run_that_crashes_while_it_recounts_fails_keeping_its_counters(
+    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str
+) -> None:
+    clock = Clock()
+    run, _ = billing.bill_runs.start(caller(tenant_id), new_id("req"), SPEC)
+    two = TwoShards(billing, store, portfolio, run)
+    old_task = await two.lose_the_first(clock)
+    shown = billing.queries.get_bill_run(tenant_id, run.bill_run_id)
+    new_task = await two.resume(clock)
+    await until(lambda: two.new_chunks_0 == 1)
+    get, bugs = store.get_bill_run, [RuntimeError("a bug")]
+
+    def buggy(tenant: str, bill_run_id: str) -> Any:
+        if bugs:
+            raise bugs.pop()
+        return get(tenant, bill_run_id)
+
+    store.get_bill_run = buggy  # type: ignore[method-assign]
+    two.shard_0.set()  # the first chunk's held save re-reads the run: the read crashes
+    failed = await new_task
+    assert bugs == [] and failed.state is BillRunState.FAILED
+    assert failed.failure_message == "the bill run crashed: a bug"
+    for counter in (*COUNTERS, "invoiced_totals"):
+        assert getattr(failed, counter) == getattr(shown, counter), counter
+    two.shard_1.set()
+    two.old_gate.set()
+    await old_task
