@@ -285,8 +285,11 @@ class LocalRuntime(RuntimeServices):
             lease=lease,
         )
         task = asyncio.get_running_loop().create_task(coordinator.run())
-        self.bill_run_tasks[run.bill_run_id] = task
-        task.add_done_callback(lambda _: self.bill_run_tasks.pop(run.bill_run_id, None))
+        run_id = run.bill_run_id
+        self.bill_run_tasks[run_id] = task
+        task.add_done_callback(  # a lost coordinator ending must not drop the one that resumed it
+            lambda done: self.bill_run_tasks.pop(run_id) if self.bill_run_tasks.get(run_id) is done else None
+        )
 
     async def _dispatch(self, shard: int, envelopes: list[CommandEnvelope]) -> list[BillOutcome]:
         return outcomes(envelopes, await self.host.submit_many(envelopes))
