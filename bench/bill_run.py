@@ -24,6 +24,8 @@ import contextlib
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import time
 import uuid
@@ -146,7 +148,7 @@ class TreeSampler:
         return {k: round(v, 2) for k, v in sorted(spent.items(), key=lambda kv: -kv[1]) if v >= 0.01}
 
 
-async def one_run(url: str, shards: int, chunk: int = DEFAULT_CHUNK) -> dict[str, Any]:
+async def one_run(url: str, shards: int, chunk: int = DEFAULT_CHUNK, py_spy: str = "") -> dict[str, Any]:
     """Start a bill run over `shards` fresh shard actors and wait for it to finish."""
     from actors.runtime import RayRuntime
 
@@ -154,6 +156,17 @@ async def one_run(url: str, shards: int, chunk: int = DEFAULT_CHUNK) -> dict[str
     deployment = f"bench-{uuid.uuid4().hex[:6]}"
     runtime = RayRuntime(store, url, shards=shards, deployment=deployment, bill_run_chunk=chunk)
     await runtime.wait_ready()
+    profilers = [
+        subprocess.Popen(
+            [
+                *("py-spy", "record", "--pid", str(stats["pid"]), "--format", "raw", "--rate", "200"),
+                *("--output", f"{py_spy}-shard{stats['shard_index']}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for stats in (await runtime.shard_stats() if py_spy else [])
+    ]
     sampler = TreeSampler()
     sampler.refresh()
     started = time.perf_counter()
@@ -169,6 +182,9 @@ async def one_run(url: str, shards: int, chunk: int = DEFAULT_CHUNK) -> dict[str
     wall = time.perf_counter() - started
     sampler.sample()
     cpu = sampler.cpu_seconds()
+    for profiler in profilers:  # py-spy writes its file on SIGINT
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait(timeout=60)
     await runtime.close(kill_shards=True)
     store.close()
     return {
@@ -204,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shards", default="1,2,4")
     parser.add_argument("--pg", default=DEFAULT_PG)
     parser.add_argument("--chunk", type=int, default=DEFAULT_CHUNK, help="engagements per shard call")
+    parser.add_argument("--py-spy", default="", help="record each shard with py-spy to PREFIX-shardN.txt")
     parser.add_argument("--template", default="", help="keep the seeded SQLite file here and reuse it")
     args = parser.parse_args(argv)
     if args.template and args.db != "sqlite":
@@ -215,8 +232,13 @@ def main(argv: list[str] | None = None) -> int:
     with seeded_template(args.db, args.engagements, args.pg, args.template) as template:
         for shards in (int(s) for s in args.shards.split(",")):
             with copy_of(template, args.db, args.pg) as url:
-                row = {"db": args.db, **asyncio.run(one_run(url, shards, args.chunk)), **machine()}
+                row = {
+                    "db": args.db,
+                    **asyncio.run(one_run(url, shards, args.chunk, args.py_spy)),
+                    **machine(),
+                }
                 row["command"] = row["command"].replace("bench.lifecycle", "bench.bill_run")
+                row["profiled"] = bool(args.py_spy)
                 print(
                     json.dumps(
                         {
