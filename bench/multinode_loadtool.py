@@ -38,7 +38,7 @@ from q2c_core.edge.auth.devkey import DevKey, create_dev_key
 
 
 def start_load_tool(
-    target: str, key: DevKey, tenant: str, work: Path, engagements: int
+    target: str, key: DevKey, tenant: str, work: Path, engagements: int, clients: int = 16
 ) -> subprocess.Popen[str]:
     """`python -m clients.load` against `target` as two principals of `tenant` (tokens in files)."""
     (work / "submitter.jwt").write_text(key.mint(tenant, "load-submitter"))
@@ -52,7 +52,7 @@ def start_load_tool(
         f"--approver-token-file={work / 'approver.jwt'}",
         f"--engagements={engagements}",
         f"--customers={max(1, engagements // 20)}",
-        "--clients=16",
+        f"--clients={clients}",
         "--no-live",
         "--json",
         f"--report-dir={work / 'report'}",

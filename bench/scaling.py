@@ -33,6 +33,7 @@ from bench.multinode import RayCluster, ray_cluster
 from bench.multinode_check import check
 from bench.multinode_gateway import gateway
 from bench.multinode_load import MonthEnd, plans
+from bench.scaling_loadtool import load_tool_scenario
 from q2c.v1 import billing_pb2
 from q2c_core.edge.auth.devkey import create_dev_key
 
@@ -141,11 +142,23 @@ def one(nodes: int, shards: int, args: argparse.Namespace) -> dict[str, Any]:
         ray_cluster(workers=nodes - 1, pin=args.pin) as cluster,
         fresh_database("postgresql", args.pg_base) as url,
     ):
-        figures = asyncio.run(scenario(cluster, url, Path(work) / "key", shards, args))
+        if args.driver == "load":
+            figures = asyncio.run(load_tool_scenario(cluster, url, Path(work), shards, args))
+        else:
+            figures = asyncio.run(scenario(cluster, url, Path(work) / "key", shards, args))
     return {"nodes": nodes, "shards": shards, "num_cpus_per_node": 1, "pinned": args.pin, **figures}
 
 
-SHOWN = ("nodes", "shards", "commands_per_s", "invoices_per_s", "load_cpu_s", "bill_cpu_s", "check_ok")
+SHOWN = (
+    "nodes",
+    "shards",
+    "commands_per_s",
+    "invoices_per_s",
+    "load_cpu_s",
+    "bill_cpu_s",
+    "run_cpu_s",
+    "check_ok",
+)
 
 
 def configs(text: str) -> list[tuple[int, int]]:
@@ -170,6 +183,12 @@ def main(argv: list[str] | None = None) -> int:
         "--configs", type=configs, default=[(1, 2), (2, 4)], help="nodes:shards pairs (default 1:2,2:4)"
     )
     parser.add_argument(
+        "--driver",
+        choices=("builtin", "load"),
+        default="builtin",
+        help="builtin: bench/multinode_load.py's month; load: q2c load (clients/load) with its defaults",
+    )
+    parser.add_argument(
         "--pin", action="store_true", help="pin node i to core i (taskset): one core per node, like a machine"
     )
     parser.add_argument("--pg-base", default=DEFAULT_PG, help="PostgreSQL server URL (no database)")
@@ -183,7 +202,10 @@ def main(argv: list[str] | None = None) -> int:
             with (RESULTS / "scaling.jsonl").open("a") as out:
                 out.write(json.dumps(record, sort_keys=True) + "\n")
             print(
-                json.dumps({k: record[k] for k in SHOWN} | {"shard_nodes": record["shard_nodes"]}), flush=True
+                json.dumps(
+                    {k: record[k] for k in SHOWN if k in record} | {"shard_nodes": record["shard_nodes"]}
+                ),
+                flush=True,
             )
     base = args.configs[0]
     for figure in ("commands_per_s", "invoices_per_s"):
