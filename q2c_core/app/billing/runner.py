@@ -218,7 +218,8 @@ class BillRunCoordinator:
             if keeper is not None:
                 keeper.cancel()
         if lease is not None and run.state.finished:
-            await asyncio.to_thread(lease.release)
+            with contextlib.suppress(StoreError):  # the run is done; its lease lapses instead
+                await asyncio.to_thread(lease.release)
         return run
 
     async def _crashed(self, error: Exception) -> BillRun:

@@ -277,3 +277,22 @@ async def test_a_resumed_run_that_crashes_while_it_recounts_fails_keeping_its_co
     two.shard_1.set()
     two.old_gate.set()
     await old_task
+
+
+async def test_a_store_error_giving_the_lease_back_after_the_last_save_does_not_fail_the_call(
+    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str
+) -> None:
+    run, _ = billing.bill_runs.start(caller(tenant_id), new_id("req"), SPEC)
+    lease = RunLease(store, tenant_id, run.bill_run_id, "gw-a", LEASE.seconds)  # type: ignore[arg-type]
+    assert lease.take() is not None
+    release, blips = store.release_bill_run_lease, [StoreUnavailable("the database restarted")]
+
+    def blipping(*args: Any) -> bool:
+        if blips:
+            raise blips.pop()
+        return release(*args)
+
+    store.release_bill_run_lease = blipping  # type: ignore[method-assign]
+    done = await billing.coordinator(run, lease).run()  # the lease lapses instead: the run is done
+    assert blips == []
+    assert_exact(billing, done, portfolio)
