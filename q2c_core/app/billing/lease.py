@@ -94,6 +94,9 @@ class RunLease:
             except StoreError as error:  # try again at the next tick; the lease may lapse meanwhile
                 log.warning("bill run %s: lease not renewed: %s", self.key[1], error)
                 continue
+            except Exception:  # anything else as well: a dead keeper would let the lease lapse unseen
+                log.exception("bill run %s: lease not renewed", self.key[1])
+                continue
             if not renewed:
                 log.warning("bill run %s: lease lost; coordinator %s stops", self.key[1], self.owner)
                 lost()

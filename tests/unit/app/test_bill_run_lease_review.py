@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from q2c_core.app.billing.control import BillRunControl
 from q2c_core.app.billing.lease import RunLease
 from q2c_core.app.billing.runner import COUNTERS, BillOutcome, BillRunCoordinator, Dispatch
 from q2c_core.app.billing.runs import BillRun, BillRunState
@@ -296,3 +297,26 @@ async def test_a_store_error_giving_the_lease_back_after_the_last_save_does_not_
     done = await billing.coordinator(run, lease).run()  # the lease lapses instead: the run is done
     assert blips == []
     assert_exact(billing, done, portfolio)
+
+
+async def test_the_lease_keeper_goes_on_renewing_after_an_unexpected_error(
+    store: MemoryStore, tenant_id: str
+) -> None:
+    run, _ = BillRunControl(store).start(caller(tenant_id), new_id("req"), SPEC)  # type: ignore[arg-type]
+    lease = RunLease(store, tenant_id, run.bill_run_id, "gw-a", 0.03)  # type: ignore[arg-type]
+    assert lease.take() is not None
+    renew, renewals, errors = store.renew_bill_run_lease, [0], [RuntimeError("pool exhausted")]
+
+    def failing_once(*args: Any) -> bool:
+        renewals[0] += 1
+        if errors:
+            raise errors.pop()
+        return renew(*args)
+
+    store.renew_bill_run_lease = failing_once  # type: ignore[method-assign]
+    keeper = asyncio.create_task(lease.keep(lambda: None))
+    try:
+        await until(lambda: renewals[0] >= 3 or keeper.done())
+        assert not keeper.done() and errors == []
+    finally:
+        keeper.cancel()
