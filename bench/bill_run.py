@@ -108,7 +108,7 @@ class TreeSampler:
     def __init__(self) -> None:
         self.pids: dict[int, str] = {}
         self.peak_total = 0
-        self.peak_by_process: dict[str, int] = {}
+        self.peak_by_pid: dict[int, int] = {}
         self.cpu_start = self._cpu()
 
     def refresh(self) -> None:
@@ -121,15 +121,18 @@ class TreeSampler:
     def sample(self) -> None:
         """One RSS sample: the sum, and each process's own peak (by pid, named)."""
         total = 0
-        for pid, name in list(self.pids.items()):
+        for pid in list(self.pids):
             try:
                 rss = rss_bytes(pid)
             except (OSError, RuntimeError):
                 continue
             total += rss
-            label = f"{name}[{pid}]"
-            self.peak_by_process[label] = max(self.peak_by_process.get(label, 0), rss)
+            self.peak_by_pid[pid] = max(self.peak_by_pid.get(pid, 0), rss)
         self.peak_total = max(self.peak_total, total)
+
+    def peak_by_process(self) -> dict[str, int]:
+        """Each process's own peak, named as it was last seen (a worker takes its actor's name)."""
+        return {f"{self.pids[pid]}[{pid}]": peak for pid, peak in self.peak_by_pid.items()}
 
     def _cpu(self) -> dict[int, float]:
         out = {}
@@ -200,7 +203,7 @@ async def one_run(url: str, shards: int, chunk: int = DEFAULT_CHUNK, py_spy: str
         "peak_rss_mb": round(sampler.peak_total / 2**20, 1),
         "peak_rss_mb_by_process": {
             k: round(v / 2**20, 1)
-            for k, v in sorted(sampler.peak_by_process.items(), key=lambda kv: -kv[1])
+            for k, v in sorted(sampler.peak_by_process().items(), key=lambda kv: -kv[1])
             if v >= 20 * 2**20
         },
         "cpu_s_by_process": cpu,
