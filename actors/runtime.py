@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
 
 import ray
+from ray.exceptions import RaySystemError
+from ray.util.placement_group import (
+    get_placement_group,
+    placement_group,
+    remove_placement_group,
+)
+from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 from actors.bill_run import BillRunCoordinatorActor, coordinator_name, shard_name
 from actors.delivery import DeliveryActor, delivery_name
@@ -134,15 +142,21 @@ class RayRuntime(RuntimeServices):
     ) -> Any:
         # Named and detached: every gateway of a deployment shares the same shards, so the
         # policy of the gateway that first creates a shard holds until the shard is replaced.
-        # SPREAD puts the shards on as many nodes as the cluster has (a restart after a node is
-        # lost lands on a surviving one); "pack" leaves the choice to Ray's default scheduler.
+        # "spread": shard i in bundle i of the deployment's SPREAD placement group, which Ray deals
+        # out evenly over the nodes and moves to surviving nodes when one is lost (the shard
+        # restarts there). Ray's SPREAD strategy alone left zero-CPU shards 3+1 or 4+0 on two
+        # nodes. "pack" leaves the choice to Ray's default scheduler.
         index, count = position
+        strategy: Any = "DEFAULT"
+        if placement == "spread":
+            group = _shard_group(deployment, count)
+            strategy = PlacementGroupSchedulingStrategy(group, placement_group_bundle_index=index)
         return EngagementShard.options(  # type: ignore[attr-defined]
             name=shard_name(deployment, index, count),
             namespace="q2c",
             get_if_exists=True,
             lifetime="detached",
-            scheduling_strategy="SPREAD" if placement == "spread" else "DEFAULT",
+            scheduling_strategy=strategy,
         ).remote(url, index, max_batch, self_approval, log_settings)
 
     async def start_delivery(self) -> None:
@@ -271,6 +285,24 @@ class RayRuntime(RuntimeServices):
                 ray.kill(self.delivery_actor, no_restart=True)
             for lane in self.lanes:
                 ray.kill(lane.handle, no_restart=True)
+            with contextlib.suppress(ValueError):  # no group: placement "pack"
+                remove_placement_group(get_placement_group(_group_name(self.deployment, len(self.lanes))))
+
+
+def _group_name(deployment: str, count: int) -> str:
+    return f"{deployment}-shards-of-{count}"
+
+
+def _shard_group(deployment: str, count: int) -> Any:
+    """The deployment's placement group: one 0.001-CPU bundle per shard, SPREAD over the nodes
+    (detached and named, so every gateway of the deployment finds the same one)."""
+    name = _group_name(deployment, count)
+    with contextlib.suppress(ValueError):  # not created yet
+        return get_placement_group(name)
+    try:
+        return placement_group([{"CPU": 0.001}] * count, strategy="SPREAD", name=name, lifetime="detached")
+    except RaySystemError:  # another gateway created it meanwhile
+        return get_placement_group(name)
 
 
 async def _started(actor: Any, lease: RunLease) -> None:
