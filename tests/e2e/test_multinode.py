@@ -57,7 +57,9 @@ def test_no_acknowledged_command_is_lost_and_nothing_is_billed_twice(node_loss: 
         assert verdict["engagements_not_invoiced"] == 0, (tenant, verdict)
         assert verdict["approved_items_unbilled"] == 0, (tenant, verdict)
     assert node_loss["failed_plans"] == {"A": 0, "B": 0}, node_loss["final_errors"]
-    assert node_loss["checks"]["B"]["engagements_checked"] > 0  # B's commands crossed the loss
+    assert node_loss["checks"]["B"]["engagements_checked"] > 0
+    # B kept sending while node_b was down: commands for its shards waited for their restart
+    assert node_loss["slowest_ack_s"]["B"] > 1.0, node_loss["slowest_ack_s"]
 
 
 def test_every_invoice_total_equals_the_oracle_to_the_cent(node_loss: dict[str, Any]) -> None:
