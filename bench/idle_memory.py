@@ -87,14 +87,14 @@ async def seed_profile(url: str, count: int, profile: str) -> None:
 
 
 def template(path: Path, count: int, profile: str) -> str:
-    """The seeded database at `path` (seeded now unless it already holds this many)."""
+    """The seeded database at `path` (seeded now unless it already holds at least this many)."""
     marker = path.with_suffix(".seeded")
-    wanted = f"{profile}:{count}"
-    if not marker.exists() or marker.read_text() != wanted:
+    held = marker.read_text().split(":") if marker.exists() else ["", "0"]
+    if held[0] != profile or int(held[1]) < count:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         asyncio.run(seed_profile(f"sqlite:///{path}", count, profile))
-        marker.write_text(wanted)
+        marker.write_text(f"{profile}:{count}")
     Store.open(f"sqlite:///{path}").close()  # migrations added since it was seeded
     return f"sqlite:///{path}"
 
