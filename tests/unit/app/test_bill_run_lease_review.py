@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -55,6 +55,24 @@ async def portfolio(billing: Billing, store: MemoryStore, tenant_id: str) -> Por
     )
 
 
+Gate = Callable[[], asyncio.Event]
+
+
+@pytest.fixture
+def gates() -> Iterator[Gate]:
+    """Makes a test's gates, and opens them all when it ends: a failing test leaves no coordinator
+    waiting on one (to hang the next test's teardown)."""
+    made: list[asyncio.Event] = []
+
+    def gate() -> asyncio.Event:
+        made.append(asyncio.Event())
+        return made[-1]
+
+    yield gate
+    for event in made:
+        event.set()
+
+
 async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
     """Poll `condition` until it holds, or fail at the deadline."""
     loop = asyncio.get_running_loop()
@@ -62,6 +80,11 @@ async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
     while not condition():
         assert loop.time() < end, "condition not reached"
         await asyncio.sleep(0.005)
+
+
+async def ended(task: asyncio.Task[BillRun], seconds: float = 10.0) -> BillRun:
+    """The coordinator task's run, once it has ended (or fail at the deadline)."""
+    return await asyncio.wait_for(task, seconds)
 
 
 def gated(billing: Billing, free_chunks: int, gate: asyncio.Event) -> tuple[Dispatch, list[int]]:
@@ -78,9 +101,9 @@ def gated(billing: Billing, free_chunks: int, gate: asyncio.Event) -> tuple[Disp
 
 
 async def test_a_lost_coordinator_that_crashes_does_not_fail_the_run_its_successor_runs(
-    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str
+    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str, gates: Gate
 ) -> None:
-    clock, old_gate, new_gate = Clock(), asyncio.Event(), asyncio.Event()
+    clock, old_gate, new_gate = Clock(), gates(), gates()
     run, _ = billing.bill_runs.start(caller(tenant_id), new_id("req"), SPEC)
     old_dispatch, _ = gated(billing, 2, old_gate)
     new_dispatch, new_sent = gated(billing, 1, new_gate)
@@ -106,11 +129,11 @@ async def test_a_lost_coordinator_that_crashes_does_not_fail_the_run_its_success
 
     store.get_bill_run = blipping  # type: ignore[method-assign]
     old_gate.set()  # the lost coordinator wakes up: its save is refused, the re-read fails once
-    await asyncio.gather(old_task, return_exceptions=True)
+    await asyncio.wait_for(asyncio.gather(old_task, return_exceptions=True), 10)
     assert blips == []
     assert billing.queries.get_bill_run(tenant_id, run.bill_run_id).state is BillRunState.RUNNING
     new_gate.set()
-    done = await tasks[0]
+    done = await ended(tasks[0])
     assert_exact(billing, done, portfolio)
 
 
@@ -136,7 +159,7 @@ async def test_a_store_blip_at_the_last_save_leaves_the_run_to_a_sweep_not_faile
     sweeper = BillRunSweeper(store, billing.launch, LEASE, "test", clock)  # type: ignore[arg-type]
     clock.now += LAPSE
     assert (await sweeper.sweep()).resumed == [run.bill_run_id]
-    assert_exact(billing, await billing.tasks[run.bill_run_id], portfolio)
+    assert_exact(billing, await ended(billing.tasks[run.bill_run_id]), portfolio)
 
 
 class TwoShards:
@@ -146,10 +169,12 @@ class TwoShards:
     the resumed one starts shard 0 once `shard_0` is set, shard 1 once `shard_1` is set.
     """
 
-    def __init__(self, billing: Billing, store: MemoryStore, portfolio: Portfolio, run: BillRun) -> None:
+    def __init__(
+        self, billing: Billing, store: MemoryStore, portfolio: Portfolio, run: BillRun, gates: Gate
+    ) -> None:
         self.billing, self.store, self.run = billing, store, run
         self.on_shard_0 = sorted(portfolio.billable)
-        self.old_gate, self.shard_0, self.shard_1 = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        self.old_gate, self.shard_0, self.shard_1 = gates(), gates(), gates()
         self.new_chunks_0 = 0
         self.tasks: list[asyncio.Task[BillRun]] = []
 
@@ -201,32 +226,32 @@ class TwoShards:
 
 
 async def test_a_resumed_run_cancelled_while_it_recounts_stops_at_its_next_chunk(
-    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str
+    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str, gates: Gate
 ) -> None:
     clock = Clock()
     run, _ = billing.bill_runs.start(caller(tenant_id), new_id("req"), SPEC)
-    two = TwoShards(billing, store, portfolio, run)
+    two = TwoShards(billing, store, portfolio, run, gates)
     old_task = await two.lose_the_first(clock)
     new_task = await two.resume(clock)
     await until(lambda: two.new_chunks_0 == 1)  # the recount's first chunk (replays) is in flight
     billing.bill_runs.cancel(caller(tenant_id), new_id("req"), run.bill_run_id, "wrong period")
     two.shard_0.set()
     two.shard_1.set()
-    stopped = await new_task
+    stopped = await ended(new_task)
     assert stopped.state is BillRunState.CANCELLED
     assert two.new_chunks_0 == 1  # the chunk in flight when the run was cancelled, then no more
     items = billing.queries.list_invoices(tenant_id, None, None, None, None, 500, "").items
     assert len([i for i in items if i.bill_run_id == run.bill_run_id]) == 3  # the first coordinator's
     two.old_gate.set()
-    assert (await old_task).state is BillRunState.CANCELLED
+    assert (await ended(old_task)).state is BillRunState.CANCELLED
 
 
 async def test_a_resumed_run_over_two_shards_shows_no_counter_going_back(
-    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str
+    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str, gates: Gate
 ) -> None:
     clock, shown = Clock(), []
     run, _ = billing.bill_runs.start(caller(tenant_id), new_id("req"), SPEC)
-    two = TwoShards(billing, store, portfolio, run)
+    two = TwoShards(billing, store, portfolio, run, gates)
     save = store.save_bill_run
 
     def recording(row: BillRunRow) -> None:
@@ -239,9 +264,9 @@ async def test_a_resumed_run_over_two_shards_shows_no_counter_going_back(
     new_task = await two.resume(clock)
     await until(lambda: two.new_chunks_0 == 4)  # shard 0's last chunk: only then shard 1
     two.shard_1.set()
-    done = await new_task
+    done = await ended(new_task)
     two.old_gate.set()
-    await old_task
+    await ended(old_task)
     assert_exact(billing, done, portfolio)
     assert shown[-1] == billing.queries.get_bill_run(tenant_id, run.bill_run_id).model_dump(mode="json")
     for counter in COUNTERS:
@@ -252,11 +277,11 @@ async def test_a_resumed_run_over_two_shards_shows_no_counter_going_back(
 
 
 async def test_a_resumed_run_that_crashes_while_it_recounts_fails_keeping_its_counters(
-    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str
+    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str, gates: Gate
 ) -> None:
     clock = Clock()
     run, _ = billing.bill_runs.start(caller(tenant_id), new_id("req"), SPEC)
-    two = TwoShards(billing, store, portfolio, run)
+    two = TwoShards(billing, store, portfolio, run, gates)
     old_task = await two.lose_the_first(clock)
     shown = billing.queries.get_bill_run(tenant_id, run.bill_run_id)
     new_task = await two.resume(clock)
@@ -270,14 +295,14 @@ async def test_a_resumed_run_that_crashes_while_it_recounts_fails_keeping_its_co
 
     store.get_bill_run = buggy  # type: ignore[method-assign]
     two.shard_0.set()  # the first chunk's held save re-reads the run: the read crashes
-    failed = await new_task
+    failed = await ended(new_task)
     assert bugs == [] and failed.state is BillRunState.FAILED
     assert failed.failure_message == "the bill run crashed: a bug"
     for counter in (*COUNTERS, "invoiced_totals"):
         assert getattr(failed, counter) == getattr(shown, counter), counter
     two.shard_1.set()
     two.old_gate.set()
-    await old_task
+    await ended(old_task)
 
 
 async def test_a_store_error_giving_the_lease_back_after_the_last_save_does_not_fail_the_call(
