@@ -56,6 +56,7 @@ async def test_a_run_resumed_by_its_own_gateway_is_still_interrupted_when_the_ga
 CASES = [
     on_fake.test_a_lost_coordinator_that_crashes_does_not_fail_the_run_its_successor_runs,
     on_fake.test_a_store_blip_at_the_last_save_leaves_the_run_to_a_sweep_not_failed,
+    on_fake.test_a_store_error_that_is_no_outage_at_the_last_save_fails_the_run_saying_so,
     on_fake.test_a_resumed_run_cancelled_while_it_recounts_stops_at_its_next_chunk,
     on_fake.test_a_resumed_run_over_two_shards_shows_no_counter_going_back,
     on_fake.test_a_resumed_run_that_crashes_while_it_recounts_fails_keeping_its_counters,

@@ -22,7 +22,7 @@ from q2c_core.app.billing.lease import RunLease
 from q2c_core.app.billing.runs import MAX_SKIPS_KEPT, BillRun, BillRunSkip, BillRunState, bill_run_row
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.app.ports import Store
-from q2c_core.app.store_errors import ConcurrencyConflict, StoreError
+from q2c_core.app.store_errors import ConcurrencyConflict, StoreError, StoreUnavailable
 from q2c_core.domain.commands import GenerateInvoice
 from q2c_core.domain.errors import ErrorKind
 
@@ -225,17 +225,17 @@ class BillRunCoordinator:
     async def _crashed(self, error: Exception) -> BillRun:
         """Mark the crashed run FAILED. A leased coordinator saves that like progress, fenced by
         the run's version: one that lost its lease (the run resumed elsewhere) writes nothing.
-        When the store failed, a leased run is not failed: its lease is given back and a sweep
-        resumes it (recounting), as after a lost coordinator."""
+        When the store was unavailable, a leased run is not failed: its lease is given back and a
+        sweep resumes it (recounting), as after a lost coordinator."""
         message = f"the bill run crashed: {error}"
         if self._lease is None:
             return await asyncio.to_thread(self._control.fail, *self._key, message)
-        if self._run is not None and not isinstance(error, StoreError):
+        if self._run is not None and not isinstance(error, StoreUnavailable):
             try:
                 return await self._save(state=BillRunState.FAILED, failure_message=message, finish=True)
             except StoreError:
                 pass
-        log.warning("bill run %s: left to a sweep to resume (store error: %s)", self._key[1], error)
+        log.warning("bill run %s: left to a sweep to resume (store: %s)", self._key[1], error)
         with contextlib.suppress(StoreError):  # else the lease lapses, with the same effect
             await asyncio.to_thread(self._lease.release)
         if self._run is not None:

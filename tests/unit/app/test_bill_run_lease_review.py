@@ -17,7 +17,7 @@ from q2c_core.app.billing.runs import BillRun, BillRunState
 from q2c_core.app.billing.sweeper import BillRunSweeper
 from q2c_core.app.messages import CommandEnvelope
 from q2c_core.app.records import BillRunRow
-from q2c_core.app.store_errors import StoreUnavailable
+from q2c_core.app.store_errors import StoreError, StoreUnavailable
 from tests.fakes.memory_store import MemoryStore
 from tests.host.billing_setup import Portfolio, build_portfolio
 from tests.host.helpers import caller, new_id
@@ -160,6 +160,28 @@ async def test_a_store_blip_at_the_last_save_leaves_the_run_to_a_sweep_not_faile
     clock.now += LAPSE
     assert (await sweeper.sweep()).resumed == [run.bill_run_id]
     assert_exact(billing, await ended(billing.tasks[run.bill_run_id]), portfolio)
+
+
+async def test_a_store_error_that_is_no_outage_at_the_last_save_fails_the_run_saying_so(
+    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str
+) -> None:
+    run, _ = billing.bill_runs.start(caller(tenant_id), new_id("req"), SPEC)
+    lease = RunLease(store, tenant_id, run.bill_run_id, "gw-a", LEASE.seconds)  # type: ignore[arg-type]
+    assert lease.take() is not None
+    save, errors = store.save_bill_run, [StoreError("value too long for type character varying")]
+
+    def refusing(row: BillRunRow) -> None:
+        if row.state == "SUCCEEDED" and errors:
+            raise errors.pop()  # would be refused again on every resume
+        save(row)
+
+    store.save_bill_run = refusing  # type: ignore[method-assign]
+    failed = await billing.coordinator(run, lease).run()
+    assert errors == [] and failed.state is BillRunState.FAILED
+    assert failed.failure_message == "the bill run crashed: value too long for type character varying"
+    assert billing.queries.get_bill_run(tenant_id, run.bill_run_id) == failed
+    held = store.get_bill_run_lease(tenant_id, run.bill_run_id)
+    assert held is not None and held.owner is None
 
 
 class TwoShards:
