@@ -44,7 +44,8 @@ async def load_tool_scenario(
     if code not in (0, 9):
         raise RuntimeError(f"q2c load exited {code}: {err[-2000:]}")
     report = json.loads((work / "report" / "report.json").read_text())
-    totals, bill, overall = report["totals"], report["bill_run"] or {}, report["overall"]
+    totals, bill = report["totals"], report["bill_run"] or {}
+    overall = report["overall"]["latency_ms"]
     return {
         "driver": "q2c load",
         "shard_nodes": placed,
