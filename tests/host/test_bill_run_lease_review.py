@@ -60,6 +60,7 @@ CASES = [
     on_fake.test_a_resumed_run_cancelled_while_it_recounts_stops_at_its_next_chunk,
     on_fake.test_a_resumed_run_over_two_shards_shows_no_counter_going_back,
     on_fake.test_a_resumed_run_that_crashes_while_it_recounts_fails_keeping_its_counters,
+    on_fake.test_a_resumed_run_cancelled_while_it_recounts_keeps_the_counters_it_showed,
 ]
 STUBBED = ("get_bill_run", "save_bill_run", "release_bill_run_lease", "renew_bill_run_lease")
 

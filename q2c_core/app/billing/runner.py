@@ -353,8 +353,10 @@ class BillRunCoordinator:
     def _next(self, finish: bool, changes: dict[str, Any]) -> BillRun:
         assert self._run is not None
         now = self._control.now()
-        failed = changes.get("state") is BillRunState.FAILED and self._below_shown()
-        counted = {} if failed else self._progress.fields()  # a crashed recount keeps what was shown
+        succeeds = not self._run.state.finished and changes.get("state") is BillRunState.SUCCEEDED
+        # a recount that ends short of SUCCEEDED (it crashed, or the run was cancelled) keeps
+        # what the run showed; one that completes writes its own, exact counts
+        counted = self._progress.fields() if succeeds or not self._below_shown() else {}
         update: dict[str, Any] = {**counted, "update_time": now}
         if not self._run.state.finished:
             update.update(changes)

@@ -367,3 +367,25 @@ async def test_the_lease_keeper_goes_on_renewing_after_an_unexpected_error(
         assert not keeper.done() and errors == []
     finally:
         keeper.cancel()
+
+
+async def test_a_resumed_run_cancelled_while_it_recounts_keeps_the_counters_it_showed(
+    billing: Billing, store: MemoryStore, portfolio: Portfolio, tenant_id: str, gates: Gate
+) -> None:
+    clock = Clock()
+    run, _ = billing.bill_runs.start(caller(tenant_id), new_id("req"), SPEC)
+    two = TwoShards(billing, store, portfolio, run, gates)
+    old_task = await two.lose_the_first(clock)
+    shown = billing.queries.get_bill_run(tenant_id, run.bill_run_id)
+    new_task = await two.resume(clock)
+    await until(lambda: two.new_chunks_0 == 1)
+    billing.bill_runs.cancel(caller(tenant_id), new_id("req"), run.bill_run_id, "wrong period")
+    two.shard_0.set()
+    two.shard_1.set()
+    stopped = await ended(new_task)
+    assert stopped.state is BillRunState.CANCELLED
+    assert billing.queries.get_bill_run(tenant_id, run.bill_run_id) == stopped
+    for counter in (*COUNTERS, "invoiced_totals"):
+        assert getattr(stopped, counter) == getattr(shown, counter), counter
+    two.old_gate.set()
+    await ended(old_task)
