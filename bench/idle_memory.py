@@ -17,7 +17,7 @@ engagements to warm up, its VmRSS is read, the N others are activated through
 again once they are hosted as the mode says:
 
 - `live`: residency limits that keep all N live (no hibernation): the state as commands use it;
-- `idle`: the shard's default limits (at most 20,000 live; hibernated after 30 s unused), then
+- `idle`: the shard's default limits (at most 20,000 live, or `--max-hot`; hibernated after 30 s unused), then
   nothing more is sent; the run polls the shard's stats (with a deadline) until every
   engagement is hibernating, and reads VmRSS then.
 
@@ -130,7 +130,7 @@ def breakdown(url: str, engagement_id: str) -> dict[str, Any]:
     }
 
 
-def measure(url: str, ids: list[str], mode: str) -> dict[str, Any]:
+def measure(url: str, ids: list[str], mode: str, max_hot: int = 0) -> dict[str, Any]:
     """Host `ids` on a fresh shard actor in `mode`; its RSS growth per engagement."""
     import ray
 
@@ -142,7 +142,7 @@ def measure(url: str, ids: list[str], mode: str) -> dict[str, Any]:
     else:
         defaults = ResidencyLimits()
         limits = ResidencyLimits(
-            max_hot=defaults.max_hot,
+            max_hot=max_hot or defaults.max_hot,
             hibernate_seconds=defaults.hibernate_seconds,
             max_hibernating=len(ids),
             idle_seconds=DAY,  # hosted for the whole measurement, however long it takes
@@ -192,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engagements", type=int, default=100_000)
     parser.add_argument("--profile", choices=sorted(PROFILES), default="active")
     parser.add_argument("--modes", default="live,idle")
+    parser.add_argument(
+        "--max-hot", type=int, default=0, help="idle mode: live engagements at most (default 20,000)"
+    )
     parser.add_argument("--template", default="", help="keep the seeded SQLite file here and reuse it")
     args = parser.parse_args(argv)
     import tempfile
@@ -207,7 +210,12 @@ def main(argv: list[str] | None = None) -> int:
         ray.init(num_cpus=2, include_dashboard=False, namespace="q2c", log_to_driver=False)
         rows = []
         for mode in args.modes.split(","):
-            row = {"profile": args.profile, **measure(url, ids, mode), "state": detail, **machine()}
+            row = {
+                "profile": args.profile,
+                **measure(url, ids, mode, args.max_hot),
+                "state": detail,
+                **machine(),
+            }
             row["command"] = row["command"].replace("bench.lifecycle", "bench.idle_memory")
             print(json.dumps({k: v for k, v in row.items() if k not in ("state", "limits")}), flush=True)
             rows.append(row)

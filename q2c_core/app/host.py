@@ -50,7 +50,7 @@ class EngagementHost:
         clock: Callable[[], datetime] = utc_now,
         max_batch: int = 256,
         idle_seconds: float = 300.0,
-        max_resident: int = 20_000,
+        max_resident: int = 5_000,
         self_approval: SelfApprovalPolicy = NOBODY_EXEMPT,
         hibernate_seconds: float = 30.0,
         max_hibernating: int = 100_000,
