@@ -35,8 +35,9 @@ class Settings(BaseSettings):
     shards: int = Field(2, ge=1, le=1024, description="number of engagement shard actors")
     shard_placement: Literal["spread", "pack"] = Field(
         "spread",
-        description="where Ray puts the shard actors: spread over the cluster's nodes (SPREAD), or "
-        "pack them where Ray finds room first (Ray's default)",
+        description="where Ray puts the shard actors: spread evenly over the cluster's nodes (a SPREAD "
+        "placement group, one 0.001-CPU bundle per shard, moved to survivors when a node is lost), or "
+        "pack them where Ray's default scheduler finds room",
     )
     ray_num_cpus: int | None = Field(None, ge=1, description="CPUs for a local Ray (default: all)")
     deployment: str = Field("q2c", pattern=r"^[a-z0-9-]+$", description="shard actor name prefix")
