@@ -53,6 +53,10 @@ def sqlite_url(url: str, synchronous: str) -> str:
     return parsed.update_query_dict({"synchronous": synchronous}).render_as_string(hide_password=False)
 
 
+BUSY_TIMEOUT_MS = 5_000
+"""How long a SQLite command waits for the write lock before the store reports it unavailable."""
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, synchronous (FULL unless the URL says `normal`),
     busy_timeout and BEGIN IMMEDIATE."""
@@ -79,7 +83,7 @@ def _install_sqlite_listeners(engine: Engine, synchronous: str) -> None:
         try:
             # busy_timeout first: switching a fresh file to WAL needs a lock that another
             # connection opening at the same moment may hold
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -99,11 +103,25 @@ def alembic_config() -> Config:
     return cfg
 
 
+MIGRATE_BUSY_TIMEOUT_MS = 120_000
+"""How long an opener of a SQLite file waits for another one's migration (BEGIN IMMEDIATE) before
+giving up: far above the 5 s a command waits, because a loaded machine syncing a fresh file's
+whole schema (every revision, synchronous=FULL) was seen to take longer than that."""
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to `revision` (idempotent; concurrent callers are serialized)."""
     cfg = alembic_config()
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(7142051133)"))
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # before BEGIN IMMEDIATE: wait out a concurrent opener's migration
+            conn.connection.dbapi_connection.execute(f"PRAGMA busy_timeout={MIGRATE_BUSY_TIMEOUT_MS}")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(7142051133)"))
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+        finally:
+            if sqlite:  # the pooled connection goes back with the commands' timeout
+                conn.connection.dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # type: ignore[union-attr]
