@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from datetime import date
+from functools import partial
+from typing import TypeVar
 
 import grpc
 import pytest
@@ -14,6 +19,8 @@ from sqlalchemy import text
 from q2c.v1 import audit_pb2, common_pb2, customer_pb2, engagement_pb2, exception_pb2
 from tests.e2e.conftest import RayStack
 from tests.e2e.flows import active, contract, customer, d, rate_card, rid, time_entry, usd, won
+
+T = TypeVar("T")
 
 pytestmark = pytest.mark.e2e
 E = engagement_pb2
@@ -170,6 +177,18 @@ async def test_retried_request_id_returns_the_same_response_and_writes_nothing_n
     assert reused.value.code() == grpc.StatusCode.ALREADY_EXISTS
 
 
+async def _until_available(call: Callable[[], Awaitable[T]], seconds: float = 60.0) -> T:
+    """`call()` again while it fails UNAVAILABLE (a restarting shard), up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return await call()
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.2)  # back off before the retry; the shard's restart is what we wait for
+
+
 async def test_killing_shard_actors_between_commands_loses_nothing_acknowledged(
     ray_stack: RayStack, tenant: list, approver: list
 ) -> None:
@@ -187,12 +206,12 @@ async def test_killing_shard_actors_between_commands_loses_nothing_acknowledged(
         ray.kill(lane.handle, no_restart=False)  # Ray restarts them (max_restarts=-1)
 
     for n, eng in enumerate(engagements):
-        after = await s.engagements.ApproveTimeEntries(
-            E.ApproveTimeEntriesRequest(
-                request_id=rid(), engagement_id=eng.engagement_id, entry_ids=[f"t{n}"]
-            ),
-            metadata=approver,
+        # While Ray restarts a shard the gateway may answer UNAVAILABLE ("retry with the same
+        # request_id"): the caller does exactly that, as the SDK does, until the call's deadline.
+        request = E.ApproveTimeEntriesRequest(
+            request_id=rid(), engagement_id=eng.engagement_id, entry_ids=[f"t{n}"]
         )
+        after = await _until_available(partial(s.engagements.ApproveTimeEntries, request, metadata=approver))
         assert [t.status for t in after.time_entries] == [E.TIME_ENTRY_STATUS_APPROVED]
         assert after.version == eng.version + 2  # submitted + approved: nothing lost, nothing doubled
     pids_after = {stat["pid"] for stat in await s.runtime.shard_stats()}
