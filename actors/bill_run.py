@@ -76,8 +76,11 @@ class BillRunCoordinatorActor:
         return os.getpid()
 
     async def run(self) -> str:
-        """Run the bill run to its end, save it, and exit this actor."""
-        run = await self.coordinator.run()
-        self.store.close()
-        ray.actor.exit_actor()  # type: ignore[no-untyped-call]
+        """Run the bill run to its end, save it, and exit this actor, also when the run raised
+        (a detached actor left behind would keep its process and connections for good)."""
+        try:
+            run = await self.coordinator.run()
+        finally:
+            self.store.close()
+            ray.actor.exit_actor()  # type: ignore[no-untyped-call]
         return run.state.value  # pragma: no cover - exit_actor does not return
