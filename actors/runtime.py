@@ -15,7 +15,7 @@ from ray.util.placement_group import (
     placement_group,
     remove_placement_group,
 )
-from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy, PlacementGroupSchedulingStrategy
 
 from actors.bill_run import BillRunCoordinatorActor, coordinator_name, shard_name
 from actors.delivery import DeliveryActor, delivery_name
@@ -200,8 +200,12 @@ class RayRuntime(RuntimeServices):
         coordinator still registered under the run's name has lost the lease: it is killed."""
         name = coordinator_name(self.deployment, run.bill_run_id)
         await asyncio.to_thread(_free_name, name)
+        # On this gateway's own node: it is alive, whereas Ray's default scheduler could put a
+        # resumed run's coordinator back on a node that is lost but not yet declared dead (seen
+        # in bench/multinode_run.py: two coordinators lost that way before a third finished).
+        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         actor = BillRunCoordinatorActor.options(  # type: ignore[attr-defined]
-            name=name, namespace="q2c", lifetime="detached"
+            name=name, namespace="q2c", lifetime="detached", scheduling_strategy=here
         ).remote(
             self.database_url,
             self.deployment,

@@ -67,3 +67,12 @@ def test_every_invoice_total_equals_the_oracle_to_the_cent(node_loss: dict[str, 
         assert verdict["totals_mismatched"] == 0, (tenant, verdict)
         assert verdict["oracle_total"] == verdict["invoiced_total"], (tenant, verdict)
         assert verdict["ok"], (tenant, verdict)
+
+
+def test_the_coordinator_runs_on_the_gateways_node_so_a_lost_worker_never_takes_it(
+    node_loss: dict[str, Any],
+) -> None:
+    # The gateway joined the cluster through node_a's raylet; coordinators are pinned to its node.
+    assert node_loss["coordinator_at_kill"], node_loss
+    assert {node for _, node, _ in node_loss["coordinator_at_kill"]} == {"node_a"}, node_loss
+    assert {node for _, node, _ in node_loss["coordinators_at_end"]} == {"node_a"}, node_loss
