@@ -80,7 +80,8 @@ def copy_of(template: str, db: str, pg_base: str) -> Iterator[str]:
         try:
             yield f"sqlite:///{target}"
         finally:
-            target.unlink(missing_ok=True)
+            for suffix in ("", "-wal", "-shm"):  # WAL mode leaves these beside the file
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
         return
     import psycopg
 
