@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -127,3 +129,15 @@ def test_migration_matches_metadata(store: Store) -> None:
     assert diffs == []
     assert tables - {"alembic_version"} == set(metadata.tables)
     assert count == 1
+
+
+def test_a_process_opening_the_store_without_migrating_never_imports_alembic(tmp_path: Path) -> None:
+    # Shards, coordinators and the delivery actor open the store this way; alembic would cost
+    # each of them ~12 MB resident.
+    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    Store.open(url).close()
+    opened = "s = Store.open(URL, migrate=False); s.close()"
+    script = f"import sys\nfrom q2c_core.adapters.store import Store\nURL = {url!r}\n{opened}\n"
+    script += "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]", shown.stdout

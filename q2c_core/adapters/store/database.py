@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -97,7 +98,12 @@ def _install_sqlite_listeners(engine: Engine, synchronous: str) -> None:
 
 
 def alembic_config() -> Config:
-    """An Alembic Config built in code, pointing at q2c_core/adapters/store/migrations."""
+    """An Alembic Config built in code, pointing at q2c_core/adapters/store/migrations.
+
+    Alembic is imported here, not at module level: shard, coordinator and delivery processes
+    open the store without migrating, and the import costs each of them ~12 MB resident."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
@@ -111,6 +117,8 @@ whole schema (every revision, synchronous=FULL) was seen to take longer than tha
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to `revision` (idempotent; concurrent callers are serialized)."""
+    from alembic import command
+
     cfg = alembic_config()
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
