@@ -60,7 +60,7 @@ def _describe(
             f"{plan.key}: {len(live)} live invoices for the period ({', '.join(i.invoice_id for i in live)})"
         )
     server = Decimal(live[0].total.amount) if live else None
-    shown = f"{server} {currency}" if server is not None else "no invoice"
+    shown = f"{server} {live[0].currency_code}" if live else "no invoice"
     wanted = f"{expected.total} {currency}" if expected.exists else "no invoice"
     detail = ""
     if live:
@@ -72,6 +72,25 @@ def _describe(
             k = differing[0]
             detail = f" (first differing line {k}: expected {expected.lines.get(k)}, server {lines.get(k)})"
     return f"{plan.key}: expected {wanted}, server {shown}{detail} [{plan.model}, engagement {engagement_id}]"
+
+
+def _amount(money: object) -> Decimal:
+    text = getattr(money, "amount", "")
+    return Decimal(text) if text else Decimal(0)
+
+
+def _agrees(expected: ExpectedInvoice, invoice: billing_pb2.Invoice) -> bool:
+    """The invoice is the expected one: its currency, every line (by source, to the minor
+    unit, none missing or extra), subtotal, tax and total."""
+    lines = sorted((_source(line.source_id), _amount(line.amount)) for line in invoice.lines)
+    return (
+        expected.exists
+        and invoice.currency_code == expected.currency
+        and lines == sorted(expected.lines.items())
+        and _amount(invoice.subtotal) == expected.subtotal
+        and _amount(invoice.tax.amount) == expected.tax
+        and _amount(invoice.total) == expected.total
+    )
 
 
 def _approved_unbilled(plan: EngagementPlan, engagement: engagement_pb2.Engagement, period_end: date) -> int:
@@ -146,8 +165,7 @@ def check(
             )
         if expected.exists or live:
             counts["checked"] += 1
-        total_ok = len(live) == 1 and Decimal(live[0].total.amount) == expected.total and expected.exists
-        if not total_ok and (expected.exists or live):
+        if (expected.exists or live) and not (len(live) == 1 and _agrees(expected, live[0])):
             mismatches.append(_describe(engagement_plan, progress.engagement_id, expected, live))
         sources = Counter(line.source_id for invoice in live for line in invoice.lines)
         counts["twice"] += sum(1 for n in sources.values() if n > 1)

@@ -126,3 +126,73 @@ def test_the_oracle_counts_approved_items_left_unbilled(finished: tuple[Plan, Ou
     assert verdict.correctness.approved_unbilled == 1
     assert not verdict.correctness.passed
     assert verdict.correctness.mismatches == []
+
+
+def _with_invoice(
+    view: ServerView, old: billing_pb2.Invoice | None, new: billing_pb2.Invoice | None
+) -> ServerView:
+    """The view with `old` replaced by `new` (None: removed / only added)."""
+    invoices = [i for i in view.invoices if old is None or i.invoice_id != old.invoice_id]
+    return ServerView([*invoices, *([new] if new is not None else [])], view.engagements)
+
+
+def _copy(invoice: billing_pb2.Invoice) -> billing_pb2.Invoice:
+    made = billing_pb2.Invoice()
+    made.CopyFrom(invoice)
+    return made
+
+
+def _minor(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-profiles.CURRENCY_PLACES[currency])
+
+
+@pytest.mark.parametrize("currency", ["USD", "JPY"])
+def test_the_oracle_fails_on_a_server_invoice_off_by_one_minor_unit(
+    finished: tuple[Plan, Outcome, ServerView], currency: str
+) -> None:
+    plan, outcome, view = finished
+    invoice = next(i for i in view.invoices if i.currency_code == currency and i.lines)
+    wrong = _copy(invoice)
+    wrong.total.amount = str(Decimal(invoice.total.amount) + _minor(currency))
+    verdict = check(plan, outcome.before, outcome.after, _with_invoice(view, invoice, wrong))
+    assert not verdict.correctness.passed
+    assert len(verdict.correctness.mismatches) == 1
+    assert invoice.engagement_id in verdict.correctness.mismatches[0]
+    assert verdict.correctness.server_minor[currency] == verdict.correctness.expected_minor[currency] + 1
+
+
+def test_the_oracle_fails_when_an_invoice_is_missing(finished: tuple[Plan, Outcome, ServerView]) -> None:
+    plan, outcome, view = finished
+    invoice = next(i for i in view.invoices if i.lines)
+    verdict = check(plan, outcome.before, outcome.after, _with_invoice(view, invoice, None))
+    assert not verdict.correctness.passed
+    assert len(verdict.correctness.mismatches) == 1
+    assert "server no invoice" in verdict.correctness.mismatches[0]
+
+
+def test_the_oracle_fails_on_an_invoice_in_another_currency(
+    finished: tuple[Plan, Outcome, ServerView],
+) -> None:
+    plan, outcome, view = finished
+    invoice = next(i for i in view.invoices if i.currency_code == "USD" and i.lines)
+    wrong = _copy(invoice)
+    wrong.currency_code = wrong.total.currency_code = "EUR"
+    verdict = check(plan, outcome.before, outcome.after, _with_invoice(view, invoice, wrong))
+    assert not verdict.correctness.passed
+    assert len(verdict.correctness.mismatches) == 1
+    assert invoice.engagement_id in verdict.correctness.mismatches[0]
+
+
+def test_the_oracle_fails_on_a_line_mispriced_when_the_total_is_right(
+    finished: tuple[Plan, Outcome, ServerView],
+) -> None:
+    plan, outcome, view = finished
+    invoice = next(i for i in view.invoices if len(i.lines) >= 2)
+    wrong = _copy(invoice)
+    step = _minor(invoice.currency_code)
+    wrong.lines[0].amount.amount = str(Decimal(wrong.lines[0].amount.amount) + step)
+    wrong.lines[1].amount.amount = str(Decimal(wrong.lines[1].amount.amount) - step)
+    verdict = check(plan, outcome.before, outcome.after, _with_invoice(view, invoice, wrong))
+    assert not verdict.correctness.passed
+    assert len(verdict.correctness.mismatches) == 1
+    assert "first differing line" in verdict.correctness.mismatches[0]
