@@ -4,7 +4,8 @@ Per engagement, the invoice the bill run must have made (clients.load.expect, fr
 cut to what the server acknowledged) against the server's live invoices of the period, to the
 minor unit; per currency, the sums. Then three counts that must be 0: items on more than one
 live invoice, approved items of the period on none, and acknowledged commands whose effect the
-server does not show. Engagements whose last command's outcome is unknown (it failed with
+server does not show. A live invoice of the run's customers for an engagement the run did not
+create is a mismatch too. Engagements whose last command's outcome is unknown (it failed with
 UNAVAILABLE or DEADLINE_EXCEEDED after retries) are left out and counted in `uncertain`.
 """
 
@@ -180,6 +181,14 @@ def check(
         if progress.done:
             done = (progress.done, done_after.done if done_after else 0)
             counts["lost"] += sum(1 for _ in lost_commands(engagement_plan, done, engagement, sole, paid))
+    known = {p.engagement_id for p in before.values() if p.engagement_id}
+    for invoice in server.invoices:
+        if invoice.state != VOID and invoice.engagement_id not in known:
+            server_minor[invoice.currency_code] += to_minor(_amount(invoice.total), invoice.currency_code)
+            mismatches.append(
+                f"invoice {invoice.invoice_id} ({invoice.total.amount} {invoice.currency_code}) is for"
+                f" engagement {invoice.engagement_id or '(none)'}, which the run did not create"
+            )
     correct = verdict.correctness
     correct.invoices_checked = counts["checked"]
     correct.expected_minor = dict(sorted(expected_minor.items()))

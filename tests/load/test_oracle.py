@@ -196,3 +196,14 @@ def test_the_oracle_fails_on_a_line_mispriced_when_the_total_is_right(
     assert not verdict.correctness.passed
     assert len(verdict.correctness.mismatches) == 1
     assert "first differing line" in verdict.correctness.mismatches[0]
+
+
+def test_the_oracle_fails_on_an_invoice_for_an_engagement_it_did_not_create(
+    finished: tuple[Plan, Outcome, ServerView],
+) -> None:
+    plan, outcome, view = finished
+    stray = _copy(next(i for i in view.invoices if i.lines))
+    stray.invoice_id, stray.engagement_id = "inv-stray", "eng-unknown-to-the-plan"
+    verdict = check(plan, outcome.before, outcome.after, _with_invoice(view, None, stray))
+    assert not verdict.correctness.passed
+    assert any("inv-stray" in m for m in verdict.correctness.mismatches)
