@@ -6,6 +6,8 @@ from q2c_core.app.commands import StagedBatch
 from q2c_core.app.decoding import UnreadableEngagementError, fold_stored
 from q2c_core.app.messages import CommandEnvelope, CommandResult
 from q2c_core.app.ports import Store
+from q2c_core.app.store_errors import StoreError
+from q2c_core.domain.errors import UnavailableError
 
 
 def with_replayed_state(
@@ -25,12 +27,17 @@ def state_at(
 ) -> CommandResult:
     """The engagement at the result's version: the batch's state before or after, when either
     is at that version (a retry of the latest command, the usual case), else the journal
-    folded up to it."""
+    folded up to it. The batch has committed by now: a journal that cannot be read fails this
+    replay alone (retrying it is safe), never the batch's other commands."""
     key = (envelope.caller.tenant_id, envelope.engagement_id)
     for known in (staged.bases.get(key), staged.states.get(key)):
         if known is not None and known.version == result.version:
             return result.model_copy(update={"engagement": known})
-    events = store.read_events(envelope.caller.tenant_id, envelope.engagement_id)
+    try:
+        events = store.read_events(envelope.caller.tenant_id, envelope.engagement_id)
+    except StoreError:
+        error = UnavailableError("STORE_UNAVAILABLE", "the store is unavailable; retry")
+        return CommandResult(error=error.to_payload())
     journal = [e for e in events if e.seq <= result.version]
     try:
         return result.model_copy(update={"engagement": fold_stored(envelope.engagement_id, journal, None)})

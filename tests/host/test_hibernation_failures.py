@@ -1,0 +1,52 @@
+"""Residency when things fail: what a host holds afterwards is what the store committed, and a
+failure after the commit never turns committed commands into refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from q2c_core.adapters.store import Store, StoreUnavailable
+from q2c_core.app.host import EngagementHost
+from q2c_core.app.records import StoredEvent
+from q2c_core.domain.entities import EngagementState
+from q2c_core.domain.errors import ErrorKind
+from tests.host.helpers import close_won, create, envelope, folded_journal, new_id, qualify
+
+
+class UnreadableJournal(Store):
+    """A Store whose journal reads fail as unavailable while `down` is set."""
+
+    down = False
+
+    def read_events(self, tenant_id: str, stream_id: str, after_seq: int = 0) -> Sequence[StoredEvent]:
+        if self.down:
+            raise StoreUnavailable("connection reset")
+        return super().read_events(tenant_id, stream_id, after_seq)
+
+
+async def test_a_replay_that_cannot_read_its_journal_does_not_fail_what_its_batch_committed(
+    store: Store, tenant_id: str, customer_id: str
+) -> None:
+    flaky = UnreadableJournal(store.engine)
+    host = EngagementHost(flaky)
+    try:
+        eid, first = new_id("eng"), new_id("req")
+        assert (await host.submit(envelope(tenant_id, eid, create(customer_id), first))).ok
+        assert (await host.submit(envelope(tenant_id, eid, qualify()))).ok
+        flaky.down = True  # the retry of the create replays at version 1: its journal is read
+
+        retry, won = await host.submit_many(
+            [envelope(tenant_id, eid, create(customer_id), first), envelope(tenant_id, eid, close_won())]
+        )
+
+        flaky.down = False
+        assert [e.seq for e in store.read_events(tenant_id, eid)] == [1, 2, 3]  # the close-won committed
+        assert won.ok and won.engagement is not None and won.engagement.state is EngagementState.WON
+        assert retry.error is not None and retry.error.kind is ErrorKind.UNAVAILABLE
+        again = await host.submit(envelope(tenant_id, eid, create(customer_id), first))
+        assert again.replayed and again.engagement is not None and again.engagement.version == 1
+        resident = host.residency.get((tenant_id, eid))
+        assert resident == folded_journal(store, tenant_id, eid) and resident is not None
+        assert resident.version == 3
+    finally:
+        await host.close()
