@@ -151,7 +151,8 @@ def _pacing(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=1,
         metavar="P",
-        help="split engagements across P driver processes, one channel each (default 1)",
+        help="split engagements across P driver processes, one channel each; --clients, --rate and"
+        " --window are shared out (default 1)",
     )
 
 
@@ -187,6 +188,14 @@ def _positive(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
     for flag, value in (("--rate", args.rate), ("--duration", args.duration), ("--timeout", args.timeout)):
         if value is not None and value <= 0:
             parser.error(f"{flag} must be above 0")
+    for flag, value in (
+        ("--clients", None if args.rate is not None else args.clients),
+        ("--window", args.window),
+    ):
+        if value is not None and value < args.processes:
+            parser.error(
+                f"--processes {args.processes} needs {flag} of at least {args.processes} (shared out)"
+            )
     if args.ramp_up < 0 or args.bill_run_retries < 0:
         parser.error("--ramp-up and --bill-run-retries must not be negative")
     if args.run_tag is not None and not 0 < len(args.run_tag) <= MAX_RUN_TAG:

@@ -19,15 +19,20 @@ from clients.load.shares import collect_states
 from clients.load.workers import Job, Progress, run_job, run_phase
 
 
+def _part(total: int, n: int, processes: int) -> int:
+    """Share n of `total` dealt over `processes` (the shares add up to `total`)."""
+    return max(1, total // processes + (1 if n < total % processes else 0))
+
+
 def split(job: Job, processes: int) -> list[Job]:
-    """The job's engagements dealt round-robin over `processes` shares, clients and rate too."""
+    """The job's engagements dealt round-robin over `processes` shares; clients, rate and the
+    window (engagements under way at once, as the whole run would default it) shared out."""
     shares = []
+    window = job.pace.engagements_at_once()
     for n in range(processes):
-        clients = None
-        if job.pace.clients is not None:
-            clients = job.pace.clients // processes + (1 if n < job.pace.clients % processes else 0)
+        clients = _part(job.pace.clients, n, processes) if job.pace.clients is not None else None
         rate = job.pace.rate / processes if job.pace.rate is not None else None
-        pace = replace(job.pace, clients=max(1, clients) if clients is not None else None, rate=rate)
+        pace = replace(job.pace, clients=clients, rate=rate, window=_part(window, n, processes))
         shares.append(replace(job, engagements=job.engagements[n::processes], pace=pace, share=n))
     return [s for s in shares if s.engagements]
 
