@@ -110,10 +110,12 @@ class EngagementHost:
 
         def load() -> int:
             now = time.monotonic()
-            for key, state in self._activate(keys).items():
+            states = self._activate(keys)
+            for key, state in states.items():
                 if state is not None:
                     self.residency.put(key, state, now)
             self.residency.sweep(now)
+            self._drop_unheld(states)
             return self.residency.hot_count
 
         found = await self.run_job(load)
@@ -282,6 +284,7 @@ class EngagementHost:
         for key, state in staged.states.items():
             self.residency.put(key, state, now)
         self.residency.sweep(now)
+        self._drop_unheld(staged.bases)
 
     def _count(self, staged: StagedBatch, seconds: float) -> None:
         telemetry = self.telemetry
@@ -333,6 +336,13 @@ class EngagementHost:
         if broken:
             raise UnreadableEngagements(broken)
         return states
+
+    def _drop_unheld(self, keys: Iterable[Key]) -> None:
+        """Forget the snapshot versions of engagements loaded but not kept (unknown ones, or
+        ones whose commands were all refused): only those held in memory have one."""
+        for key in keys:
+            if not self.residency.holds(key):
+                self.residency.snapshot_at.pop(key, None)
 
     def _forget(self, envelopes: Iterable[CommandEnvelope]) -> None:
         for envelope in envelopes:

@@ -50,3 +50,24 @@ async def test_a_replay_that_cannot_read_its_journal_does_not_fail_what_its_batc
         assert resident.version == 3
     finally:
         await host.close()
+
+
+async def test_engagements_loaded_but_not_kept_leave_no_snapshot_bookkeeping(
+    host: EngagementHost, tenant_id: str, customer_id: str
+) -> None:
+    known = new_id("eng")
+    assert (await host.submit(envelope(tenant_id, known, create(customer_id)))).ok
+    host.evict_all()
+    ids = [new_id("eng") for _ in range(3)]
+
+    refused = await host.submit_many([envelope(tenant_id, eid, qualify()) for eid in ids])
+    activated = await host.activate([(tenant_id, new_id("eng"))])
+    out_of_order = await host.submit(envelope(tenant_id, known, close_won()))  # DRAFT: refused
+
+    assert all(r.error is not None and r.error.kind is ErrorKind.NOT_FOUND for r in refused)
+    assert activated == 0
+    assert out_of_order.error is not None and not host.residency.holds((tenant_id, known))
+    assert host.residency.snapshot_at == {}  # kept only for engagements held in memory
+    qualified = await host.submit(envelope(tenant_id, known, qualify()))
+    assert qualified.engagement is not None and qualified.engagement.version == 2
+    assert host.residency.snapshot_at == {(tenant_id, known): 1}
