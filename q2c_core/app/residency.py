@@ -152,11 +152,17 @@ class Residency:
             if len(self._hot) <= limits.max_hot and now - last_used < limits.hibernate_seconds:
                 break
             del self._hot[key]
-            frozen = freeze(state)
+            done += 1
+            try:
+                frozen = freeze(state)
+            except Exception:  # sweeps run after commits: drop it, it re-activates from the store
+                log.exception("engagement %s did not freeze; evicting it instead", key[1])
+                self.snapshot_at.pop(key, None)
+                self.evictions += 1
+                continue
             self._cold[key] = (frozen, last_used)
             self._cold_bytes += len(frozen)
             self.hibernations += 1
-            done += 1
         while len(self._cold) > limits.max_hibernating:
             key = next(iter(self._cold))
             self.forget(key)

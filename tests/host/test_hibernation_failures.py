@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from q2c_core.adapters.store import Store, StoreUnavailable
+from q2c_core.app import residency
 from q2c_core.app.host import EngagementHost
 from q2c_core.app.records import StoredEvent
+from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import EngagementState
 from q2c_core.domain.errors import ErrorKind
 from tests.host.helpers import close_won, create, envelope, folded_journal, new_id, qualify
@@ -71,3 +75,28 @@ async def test_engagements_loaded_but_not_kept_leave_no_snapshot_bookkeeping(
     qualified = await host.submit(envelope(tenant_id, known, qualify()))
     assert qualified.engagement is not None and qualified.engagement.version == 2
     assert host.residency.snapshot_at == {(tenant_id, known): 1}
+
+
+async def test_a_state_that_does_not_freeze_is_dropped_and_its_batch_still_succeeds(
+    store: Store, tenant_id: str, customer_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host = EngagementHost(store, hibernate_seconds=0)
+
+    def broken(state: Engagement) -> bytes:
+        raise ValueError("cannot serialize")
+
+    try:
+        eid = new_id("eng")
+        monkeypatch.setattr(residency, "freeze", broken)
+
+        created = await host.submit(envelope(tenant_id, eid, create(customer_id)))
+
+        assert created.ok and created.engagement is not None and created.engagement.version == 1
+        assert not host.residency.holds((tenant_id, eid))
+        assert (tenant_id, eid) not in host.residency.snapshot_at
+        monkeypatch.undo()
+        qualified = await host.submit(envelope(tenant_id, eid, qualify()))
+        assert qualified.engagement == folded_journal(store, tenant_id, eid)
+        assert qualified.engagement is not None and qualified.engagement.version == 2
+    finally:
+        await host.close()
