@@ -9,6 +9,7 @@ tenant: separation of duties) approves and rejects.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,7 +43,8 @@ class Settings:
     timeout: float = 30.0
 
     def check(self) -> None:
-        """ValueError (naming the option) when credentials are missing or conflicting."""
+        """ValueError (naming the option) when credentials are missing or conflicting, or a
+        token or TLS file does not exist."""
         for name, (value, path) in {
             "--token/--token-file": (self.token, self.token_file),
             "--approver-token/--approver-token-file": (self.approver_token, self.approver_token_file),
@@ -51,6 +53,15 @@ class Settings:
                 raise ValueError(f"{name}: give one of the two, not both")
             if not value and not path:
                 raise ValueError(f"{name}: a token is required (mint one with `q2c auth token`)")
+        for flag, file in (
+            ("--token-file", self.token_file),
+            ("--approver-token-file", self.approver_token_file),
+            ("--tls-ca-file", self.tls_ca_file),
+            ("--tls-cert-file", self.tls_cert_file),
+            ("--tls-key-file", self.tls_key_file),
+        ):
+            if file and not os.path.isfile(file):
+                raise ValueError(f"{flag}: no such file: {file}")
 
 
 class Connection:
