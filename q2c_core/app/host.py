@@ -170,9 +170,13 @@ class EngagementHost:
             if not self._queue:
                 job, done = self._jobs.pop(0)
                 try:
-                    done.set_result(await asyncio.to_thread(job))
+                    result = await asyncio.to_thread(job)
                 except Exception as error:  # the job's caller gets it
-                    done.set_exception(error)
+                    if not done.done():  # a caller that gave up (cancelled) gets nothing
+                        done.set_exception(error)
+                else:
+                    if not done.done():
+                        done.set_result(result)
                 continue
             taken, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
             envelopes = [envelope for envelope, _, _ in taken]

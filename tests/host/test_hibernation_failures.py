@@ -3,6 +3,8 @@ failure after the commit never turns committed commands into refusals."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Sequence
 
 import pytest
@@ -100,3 +102,27 @@ async def test_a_state_that_does_not_freeze_is_dropped_and_its_batch_still_succe
         assert qualified.engagement is not None and qualified.engagement.version == 2
     finally:
         await host.close()
+
+
+async def test_a_job_whose_caller_gave_up_does_not_stop_the_worker(
+    host: EngagementHost, tenant_id: str, customer_id: str
+) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def slow_sweep() -> None:
+        started.set()
+        release.wait(10)
+
+    job = asyncio.ensure_future(host.run_job(slow_sweep))
+    assert await asyncio.to_thread(started.wait, 10)
+    queued = asyncio.ensure_future(host.submit(envelope(tenant_id, new_id("eng"), create(customer_id))))
+    deadline = asyncio.get_running_loop().time() + 10
+    while host.metrics_snapshot()["mailbox"] == 0:  # the command waits behind the running job
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0)
+    job.cancel()  # e.g. a Ray call to sweep() or activate() cancelled by its caller
+    release.set()
+
+    created = await asyncio.wait_for(queued, timeout=10)
+
+    assert created.ok and created.engagement is not None and created.engagement.version == 1
