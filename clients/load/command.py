@@ -10,8 +10,9 @@ Tokens: two principals of one tenant (approvals need a second one), e.g.
 
 Exit codes: 0 the run finished and the correctness check passed; 2 usage or profile error (the
 message names the field); 9 the correctness check failed; when seeding or starting the bill run
-fails, the q2c command's code for its status (6 UNAVAILABLE, 10 UNAUTHENTICATED, 11
-PERMISSION_DENIED, ...); 1 unexpected local error; 130 interrupted. See docs/load-testing.md.
+fails or the approver's token is refused, the q2c command's code for its status (6
+UNAVAILABLE, 10 UNAUTHENTICATED, 11 PERMISSION_DENIED, 4 NOT_FOUND: an approver of another
+tenant, ...); 1 unexpected local error; 130 interrupted. See docs/load-testing.md.
 """
 
 from __future__ import annotations

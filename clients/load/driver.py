@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
+import grpc
+
 from clients.load import messages, readback
 from clients.load.billrun import RunError, month_end_billing
 from clients.load.connect import Connection, Settings
@@ -23,6 +25,7 @@ from clients.load.record import Recorder
 from clients.load.report import BillRunResult
 from clients.load.schedule import Pace
 from clients.load.workers import Job, Progress
+from q2c.v1 import customer_pb2
 
 SEED_CONCURRENCY = 16
 
@@ -60,6 +63,7 @@ async def seed(conn: Connection, plan: Plan) -> messages.Ids:
             for c in plan.customers
         )
     )
+    await _check_approver(conn, customers[0].customer_id)  # type: ignore[attr-defined]
     cards = await asyncio.gather(
         *(
             create(
@@ -74,6 +78,26 @@ async def seed(conn: Connection, plan: Plan) -> messages.Ids:
         customers={c.key: r.customer_id for c, r in zip(plan.customers, customers, strict=True)},  # type: ignore[attr-defined]
         rate_cards={c.key: r.rate_card_id for c, r in zip(plan.rate_cards, cards, strict=True)},  # type: ignore[attr-defined]
     )
+
+
+REFUSED = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND"})
+
+
+async def _check_approver(conn: Connection, customer_id: str) -> None:
+    """Read a seeded customer as the approver (unrecorded): a refused token, or one of another
+    tenant, stops the run here instead of failing every approval (and the check passing on
+    the unapproved rest)."""
+    request = customer_pb2.GetCustomerRequest(customer_id=customer_id)
+    try:
+        await conn.customers.GetCustomer(
+            request, metadata=conn.metadata(approver=True), timeout=conn.settings.timeout
+        )
+    except grpc.aio.AioRpcError as error:
+        code = error.code().name
+        if code in REFUSED:
+            raise RunError(
+                f"the approver's token was refused: GetCustomer: {code}: {error.details()}", code
+            ) from None
 
 
 @dataclass(frozen=True)

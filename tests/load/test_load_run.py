@@ -18,6 +18,7 @@ from clients.load import scenario
 from clients.load.command import main
 from clients.load.plan import Plan
 from clients.load.scenario import MODELS
+from tests import credentials
 from tests.load.conftest import LoadTarget
 
 SEED = 145
@@ -117,3 +118,17 @@ def test_a_refused_token_stops_the_run_with_exit_10(
     code = main([*args, "--engagements", "2", "--customers", "1", "--no-live"])
     assert code == 10
     assert "seeding failed: CreateCustomer: UNAUTHENTICATED" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("approver", "exit_code"), [("not-a-token", 10), ("other-tenant", 4)])
+def test_a_refused_approver_token_stops_the_run(
+    load_target: LoadTarget, capsys: pytest.CaptureFixture[str], tmp_path: Path, approver: str, exit_code: int
+) -> None:
+    """A token that is refused, or of another tenant (the seeded customers are not found), would
+    fail every approval while the check passed on what was left unapproved."""
+    if approver == "other-tenant":
+        approver = credentials.token(f"load-{uuid.uuid4().hex[:12]}", "load-approver")
+    args = ["--target", load_target.target, "--token", load_target.submitter, "--approver-token", approver]
+    code = main([*args, "--engagements", "2", "--customers", "1", "--no-live", "--report-dir", str(tmp_path)])
+    assert code == exit_code
+    assert "the approver's token was refused" in capsys.readouterr().err
