@@ -88,7 +88,7 @@ def _summary(outcome: Outcome, recorder: Recorder, report_dir: Path) -> str:
         lines.append(
             f"correctness {'PASSED' if c.passed else 'FAILED'}: {c.invoices_checked} invoices checked,"
             f" {len(c.mismatches)} mismatches, billed twice {c.billed_twice}, approved unbilled"
-            f" {c.approved_unbilled}, lost commands {c.lost_commands}"
+            f" {c.approved_unbilled}, lost commands {c.lost_commands}, refused {c.refused_commands}"
             + (
                 f", {verdict.uncertain} engagements not checked (outcome unknown)"
                 if verdict.uncertain

@@ -2,11 +2,13 @@
 
 Per engagement, the invoice the bill run must have made (clients.load.expect, from the plan
 cut to what the server acknowledged) against the server's live invoices of the period, to the
-minor unit; per currency, the sums. Then three counts that must be 0: items on more than one
-live invoice, approved items of the period on none, and acknowledged commands whose effect the
-server does not show. A live invoice of the run's customers for an engagement the run did not
-create is a mismatch too. Engagements whose last command's outcome is unknown (it failed with
-UNAVAILABLE or DEADLINE_EXCEEDED after retries) are left out and counted in `uncertain`.
+minor unit; per currency, the sums. Then four counts that must be 0: items on more than one
+live invoice, approved items of the period on none, acknowledged commands whose effect the
+server does not show, and planned commands the server refused (the plan sends only valid ones;
+a rate limit's RESOURCE_EXHAUSTED is not a refusal). A live invoice of the run's customers for
+an engagement the run did not create is a mismatch too. Engagements whose last command's
+outcome is unknown (it failed with UNAVAILABLE or DEADLINE_EXCEEDED after retries) are left out
+and counted in `uncertain`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from clients.load.workers import InvoiceRef, Progress, payment_amount
 from q2c.v1 import billing_pb2, engagement_pb2
 
 MAX_MISMATCHES = 50
+NOT_A_REFUSAL = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "UNKNOWN", "RESOURCE_EXHAUSTED"})
+"""Failures that do not fail the check: outcome unknown (left out), or the server's rate limit."""
 VOID = billing_pb2.INVOICE_STATE_VOID
 
 
@@ -145,6 +149,13 @@ def check(
     for engagement_plan in plan.engagements:
         progress = before.get(engagement_plan.key) or Progress(engagement_plan.key)
         done_after = after.get(engagement_plan.key)
+        for phase, commands in ((progress, engagement_plan.commands), (done_after, engagement_plan.after)):
+            if phase is not None and phase.failed and phase.failed not in NOT_A_REFUSAL:
+                counts["refused"] += 1
+                rpc = commands[phase.done + phase.skipped].rpc
+                mismatches.append(
+                    f"{engagement_plan.key}: {rpc} refused with {phase.failed} (a valid command)"
+                )
         if progress.uncertain or (done_after is not None and done_after.uncertain):
             verdict.uncertain += 1
             continue
@@ -197,11 +208,13 @@ def check(
     correct.billed_twice = counts["twice"]
     correct.approved_unbilled = counts["unbilled"]
     correct.lost_commands = counts["lost"]
+    correct.refused_commands = counts["refused"]
     correct.passed = (
         not mismatches
         and not counts["twice"]
         and not counts["unbilled"]
         and not counts["lost"]
+        and not counts["refused"]
         and correct.expected_minor == correct.server_minor
     )
     return verdict

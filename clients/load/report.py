@@ -43,6 +43,7 @@ class Correctness(BaseModel):
     billed_twice: int  # items on more than one invoice (must be 0)
     approved_unbilled: int  # approved items of the period on no invoice (must be 0)
     lost_commands: int  # acknowledged commands whose effect is missing (must be 0)
+    refused_commands: int = 0  # valid planned commands the server refused (must be 0)
 
 
 class RunInfo(BaseModel):

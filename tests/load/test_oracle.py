@@ -207,3 +207,36 @@ def test_the_oracle_fails_on_an_invoice_for_an_engagement_it_did_not_create(
     verdict = check(plan, outcome.before, outcome.after, _with_invoice(view, None, stray))
     assert not verdict.correctness.passed
     assert any("inv-stray" in m for m in verdict.correctness.mismatches)
+
+
+def test_the_oracle_fails_when_the_server_refused_a_valid_command(
+    finished: tuple[Plan, Outcome, ServerView],
+) -> None:
+    """The plan sends only valid commands: a refusal (here CreateEngagement answered
+    INVALID_ARGUMENT, so nothing of the engagement exists) fails the check, though the rest of
+    the server's side agrees with the plan cut to what it acknowledged."""
+    plan, outcome, view = finished
+    key, progress = next((k, p) for k, p in outcome.before.items() if p.engagement_id)
+    refused = {**outcome.before, key: replace(progress, engagement_id="", done=0, failed="INVALID_ARGUMENT")}
+    invoices = [i for i in view.invoices if i.engagement_id != progress.engagement_id]
+    engagements = {k: e for k, e in view.engagements.items() if k != key}
+    after = {k: p for k, p in outcome.after.items() if k != key}
+    verdict = check(plan, refused, after, ServerView(invoices, engagements))
+    assert not verdict.correctness.passed
+    assert verdict.correctness.refused_commands == 1
+    assert any(key in m and "INVALID_ARGUMENT" in m for m in verdict.correctness.mismatches)
+
+
+def test_a_rate_limited_command_is_not_a_refusal(finished: tuple[Plan, Outcome, ServerView]) -> None:
+    plan, outcome, view = finished
+    key, progress = next((k, p) for k, p in outcome.before.items() if p.engagement_id)
+    limited = {
+        **outcome.before,
+        key: replace(progress, engagement_id="", done=0, failed="RESOURCE_EXHAUSTED"),
+    }
+    invoices = [i for i in view.invoices if i.engagement_id != progress.engagement_id]
+    engagements = {k: e for k, e in view.engagements.items() if k != key}
+    after = {k: p for k, p in outcome.after.items() if k != key}
+    verdict = check(plan, limited, after, ServerView(invoices, engagements))
+    assert verdict.correctness.passed
+    assert verdict.correctness.refused_commands == 0
