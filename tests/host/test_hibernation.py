@@ -3,7 +3,10 @@ engagements a bill run only passes through are not kept at all."""
 
 from __future__ import annotations
 
+import asyncio
+
 from q2c_core.adapters.store import Store
+from q2c_core.app.commands import SNAPSHOT_EVERY
 from q2c_core.app.host import EngagementHost
 from q2c_core.app.residency import freeze, thaw
 from q2c_core.domain.entities import EngagementState
@@ -16,6 +19,8 @@ from tests.host.helpers import (
     folded_journal,
     new_id,
     qualify,
+    reloaded,
+    submit_expense,
 )
 
 
@@ -157,3 +162,57 @@ async def test_a_frozen_state_thaws_equal_and_much_smaller(
 
     assert thaw(frozen) == state
     assert len(frozen) < len(state.model_dump_json()) / 2
+
+
+def _stored_snapshot_at(store: Store, tenant_id: str, eid: str) -> tuple[int, int]:
+    row, _ = store.load_stream(tenant_id, eid)
+    assert row is not None
+    return row.version, row.snapshot_at
+
+
+async def test_snapshot_bookkeeping_survives_hibernation_and_passing_evictions(
+    store: Store, tenant_id: str, customer_id: str
+) -> None:
+    host = EngagementHost(store, hibernate_seconds=0, max_batch=1)  # every commit hibernates
+    try:
+        eid = await _contracted(host, tenant_id, customer_id)
+        assert (await host.submit(envelope(tenant_id, eid, activate()))).ok
+        for n in range(1, 21):  # one batch each: passing and normal alternate, queued together
+            if n % 3 == 0:
+                host.evict_all()  # the passing batch loads it from the store, then drops it
+            passing, normal = await asyncio.gather(
+                host.submit_many([envelope(tenant_id, eid, submit_expense(f"x{n}b"))], passing=True),
+                host.submit(envelope(tenant_id, eid, submit_expense(f"x{n}a"))),
+            )
+            results = [*passing, normal]
+            assert all(r.ok for r in results), [r.error for r in results]
+            version, snapshot_at = _stored_snapshot_at(store, tenant_id, eid)
+            assert version == 5 + 2 * n
+            assert version - snapshot_at < SNAPSHOT_EVERY  # no snapshot write was skipped
+            if host.residency.holds((tenant_id, eid)):
+                assert host.residency.snapshot_at[(tenant_id, eid)] == snapshot_at
+        assert host.residency.get((tenant_id, eid)) in (None, folded_journal(store, tenant_id, eid))
+        assert reloaded(store, tenant_id, eid) == folded_journal(store, tenant_id, eid)
+        assert host.residency.thaws > 0 and host.telemetry.activations > 6  # both paths were taken
+        assert host.residency.evictions >= 6 + 6  # evict_all, then each passing batch's own
+    finally:
+        await host.close()
+
+
+async def test_a_passing_command_keeps_an_engagement_a_normal_one_in_its_batch_uses(
+    store: Store, tenant_id: str, customer_id: str
+) -> None:
+    host = EngagementHost(store)
+    try:
+        eid = await _contracted(host, tenant_id, customer_id)
+        host.evict_all()
+
+        passed, used = await asyncio.gather(
+            host.submit_many([envelope(tenant_id, eid, activate())], passing=True),
+            host.submit(envelope(tenant_id, eid, submit_expense("x1"))),
+        )
+
+        assert passed[0].ok and used.ok and host.batches_committed == 2  # one batch for both
+        assert host.residency.get((tenant_id, eid)) == folded_journal(store, tenant_id, eid)
+    finally:
+        await host.close()
