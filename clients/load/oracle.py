@@ -209,6 +209,7 @@ def check(
     correct.approved_unbilled = counts["unbilled"]
     correct.lost_commands = counts["lost"]
     correct.refused_commands = counts["refused"]
+    correct.uncertain = verdict.uncertain
     correct.passed = (
         not mismatches
         and not counts["twice"]

@@ -44,6 +44,7 @@ class Correctness(BaseModel):
     approved_unbilled: int  # approved items of the period on no invoice (must be 0)
     lost_commands: int  # acknowledged commands whose effect is missing (must be 0)
     refused_commands: int = 0  # valid planned commands the server refused (must be 0)
+    uncertain: int = 0  # engagements left out: their last command's outcome is unknown
 
 
 class RunInfo(BaseModel):

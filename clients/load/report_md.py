@@ -146,6 +146,7 @@ def _correctness(data: dict[str, Any]) -> list[str]:
         ["approved items left unbilled", f"{check['approved_unbilled']:,}"],
         ["acknowledged commands lost", f"{check['lost_commands']:,}"],
         ["valid commands refused", f"{check.get('refused_commands', 0):,}"],
+        ["engagements not checked (outcome unknown)", f"{check.get('uncertain', 0):,}"],
         ["invoice mismatches", f"{len(check['mismatches']):,}"],
     ]
     lines += _table(["must be 0", "found"], counts, "lr")

@@ -240,3 +240,15 @@ def test_a_rate_limited_command_is_not_a_refusal(finished: tuple[Plan, Outcome, 
     verdict = check(plan, limited, after, ServerView(invoices, engagements))
     assert verdict.correctness.passed
     assert verdict.correctness.refused_commands == 0
+
+
+def test_engagements_left_out_as_uncertain_are_in_the_verdict(
+    finished: tuple[Plan, Outcome, ServerView],
+) -> None:
+    """report.json carries how many engagements the check could not judge (outcome unknown)."""
+    plan, outcome, view = finished
+    key, progress = next((k, p) for k, p in outcome.before.items() if p.engagement_id)
+    unknown = {**outcome.before, key: replace(progress, failed="UNAVAILABLE", uncertain=True)}
+    verdict = check(plan, unknown, outcome.after, view)
+    assert verdict.correctness.passed
+    assert verdict.correctness.uncertain == verdict.uncertain == 1
