@@ -9,10 +9,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from q2c_core.adapters.store import Store, StoreUnavailable
+from q2c_core.adapters.store import ConcurrencyConflict, Store, StoreUnavailable, WriteBatch
 from q2c_core.app import residency
 from q2c_core.app.host import EngagementHost
-from q2c_core.app.records import StoredEvent
+from q2c_core.app.records import AuditRecord, StoredEvent
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import EngagementState
 from q2c_core.domain.errors import ErrorKind
@@ -126,3 +126,40 @@ async def test_a_job_whose_caller_gave_up_does_not_stop_the_worker(
     created = await asyncio.wait_for(queued, timeout=10)
 
     assert created.ok and created.engagement is not None and created.engagement.version == 1
+
+
+class CountingConflicts(Store):
+    """A Store that counts the ConcurrencyConflicts its commits raise."""
+
+    conflicts = 0
+
+    def commit(self, batch: WriteBatch) -> list[AuditRecord]:
+        try:
+            return super().commit(batch)
+        except ConcurrencyConflict:
+            self.conflicts += 1
+            raise
+
+
+async def test_a_hibernated_state_another_host_moved_on_is_caught_at_commit_and_reloaded(
+    store: Store, tenant_id: str, customer_id: str
+) -> None:
+    counting = CountingConflicts(store.engine)
+    mine, other = EngagementHost(counting, hibernate_seconds=0), EngagementHost(store)
+    try:
+        eid = new_id("eng")
+        assert (await mine.submit(envelope(tenant_id, eid, create(customer_id)))).ok
+        assert mine.residency.hibernating_count == 1  # at version 1
+        assert (await other.submit(envelope(tenant_id, eid, qualify()))).ok  # version 2 elsewhere
+
+        won = await mine.submit(envelope(tenant_id, eid, close_won()))  # thawed at 1: races
+
+        assert counting.conflicts == 1 and mine.residency.thaws == 1
+        assert won.engagement is not None and won.engagement.version == 3
+        assert won.engagement.state is EngagementState.WON
+        assert won.engagement == folded_journal(store, tenant_id, eid)
+        row, _ = store.load_stream(tenant_id, eid)
+        assert row is not None and mine.residency.snapshot_at[(tenant_id, eid)] == row.snapshot_at
+    finally:
+        await mine.close()
+        await other.close()
