@@ -16,7 +16,16 @@ from q2c_core.app.records import AuditRecord, StoredEvent
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import EngagementState
 from q2c_core.domain.errors import ErrorKind
-from tests.host.helpers import close_won, create, envelope, folded_journal, new_id, qualify
+from tests.host.helpers import (
+    activate,
+    approve_contract,
+    close_won,
+    create,
+    envelope,
+    folded_journal,
+    new_id,
+    qualify,
+)
 
 
 class UnreadableJournal(Store):
@@ -163,3 +172,43 @@ async def test_a_hibernated_state_another_host_moved_on_is_caught_at_commit_and_
     finally:
         await mine.close()
         await other.close()
+
+
+class FailsAfterCommitting(Store):
+    """A Store whose commits write, then raise an unexpected error, while `broken` is set."""
+
+    broken = False
+
+    def commit(self, batch: WriteBatch) -> list[AuditRecord]:
+        records = super().commit(batch)
+        if self.broken:
+            raise RuntimeError("failed after the transaction committed")
+        return records
+
+
+async def test_a_state_left_stale_by_an_unexpected_failure_is_caught_by_the_version_guard(
+    store: Store, tenant_id: str, customer_id: str
+) -> None:
+    breaking = FailsAfterCommitting(store.engine)
+    host = EngagementHost(breaking)
+    try:
+        eid = new_id("eng")
+        won = await host.submit_many(
+            [envelope(tenant_id, eid, c) for c in (create(customer_id), qualify(), close_won())]
+        )
+        assert all(r.ok for r in won)
+        breaking.broken = True
+        failed = await host.submit(envelope(tenant_id, eid, approve_contract()))
+        assert failed.error is not None and failed.error.kind is ErrorKind.INTERNAL
+        breaking.broken = False
+        assert len(store.read_events(tenant_id, eid)) == 4  # yet it committed: CONTRACTED
+
+        held = host.residency.get((tenant_id, eid))
+        assert held is not None and held.version == 3  # what the host still believes: stale
+        activated = await host.submit(envelope(tenant_id, eid, activate()))
+
+        assert activated.error is None, activated.error  # refused on WON, the guard conflicted
+        assert activated.engagement == folded_journal(store, tenant_id, eid)
+        assert activated.engagement is not None and activated.engagement.version == 5
+    finally:
+        await host.close()
