@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from typing import Any
 
@@ -185,6 +186,14 @@ def _positive(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None
     ):
         if value is not None and value < 1:
             parser.error(f"{flag} must be at least 1")
+    for flag, value in (
+        ("--rate", args.rate),
+        ("--duration", args.duration),
+        ("--timeout", args.timeout),
+        ("--ramp-up", args.ramp_up),
+    ):
+        if value is not None and not math.isfinite(value):
+            parser.error(f"{flag} must be a finite number")
     for flag, value in (("--rate", args.rate), ("--duration", args.duration), ("--timeout", args.timeout)):
         if value is not None and value <= 0:
             parser.error(f"{flag} must be above 0")

@@ -56,3 +56,22 @@ def test_help_and_the_docs_name_every_option(capsys: pytest.CaptureFixture[str])
     assert len(_options()) > 30
     assert [o for o in _options() if not _named(o, help_text)] == []
     assert [o for o in _options() if not _named(o, docs)] == []
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--timeout", "nan"),
+        ("--rate", "inf"),
+        ("--duration", "nan"),
+        ("--ramp-up", "nan"),
+        ("--ramp-up", "inf"),
+    ],
+)
+def test_a_number_that_is_not_finite_is_a_usage_error_naming_the_flag(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, flag: str, value: str
+) -> None:
+    args = ["--target", "127.0.0.1:1", "--token", "t1", "--approver-token", "t2", "--no-live"]
+    code = main([*args, "--report-dir", str(tmp_path / "r"), flag, value])
+    assert code == 2
+    assert flag in capsys.readouterr().err
