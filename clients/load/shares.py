@@ -57,7 +57,8 @@ async def post_states(recorder: Recorder, share: int, outbox: Any, stop: asyncio
 
 
 async def collect_states(recorder: Recorder, inbox: Any, done: asyncio.Event) -> None:
-    """In the parent: hand posted states to a SharedRecorder until `done`."""
+    """In the parent: hand posted states to a SharedRecorder until `done`, then drop what is
+    still queued (the next phase would show it on top of the merged final states)."""
     loop = asyncio.get_running_loop()
     while not done.is_set():
         try:
@@ -66,5 +67,10 @@ async def collect_states(recorder: Recorder, inbox: Any, done: asyncio.Event) ->
             continue
         if isinstance(recorder, SharedRecorder):
             recorder.post(share, state)
+    while True:  # posts queued as the phase ended: stale once its final states are merged
+        try:
+            inbox.get_nowait()
+        except queue.Empty:
+            break
     if isinstance(recorder, SharedRecorder):
         recorder.settle()
