@@ -98,7 +98,11 @@ def _agrees(expected: ExpectedInvoice, invoice: billing_pb2.Invoice) -> bool:
     )
 
 
-def _approved_unbilled(plan: EngagementPlan, engagement: engagement_pb2.Engagement, period_end: date) -> int:
+def _approved_unbilled(
+    plan: EngagementPlan, engagement: engagement_pb2.Engagement, period_end: date, on_invoice: set[str]
+) -> int:
+    """Approved items of the period on no live invoice: still APPROVED (late entries excepted),
+    or recorded as billed though no live invoice of the engagement carries them."""
     late = {e.entry_id for e in plan.time_entries if e.late}
     count = 0
     for entry in engagement.time_entries:
@@ -109,10 +113,15 @@ def _approved_unbilled(plan: EngagementPlan, engagement: engagement_pb2.Engageme
             and day <= period_end
         ):
             count += 1
+        count += entry.status == engagement_pb2.TIME_ENTRY_STATUS_BILLED and entry.entry_id not in on_invoice
     for expense in engagement.expenses:
         count += expense.status == engagement_pb2.EXPENSE_STATUS_APPROVED
+        count += (
+            expense.status == engagement_pb2.EXPENSE_STATUS_BILLED and expense.expense_id not in on_invoice
+        )
     for milestone in engagement.milestones:
-        count += milestone.status == engagement_pb2.MILESTONE_STATUS_ACCEPTED and not milestone.invoice_id
+        if milestone.status == engagement_pb2.MILESTONE_STATUS_ACCEPTED:
+            count += not milestone.invoice_id or milestone.milestone_id not in on_invoice
     return count
 
 
@@ -183,7 +192,8 @@ def check(
         counts["twice"] += sum(1 for n in sources.values() if n > 1)
         engagement = server.engagements.get(engagement_plan.key) if progress.engagement_id else None
         if engagement is not None:
-            counts["unbilled"] += _approved_unbilled(engagement_plan, engagement, plan.period_end)
+            on_invoice = {_source(line.source_id) for invoice in live for line in invoice.lines}
+            counts["unbilled"] += _approved_unbilled(engagement_plan, engagement, plan.period_end, on_invoice)
         sole = live[0] if len(live) == 1 else None
         paid = None
         if sole is not None and engagement_plan.payment != "none":

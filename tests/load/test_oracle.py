@@ -252,3 +252,25 @@ def test_engagements_left_out_as_uncertain_are_in_the_verdict(
     verdict = check(plan, unknown, outcome.after, view)
     assert verdict.correctness.passed
     assert verdict.correctness.uncertain == verdict.uncertain == 1
+
+
+def test_an_item_marked_billed_but_on_no_invoice_counts_as_approved_unbilled(
+    finished: tuple[Plan, Outcome, ServerView],
+) -> None:
+    """An entry held at the cap that the server records BILLED, though no invoice carries it,
+    would never be billed: the invoices agree with the plan, the entry's status must not."""
+    plan, outcome, view = finished
+    key, held = next((k, e.held[0]) for k, e in outcome.verdict.expected.items() if e.held)  # type: ignore[union-attr]
+    engagement = view.engagements[key]
+    assert engagement is not None
+    marked = engagement_pb2.Engagement()
+    marked.CopyFrom(engagement)
+    entry = next(t for t in marked.time_entries if t.entry_id == held)
+    assert entry.status == engagement_pb2.TIME_ENTRY_STATUS_HELD_AT_CAP
+    entry.status = engagement_pb2.TIME_ENTRY_STATUS_BILLED
+    verdict = check(
+        plan, outcome.before, outcome.after, ServerView(view.invoices, {**view.engagements, key: marked})
+    )
+    assert verdict.correctness.mismatches == []
+    assert verdict.correctness.approved_unbilled == 1
+    assert not verdict.correctness.passed
