@@ -69,6 +69,7 @@ class EngagementHost:
         self._worker: asyncio.Task[None] | None = None
         self.closed = False
         self.batches_committed = 0
+        self._not_kept: set[Key] = set()  # the batch's passing engagements not held before it
         self.telemetry = HostTelemetry()
 
     # -- public ------------------------------------------------------------------------------
@@ -198,19 +199,21 @@ class EngagementHost:
         self, envelopes: list[CommandEnvelope], passing: set[Key] | None = None
     ) -> list[CommandResult]:
         """Decide and group-commit a batch; fall back to one-by-one if another host raced us.
-        Engagements in `passing` that were not in memory before the batch are evicted after it."""
+        Engagements in `passing` that were not in memory before the batch are not kept after it
+        (never held live, so that they do not push the engagements in use out to hibernation)."""
         fields = batch_fields(
             [e.caller.correlation_id for e in envelopes],
             [e.engagement_id for e in envelopes],
             [e.caller.tenant_id for e in envelopes],
         )
-        before = self._loaded_cold(passing)
+        self._not_kept = passing - self._loaded_cold(passing) if passing else set()
         with log_context(**fields):
             try:
                 return self._process_batch(envelopes)
             finally:
-                if passing:
-                    self.residency.forget_many(passing - before)
+                if self._not_kept:
+                    self.residency.forget_many(self._not_kept)
+                    self._not_kept = set()
 
     def _loaded_cold(self, keys: set[Key] | None) -> set[Key]:
         """Which of `keys` are in memory (live or hibernating) now."""
@@ -286,7 +289,8 @@ class EngagementHost:
         self._count(staged, now - started)
         self.residency.snapshot_at.update(staged.snapshot_at)
         for key, state in staged.states.items():
-            self.residency.put(key, state, now)
+            if key not in self._not_kept:
+                self.residency.put(key, state, now)
         self.residency.sweep(now)
         self._drop_unheld(staged.bases)
 

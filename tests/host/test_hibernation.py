@@ -194,7 +194,7 @@ async def test_snapshot_bookkeeping_survives_hibernation_and_passing_evictions(
         assert host.residency.get((tenant_id, eid)) in (None, folded_journal(store, tenant_id, eid))
         assert reloaded(store, tenant_id, eid) == folded_journal(store, tenant_id, eid)
         assert host.residency.thaws > 0 and host.telemetry.activations > 6  # both paths were taken
-        assert host.residency.evictions >= 6 + 6  # evict_all, then each passing batch's own
+        assert host.residency.evictions == 6  # evict_all's: a passing batch never held its loads
     finally:
         await host.close()
 
@@ -214,5 +214,30 @@ async def test_a_passing_command_keeps_an_engagement_a_normal_one_in_its_batch_u
 
         assert passed[0].ok and used.ok and host.batches_committed == 2  # one batch for both
         assert host.residency.get((tenant_id, eid)) == folded_journal(store, tenant_id, eid)
+    finally:
+        await host.close()
+
+
+async def test_commands_passing_through_do_not_push_the_engagements_in_use_out_of_live_memory(
+    store: Store, tenant_id: str, customer_id: str
+) -> None:
+    host = EngagementHost(store, max_resident=2)
+    try:
+        passed = [await _contracted(host, tenant_id, customer_id) for _ in range(2)]
+        in_use = [await _contracted(host, tenant_id, customer_id) for _ in range(2)]
+        for eid in passed:
+            host.residency.forget((tenant_id, eid))
+        assert [host.resident_count, host.residency.hibernating_count] == [2, 0]
+        hibernations = host.residency.hibernations
+
+        results = await host.submit_many(
+            [envelope(tenant_id, eid, activate()) for eid in passed], passing=True
+        )
+
+        assert all(r.engagement is not None and r.engagement.version == 5 for r in results)
+        assert [host.resident_count, host.residency.hibernating_count] == [2, 0]
+        assert host.residency.hibernations == hibernations  # nobody in use was frozen for them
+        assert all(host.residency.get((tenant_id, eid)) is not None for eid in in_use)
+        assert not any(host.residency.holds((tenant_id, eid)) for eid in passed)
     finally:
         await host.close()
