@@ -237,7 +237,7 @@ class EngagementHost:
     ) -> list[CommandResult]:
         """Refuse the commands of engagements that cannot be decoded; run the others as a batch."""
         rest = [e for e in envelopes if _key(e) not in errors]
-        done = iter(self.process_batch(rest) if rest else [])
+        done = iter(self._process_batch(rest) if rest else [])  # within this batch's residency
         return [
             CommandResult(error=errors[_key(e)].to_payload()) if _key(e) in errors else next(done)
             for e in envelopes

@@ -4,6 +4,9 @@ engagements a bill run only passes through are not kept at all."""
 from __future__ import annotations
 
 import asyncio
+import json
+
+from sqlalchemy import text
 
 from q2c_core.adapters.store import Store
 from q2c_core.app.commands import SNAPSHOT_EVERY
@@ -239,5 +242,34 @@ async def test_commands_passing_through_do_not_push_the_engagements_in_use_out_o
         assert host.residency.hibernations == hibernations  # nobody in use was frozen for them
         assert all(host.residency.get((tenant_id, eid)) is not None for eid in in_use)
         assert not any(host.residency.holds((tenant_id, eid)) for eid in passed)
+    finally:
+        await host.close()
+
+
+async def test_a_passing_batch_with_an_unreadable_engagement_still_keeps_none_it_loaded(
+    store: Store, tenant_id: str, customer_id: str
+) -> None:
+    host = EngagementHost(store)
+    try:
+        bad, passed = [await _contracted(host, tenant_id, customer_id) for _ in range(2)]
+        with store.engine.begin() as conn:  # neither its snapshot nor its journal decodes now
+            conn.execute(
+                text("UPDATE engagements SET snapshot = :snap WHERE tenant_id = :t AND engagement_id = :e"),
+                {"snap": json.dumps({"bogus": 1}), "t": tenant_id, "e": bad},
+            )
+            conn.execute(
+                text("UPDATE events SET payload = :p WHERE tenant_id = :t AND stream_id = :s AND seq = 2"),
+                {"p": json.dumps({"type": "EngagementQualified", "x": 1}), "t": tenant_id, "s": bad},
+            )
+        host.evict_all()
+
+        refused, done = await host.submit_many(
+            [envelope(tenant_id, eid, activate()) for eid in (bad, passed)], passing=True
+        )
+
+        assert refused.error is not None and done.engagement is not None
+        assert done.engagement.version == 5
+        assert host.resident_count == 0 and host.residency.hibernating_count == 0
+        assert host.residency.snapshot_at == {}
     finally:
         await host.close()
