@@ -5,10 +5,10 @@ cut to what the server acknowledged) against the server's live invoices of the p
 minor unit; per currency, the sums. Then four counts that must be 0: items on more than one
 live invoice, approved items of the period on none, acknowledged commands whose effect the
 server does not show, and planned commands the server refused (the plan sends only valid ones;
-a rate limit's RESOURCE_EXHAUSTED is not a refusal). A live invoice of the run's customers for
-an engagement the run did not create is a mismatch too. Engagements whose last command's
-outcome is unknown (it failed with UNAVAILABLE or DEADLINE_EXCEEDED after retries) are left out
-and counted in `uncertain`.
+a rate limit's RESOURCE_EXHAUSTED and a conflict's ABORTED are not refusals). A live invoice
+of the run's customers for an engagement the run did not create is a mismatch too. Engagements
+whose last command's outcome is unknown (it failed with UNAVAILABLE or DEADLINE_EXCEEDED after
+retries) are left out and counted in `uncertain`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from clients.load.workers import InvoiceRef, Progress, payment_amount
 from q2c.v1 import billing_pb2, engagement_pb2
 
 MAX_MISMATCHES = 50
-NOT_A_REFUSAL = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "UNKNOWN", "RESOURCE_EXHAUSTED"})
-"""Failures that do not fail the check: outcome unknown (left out), or the server's rate limit."""
+NOT_A_REFUSAL = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "UNKNOWN", "RESOURCE_EXHAUSTED", "ABORTED"})
+"""Failures that do not fail the check: outcome unknown (left out), the server's rate limit, or
+CONCURRENT_MODIFICATION (not applied; docs/api.md: retry the call)."""
 VOID = billing_pb2.INVOICE_STATE_VOID
 
 

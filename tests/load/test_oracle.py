@@ -227,12 +227,17 @@ def test_the_oracle_fails_when_the_server_refused_a_valid_command(
     assert any(key in m and "INVALID_ARGUMENT" in m for m in verdict.correctness.mismatches)
 
 
-def test_a_rate_limited_command_is_not_a_refusal(finished: tuple[Plan, Outcome, ServerView]) -> None:
+@pytest.mark.parametrize("code", ["RESOURCE_EXHAUSTED", "ABORTED"])
+def test_a_rate_limited_or_conflicting_command_is_not_a_refusal(
+    finished: tuple[Plan, Outcome, ServerView], code: str
+) -> None:
+    """A rate limit, or CONCURRENT_MODIFICATION (an engagement that kept changing under a
+    command, e.g. while a shard moved): not applied, and no sign of a wrong server."""
     plan, outcome, view = finished
     key, progress = next((k, p) for k, p in outcome.before.items() if p.engagement_id)
     limited = {
         **outcome.before,
-        key: replace(progress, engagement_id="", done=0, failed="RESOURCE_EXHAUSTED"),
+        key: replace(progress, engagement_id="", done=0, failed=code),
     }
     invoices = [i for i in view.invoices if i.engagement_id != progress.engagement_id]
     engagements = {k: e for k, e in view.engagements.items() if k != key}
