@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,16 @@ def test_a_number_that_is_not_finite_is_a_usage_error_naming_the_flag(
     code = main([*args, "--report-dir", str(tmp_path / "r"), flag, value])
     assert code == 2
     assert flag in capsys.readouterr().err
+
+
+def test_an_unreachable_server_exits_6_naming_the_call(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = ["--target", f"127.0.0.1:{port}", "--token", "t1", "--approver-token", "t2", "--no-live"]
+    code = main([*args, "--engagements", "2", "--customers", "1", "--report-dir", str(tmp_path / "r")])
+    assert code == 6
+    assert "seeding failed: CreateCustomer: UNAVAILABLE" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
