@@ -80,13 +80,14 @@ async def seed(conn: Connection, plan: Plan) -> messages.Ids:
     )
 
 
-REFUSED = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND"})
+REFUSED = frozenset({"UNAUTHENTICATED", "NOT_FOUND"})
+"""The approver check's answers that stop the run; PERMISSION_DENIED does not (an approver may
+hold only the approval scopes, not customers:read)."""
 
 
 async def _check_approver(conn: Connection, customer_id: str) -> None:
     """Read a seeded customer as the approver (unrecorded): a refused token, or one of another
-    tenant, stops the run here instead of failing every approval (and the check passing on
-    the unapproved rest)."""
+    tenant, stops the run here instead of failing every approval."""
     request = customer_pb2.GetCustomerRequest(customer_id=customer_id)
     try:
         await conn.customers.GetCustomer(

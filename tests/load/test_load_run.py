@@ -132,3 +132,17 @@ def test_a_refused_approver_token_stops_the_run(
     code = main([*args, "--engagements", "2", "--customers", "1", "--no-live", "--report-dir", str(tmp_path)])
     assert code == exit_code
     assert "the approver's token was refused" in capsys.readouterr().err
+
+
+def test_an_approver_with_only_the_approval_scopes_is_enough(
+    load_target: LoadTarget, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The approver's token check must not ask for more than approving needs (no customers:read)."""
+    tenant = f"load-{uuid.uuid4().hex[:12]}"
+    approver = credentials.token(
+        tenant, "approver", ("time:approve", "expenses:approve", "milestones:accept")
+    )
+    args = ["--target", load_target.target, "--token", credentials.token(tenant, "submitter")]
+    args += ["--approver-token", approver, "--engagements", "3", "--customers", "1", "--seed", "4"]
+    code = main([*args, "--no-live", "--report-dir", str(tmp_path)])
+    assert code == 0, capsys.readouterr().err
