@@ -167,7 +167,16 @@ class HostCollector(Collector):
         yield _counter("q2c_idempotent_replays", "Commands answered from idempotency.", known, "replays")
         yield _counter("q2c_commands", "Commands decided and committed by the hosts.", known, "commands")
         yield _counter("q2c_command_rejections", "Commands rejected by the domain.", known, "rejections")
-        yield _gauge("q2c_hosted_engagements", "Engagements resident in memory.", known, "resident")
+        yield _gauge("q2c_hosted_engagements", "Engagements held live in memory.", known, "resident")
+        hibernating = [(shard, snapshot) for shard, snapshot in known if "hibernating" in snapshot]
+        yield _gauge(
+            "q2c_hibernating_engagements",
+            "Idle engagements held as compressed snapshots (thawed on their next command).",
+            hibernating,
+            "hibernating",
+        )
+        yield _counter("q2c_hibernations", "Engagements compacted.", hibernating, "hibernations")
+        yield _counter("q2c_thaws", "Hibernating engagements rebuilt for a command.", hibernating, "thaws")
         yield _gauge("q2c_mailbox_depth", "Commands waiting for the host's next batch.", known, "mailbox")
 
 

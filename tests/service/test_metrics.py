@@ -83,6 +83,9 @@ async def test_local_service_serves_rpc_host_and_app_metrics_then_stops_serving(
     assert value(after, "q2c_shard_up", shard="0") == 1
     assert value(after, "q2c_activations_total", shard="0") == 1
     assert value(after, "q2c_commands_total", shard="0") == 5 + 2  # create..activate, two submits
+    # the engagement was used a moment ago: held live, not hibernating, never thawed
+    assert (value(after, "q2c_hosted_engagements", shard="0"), value(after, "q2c_thaws_total")) == (1, 0)
+    assert ("shard", "0") in next(iter(after["q2c_hibernating_engagements"]))[0].items()
     assert value(after, "q2c_quote_to_activation_seconds_count", tenant="metrics-local") == 1
     assert value(after, "q2c_audit_chain_ok", tenant="metrics-local") == 1
     assert value(after, "q2c_audit_records_verified", tenant="metrics-local") >= 7
