@@ -79,7 +79,10 @@ class BillRunSweeper:
         found = await asyncio.to_thread(self._store.list_abandoned_bill_runs, now, unleased_before)
         done = Sweep()
         for lapsed in found:
-            await self._take_over(lapsed, done)
+            try:
+                await self._take_over(lapsed, done)
+            except Exception:  # one run that cannot be taken over must not hold up the others
+                log.exception("bill run %s: not taken over; the next sweep tries again", lapsed.bill_run_id)
         return done
 
     async def _take_over(self, lapsed: BillRunLease, done: Sweep) -> None:
@@ -96,7 +99,11 @@ class BillRunSweeper:
             self.failed_total += 1
             done.failed.append(run_id)
             return
-        run, _ = await asyncio.to_thread(self._control.load, lapsed.tenant_id, run_id)
+        try:
+            run, _ = await asyncio.to_thread(self._control.load, lapsed.tenant_id, run_id)
+        except Exception:  # unreadable now: give the lease back for the next sweep
+            await asyncio.to_thread(lease.release)
+            raise
         log.warning(
             "bill run %s (tenant %s): no live coordinator (%d lost); resuming it as %s",
             run_id,

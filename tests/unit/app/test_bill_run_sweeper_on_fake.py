@@ -223,3 +223,32 @@ async def test_of_two_gateways_sweeping_at_once_one_resumes_the_run(
     assert sorted(len(s.resumed) for s in sweeps) == [0, 1] and len(launched) == 1
     held = store.get_bill_run_lease(tenant_id, run.bill_run_id)
     assert held is not None and held.owner == launched[0] and held.launches == 2
+
+
+async def test_a_run_that_cannot_be_taken_over_does_not_stop_the_sweep_of_the_others(
+    runtime: Billing, store: MemoryStore, tenant_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock, launched = Clock(), []
+
+    async def launch(run: BillRun, lease: RunLease) -> None:
+        launched.append(run.bill_run_id)
+
+    broken, _ = runtime.bill_runs.start(caller(tenant_id), new_id("req"), SPEC)
+    fine, _ = runtime.bill_runs.start(
+        caller(tenant_id), new_id("req"), BillRunSpec(period=MARCH, currency="EUR")
+    )
+    for run in (broken, fine):
+        assert store.take_bill_run_lease(tenant_id, run.bill_run_id, "gw-dead", clock.now, clock.now)
+    sweeper = BillRunSweeper(store, launch, LEASE, "test", clock)  # type: ignore[arg-type]
+    load = sweeper._control.load
+
+    def unreadable(tenant: str, bill_run_id: str) -> tuple[BillRun, int]:
+        if bill_run_id == broken.bill_run_id:
+            raise ValueError("the stored run does not validate")
+        return load(tenant, bill_run_id)
+
+    monkeypatch.setattr(sweeper._control, "load", unreadable)
+    swept = await sweeper.sweep()
+    assert (swept.resumed, launched) == ([fine.bill_run_id], [fine.bill_run_id])
+    lease = store.get_bill_run_lease(tenant_id, broken.bill_run_id)
+    assert lease is not None and lease.owner is None  # given back: the next sweep tries it again
