@@ -57,9 +57,17 @@ class ThreadedServer:
         """Trust the test development key; speak TLS when the server was given files."""
         return security_from_dev_key(credentials.dev_key(), store, self.tls)
 
+    async def runtime(self, store: Store) -> Any:
+        """The runtime behind the gateway (in-process here; subclasses choose another)."""
+        return LocalRuntime(store)
+
+    async def close_runtime(self, runtime: Any) -> None:
+        """Close what `runtime()` built."""
+        await runtime.close()
+
     async def _serve(self) -> None:
         store = Store.open(self.database_url)
-        runtime = LocalRuntime(store)
+        runtime = await self.runtime(store)
         gateway = await start_server(runtime, security=self.security(store))
         self.port, self._loop, self._stop = gateway.port, asyncio.get_running_loop(), asyncio.Event()
         self._ready.set()
@@ -67,7 +75,7 @@ class ThreadedServer:
             await self._stop.wait()
         finally:
             await gateway.stop(grace=1.0)
-            await runtime.close()
+            await self.close_runtime(runtime)
             store.close()
 
 

@@ -12,7 +12,6 @@ from q2c_core.adapters.erp.simulator_connectors import SimulatorErp, simulator_c
 from q2c_core.adapters.store import Store
 from q2c_core.app.delivery.config import DeliveryConfig
 from q2c_core.app.runtime import LocalRuntime
-from q2c_core.edge.app import start_server
 from simulator.client import SimulatorClient
 from tests import credentials
 from tests.cli.conftest import Cli, Run, ThreadedServer
@@ -28,20 +27,11 @@ class ErpServer(ThreadedServer):
         super().__init__(database_url)
         self.erp_url = erp_url
 
-    async def _serve(self) -> None:
-        store = Store.open(self.database_url)
-        runtime = LocalRuntime(
+    async def runtime(self, store: Store) -> LocalRuntime:
+        """LocalRuntime delivering to (and reconciling with) the simulator's ERP."""
+        return LocalRuntime(
             store, delivery=DeliveryConfig(erp_url=self.erp_url), connectors=simulator_connectors
         )
-        gateway = await start_server(runtime, security=self.security(store))
-        self.port, self._loop, self._stop = gateway.port, asyncio.get_running_loop(), asyncio.Event()
-        self._ready.set()
-        try:
-            await self._stop.wait()
-        finally:
-            await gateway.stop(grace=1.0)
-            await runtime.close()
-            store.close()
 
 
 @pytest.fixture

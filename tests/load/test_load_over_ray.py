@@ -4,7 +4,6 @@ and its check passes."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,6 @@ import pytest
 
 from actors.runtime import RayRuntime
 from q2c_core.adapters.store import Store
-from q2c_core.edge.app import start_server
 from tests.cli.conftest import ThreadedServer
 from tests.conftest_db import _pg_database
 from tests.load.conftest import LoadTarget
@@ -23,19 +21,15 @@ from tests.load.test_load_run import run_and_check
 class RayServer(ThreadedServer):
     """The threaded gateway, over RayRuntime shards instead of the in-process runtime."""
 
-    async def _serve(self) -> None:
-        store = Store.open(self.database_url)
+    async def runtime(self, store: Store) -> RayRuntime:
+        """Two shard actors of a deployment of its own, started."""
         runtime = RayRuntime(store, self.database_url, shards=2, deployment=f"load-{uuid.uuid4().hex[:8]}")
         await runtime.wait_ready()
-        gateway = await start_server(runtime, security=self.security(store))
-        self.port, self._loop, self._stop = gateway.port, asyncio.get_running_loop(), asyncio.Event()
-        self._ready.set()
-        try:
-            await self._stop.wait()
-        finally:
-            await gateway.stop(grace=1.0)
-            await runtime.close(kill_shards=True)
-            store.close()
+        return runtime
+
+    async def close_runtime(self, runtime: RayRuntime) -> None:
+        """Close the runtime and kill its shard actors."""
+        await runtime.close(kill_shards=True)
 
 
 @pytest.fixture(scope="module")
