@@ -57,7 +57,7 @@ class Authenticator:
 
     def may_block(self, metadata: Mapping[str, str]) -> bool:
         """Only a bearer token verified against a JWKS URL that must be fetched first."""
-        if self.tokens is None:
+        if self.tokens is None or not self.tokens.fetches_keys:  # per call: no header parsing
             return False
         scheme, _, token = metadata.get(AUTHORIZATION_KEY, "").strip().partition(" ")
         return scheme.lower() == "bearer" and bool(token.strip()) and self.tokens.may_block(token.strip())

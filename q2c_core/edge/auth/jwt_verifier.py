@@ -94,6 +94,8 @@ class JwtVerifier:
             self._algorithms = algorithms_for(self._key)
         else:
             self._jwks = jwks_source(str(jwks), jwks_lifespan_seconds)
+        self.fetches_keys = isinstance(self._jwks, JwksUrl)
+        """Whether verifying may fetch a JWKS over the network (a JWKS URL is configured)."""
         self._cache: OrderedDict[str, _Verdict] = OrderedDict()
         self._generation: Hashable = None
         self._lock = threading.Lock()
