@@ -21,7 +21,7 @@ from q2c_core.app.messages import CommandEnvelope, CommandResult
 from q2c_core.app.records import BillRunLease
 from q2c_core.domain.invoices import InvoiceState
 from tests.host.billing_setup import MARCH, build_portfolio
-from tests.host.helpers import caller
+from tests.host.helpers import bill_run_reaching, caller
 
 pytestmark = pytest.mark.e2e
 SPEC = BillRunSpec(period=MARCH)
@@ -55,18 +55,6 @@ async def gateways(ray_cluster: str, database_url: str) -> AsyncIterator[tuple[R
     store.close()
 
 
-async def until(rt: RayRuntime, run: BillRun, done: int, seconds: float = 90.0) -> BillRun:
-    """Poll the stored run until it processed `done` engagements or finished (with a deadline)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
-    while loop.time() < end:
-        current = rt.queries.get_bill_run(run.tenant_id, run.bill_run_id)
-        if current.engagements_processed >= done or current.state.finished:
-            return current
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"bill run {run.bill_run_id} stalled: {current}")
-
-
 async def released(rt: RayRuntime, run: BillRun, seconds: float = 30.0) -> BillRunLease:
     """Poll the run's lease until its coordinator has released it (after the run's last save)."""
     loop = asyncio.get_running_loop()
@@ -91,14 +79,14 @@ async def test_a_sigkilled_coordinator_whose_gateway_is_gone_is_resumed_by_anoth
 
     p = await build_portfolio(run, first.store, tenant, billable=44, nothing=6, missing_po=5, invoiced=5)
     started = await first.start_bill_run(caller(tenant), None, SPEC)
-    midway = await until(first, started, 9)
+    midway = await bill_run_reaching(first.queries, started, 9, 90.0, poll=0.02)
     assert midway.engagements_processed < 60, "the run finished before its coordinator could be killed"
     pid = await first.coordinator(started.bill_run_id).pid.remote()
     assert (await second.bill_run_sweeper.sweep()).resumed == []  # its coordinator renews the lease
     await first.close()  # the launching gateway and its watcher are gone
     os.kill(pid, signal.SIGKILL)
     await second.start_bill_run_sweeper()
-    done = await until(second, started, 10_000)
+    done = await bill_run_reaching(second.queries, started, 10_000, 90.0, poll=0.02)
     assert done.state is BillRunState.SUCCEEDED, done.failure_message
     assert second.bill_run_sweeper.resumed_total == 1
     lease = await released(second, started)

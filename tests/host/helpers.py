@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from q2c_core.adapters.store import AuditRecord, Store
+from q2c_core.app.billing.runs import BillRun
 from q2c_core.app.catalog import Catalog, CustomerSpec
 from q2c_core.app.messages import Caller, CommandEnvelope
+from q2c_core.app.reads import Queries
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import (
@@ -137,3 +140,18 @@ def reloaded(store: Store, tenant_id: str, engagement_id: str) -> Engagement | N
 def audit_of(store: Store, tenant_id: str, stream_id: str) -> list[AuditRecord]:
     """Every audit record of a stream, in order."""
     return store.list_audit(tenant_id, stream_id, page_size=1000).items
+
+
+async def bill_run_reaching(
+    queries: Queries, run: BillRun, done: int, seconds: float, poll: float = 0.01
+) -> BillRun:
+    """Poll the stored run until it processed `done` engagements or finished (AssertionError
+    naming the run as it stands once `seconds` have passed)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while loop.time() < end:
+        current = queries.get_bill_run(run.tenant_id, run.bill_run_id)
+        if current.engagements_processed >= done or current.state.finished:
+            return current
+        await asyncio.sleep(poll)
+    raise AssertionError(f"bill run {run.bill_run_id} stalled: {current}")

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 
 from q2c_core.adapters.store import Store
 from q2c_core.app.billing.lease import LeaseSettings
-from q2c_core.app.billing.runs import BillRun, BillRunSpec, BillRunState
+from q2c_core.app.billing.runs import BillRunSpec, BillRunState
 from q2c_core.app.runtime import LocalRuntime
 from tests.host.billing_setup import MARCH, build_portfolio
-from tests.host.helpers import caller, new_id
+from tests.host.helpers import bill_run_reaching, caller, new_id
 
 SPEC = BillRunSpec(period=MARCH)
 LEASE = LeaseSettings(seconds=30, sweep_seconds=15, max_resumes=3)
-
-
-async def processed(runtime: LocalRuntime, run: BillRun, done: int, seconds: float = 20.0) -> BillRun:
-    """Poll the stored run until it processed `done` engagements or finished."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
-    while loop.time() < end:
-        current = runtime.queries.get_bill_run(run.tenant_id, run.bill_run_id)
-        if current.engagements_processed >= done or current.state.finished:
-            return current
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"bill run {run.bill_run_id} stalled: {current}")
 
 
 async def test_a_gateway_closed_mid_run_releases_it_and_the_next_gateway_resumes_it_at_start(
@@ -36,7 +23,7 @@ async def test_a_gateway_closed_mid_run_releases_it_and_the_next_gateway_resumes
         first.host.submit_many, store, tenant_id, billable=10, nothing=2, missing_po=2, invoiced=2
     )
     run = await first.start_bill_run(caller(tenant_id), new_id("req"), SPEC)
-    await processed(first, run, 2)
+    await bill_run_reaching(first.queries, run, 2, 20.0)
     await first.close()  # interrupts the coordinator: the lease is released, the run stays RUNNING
     stopped = first.queries.get_bill_run(tenant_id, run.bill_run_id)
     assert stopped.state is BillRunState.RUNNING and 2 <= stopped.engagements_processed < 16
@@ -45,7 +32,7 @@ async def test_a_gateway_closed_mid_run_releases_it_and_the_next_gateway_resumes
     second = LocalRuntime(store, bill_run_chunk=2, bill_run_leases=LEASE)
     try:
         await second.start_bill_run_sweeper()  # its first sweep runs at once
-        done = await processed(second, run, 10_000)
+        done = await bill_run_reaching(second.queries, run, 10_000, 20.0)
         assert done.state is BillRunState.SUCCEEDED, done.failure_message
         assert done.engagements_total == done.engagements_processed == 16
         assert (done.invoices_created, done.engagements_already_invoiced) == (10, 2)

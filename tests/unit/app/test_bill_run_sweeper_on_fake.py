@@ -21,7 +21,7 @@ from q2c_core.app.reads import Queries
 from q2c_core.app.records import BillRunRow
 from tests.fakes.memory_store import MemoryStore
 from tests.host.billing_setup import MARCH, Portfolio, build_portfolio
-from tests.host.helpers import caller, new_id
+from tests.host.helpers import bill_run_reaching, caller, new_id
 
 SPEC = BillRunSpec(period=MARCH)
 PER_ENGAGEMENT = Decimal("131.19")  # 120.50 expense + 8.875% tax
@@ -94,18 +94,6 @@ async def portfolio(runtime: Billing, store: MemoryStore, tenant_id: str) -> Por
     )
 
 
-async def deadline_for(runtime: Billing, run: BillRun, done: int, seconds: float = 10.0) -> BillRun:
-    """Poll the stored run until it processed `done` engagements or finished."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
-    while loop.time() < end:
-        current = runtime.queries.get_bill_run(run.tenant_id, run.bill_run_id)
-        if current.engagements_processed >= done or current.state.finished:
-            return current
-        await asyncio.sleep(0.005)
-    raise AssertionError(f"bill run {run.bill_run_id} stalled: {current}")
-
-
 def assert_exact(runtime: Billing, run: BillRun, p: Portfolio) -> None:
     """SUCCEEDED, each engagement invoiced once for March, counters and totals exact."""
     assert run.state is BillRunState.SUCCEEDED, run.failure_message
@@ -138,7 +126,7 @@ async def test_a_run_whose_coordinator_lost_its_lease_is_resumed_once_and_counte
     assert old_lease.take() is not None
     old = runtime.coordinator(run, old_lease, stalls_after_two_chunks)
     old_task = asyncio.create_task(old.run())
-    await deadline_for(runtime, run, 6)
+    await bill_run_reaching(runtime.queries, run, 6, 10.0, poll=0.005)
     sweeper = BillRunSweeper(store, runtime.launch, LEASE, "test", clock)  # type: ignore[arg-type]
     assert (await sweeper.sweep()).resumed == []  # the lease is live
     clock.now += timedelta(seconds=LEASE.seconds + 1)
