@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,39 +21,31 @@ from q2c_core.app.runtime import LocalRuntime
 from q2c_core.logs import bound_correlation_id
 from tests import credentials
 from tests.delivery.conftest import eventually
+from tests.e2e.processes import launch_server
 from tests.host.helpers import OPERATOR, activate, approve_contract, close_won, create, qualify, seed_customer
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 CREATE_CUSTOMER = "/q2c.v1.CustomerService/CreateCustomer"
 
 
 @pytest.fixture
 def json_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
     """server.py in-process (--local) with JSON logs on stderr, written to a file."""
-    command = [
-        sys.executable,
-        "server.py",
-        "--local",
-        "--port",
-        "0",
-        "--log-format",
-        "json",
-        "--database-url",
-        f"sqlite:///{tmp_path}/q2c.db",
-        "--dev-key-dir",
-        str(credentials.dev_key().directory),
-    ]
     log_path = tmp_path / "server.log"
-    with log_path.open("w") as stderr:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
-    assert proc.stdout is not None
-    target = ""
-    for line in proc.stdout:
-        if line.startswith("q2c listening on"):
-            target = line.split()[-1]
-            break
-    assert target, f"server exited with {proc.wait()} before listening: {log_path.read_text()}"
+    proc, target = launch_server(
+        [
+            "--local",
+            "--port",
+            "0",
+            "--log-format",
+            "json",
+            "--database-url",
+            f"sqlite:///{tmp_path}/q2c.db",
+            "--dev-key-dir",
+            str(credentials.dev_key().directory),
+        ],
+        log_path,
+    )
     yield proc, target, log_path
     if proc.poll() is None:
         proc.kill()

@@ -15,7 +15,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -35,6 +34,7 @@ from q2c.v1 import billing_pb2, customer_pb2, customer_pb2_grpc, exception_pb2
 from q2c.v1 import engagement_pb2 as pb
 from q2c_sdk import Q2cClient, month
 from tests import credentials
+from tests.e2e.processes import launch_server
 from tests.sdk import flows
 
 pytestmark = pytest.mark.e2e
@@ -65,34 +65,26 @@ def _metrics_url(log_file: Path, proc: subprocess.Popen[str]) -> str:
 def server(ray_cluster: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """server.py with --metrics-port 0 over two shards of a fresh deployment."""
     tmp = tmp_path_factory.mktemp("metrics")
-    command = [
-        sys.executable,
-        "server.py",
-        "--port",
-        "0",
-        "--metrics-port",
-        "0",
-        "--shards",
-        "2",
-        "--ray-address",
-        ray_cluster,
-        "--deployment",
-        f"metrics-{uuid.uuid4().hex[:8]}",
-        "--database-url",
-        f"sqlite:///{tmp}/q2c.db",
-        "--dev-key-dir",
-        str(credentials.dev_key().directory),
-    ]
     log_file = tmp / "server.log"
-    with log_file.open("w") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
-    assert proc.stdout is not None
-    target = ""
-    for line in proc.stdout:
-        if line.startswith("q2c listening on"):
-            target = line.split()[-1]
-            break
-    assert target, f"server exited with {proc.wait()} before listening: {log_file.read_text()}"
+    proc, target = launch_server(
+        [
+            "--port",
+            "0",
+            "--metrics-port",
+            "0",
+            "--shards",
+            "2",
+            "--ray-address",
+            ray_cluster,
+            "--deployment",
+            f"metrics-{uuid.uuid4().hex[:8]}",
+            "--database-url",
+            f"sqlite:///{tmp}/q2c.db",
+            "--dev-key-dir",
+            str(credentials.dev_key().directory),
+        ],
+        log_file,
+    )
     yield Server(target, _metrics_url(log_file, proc))
     proc.send_signal(signal.SIGTERM)
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,38 +13,30 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from q2c.v1 import customer_pb2, customer_pb2_grpc
 from tests import credentials
+from tests.e2e.processes import launch_server
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def server_process(ray_cluster: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """server.py joined to the session's Ray cluster, on a free port, with its own SQLite file."""
-    command = [
-        sys.executable,
-        "server.py",
-        "--port",
-        "0",
-        "--shards",
-        "1",
-        "--ray-address",
-        ray_cluster,
-        "--deployment",
-        "proc-test",
-        "--database-url",
-        f"sqlite:///{tmp_path}/q2c.db",
-        "--dev-key-dir",
-        str(credentials.dev_key().directory),
-    ]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    target = ""
-    for line in proc.stdout:
-        if line.startswith("q2c listening on"):
-            target = line.split()[-1]
-            break
-    assert target, f"server exited with {proc.wait()} before listening"
+    proc, target = launch_server(
+        [
+            "--port",
+            "0",
+            "--shards",
+            "1",
+            "--ray-address",
+            ray_cluster,
+            "--deployment",
+            "proc-test",
+            "--database-url",
+            f"sqlite:///{tmp_path}/q2c.db",
+            "--dev-key-dir",
+            str(credentials.dev_key().directory),
+        ]
+    )
     yield proc, target
     if proc.poll() is None:
         proc.kill()
