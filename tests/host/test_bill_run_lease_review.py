@@ -16,8 +16,7 @@ from q2c_core.app.billing.runs import BillRunSpec, BillRunState
 from q2c_core.app.clock import utc_now
 from q2c_core.app.runtime import LocalRuntime
 from tests.host.billing_setup import MARCH, build_portfolio
-from tests.host.helpers import caller, new_id
-from tests.host.test_bill_run_resume import processed
+from tests.host.helpers import bill_run_reaching, caller, new_id
 from tests.unit.app import test_bill_run_lease_review as on_fake
 from tests.unit.app.test_bill_run_sweeper_on_fake import Billing
 
@@ -33,7 +32,7 @@ async def test_a_run_resumed_by_its_own_gateway_is_still_interrupted_when_the_ga
             runtime.host.submit_many, store, tenant_id, billable=10, nothing=2, missing_po=2, invoiced=2
         )
         run = await runtime.start_bill_run(caller(tenant_id), new_id("req"), BillRunSpec(period=MARCH))
-        await processed(runtime, run, 2)
+        await bill_run_reaching(runtime.queries, run, 2, 20.0)
         first = runtime.bill_run_tasks[run.bill_run_id]
         lease = store.get_bill_run_lease(tenant_id, run.bill_run_id)
         assert lease is not None and lease.owner is not None

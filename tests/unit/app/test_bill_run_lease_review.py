@@ -20,14 +20,13 @@ from q2c_core.app.records import BillRunRow
 from q2c_core.app.store_errors import StoreError, StoreUnavailable
 from tests.fakes.memory_store import MemoryStore
 from tests.host.billing_setup import Portfolio, build_portfolio
-from tests.host.helpers import caller, new_id
+from tests.host.helpers import bill_run_reaching, caller, new_id
 from tests.unit.app.test_bill_run_sweeper_on_fake import (
     LEASE,
     SPEC,
     Billing,
     Clock,
     assert_exact,
-    deadline_for,
 )
 
 LAPSE = timedelta(seconds=LEASE.seconds + 1)  # past a lease taken at the clock's start
@@ -110,7 +109,7 @@ async def test_a_lost_coordinator_that_crashes_does_not_fail_the_run_its_success
     old_lease = RunLease(store, tenant_id, run.bill_run_id, "gw-old", LEASE.seconds, clock)  # type: ignore[arg-type]
     assert old_lease.take() is not None
     old_task = asyncio.create_task(billing.coordinator(run, old_lease, old_dispatch).run())
-    await deadline_for(billing, run, 6)
+    await bill_run_reaching(billing.queries, run, 6, 10.0, poll=0.005)
     clock.now += LAPSE
     tasks: list[asyncio.Task[BillRun]] = []
 
@@ -232,7 +231,7 @@ class TwoShards:
         task = asyncio.create_task(self.coordinator(lease, self.old_dispatch).run())
         get = self.billing.queries.get_bill_run
         await until(lambda: get(self.run.tenant_id, self.run.bill_run_id).shards_done == 1)
-        await deadline_for(self.billing, self.run, 9)
+        await bill_run_reaching(self.billing.queries, self.run, 9, 10.0, poll=0.005)
         return task
 
     async def resume(self, clock: Clock) -> asyncio.Task[BillRun]:
