@@ -103,9 +103,13 @@ class _Board:
         if left <= 0:
             return None
         try:
-            return await asyncio.wait_for(self.ready.get(), left)
+            script = await asyncio.wait_for(self.ready.get(), left)
         except TimeoutError:
             return None
+        if script is not None and time.monotonic() >= deadline:  # the wait ended after it
+            self.ready.put_nowait(script)
+            return None
+        return script
 
 
 async def drive(scripts: list[Script], send: Send, pace: Pace) -> None:
