@@ -893,6 +893,7 @@ def run_q2c(args: argparse.Namespace, work: dict[int, list[Plan]], tmp: Path) ->
             print(f"WARNING: q2c runs with synchronous={synchronous}", file=sys.stderr)
     if args.runtime == "local":
         extra.append("--local")
+    extra += args.server_arg
     key = create_dev_key(tmp / "dev-key")
     out: dict[int, dict[str, Any]] = {}
     log_path = tmp / "server.log"
@@ -972,6 +973,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=4, help="untimed lifecycles per system first")
     parser.add_argument("--deadline", type=float, default=60.0, help="per-call deadline, seconds")
     parser.add_argument("--systems", default="eventsourcing,q2c", help="which systems to run")
+    parser.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        help="one more server.py argument (repeatable), e.g. --server-arg=--metrics-port=9464",
+    )
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))

@@ -99,6 +99,8 @@ def running_server(
     With `py_spy`, the server runs under `py-spy record --subprocesses` (attaching to a running
     process is refused on this machine; launching it under py-spy works), sampling the gateway
     and every Ray process it starts, shard actors included, into a raw (collapsed) stack file.
+    Only samples of threads holding the GIL are kept (`--gil`): Ray's and grpc's threads that
+    wait in native code would otherwise count as busy.
     """
     command = [
         sys.executable,
@@ -123,8 +125,9 @@ def running_server(
             spy,
             "record",
             "--subprocesses",
+            "--gil",
             "--rate",
-            "50",
+            "200",
             "--format",
             "raw",
             "--output",
