@@ -221,8 +221,12 @@ class EngagementHost:
 
     def _process_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
         try:
-            staged = self._decide(envelopes)
-            self._commit(staged)
+            try:  # optimistic: the batch's request ids are not looked up first (see _decide)
+                staged = self._decide(envelopes, optimistic=True)
+                self._commit(staged)
+            except DuplicateRequestId:  # one is stored: decide again knowing the stored replies
+                staged = self._decide(envelopes)
+                self._commit(staged)
             return with_replayed_state(self.store, envelopes, staged)
         except UnreadableEngagements as poisoned:
             return self._around(envelopes, poisoned.errors)
@@ -268,12 +272,41 @@ class EngagementHost:
         payload = UnavailableError("STORE_UNAVAILABLE", "the store is unavailable; retry").to_payload()
         return [CommandResult(error=payload) for _ in envelopes]
 
-    def _decide(self, envelopes: list[CommandEnvelope]) -> StagedBatch:
+    def _decide(self, envelopes: list[CommandEnvelope], *, optimistic: bool = False) -> StagedBatch:
+        """Decide the batch against its engagements' states and the stored replies of its
+        request ids. `optimistic`: without looking those up, as a request id is almost always
+        new: a command decided afresh stages its idempotency record, whose unique key makes the
+        commit raise DuplicateRequestId if the id was stored (the caller then decides again
+        with the lookup). Only the request ids no record was staged for (a rejection that is
+        not remembered) are looked up before the commit, and the batch decided again if any
+        was stored."""
         states = self._activate({(e.caller.tenant_id, e.engagement_id) for e in envelopes})
+        reference = ReferenceData(self.store)
+        if not optimistic:
+            return self._decide_on(envelopes, states, self._idempotency(envelopes), reference)
+        known: dict[Key, IdempotencyRecord] = {}
+        asked: set[Key] = set()
+        while True:
+            staged = self._decide_on(envelopes, states, known, reference)
+            staged_ids = {(r.tenant_id, r.request_id) for r in staged.writes.idempotency}
+            unguarded = [e for e in envelopes if e.request_id and _request(e) not in staged_ids | asked]
+            asked.update(map(_request, unguarded))
+            found = self._idempotency(unguarded) if unguarded else {}
+            if not found:
+                return staged
+            known.update(found)
+
+    def _decide_on(
+        self,
+        envelopes: list[CommandEnvelope],
+        states: dict[Key, Engagement | None],
+        idempotency: dict[Key, IdempotencyRecord],
+        reference: ReferenceData,
+    ) -> StagedBatch:
         decider = BatchDecider(
-            states,
-            self._idempotency(envelopes),
-            ReferenceData(self.store),
+            dict(states),  # the decider moves its copy's states on
+            idempotency,
+            reference,
             self._clock,
             {key: self.residency.snapshot_at.get(key, 0) for key in states},
             self.self_approval,
@@ -359,6 +392,10 @@ class EngagementHost:
 
 def _key(envelope: CommandEnvelope) -> Key:
     return (envelope.caller.tenant_id, envelope.engagement_id)
+
+
+def _request(envelope: CommandEnvelope) -> Key:
+    return (envelope.caller.tenant_id, envelope.request_id or "")
 
 
 class UnreadableEngagements(Exception):

@@ -1,0 +1,117 @@
+"""The optimistic idempotency path: a batch is decided without looking its request ids up, and
+decided again with the lookup only when the store refuses one as stored (DuplicateRequestId)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from q2c_core.adapters.store import IdempotencyRecord, Store
+from q2c_core.app import commands
+from q2c_core.app.host import EngagementHost
+from q2c_core.domain.errors import ErrorKind
+from tests.host.helpers import audit_of, cancel, create, envelope, new_id, qualify
+
+
+@pytest.fixture
+def lookups(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The request ids of every idempotency lookup the store is asked for."""
+    asked: list[list[str]] = []
+    find = store.find_idempotency
+
+    def spy(tenant_id: str, request_ids: Sequence[str]) -> dict[str, IdempotencyRecord]:
+        asked.append(sorted(request_ids))
+        return find(tenant_id, request_ids)
+
+    monkeypatch.setattr(store, "find_idempotency", spy)
+    return asked
+
+
+async def test_new_request_ids_are_committed_without_a_lookup(
+    host: EngagementHost, store: Store, tenant_id: str, customer_id: str, lookups: list[list[str]]
+) -> None:
+    first, second = new_id("eng"), new_id("eng")
+
+    results = await host.submit_many(
+        [
+            envelope(tenant_id, first, create(customer_id), new_id("req")),
+            envelope(tenant_id, second, create(customer_id), new_id("req")),
+        ]
+    )
+
+    assert all(r.ok and not r.replayed for r in results)
+    assert lookups == []
+    assert len(store.read_events(tenant_id, first)) == len(store.read_events(tenant_id, second)) == 1
+
+
+async def test_a_stored_request_id_makes_the_batch_decide_again_with_one_lookup(
+    host: EngagementHost, store: Store, tenant_id: str, customer_id: str, lookups: list[list[str]]
+) -> None:
+    eid, other, rid, fresh = new_id("eng"), new_id("eng"), new_id("req"), new_id("req")
+    assert (await host.submit(envelope(tenant_id, eid, create(customer_id)))).ok
+    first = await host.submit(envelope(tenant_id, eid, qualify("go"), rid))
+    committed = host.batches_committed
+
+    again, created = await host.submit_many(
+        [
+            envelope(tenant_id, eid, qualify("go"), rid),
+            envelope(tenant_id, other, create(customer_id), fresh),
+        ]
+    )
+
+    assert again.ok and again.replayed and again.engagement == first.engagement
+    assert created.ok and not created.replayed
+    assert lookups == [sorted([rid, fresh])]  # the whole batch at once, not one by one
+    assert host.batches_committed == committed + 1
+    assert [e.seq for e in store.read_events(tenant_id, eid)] == [1, 2]
+    assert len(store.read_events(tenant_id, other)) == 1
+    assert [a.command_type for a in audit_of(store, tenant_id, eid)] == [
+        "CreateEngagement",
+        "QualifyEngagement",
+    ]
+
+
+async def test_reused_ids_in_a_fallback_batch_are_still_refused(
+    host: EngagementHost, store: Store, tenant_id: str, customer_id: str
+) -> None:
+    eid, rid = new_id("eng"), new_id("req")
+    assert (await host.submit(envelope(tenant_id, eid, create(customer_id)))).ok
+    assert (await host.submit(envelope(tenant_id, eid, qualify("first"), rid))).ok
+
+    reused, replayed = await host.submit_many(
+        [
+            envelope(tenant_id, eid, qualify("second"), rid),
+            envelope(tenant_id, eid, qualify("first"), rid),
+        ]
+    )
+
+    assert reused.error is not None and reused.error.kind is ErrorKind.REQUEST_ID_REUSED
+    assert replayed.ok and replayed.replayed
+    assert len(store.read_events(tenant_id, eid)) == 2
+
+
+async def test_a_stored_request_whose_fresh_decision_is_not_remembered_is_replayed(
+    host: EngagementHost,
+    store: Store,
+    tenant_id: str,
+    customer_id: str,
+    lookups: list[list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An internal error is not remembered (no idempotency record, so no unique key to trip
+    at commit): the request id is looked up before the commit, and the stored reply wins."""
+    eid, rid = new_id("eng"), new_id("req")
+    assert (await host.submit(envelope(tenant_id, eid, create(customer_id)))).ok
+    first = await host.submit(envelope(tenant_id, eid, cancel(), rid))
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug in decide")
+
+    monkeypatch.setattr(commands, "decide", broken)
+    again = await host.submit(envelope(tenant_id, eid, cancel(), rid))
+
+    assert first.ok and again.ok and again.replayed
+    assert again.engagement == first.engagement
+    assert lookups == [[rid]]
+    assert len(audit_of(store, tenant_id, eid)) == 2
