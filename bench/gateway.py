@@ -9,14 +9,16 @@ subprocess, so `time.process_time()` of this process is the gateway's CPU alone.
 - `health`: grpc.health.v1 Check, which the interceptor passes through untouched (the floor:
   grpc.aio itself);
 - `echo`: CustomerService.GetCustomer with a bearer token, a deadline and (unless
-  `--correlation none`) an x-correlation-id, answered by a canned reply from an inner
-  interceptor (`start_server(interceptors=...)`) instead of the servicer: gRPC plus the whole
-  interceptor, nothing else; `echo - health` is the interceptor's cost on a real server;
+  `--correlation none`) an x-correlation-id, on a server whose CustomerServicer.GetCustomer
+  returns a canned reply: gRPC plus the gateway's whole per-call edge (request log, correlation
+  id, authentication, limits, metrics), wired exactly as in production, nothing else;
+  `echo - health` is the edge's cost on a real server;
 - `get_customer`: the same call served by the real servicer: the interceptor, the servicer and
   one small SQLite read in a worker thread;
-- `interceptor`: the interceptor alone, in process (intercept_service, then its wrapped handler
-  on a stand-in servicer context around a do-nothing behaviour), for GetCustomer and for a
-  5-entry SubmitTimeEntries: the interceptor's own CPU per call, without gRPC's noise.
+- `interceptor`: the edge's wrapper alone, in process (the handler wrapped once as the server
+  registers it, called on a stand-in servicer context around a do-nothing behaviour), for
+  GetCustomer and for a 5-entry SubmitTimeEntries: the edge's own CPU per call (request log,
+  metrics, authentication, limits, bounds), without gRPC's noise.
 
 `gateway_cpu_us_per_call` is server CPU (all its threads) over the measured window / calls: the
 least of `--repeats` interleaved runs (on a shared machine other load only ever adds to it), with
@@ -42,6 +44,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import grpc
 from grpc import aio
@@ -122,28 +125,13 @@ async def _create_customer(port: int, token: str) -> str:
         return str(reply.customer_id)
 
 
-class _Echo(aio.ServerInterceptor):  # type: ignore[misc]
-    """Answers GetCustomer with a canned reply (inside the gateway's own interceptor); like a
-    servicer's, its handler is one object for the life of the server."""
+def _canned(reply: Any) -> Any:
+    """A GetCustomer method that answers every call with `reply` (no store, no thread)."""
 
-    def __init__(self, reply: Any) -> None:
-        self.reply = reply
-        self.handler: Any = None
+    async def GetCustomer(self: Any, request: Any, context: Any) -> Any:
+        return reply
 
-    async def intercept_service(self, continuation: Any, details: Any) -> Any:
-        handler = await continuation(details)
-        if details.method != CUSTOMER_METHOD:
-            return handler
-        if self.handler is None:
-            reply = self.reply
-
-            async def answer(request: Any, context: Any) -> Any:
-                return reply
-
-            self.handler = grpc.unary_unary_rpc_method_handler(
-                answer, handler.request_deserializer, handler.response_serializer
-            )
-        return self.handler
+    return GetCustomer
 
 
 async def _get_customer(port: int, token: str, customer_id: str) -> Any:
@@ -222,6 +210,7 @@ async def _rpc_figures(args: argparse.Namespace) -> dict[str, Any]:
     from q2c_core.edge.app import start_server
     from q2c_core.edge.auth.devkey import create_dev_key
     from q2c_core.edge.limits import ServerLimits
+    from q2c_core.edge.reference_servicers import CustomerServicer
     from q2c_core.edge.security import security_from_dev_key
 
     with tempfile.TemporaryDirectory(prefix="q2c-bench-gateway-") as directory:
@@ -234,7 +223,9 @@ async def _rpc_figures(args: argparse.Namespace) -> dict[str, Any]:
         token = key.mint("acme", "bench", SCOPES)
         customer_id = await _create_customer(server.port, token)
         reply = await _get_customer(server.port, token, customer_id)
-        echo = await start_server(runtime, security=security, limits=limits, interceptors=[_Echo(reply)])
+        # the servicer's bound method is taken at registration: only the echo server answers canned
+        with mock.patch.object(CustomerServicer, "GetCustomer", _canned(reply)):
+            echo = await start_server(runtime, security=security, limits=limits)
         try:
             runs: dict[str, list[dict[str, Any]]] = {}
             # interleaved, so each figure sees the same share of the machine's other load
@@ -326,8 +317,8 @@ def _time_entries() -> Any:
 async def _interceptor_figures(
     calls: int, correlation: bool, repeats: int, instructions: Path | None
 ) -> dict[str, float]:
-    """CPU µs (and instructions, under callgrind) per call of the interceptor (intercept_service,
-    then the wrapped unary handler around a no-op behaviour), for a read and a 5-entry mutation."""
+    """CPU µs (and instructions, under callgrind) per call of the edge's wrapped unary handler
+    around a no-op behaviour, for a read and a 5-entry mutation."""
     from q2c.v1 import customer_pb2
     from q2c_core.edge.auth.devkey import create_dev_key
     from q2c_core.edge.interceptors import CallContextInterceptor
@@ -359,7 +350,8 @@ async def _interceptor_figures(
 
 
 def _interceptor_run(interceptor: Any, method: str, request: Any, metadata: Any) -> Any:
-    """`run(n)`: n calls of `method` through the interceptor, as grpc.aio makes them."""
+    """`run(n)`: n calls of `method` through the edge's wrapper, made once as the server
+    registers it (`CallContextInterceptor.wrap`), on a stand-in context."""
 
     class _Handler:
         request_deserializer = response_serializer = None
@@ -369,20 +361,12 @@ def _interceptor_run(interceptor: Any, method: str, request: Any, metadata: Any)
         async def unary_unary(request: Any, context: Any) -> Any:
             return request
 
-    class _Details:
-        invocation_metadata = metadata
-
-    _Details.method = method
-
-    async def continuation(details: Any) -> Any:
-        return _Handler
-
     context = _StandInContext(metadata)
+    handler = interceptor.wrap(_Handler, method).unary_unary
 
     async def run(calls: int) -> None:
         for _ in range(calls):
-            handler = await interceptor.intercept_service(continuation, _Details)
-            await handler.unary_unary(request, context)
+            await handler(request, context)
 
     return run
 

@@ -1,10 +1,12 @@
-"""Server wiring: servicers, interceptor, health and reflection on one grpc.aio server."""
+"""Server wiring: servicers (each handler wrapped by the edge), health and reflection on one
+grpc.aio server."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import grpc
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
@@ -43,7 +45,6 @@ from q2c_core.edge.record_servicers import AuditServicer, ExceptionServicer
 from q2c_core.edge.reference_servicers import CustomerServicer, RateCardServicer
 from q2c_core.edge.rejections import RejectionAuditor
 from q2c_core.edge.reporting_servicer import ReportingServicer
-from q2c_core.edge.request_log import RequestLogInterceptor
 from q2c_core.edge.security import GatewaySecurity
 from q2c_core.edge.server_options import server_options
 from q2c_core.edge.tls import server_credentials
@@ -107,12 +108,43 @@ _REGISTRARS: tuple[tuple[Any, Any], ...] = (
 """Generated registration function and servicer class of each q2c.v1 service."""
 
 
-def _add_servicers(server: aio.Server, runtime: Runtime, security: GatewaySecurity) -> None:
+Wrap = Callable[[grpc.RpcMethodHandler, str], grpc.RpcMethodHandler]
+
+
+class _WrappingRegistrar:
+    """What a generated add_*_to_server registers with, standing in for the server: every method
+    handler gets the edge's wrapper once, here, so a call runs no interceptor chain at all."""
+
+    def __init__(self, server: aio.Server, wrap: Wrap) -> None:
+        self.server = server
+        self.wrap = wrap
+        self.registered = False
+
+    def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        """The unwrapped generic handler is left out: the wrapped one is added below instead."""
+
+    def add_registered_method_handlers(
+        self, service: str, handlers: Mapping[str, grpc.RpcMethodHandler]
+    ) -> None:
+        """Register `service`'s handlers, each wrapped, as registered and as generic handlers."""
+        wrapped = {name: self.wrap(handler, f"/{service}/{name}") for name, handler in handlers.items()}
+        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, wrapped),))
+        self.server.add_registered_method_handlers(service, wrapped)
+        self.registered = True
+
+
+def _add_servicers(
+    server: aio.Server, runtime: Runtime, security: GatewaySecurity, wrap: Wrap | None
+) -> None:
+    """Every q2c.v1 servicer; with `wrap`, their handlers wrapped at registration."""
     for register, servicer in _REGISTRARS:
+        target: Any = server if wrap is None else _WrappingRegistrar(server, wrap)
         if servicer is AuditServicer:
-            register(servicer(runtime, audit_signer=security.audit_signer), server)
+            register(servicer(runtime, audit_signer=security.audit_signer), target)
         else:
-            register(servicer(runtime), server)
+            register(servicer(runtime), target)
+        if wrap is not None and not target.registered:
+            raise RuntimeError(f"{register.__name__} registered no method handlers")
 
 
 async def _add_health(server: aio.Server, auth_enabled: bool) -> HealthServicer:
@@ -153,13 +185,14 @@ async def start_server(
     )
     merged = dict(server_options(limits.transport))
     merged.update(options or [])
+    # Without inner interceptors the edge wraps each handler once, at registration (no
+    # interceptor runs per call); with them it is the outer interceptor, so they run inside it.
     server = aio.server(
-        # The request log goes first, so it times the whole call and logs refusals too.
-        interceptors=[RequestLogInterceptor(), interceptor, *interceptors],
+        interceptors=[interceptor, *interceptors] if interceptors else None,
         options=list(merged.items()),
         maximum_concurrent_rpcs=limits.max_concurrent_rpcs or None,
     )
-    _add_servicers(server, runtime, security)
+    _add_servicers(server, runtime, security, None if interceptors else interceptor.wrap)
     health = await _add_health(server, security.authenticator.enabled)
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),

@@ -18,6 +18,10 @@ CALLER: ContextVar[Caller | None] = ContextVar("q2c_caller", default=None)
 IDENTITY: ContextVar[Identity | None] = ContextVar("q2c_identity", default=None)
 """The authenticated identity (with its scopes) of the call being served."""
 
+CALL_FIELDS: ContextVar[tuple[str, str] | None] = ContextVar("q2c_call_fields", default=None)
+"""The rpc (full method name) and engagement id ('' for none) of the call being served: bound
+as the call arrives, for every line written while it runs (one set, no per-call dict)."""
+
 
 def current_caller() -> Caller:
     """The caller of the call being served; fails loudly if the interceptor did not run."""
@@ -50,9 +54,13 @@ def new_correlation_id() -> str:
 
 
 def call_log_fields() -> dict[str, str]:
-    """The log fields of the call being served (empty outside a call): its correlation id, and
-    tenant and principal once known (the admitted caller, else a verified identity)."""
+    """The log fields of the call being served (empty outside a call): its correlation id, its
+    rpc and engagement id, and tenant and principal once known (the admitted caller, else a
+    verified identity)."""
     fields = {"correlation_id": CORRELATION_ID.get()}
+    call = CALL_FIELDS.get()
+    if call is not None:
+        fields["rpc"], fields["engagement_id"] = call
     who = CALLER.get() or IDENTITY.get()
     if who is not None:
         fields["tenant"], fields["principal"] = who.tenant_id, who.principal

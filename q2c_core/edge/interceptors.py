@@ -1,11 +1,13 @@
-"""The one server interceptor: correlation id, authentication, scopes, deadlines, error table.
+"""The gateway's one wrapper around every q2c.v1 handler: request log, metrics, correlation id,
+authentication, scopes, deadlines, limits, error table, in one coroutine per call.
 
-Order on every q2c.v1 call: correlation id -> deadline -> credentials -> scope -> rate limit
--> input bounds (converters/wire_limits.py) (-> stream slot) -> handler. A call refused for
-its credentials or scope never reaches a servicer (no effect) and becomes a security event; a
-call over its rate budget or stream cap is refused with RESOURCE_EXHAUSTED, also before
-anything runs, and leaves no record (a flood must not write one row per refusal); health and
-reflection pass through untouched.
+Order on every q2c.v1 call: log fields and metrics -> correlation id -> deadline -> credentials
+-> scope -> rate limit -> input bounds (converters/wire_limits.py) (-> stream slot) -> handler.
+A call refused for its credentials or scope never reaches a servicer (no effect) and becomes a
+security event; a call over its rate budget or stream cap is refused with RESOURCE_EXHAUSTED,
+also before anything runs, and leaves no record (a flood must not write one row per refusal);
+health and reflection pass through untouched. When the call is over it is counted (metrics.py)
+and logged ("rpc handled", request_log.py), refusals included.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -21,107 +22,57 @@ from grpc import aio
 
 from q2c_core.app.messages import Caller
 from q2c_core.domain.errors import ErrorKind, Q2cError
-from q2c_core.edge.auth.authenticator import (
-    PRINCIPAL_KEY,
-    TENANT_KEY,
-    Authorize,
-    CallAuthenticator,
-    authorizer,
-    check_asserted,
-)
+from q2c_core.edge.auth.authenticator import CallAuthenticator, authorizer, check_asserted
 from q2c_core.edge.auth.identity import Identity
 from q2c_core.edge.auth.security_log import SecurityLog
-from q2c_core.edge.context import CALLER, CORRELATION_ID, IDENTITY, current_caller, new_correlation_id
+from q2c_core.edge.call_steps import (
+    CORRELATION_KEY,
+    Route,
+    SecurityRefusal,
+    abort,
+    peer_certificate,
+    read_metadata,
+)
+from q2c_core.edge.context import (
+    CALL_FIELDS,
+    CALLER,
+    CORRELATION_ID,
+    IDENTITY,
+    current_caller,
+    new_correlation_id,
+)
 from q2c_core.edge.converters.wire_limits import check_request
 from q2c_core.edge.deadlines import set_deadline
 from q2c_core.edge.errors import as_q2c_error, deadline_status, internal_status, status_for
-from q2c_core.edge.limits import Kind, RateLimiter, StreamSlots
-from q2c_core.edge.metrics import RPC_METRICS, RouteMetrics, RpcMetrics
-from q2c_core.edge.rejections import RejectionAuditor, is_mutation
+from q2c_core.edge.limits import RateLimiter, StreamSlots
+from q2c_core.edge.metrics import RPC_METRICS, RpcMetrics
+from q2c_core.edge.rejections import RejectionAuditor
+from q2c_core.edge.request_log import engagement_of
 
 log = logging.getLogger(__name__)
 
 MIN_REMAINING_SECONDS = 0.005
 """Calls arriving with less time left than this are refused without running anything."""
 
-CORRELATION_KEY = "x-correlation-id"
-PEER_CERTIFICATE_KEY = "x509_pem_cert"
 Q2C_METHOD_PREFIX = "/q2c.v1."
 _SECURITY_KINDS = (ErrorKind.UNAUTHENTICATED, ErrorKind.PERMISSION_DENIED)
 _NO_EFFECT_KINDS = (ErrorKind.RESOURCE_EXHAUSTED, ErrorKind.DEADLINE_EXCEEDED)
 """Refused before any work started: nothing happened, so nothing is audited."""
-_ASSERTED_KEYS = frozenset({TENANT_KEY, PRINCIPAL_KEY})
 CALLER_CACHE_SIZE = 4096
 """Callers kept by (tenant, principal, correlation id) the client sent (cleared when full)."""
 Unary = Callable[[Any, aio.ServicerContext[Any, Any]], Awaitable[Any]]
 Streaming = Callable[[Any, aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
-
-
-def _read_metadata(context: aio.ServicerContext[Any, Any]) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """One pass over the call's metadata: the first text value of each key, and every
-    x-tenant-id / x-principal value (a repeated hint is still checked in full)."""
-    found: dict[str, str] = {}
-    asserted: list[tuple[str, str]] = []
-    for key, value in context.invocation_metadata() or ():
-        if isinstance(value, str):
-            if key not in found:
-                found[key] = value
-            if key in _ASSERTED_KEYS:
-                asserted.append((key, value))
-    return found, asserted
-
-
-def _peer_certificate(context: aio.ServicerContext[Any, Any]) -> bytes | None:
-    """The client certificate the TLS layer verified (mTLS), if any."""
-    certificates = (context.auth_context() or {}).get(PEER_CERTIFICATE_KEY) or []
-    return certificates[0] if certificates else None
-
-
-async def _abort(context: aio.ServicerContext[Any, Any], status: grpc.Status) -> None:
-    """Abort with `status`, echoing the correlation id in the trailing metadata too.
-
-    Before admission no initial metadata has been sent, so a refused call's only echo of its
-    correlation id is here (and in the ErrorInfo metadata).
-    """
-    echo = ((CORRELATION_KEY, CORRELATION_ID.get()),)
-    await context.abort_with_status(status._replace(trailing_metadata=(*status.trailing_metadata, *echo)))
-
-
-def _code(context: aio.ServicerContext[Any, Any]) -> grpc.StatusCode | None:
-    """The status the call was aborted with; None when it was not (OK). Stand-in contexts of
-    tests and benchmarks may have no code()."""
-    code = getattr(context, "code", None)
-    return code() if code is not None else None
-
-
-@dataclass(slots=True)
-class _Route:
-    """What the interceptor needs of one RPC, worked out once: its scope check and, at its
-    first request, which budget (read or mutation) its calls spend."""
-
-    method: str
-    authorize: Authorize
-    metrics: RouteMetrics
-    kind: Kind | None = None
-
-    def kind_of(self, request: Any) -> Kind:
-        """Mutation or read (an RPC's request type never changes)."""
-        if self.kind is None:
-            self.kind = "mutation" if is_mutation(request) else "read"
-        return self.kind
-
-
-class SecurityRefusal(Exception):
-    """Credentials or scope refused: the wrapped error is reported and logged as a security event."""
-
-    def __init__(self, error: Q2cError, identity: Identity | None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.identity = identity
+_PASSED = (aio.AbortError, asyncio.CancelledError)
+"""Left to grpc as they are: an abort already sent its status, a cancel has no one to tell."""
 
 
 class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
-    """Wraps every q2c.v1 unary and server-streaming handler."""
+    """Wraps every q2c.v1 unary and server-streaming handler: one wrapper per call does it all.
+
+    `wrap` wraps a handler once, when the server registers it (`edge/app.py`); as a grpc.aio
+    interceptor it wraps the handler the server hands out instead (when test interceptors must
+    run inside it), once per method.
+    """
 
     def __init__(
         self,
@@ -159,11 +110,12 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         method = str(method)
         if handler is None or not method.startswith(Q2C_METHOD_PREFIX):
             return handler
-        wrapped = self._wrap(handler, method)
+        wrapped = self.wrap(handler, method)
         self._handlers[method] = (handler, wrapped)
         return wrapped
 
-    def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    def wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        """`handler` of `method` with the edge around its unary or server-streaming behaviour."""
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(handler.unary_unary, method),
@@ -178,11 +130,11 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             )
         return handler
 
-    async def _enter(self, request: Any, context: aio.ServicerContext[Any, Any], route: _Route) -> None:
+    async def _enter(self, request: Any, context: aio.ServicerContext[Any, Any], route: Route) -> None:
         """Set correlation id, then authenticate and authorize; refuse late calls."""
         CALLER.set(None)
         IDENTITY.set(None)
-        metadata, asserted = _read_metadata(context)
+        metadata, asserted = read_metadata(context)
         correlation_id = metadata.get(CORRELATION_KEY, "").strip()[:128]
         sent = bool(correlation_id)
         if not sent:
@@ -191,12 +143,12 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         remaining = context.time_remaining()
         if remaining is not None and remaining < MIN_REMAINING_SECONDS:
             log.info("refused %s: deadline already expired (correlation %s)", route.method, correlation_id)
-            await _abort(context, deadline_status(correlation_id))
+            await abort(context, deadline_status(correlation_id))
         set_deadline(remaining)
         identity: Identity | None = None
         authenticator = self.authenticator
         try:
-            certificate = _peer_certificate(context) if authenticator.needs_certificate(metadata) else None
+            certificate = peer_certificate(context) if authenticator.needs_certificate(metadata) else None
             if authenticator.may_block(metadata):  # a JWKS fetch must not stall every other call
                 identity = await asyncio.to_thread(authenticator.authenticate, metadata, certificate)
             else:
@@ -210,7 +162,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             raise
         self._admit(identity, request, route)
         # Only an admitted call pays for its own headers frame; a refusal is one trailers-only
-        # reply that carries the correlation id in its trailing metadata (see _abort).
+        # reply that carries the correlation id in its trailing metadata (see call_steps.abort).
         await context.send_initial_metadata(((CORRELATION_KEY, correlation_id),))
         IDENTITY.set(identity)
         CALLER.set(self._caller(identity, correlation_id, sent))
@@ -232,7 +184,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             )
         return caller
 
-    def _admit(self, identity: Identity, request: Any, route: _Route) -> None:
+    def _admit(self, identity: Identity, request: Any, route: Route) -> None:
         """Spend one token of the caller's read or mutation budget, or refuse (RATE_LIMITED)."""
         if self.rate_limiter is None:
             return
@@ -258,7 +210,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 tenant_id=who.tenant_id if who else "",
                 principal=who.principal if who else "",
             )
-        await _abort(context, status_for(error, correlation_id))
+        await abort(context, status_for(error, correlation_id))
 
     async def _fail(
         self, exc: Exception, request: Any, context: aio.ServicerContext[Any, Any], method: str
@@ -271,7 +223,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         error = as_q2c_error(exc)
         if error is None:
             log.exception("unexpected error in %s (correlation %s)", method, correlation_id)
-            await _abort(context, internal_status(correlation_id))
+            await abort(context, internal_status(correlation_id))
         else:
             level = logging.DEBUG if error.kind is ErrorKind.RESOURCE_EXHAUSTED else logging.INFO
             log.log(
@@ -280,51 +232,61 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             audit = error.kind not in _NO_EFFECT_KINDS and CALLER.get() is not None
             if self.rejections is not None and audit:
                 await self.rejections.record(method, request, error)
-            await _abort(context, status_for(error, correlation_id))
+            await abort(context, status_for(error, correlation_id))
+
+    def _route(self, method: str, grpc_type: str) -> Route:
+        return Route(method, authorizer(method), self.metrics.route(method, grpc_type))
 
     def _wrap_unary(self, behaviour: Unary, method: str) -> Unary:
-        route = _Route(method, authorizer(method), self.metrics.route(method, "unary"))
+        route, enter, fail = self._route(method, "unary"), self._enter, self._fail
+        start = route.metrics.start
 
         async def wrapped(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
-            started, cancelled = route.metrics.start(), False
+            started = start()
+            fields = CALL_FIELDS.set((method, engagement_of(request)))
+            error: BaseException | None = None
             try:
-                await self._enter(request, context, route)
-                return await behaviour(request, context)
-            except aio.AbortError:
+                try:
+                    await enter(request, context, route)
+                    return await behaviour(request, context)
+                except _PASSED:
+                    raise
+                except Exception as exc:
+                    await fail(exc, request, context, method)
+            except BaseException as exc:
+                error = exc
                 raise
-            except asyncio.CancelledError:
-                cancelled = True
-                raise
-            except Exception as exc:
-                await self._fail(exc, request, context, method)
             finally:
-                route.metrics.done(grpc.StatusCode.CANCELLED if cancelled else _code(context), started)
+                route.finish(context, error, started, fields)
 
         return wrapped
 
     def _wrap_stream(self, behaviour: Streaming, method: str) -> Streaming:
-        route = _Route(method, authorizer(method), self.metrics.route(method, "server_stream"))
+        route, enter, fail = self._route(method, "server_stream"), self._enter, self._fail
 
         async def wrapped(request: Any, context: aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
             holder: str | None = None
-            started, cancelled = route.metrics.start(), False
+            started = route.metrics.start()
+            fields = CALL_FIELDS.set((method, engagement_of(request)))
+            error: BaseException | None = None
             try:
-                await self._enter(request, context, route)
-                if self.streams is not None:
-                    tenant_id = current_caller().tenant_id
-                    self.streams.acquire(tenant_id)
-                    holder = tenant_id
-                async for item in behaviour(request, context):
-                    yield item
-            except aio.AbortError:
+                try:
+                    await enter(request, context, route)
+                    if self.streams is not None:
+                        tenant_id = current_caller().tenant_id
+                        self.streams.acquire(tenant_id)
+                        holder = tenant_id
+                    async for item in behaviour(request, context):
+                        yield item
+                except _PASSED:
+                    raise
+                except Exception as exc:
+                    await fail(exc, request, context, method)
+            except BaseException as exc:  # GeneratorExit too: the stream was closed
+                error = exc
                 raise
-            except asyncio.CancelledError:
-                cancelled = True
-                raise
-            except Exception as exc:
-                await self._fail(exc, request, context, method)
             finally:
-                route.metrics.done(grpc.StatusCode.CANCELLED if cancelled else _code(context), started)
+                route.finish(context, error, started, fields)
                 # Runs however the stream ends: done, error, cancel or deadline (the task is
                 # cancelled), or the generator closed after the client went away.
                 if holder is not None and self.streams is not None:
