@@ -25,10 +25,15 @@ from q2c_core.app.messages import CommandEnvelope, CommandResult
 from q2c_core.app.ports import Store
 from q2c_core.app.read_models import InvoiceJson
 from q2c_core.app.records import IdempotencyRecord
-from q2c_core.app.reference_data import ReferenceData
+from q2c_core.app.reference_data import ReferenceCache, ReferenceData
 from q2c_core.app.replayed_state import with_replayed_state
 from q2c_core.app.residency import Residency, ResidencyLimits
-from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId, StoreError
+from q2c_core.app.store_errors import (
+    ConcurrencyConflict,
+    DuplicateRequestId,
+    ReferenceDataChanged,
+    StoreError,
+)
 from q2c_core.app.telemetry import HostTelemetry, rows_written
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.engagement import Engagement
@@ -63,6 +68,7 @@ class EngagementHost:
             ResidencyLimits(max_resident, hibernate_seconds, max_hibernating, idle_seconds)
         )
         self._invoice_json = InvoiceJson()  # the JSON of the invoices written last
+        self._reference = ReferenceCache()  # customers and rate cards, across batches
         self._queue: list[tuple[CommandEnvelope, asyncio.Future[CommandResult], bool]] = []
         self._jobs: list[tuple[Job, asyncio.Future[object]]] = []
         self._wakeup: asyncio.Event | None = None
@@ -221,20 +227,34 @@ class EngagementHost:
 
     def _process_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
         try:
-            try:  # optimistic: the batch's request ids are not looked up first (see _decide)
-                staged = self._decide(envelopes, optimistic=True)
-                self._commit(staged)
-            except DuplicateRequestId:  # one is stored: decide again knowing the stored replies
-                staged = self._decide(envelopes)
-                self._commit(staged)
+            staged = self._decide_and_commit(envelopes)
             return with_replayed_state(self.store, envelopes, staged)
         except UnreadableEngagements as poisoned:
             return self._around(envelopes, poisoned.errors)
-        except (ConcurrencyConflict, DuplicateRequestId):
+        except (ConcurrencyConflict, DuplicateRequestId, ReferenceDataChanged):
             self._forget(envelopes)
             return [self._process_alone(envelope) for envelope in envelopes]
         except StoreError as error:
             return self._unavailable(envelopes, error)
+
+    def _decide_and_commit(self, envelopes: list[CommandEnvelope]) -> StagedBatch:
+        """Decide the batch optimistically (see _decide) and commit it; decide it again with
+        its request ids looked up if the store refused one as stored, or with fresh reference
+        data if the cached one changed (at most MAX_RETRIES attempts in all)."""
+        optimistic = True
+        for attempt in range(1, MAX_RETRIES + 1):
+            try:
+                staged = self._decide(envelopes, optimistic=optimistic)
+                self._commit(staged)
+                return staged
+            except DuplicateRequestId:
+                if not optimistic or attempt == MAX_RETRIES:
+                    raise
+                optimistic = False
+            except ReferenceDataChanged:
+                if attempt == MAX_RETRIES:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _around(
         self, envelopes: list[CommandEnvelope], errors: dict[Key, UnreadableEngagementError]
@@ -255,7 +275,7 @@ class EngagementHost:
                 return with_replayed_state(self.store, [envelope], staged)[0]
             except UnreadableEngagements as poisoned:
                 return CommandResult(error=poisoned.errors[_key(envelope)].to_payload())
-            except (ConcurrencyConflict, DuplicateRequestId):
+            except (ConcurrencyConflict, DuplicateRequestId, ReferenceDataChanged):
                 self._forget([envelope])
             except StoreError as error:
                 return self._unavailable([envelope], error)[0]
@@ -281,7 +301,7 @@ class EngagementHost:
         not remembered) are looked up before the commit, and the batch decided again if any
         was stored."""
         states = self._activate({(e.caller.tenant_id, e.engagement_id) for e in envelopes})
-        reference = ReferenceData(self.store)
+        reference = ReferenceData(self.store, self._reference)
         if not optimistic:
             return self._decide_on(envelopes, states, self._idempotency(envelopes), reference)
         known: dict[Key, IdempotencyRecord] = {}
@@ -312,11 +332,17 @@ class EngagementHost:
             self.self_approval,
             self._invoice_json,
         )
-        return decider.decide_all(envelopes)
+        staged = decider.decide_all(envelopes)
+        staged.writes.reference_guards.update(reference.guards)  # what its decisions read
+        return staged
 
     def _commit(self, staged: StagedBatch) -> None:
         started = time.monotonic()
-        self.store.commit(staged.writes)
+        try:
+            self.store.commit(staged.writes)
+        except ReferenceDataChanged as changed:  # read again by the next decision
+            self._reference.forget(changed.tenant_ids)
+            raise
         now = time.monotonic()
         self.batches_committed += 1
         self._count(staged, now - started)

@@ -250,6 +250,10 @@ class Store(IdempotencyRecords, Protocol):
         """All revisions of several rate cards; unknown ids are absent."""
         ...
 
+    def reference_versions(self, tenant_ids: Sequence[str]) -> dict[str, int]:
+        """Each tenant's reference version, moved by every write of its customers or rate cards."""
+        ...
+
     def get_invoice(self, tenant_id: str, invoice_id: str) -> InvoiceRow | None:
         """One invoice row or None."""
         ...

@@ -237,6 +237,11 @@ class WriteBatch:
     A rejection appends no event, so the journal's unique key cannot catch a stale decision;
     the commit fails with ConcurrencyConflict when the engagement has moved past this version.
     """
+    reference_guards: dict[str, int] = field(default_factory=dict)
+    """tenant -> the reference version (see `customers`, `rate_cards`) the decisions' customers
+    and rate cards were read at: the commit fails with ReferenceDataChanged when the tenant's
+    version has moved since. Every batch writing customers or rate cards moves their tenants'
+    versions, in its own transaction."""
 
     def is_empty(self) -> bool:
         """True when the batch writes nothing."""

@@ -31,3 +31,13 @@ class DuplicateRequestId(StoreError):
 
 class StoreUnavailable(StoreError):
     """The database is down, unreachable, locked or aborted the transaction; retry later."""
+
+
+class ReferenceDataChanged(StoreError):
+    """Customers or rate cards of these tenants changed since the batch's decisions read them
+    (their reference version moved past `WriteBatch.reference_guards`); decide again."""
+
+    def __init__(self, tenant_ids: Sequence[str]) -> None:
+        """Record the tenants whose reference version moved."""
+        self.tenant_ids: tuple[str, ...] = tuple(tenant_ids)
+        super().__init__(f"reference data of {list(self.tenant_ids)} changed")

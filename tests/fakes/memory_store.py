@@ -2,7 +2,8 @@
 
 It keeps the same promises as the SQLAlchemy store (tests/contract/store proves both): a
 batch is written whole or not at all; a taken (engagement, seq) or a stale version is a
-ConcurrencyConflict naming the stream; a stored request id is a DuplicateRequestId; the
+ConcurrencyConflict naming the stream; a stored request id is a DuplicateRequestId; a moved
+reference version (WriteBatch.reference_guards) is a ReferenceDataChanged; the
 audit log is hash-chained per stream with the events each record covers; lists are keyset
 pages with opaque tokens that raise ValueError('page_token') when forged. What it does not
 do is survive the process, which is why it lives under tests/.
@@ -42,7 +43,7 @@ from q2c_core.app.records import (
     StoredEvent,
     WriteBatch,
 )
-from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId
+from q2c_core.app.store_errors import ConcurrencyConflict, DuplicateRequestId, ReferenceDataChanged
 from tests.fakes.memory_leases import MemoryLeases
 
 R = TypeVar("R")
@@ -70,6 +71,7 @@ class MemoryStore(MemoryLeases):
         self._invoices: dict[Key, InvoiceRow] = {}
         self._bill_runs: dict[Key, BillRunRow] = {}
         self._leases: dict[Key, BillRunLease] = {}
+        self._reference_versions: dict[str, int] = {}  # moved by every customer / rate card write
         self.commits = 0
 
     def close(self) -> None:
@@ -94,6 +96,8 @@ class MemoryStore(MemoryLeases):
                 self._customers[(customer.tenant_id, customer.customer_id)] = customer
             for card in batch.rate_cards:
                 self._rate_cards.setdefault((card.tenant_id, card.rate_card_id), []).append(card)
+            for tenant in {r.tenant_id for rows in (batch.customers, batch.rate_cards) for r in rows}:
+                self._reference_versions[tenant] = self._reference_versions.get(tenant, 0) + 1
             for row in batch.engagements:
                 self._put_engagement(row)
             for exc in batch.exceptions:
@@ -113,6 +117,13 @@ class MemoryStore(MemoryLeases):
 
     def _check(self, batch: WriteBatch) -> None:
         """Raise the error the SQL store would raise for this batch, before anything is written."""
+        moved = [
+            tenant
+            for tenant, version in sorted(batch.reference_guards.items())
+            if self._reference_versions.get(tenant, 0) != version
+        ]
+        if moved:
+            raise ReferenceDataChanged(moved)
         stale = sorted(
             eid
             for (tenant, eid), version in batch.version_guards.items()
@@ -315,6 +326,11 @@ class MemoryStore(MemoryLeases):
         return _page(
             "customers", rows, lambda c: (c.create_time.isoformat(), c.customer_id), page_size, page_token
         )
+
+    def reference_versions(self, tenant_ids: Sequence[str]) -> dict[str, int]:
+        """Each tenant's reference version (0 before its first customer or rate card write)."""
+        with self._lock:
+            return {t: self._reference_versions.get(t, 0) for t in tenant_ids}
 
     def get_rate_card(
         self, tenant_id: str, rate_card_id: str, revision: int | None = None

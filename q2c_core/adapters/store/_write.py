@@ -13,6 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._bulk import statements
 from q2c_core.adapters.store._guard import Attempt, Key
+from q2c_core.adapters.store._reference import bump_versions as bump_reference
+from q2c_core.adapters.store._reference import check_versions as check_reference
 from q2c_core.adapters.store.notify import CHANNEL
 from q2c_core.app.audit.chain import GENESIS_HASH, canonical, chain_hash, events_digest
 from q2c_core.app.records import AuditEntry, AuditRecord, BillRunRow, CustomerRow, EventRecord, StoredEvent
@@ -86,6 +88,7 @@ def write_batch(conn: Connection, attempt: Attempt, heads: AuditHeads | None = N
     """
     batch = attempt.batch
     sql = statements(conn.dialect)
+    check_reference(conn, batch.reference_guards)
     _check_versions(conn, batch.version_guards)
     audit = _chain_audit(conn, batch.audit, attempt, heads)
     eng = _last_by_key(batch.engagements, lambda e: (e.tenant_id, e.engagement_id))
@@ -95,6 +98,8 @@ def write_batch(conn: Connection, attempt: Attempt, heads: AuditHeads | None = N
     _write_versioned(conn, s.CUSTOMERS, batch.customers, "customer")
     if batch.rate_cards:
         conn.execute(insert(s.rate_cards), list(map(s.RATE_CARDS.params, batch.rate_cards)))
+    if batch.customers or batch.rate_cards:
+        bump_reference(conn, (r.tenant_id for rows in (batch.customers, batch.rate_cards) for r in rows))
     exc = _last_by_key(batch.exceptions, lambda x: (x.tenant_id, x.exception_id))
     _upsert(conn, s.exceptions, list(map(s.EXCEPTIONS.params, exc)), ())
     inv = _last_by_key(batch.invoices, lambda i: (i.tenant_id, i.invoice_id))

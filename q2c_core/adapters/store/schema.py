@@ -292,6 +292,16 @@ rate_cards = Table(
 )
 RATE_CARDS = RowMap(RateCardRow, rate_cards)
 
+reference_versions = Table(
+    "reference_versions",
+    metadata,
+    Column("tenant_id", String, nullable=False),
+    # moved by every transaction that writes the tenant's customers or rate cards, so that a
+    # host may keep them cached across batches (WriteBatch.reference_guards); absent: 0
+    Column("version", BigInteger, nullable=False),
+    PrimaryKeyConstraint("tenant_id"),
+)
+
 invoices = Table(
     "invoices",
     metadata,

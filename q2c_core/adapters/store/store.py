@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from q2c_core.adapters.store import _billing as b
 from q2c_core.adapters.store import _queries as q
 from q2c_core.adapters.store import _reconciliation as rec
+from q2c_core.adapters.store import _reference as reference
 from q2c_core.adapters.store import audit_checkpoints as ac
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store import security_events as sec
@@ -283,6 +284,12 @@ class Store(LeaseMethods):
         """All revisions of several rate cards (one query); unknown ids are absent."""
         with self._read() as conn:
             return q.rate_card_revisions(conn, tenant_id, ids)
+
+    def reference_versions(self, tenant_ids: Sequence[str]) -> dict[str, int]:
+        """Each tenant's reference version: moved by every write of its customers or rate cards
+        (0 before the first); see `WriteBatch.reference_guards`."""
+        with self._read() as conn:
+            return reference.read_versions(conn, tenant_ids)
 
     # -- billing ----------------------------------------------------------------------------
 
