@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+from q2c_core.app.audit.canonical_json import JsonText
 from q2c_core.app.messages import CommandEnvelope, CommandResult
-from q2c_core.app.read_models import InvoiceJson, engagement_row, exception_row, invoice_row
+from q2c_core.app.read_models import InvoiceJson, engagement_row, exception_row, invoice_row, reply_json
 from q2c_core.app.records import AuditEntry, EngagementRow, EventRecord, IdempotencyRecord, WriteBatch
 from q2c_core.app.reference_data import ReferenceData
 from q2c_core.app.rejection_log import bounded_rejection
@@ -47,9 +48,6 @@ class StagedBatch:
     snapshot_at: dict[Key, int] = field(default_factory=dict)
     bases: dict[Key, Engagement | None] = field(default_factory=dict)  # the states decided on first
 
-
-_NO_ENGAGEMENT = {"engagement"}
-_NO_ENGAGEMENT_OR_INVOICE = {"engagement", "invoice"}
 
 _INVOICE_CHANGES = (InvoiceIssued, PaymentRecorded, InvoiceVoided)
 
@@ -214,10 +212,12 @@ class BatchDecider:
         self._remember(envelope, digest, result, now)
         return result.slim() if envelope.slim_reply else result
 
-    def _payload(self, event: Event) -> dict[str, Any]:
-        payload = event_to_payload(event)
+    def _payload(self, event: Event) -> JsonText:
+        """The event's payload, encoded once for the journal and the audit chain's digest."""
+        payload = JsonText(event_to_payload(event))
         if isinstance(event, InvoiceGenerated):  # reused by the invoice row and the idempotency record
-            self._invoice_json.remember(event.invoice, cast(dict[str, Any], payload["invoice"]))
+            invoice = payload["invoice"] = JsonText(cast(dict[str, Any], payload["invoice"]))
+            self._invoice_json.remember(event.invoice, invoice)
         return payload
 
     def _reject(
@@ -277,17 +277,9 @@ class BatchDecider:
             )
         )
 
-    def _response_json(self, result: CommandResult) -> dict[str, Any]:
-        """The stored reply: slim (the engagement is rebuilt on replay), invoice JSON reused.
-
-        Dumped without the engagement (and the invoice, when its JSON is at hand) instead of
-        copying the result first, as `slim()` would, with a summary the record does not keep.
-        """
-        cached = self._invoice_json.of(result.invoice) if result.invoice else None
-        if cached is None:
-            return {"engagement": None, **result.model_dump(mode="json", exclude=_NO_ENGAGEMENT)}
-        dumped = result.model_dump(mode="json", exclude=_NO_ENGAGEMENT_OR_INVOICE)
-        return {"engagement": None, **dumped, "invoice": cached}
+    def _response_json(self, result: CommandResult) -> JsonText:
+        """The stored reply (slim: the engagement is rebuilt on replay), invoice JSON reused."""
+        return reply_json(result, self._invoice_json)
 
     def _stage_read_models(self, tenant_id: str, before: Engagement | None, after: Engagement) -> None:
         writes = self.staged.writes

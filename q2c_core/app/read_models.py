@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from q2c_core.app.audit.canonical_json import JsonText
+from q2c_core.app.messages import CommandResult
 from q2c_core.app.records import EngagementRow, ExceptionRow, InvoiceRow
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import BusinessException
@@ -72,34 +74,59 @@ class InvoiceJson:
     describe: evolve replaces only what an event touches, so a field whose value is the same
     object as in the described version has the same JSON, and only the other fields are dumped
     again. Bounded (least recently written first out); a miss just dumps the whole invoice.
+    The JSON is a JsonText: the records that carry one invoice version (its row, the reply
+    stored for idempotency, the event that generated it) share one encoding of it.
     """
 
     def __init__(self, capacity: int = 256) -> None:
         self._capacity = capacity
-        self._known: OrderedDict[str, tuple[Invoice, dict[str, Any]]] = OrderedDict()
+        self._known: OrderedDict[str, tuple[Invoice, JsonText]] = OrderedDict()
 
-    def of(self, invoice: Invoice) -> dict[str, Any] | None:
+    def of(self, invoice: Invoice) -> JsonText | None:
         """The JSON made for exactly this invoice object, if any."""
         known = self._known.get(invoice.invoice_id)
         return known[1] if known is not None and known[0] is invoice else None
 
-    def remember(self, invoice: Invoice, data: dict[str, Any]) -> None:
+    def remember(self, invoice: Invoice, data: JsonText) -> None:
         """`data` is the JSON of `invoice` (the newest version of it this host wrote)."""
         self._known[invoice.invoice_id] = (invoice, data)
         self._known.move_to_end(invoice.invoice_id)
         while len(self._known) > self._capacity:
             self._known.popitem(last=False)
 
-    def dump(self, before: Invoice | None, after: Invoice) -> dict[str, Any]:
+    def dump(self, before: Invoice | None, after: Invoice) -> JsonText:
         """The JSON of `after`: known, patched from `before`'s known JSON, or dumped whole."""
         data = self.of(after)
         if data is None:
             earlier = self.of(before) if before is not None else None
             if earlier is None:
-                data = after.model_dump(mode="json")
+                data = JsonText(after.model_dump(mode="json"))
             else:
                 old, new = before.__dict__, after.__dict__
                 changed = {name for name, value in new.items() if old.get(name) is not value}
-                data = {**earlier, **after.model_dump(mode="json", include=changed)}
+                data = JsonText({**earlier, **after.model_dump(mode="json", include=changed)})
             self.remember(after, data)
         return data
+
+
+RESPONSE_FIELDS = ("engagement", "error", "event_ids", "replayed", "version", "invoice", "exception")
+"""The CommandResult fields a stored reply holds (`reply_json`; a test pins them)."""
+
+
+def reply_json(result: CommandResult, invoices: InvoiceJson) -> JsonText:
+    """The reply stored for idempotency: `result.model_dump(mode="json")` slim (the engagement
+    is rebuilt on replay; the summary is not kept), built field by field: only the error, the
+    invoice and the exception are models, and the invoice's JSON is usually at hand already."""
+    error, invoice, exception = result.error, result.invoice, result.exception
+    data = None if invoice is None else invoices.of(invoice) or JsonText(invoice.model_dump(mode="json"))
+    return JsonText(
+        {
+            "engagement": None,
+            "error": None if error is None else error.model_dump(mode="json"),
+            "event_ids": list(result.event_ids),
+            "replayed": result.replayed,
+            "version": result.version,
+            "invoice": data,
+            "exception": None if exception is None else exception.model_dump(mode="json"),
+        }
+    )

@@ -10,13 +10,14 @@ stream's head, so rewriting and re-hashing, truncating or deleting a stream is d
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from q2c_core.app.audit.anchor import Checkpoint
+from q2c_core.app.audit.canonical_json import canonical_text
 from q2c_core.app.records import AuditEntry, AuditRecord, EventRecord
 
 GENESIS_HASH = "0" * 64
@@ -39,14 +40,27 @@ Checked = tuple[AuditRecord, str | None]
 """A record and the events digest recomputed from the events table (None: not checked)."""
 
 
+_LAST_FORMATTED: list[tuple[datetime | None, str]] = [(None, "")]
+
+
 def format_utc(value: datetime) -> str:
-    """Render a datetime as UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ` (naive means UTC)."""
+    """Render a datetime as UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ` (naive means UTC).
+
+    A command's audit record and its events carry the same time: the last one is kept."""
+    last, text = _LAST_FORMATTED[0]
+    if value is last:
+        return text
     aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return aware.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if aware.year >= 1000:  # isoformat pads the year to four digits, strftime's %Y does not
+        text = aware.isoformat(timespec="microseconds")[:-6] + "Z"  # less "+00:00"
+    else:
+        text = aware.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    _LAST_FORMATTED[0] = (value, text)
+    return text
 
 
 def _json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return canonical_text(value).encode()
 
 
 def canonical(entry: AuditEntry, seq: int, events_digest: str | None = None) -> bytes:
@@ -54,25 +68,18 @@ def canonical(entry: AuditEntry, seq: int, events_digest: str | None = None) -> 
 
     Without `events_digest` this is the version 1 form; with it, version 2.
     """
-    fields: dict[str, Any] = {
-        "tenant_id": entry.tenant_id,
-        "stream_id": entry.stream_id,
-        "seq": seq,
-        "principal": entry.principal,
-        "command_type": entry.command_type,
-        "request_id": entry.request_id,
-        "correlation_id": entry.correlation_id,
-        "payload_digest": entry.payload_digest,
-        "outcome": entry.outcome,
-        "rejection_reason": entry.rejection_reason,
-        "comment": entry.comment,
-        "event_ids": list(entry.event_ids),
-        "recorded_at": format_utc(entry.recorded_at),
-    }
-    if events_digest is not None:
-        fields["chain_version"] = CHAIN_V2
-        fields["events_digest"] = events_digest
-    return _json(fields)
+    s = _scalar
+    first = '{"command_type":' if events_digest is None else f'{{"chain_version":{CHAIN_V2},"command_type":'
+    digest = "" if events_digest is None else f'"events_digest":{s(events_digest)},'
+    # the fields of the version 1 form (and 2's two more) in sorted order, as `_json` writes them
+    return (
+        f'{first}{s(entry.command_type)},"comment":{s(entry.comment)},'
+        f'"correlation_id":{s(entry.correlation_id)},"event_ids":[{",".join(map(s, entry.event_ids))}],'
+        f'{digest}"outcome":{s(entry.outcome)},"payload_digest":{s(entry.payload_digest)},'
+        f'"principal":{s(entry.principal)},"recorded_at":"{format_utc(entry.recorded_at)}",'
+        f'"rejection_reason":{s(entry.rejection_reason)},"request_id":{s(entry.request_id)},'
+        f'"seq":{_int(seq)},"stream_id":{s(entry.stream_id)},"tenant_id":{s(entry.tenant_id)}}}'
+    ).encode()
 
 
 def chain_hash(prev_hash: str, canonical_bytes: bytes) -> str:
@@ -103,9 +110,35 @@ def canonical_event(event: EventRecord) -> Any:
 
 
 def events_digest(event_ids: Sequence[str], events: Mapping[str, EventRecord]) -> str:
-    """sha256 over the canonical events named by `event_ids`, in order (null for an absent id)."""
-    body = [canonical_event(events[i]) if i in events else None for i in event_ids]
-    return hashlib.sha256(_json(body)).hexdigest()
+    """sha256 over the canonical events named by `event_ids`, in order (null for an absent id):
+    the canonical JSON of the list of their `canonical_event` values."""
+    body = ",".join(_event_text(events[i]) if i in events else "null" for i in event_ids)
+    return hashlib.sha256(f"[{body}]".encode()).hexdigest()
+
+
+def _event_text(event: EventRecord) -> str:
+    """`canonical_event(event)`'s canonical JSON text, the payload's text reused when it has one
+    (a JsonText): the keys in sorted order, as `_json` writes them."""
+    return (
+        f'{{"correlation_id":{_scalar(event.correlation_id)},"event_id":{_scalar(event.event_id)},'
+        f'"event_type":{_scalar(event.event_type)},"occurred_at":"{format_utc(event.occurred_at)}",'
+        f'"payload":{canonical_text(event.payload)},"principal":{_scalar(event.principal)},'
+        f'"request_id":{_scalar(event.request_id)},'
+        f'"seq":{_int(event.seq)},'
+        f'"stream_id":{_scalar(event.stream_id)},"tenant_id":{_scalar(event.tenant_id)}}}'
+    )
+
+
+def _int(value: int) -> str:
+    """An int's JSON (what json writes: int.__repr__, also for an int subclass)."""
+    return int.__repr__(value) if isinstance(value, int) and not isinstance(value, bool) else _scalar(value)
+
+
+def _scalar(value: object) -> str:
+    """A field's canonical JSON (strings and None, the usual cases, written directly)."""
+    if type(value) is str:
+        return encode_basestring(value)
+    return "null" if value is None else canonical_text(value)
 
 
 @dataclass(frozen=True, slots=True)
