@@ -17,6 +17,7 @@ from ray.util.placement_group import (
 )
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy, PlacementGroupSchedulingStrategy
 
+from actors import wire
 from actors.bill_run import BillRunCoordinatorActor, coordinator_name, shard_name
 from actors.delivery import DeliveryActor, delivery_name
 from actors.retry import LANE_POLICY, call_with_retries
@@ -82,7 +83,9 @@ class ShardLane:
 
     async def _send(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
         self.calls += 1
-        results: list[CommandResult] = await self.handle.execute_batch.remote(envelopes)
+        # pre-encoded both ways (actors/wire.py): Ray only copies bytes
+        encoded: bytes = await self.handle.execute_encoded.remote(wire.encode(envelopes))
+        results: list[CommandResult] = wire.decode(encoded)
         return results
 
 

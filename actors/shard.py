@@ -8,6 +8,7 @@ import os
 
 import ray
 
+from actors import wire
 from q2c_core.adapters.store import Store
 from q2c_core.app.billing.runner import BillOutcome, outcomes
 from q2c_core.app.host import EngagementHost
@@ -68,6 +69,11 @@ class EngagementShard:
         """Run a batch of commands (group-committed); results, never raised domain errors."""
         self._ensure_sweeper()
         return await self.host.submit_many(envelopes)
+
+    async def execute_encoded(self, batch: bytes) -> bytes:
+        """execute_batch over `wire`-encoded envelopes and results: the C pickler on both sides
+        instead of Ray's cloudpickle (the gateway's lanes call this one)."""
+        return wire.encode(await self.execute_batch(wire.decode(batch)))
 
     async def bill_batch(self, envelopes: list[CommandEnvelope]) -> list[BillOutcome]:
         """A bill-run chunk: group-committed like execute_batch, answered with small outcomes.

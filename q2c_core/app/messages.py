@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -57,6 +58,13 @@ class ContractHeader:
     approve_time: datetime
     effective_from: date | None
 
+    # pickled as a plain tuple of field values (the dataclass default walks `fields()`)
+    def __getstate__(self) -> tuple[object, ...]:
+        return _HEADER_STATE(self)
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        _restore(self, _HEADER_FIELDS, state)
+
     @classmethod
     def of(cls, contract: Contract) -> ContractHeader:
         """The header of a contract revision."""
@@ -94,6 +102,13 @@ class EngagementSummary:
     create_time: datetime
     update_time: datetime
 
+    # pickled as a plain tuple of field values (the dataclass default walks `fields()`)
+    def __getstate__(self) -> tuple[object, ...]:
+        return _SUMMARY_STATE(self)
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        _restore(self, _SUMMARY_FIELDS, state)
+
     @classmethod
     def of(cls, engagement: Engagement) -> EngagementSummary:
         """The summary of an engagement."""
@@ -116,6 +131,18 @@ class EngagementSummary:
             create_time=engagement.create_time,
             update_time=engagement.update_time,
         )
+
+
+_HEADER_FIELDS = tuple(f.name for f in fields(ContractHeader))
+_HEADER_STATE = operator.attrgetter(*_HEADER_FIELDS)
+_SUMMARY_FIELDS = tuple(f.name for f in fields(EngagementSummary))
+_SUMMARY_STATE = operator.attrgetter(*_SUMMARY_FIELDS)
+
+
+def _restore(instance: object, names: tuple[str, ...], state: tuple[object, ...]) -> None:
+    """Set a frozen dataclass's fields from its pickled values (in `fields()` order)."""
+    for name, value in zip(names, state, strict=True):
+        object.__setattr__(instance, name, value)
 
 
 class CommandResult(BaseModel):
