@@ -6,11 +6,15 @@ upgrade must still match its record, so a faster digest must give byte-identical
 
 from __future__ import annotations
 
+import hashlib
+import json
 import pickle
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from q2c_core.app.messages import (
     Caller,
@@ -145,3 +149,18 @@ def test_a_slim_result_keeps_its_summary_across_pickling() -> None:
     assert copies == results
     assert copies[0].summary == results[0].summary
     assert [c.model_fields_set for c in copies] == [r.model_fields_set for r in results]
+
+
+text = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+scalars = st.none() | st.booleans() | st.integers() | st.floats() | text
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(text, json_values)
+def test_the_payload_digest_hashes_what_json_dumps_gives(kind: str, payload: object) -> None:
+    oracle = json.dumps({"kind": kind, "payload": payload}, sort_keys=True, separators=(",", ":"))
+    assert payload_digest(kind, payload) == hashlib.sha256(oracle.encode()).hexdigest()
