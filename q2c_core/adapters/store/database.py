@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+
+from q2c_core.app.audit.canonical_json import stored_json
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -18,9 +19,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 READ_ONLY = "q2c_read_only"
 
 
-def _dumps(value: Any) -> str:
-    """Compact JSON for JSON columns."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_dumps = stored_json
+"""Compact JSON for JSON columns (a JsonText's text as it was made, encoded once for the audit
+chain and every row that carries it; anything else by an encoder built once, not per value)."""
 
 
 def normalize_url(url: str) -> str:
