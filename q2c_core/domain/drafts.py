@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from q2c_core.domain.base import trusted
+from q2c_core.domain.base import complete_builder
 from q2c_core.domain.entities import Contract
 from q2c_core.domain.invoices import InvoiceLine, LineSource, TaxDetail
 from q2c_core.domain.limits import check_decimal
@@ -67,6 +67,10 @@ class BillingDraft:
         return not any(b.stops for b in self.blockers)
 
 
+_line = complete_builder(InvoiceLine)
+"""An InvoiceLine from every field in declaration order (add_line's dict), not validated again."""
+
+
 def add_line(
     draft: BillingDraft,
     source: LineSource,
@@ -87,8 +91,7 @@ def add_line(
     only the quantity is checked again (it may be computed), so the line is not re-validated.
     """
     draft.lines.append(
-        trusted(
-            InvoiceLine,
+        _line(
             {
                 "line_id": f"L{len(draft.lines) + 1}",
                 "source": source,
@@ -101,6 +104,6 @@ def add_line(
                 "amount": rounded if rounded is not None else raw.rounded(LINE_RULE),
                 "rounding_rule": rule,
                 "service_period": service_period,
-            },
+            }
         )
     )

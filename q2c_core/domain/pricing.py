@@ -43,9 +43,13 @@ def terms_for(
 
 
 def rate_on(revisions: list[RateCard], day: date) -> RateCard | None:
-    """The newest rate-card revision effective on the day."""
-    effective = [card for card in revisions if card.effective_on(day)]
-    return max(effective, key=lambda card: card.revision) if effective else None
+    """The newest rate-card revision effective on the day (the first listed of equals, as max()
+    would pick; a loop: this runs for every priced time entry)."""
+    newest: RateCard | None = None
+    for card in revisions:
+        if card.effective_on(day) and (newest is None or card.revision > newest.revision):
+            newest = card
+    return newest
 
 
 def billed_time_by_line(state: Engagement) -> dict[str, Decimal]:

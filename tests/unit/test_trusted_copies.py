@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from q2c_core.domain.base import replaced, trusted
+from q2c_core.domain.drafts import BillingDraft, add_line
 from q2c_core.domain.engagement import Engagement
-from q2c_core.domain.entities import ItemStatus, TimeEntry
+from q2c_core.domain.entities import Contract, ItemStatus, TimeEntry
+from q2c_core.domain.invoices import InvoiceLine, LineSource
 from q2c_core.domain.money import Money
 
 NOW = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
@@ -68,3 +70,26 @@ def test_replaced_equals_model_copy_and_keeps_the_original() -> None:
     assert entry.status is ItemStatus.SUBMITTED
     with pytest.raises(TypeError):
         replaced(entry, {"colour": "red"})
+
+
+def test_add_line_builds_the_line_validation_would() -> None:
+    contract = Contract.model_construct(revision=3)
+    draft = BillingDraft(currency="USD")
+    rate = Money.of("150", "USD")
+    add_line(
+        draft,
+        LineSource.TIME_ENTRY,
+        "t1",
+        "tm",
+        contract,
+        "ada",
+        Decimal("7.5"),
+        rate,
+        rate.times(Decimal("7.5")),
+    )
+
+    [line] = draft.lines
+    validated = InvoiceLine.model_validate(line.model_dump())
+    assert line == validated
+    assert list(line.__dict__) == list(InvoiceLine.model_fields)  # every field, in declaration order
+    assert line.model_dump(mode="json") == validated.model_dump(mode="json")
