@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from json import encoder as _json_encoder
-from json.encoder import JSONEncoder, encode_basestring, encode_basestring_ascii
+from json.encoder import JSONEncoder, encode_basestring
 from typing import Any
 
 
@@ -24,8 +24,8 @@ def _unencodable(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def _encoder(*, sort_keys: bool, ensure_ascii: bool = False) -> Callable[[Any], str]:
-    """`json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=ensure_ascii)`.
+def _encoder(*, sort_keys: bool) -> Callable[[Any], str]:
+    """`json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False)`.
 
     json.dumps with any argument builds a new encoder for every call, which costs more than
     encoding a small value; this one is built once (the C encoder, without json's check for
@@ -33,9 +33,8 @@ def _encoder(*, sort_keys: bool, ensure_ascii: bool = False) -> Callable[[Any], 
     """
     make = getattr(_json_encoder, "c_make_encoder", None)  # untyped: json's C accelerator
     if make is None:  # pragma: no cover - CPython always has it
-        return JSONEncoder(sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=ensure_ascii).encode
-    strings = encode_basestring_ascii if ensure_ascii else encode_basestring
-    chunks = make(None, _unencodable, strings, None, ":", ",", sort_keys, False, True)
+        return JSONEncoder(sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False).encode
+    chunks = make(None, _unencodable, encode_basestring, None, ":", ",", sort_keys, False, True)
 
     def encode(value: Any) -> str:
         return "".join(chunks(value, 0))
@@ -45,9 +44,6 @@ def _encoder(*, sort_keys: bool, ensure_ascii: bool = False) -> Callable[[Any], 
 
 _encode = _encoder(sort_keys=True)
 _encode_compact = _encoder(sort_keys=False)
-sorted_ascii_json = _encoder(sort_keys=True, ensure_ascii=True)
-"""`json.dumps(value, sort_keys=True, separators=(",", ":"))` exactly (non-ASCII escaped), without
-building an encoder per call: what a command's payload digest hashes."""
 
 
 def canonical_text(value: Any) -> str:
