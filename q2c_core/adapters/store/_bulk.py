@@ -16,33 +16,65 @@ engine's cursor events.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import JSON, Column, Connection, Dialect, Table
+from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 
 from q2c_core.adapters.store import schema as s
 
 Processor = Callable[[Any], Any] | None
+Row = tuple[Any, ...]
 
 
 def _processor(column: Column[Any], dialect: Dialect) -> Processor:
     """How SQLAlchemy converts a value of `column` for this dialect's driver (None: as is).
 
     JSON always becomes text with the engine's serializer (psycopg would otherwise get a `Json`
-    wrapper, which cannot go into a text array)."""
-    if isinstance(column.type, JSON):
-        text: Processor = column.type.bind_processor(dialect)  # type: ignore[no-untyped-call]
+    wrapper, which cannot go into a text array); called directly, as SQLAlchemy's processor
+    does for every value but its NULL markers. SQLite's DATETIME text is made by `isoformat`
+    (the same text as SQLAlchemy's format, several times faster)."""
+    kind = column.type
+    if isinstance(kind, JSON):
+        if not kind.none_as_null and (serializer := getattr(dialect, "_json_serializer", None)):
+            return cast(Processor, serializer)
+        text: Processor = kind.bind_processor(dialect)  # type: ignore[no-untyped-call]
         return text
-    return column.type.dialect_impl(dialect).bind_processor(dialect)
+    impl = kind.dialect_impl(dialect)
+    if isinstance(impl, SQLITE_DATETIME) and impl._storage_format == SQLITE_DATETIME_FORMAT:
+        return sqlite_datetime
+    return impl.bind_processor(dialect)
 
 
-def _convert(
-    rows: Sequence[s.Params], names: Sequence[str], procs: Sequence[Processor]
-) -> list[tuple[Any, ...]]:
-    """Each row's values in `names` order, converted."""
-    pairs = list(zip(names, procs, strict=True))
-    return [tuple(row[n] if p is None else p(row[n]) for n, p in pairs) for row in rows]
+SQLITE_DATETIME_FORMAT = (
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+)
+
+
+def sqlite_datetime(value: datetime | None) -> str | None:
+    """SQLAlchemy's SQLite DATETIME text of a datetime (its zone dropped, as SQLAlchemy does)."""
+    return None if value is None else value.isoformat(" ", "microseconds")[:26]
+
+
+def _converter(names: Sequence[str], procs: Sequence[Processor]) -> Callable[[Sequence[s.Params]], list[Row]]:
+    """A function from rows (column name -> value) to tuples of their values in `names` order,
+    converted: generated once per statement, so a row costs one tuple display, not a generator."""
+    env: dict[str, Any] = {f"p{i}": p for i, p in enumerate(procs) if p is not None}
+    values = [
+        f"r[{n!r}]" if p is None else f"p{i}(r[{n!r}])"
+        for i, (n, p) in enumerate(zip(names, procs, strict=True))
+    ]
+    exec(f"def convert(rows):\n    return [({', '.join(values)},) for r in rows]\n", env)
+    return cast(Callable[[Sequence[s.Params]], list[Row]], env["convert"])
+
+
+def _arrays(keys: Sequence[str], values: list[Row]) -> dict[str, list[Any]]:
+    """PostgreSQL's parameters: an array per column (named by `keys`) of the rows' values."""
+    if not values:
+        return {k: [] for k in keys}
+    return dict(zip(keys, map(list, zip(*values, strict=True)), strict=True))
 
 
 class Insert:
@@ -54,9 +86,10 @@ class Insert:
     ) -> None:
         self.columns = [c for c in table.columns if c is not table.autoincrement_column]
         self.names = [c.name for c in self.columns]
-        self.procs = [_processor(c, dialect) for c in self.columns]
+        self.convert = _converter(self.names, [_processor(c, dialect) for c in self.columns])
         self.unnest = dialect.name == "postgresql"
         self.prefix = prefix
+        self.keys = [f"{prefix}{n}" for n in self.names]
         self.table = table.name
         listed = ", ".join(self.names)
         self.conflict = "" if upsert_keeping is None else _on_conflict(table, upsert_keeping)
@@ -98,9 +131,9 @@ class Insert:
 
     def params(self, rows: Sequence[s.Params]) -> Any:
         """The driver's parameters: a tuple per row (SQLite), an array per column (PostgreSQL)."""
-        values = _convert(rows, self.names, self.procs)
+        values = self.convert(rows)
         if self.unnest:
-            return {f"{self.prefix}{n}": [v[i] for v in values] for i, n in enumerate(self.names)}
+            return _arrays(self.keys, values)
         return values
 
 
@@ -128,7 +161,7 @@ class Update:
         at_most: str,
     ) -> None:
         self.names = [*columns, *where, at_most]
-        self.procs = [_processor(table.c[n], dialect) for n in self.names]
+        self.convert = _converter(self.names, [_processor(table.c[n], dialect) for n in self.names])
         self.unnest = dialect.name == "postgresql"
         self.keys = [f"{prefix}{i}" for i in range(len(self.names))]
         if self.unnest:
@@ -152,9 +185,9 @@ class Update:
 
     def params(self, rows: Sequence[s.Params]) -> Any:
         """The driver's parameters: a tuple per row (SQLite), an array per column (PostgreSQL)."""
-        values = _convert(rows, self.names, self.procs)
+        values = self.convert(rows)
         if self.unnest:
-            return {k: [v[i] for v in values] for i, k in enumerate(self.keys)}
+            return _arrays(self.keys, values)
         return values
 
 
