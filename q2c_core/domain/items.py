@@ -35,6 +35,7 @@ from q2c_core.domain.limits import (
 )
 from q2c_core.domain.money import Money
 from q2c_core.domain.policies import BILLING_MODEL_FIELDS
+from q2c_core.domain.pricing import rate_on
 from q2c_core.domain.reference import RateCard
 
 
@@ -67,12 +68,6 @@ def _line_check(contract: Contract, line_id: str, model: BillingModel, path: str
     else:
         return True
     return False
-
-
-def _rate_card_on(revisions: list[RateCard], day: date) -> RateCard | None:
-    return next(
-        (card for card in sorted(revisions, key=lambda c: -c.revision) if card.effective_on(day)), None
-    )
 
 
 def submit_time(state: Engagement, command: cmd.SubmitTimeEntries, ctx: DecisionContext) -> list[ev.Event]:
@@ -120,7 +115,7 @@ def _check_role(
 ) -> None:
     line = contract.line(entry.billing_line_id)
     assert line is not None and isinstance(line.terms, TimeAndMaterialsTerms)
-    card = _rate_card_on(rate_cards.get(line.terms.rate_card_id, []), entry.work_date)
+    card = rate_on(rate_cards.get(line.terms.rate_card_id, []), entry.work_date)  # the newest effective
     if card is None:
         bad.add(
             f"{path}.work_date", f"rate card {line.terms.rate_card_id} is not effective on {entry.work_date}"
