@@ -7,6 +7,7 @@ from typing import Any
 
 import ray
 
+from actors import wire
 from actors.retry import BILL_RUN_POLICY, call_with_retries
 from actors.routing import shard_for
 from q2c_core.adapters.store import Store
@@ -66,8 +67,11 @@ class BillRunCoordinatorActor:
         handle: Any = self.handles[index]
 
         async def send(batch: list[CommandEnvelope]) -> list[BillOutcome]:
-            found: list[BillOutcome] = await handle.bill_batch.remote(batch)
-            return found
+            if not hasattr(handle, "bill_encoded"):  # a shard started by an earlier release
+                found: list[BillOutcome] = await handle.bill_batch.remote(batch)
+                return found
+            outcomes: list[BillOutcome] = wire.decode(await handle.bill_encoded.remote(wire.encode(batch)))
+            return outcomes
 
         return await call_with_retries(send, envelopes, _unavailable, BILL_RUN_POLICY, f"shard {index}")
 

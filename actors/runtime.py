@@ -58,6 +58,8 @@ class ShardLane:
         self._pending: list[tuple[CommandEnvelope, asyncio.Future[CommandResult]]] = []
         self._sender: asyncio.Task[None] | None = None
         self.calls = 0
+        # a shard started by an earlier release (detached, still running) has no execute_encoded
+        self.encoded = hasattr(handle, "execute_encoded")
 
     async def submit(self, envelope: CommandEnvelope) -> CommandResult:
         """Queue one command for this shard and wait for its result."""
@@ -83,6 +85,9 @@ class ShardLane:
 
     async def _send(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
         self.calls += 1
+        if not self.encoded:
+            found: list[CommandResult] = await self.handle.execute_batch.remote(envelopes)
+            return found
         # pre-encoded both ways (actors/wire.py): Ray only copies bytes
         encoded: bytes = await self.handle.execute_encoded.remote(wire.encode(envelopes))
         results: list[CommandResult] = wire.decode(encoded)

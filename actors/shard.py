@@ -81,6 +81,10 @@ class EngagementShard:
         self._ensure_sweeper()
         return outcomes(envelopes, await self.host.submit_many(envelopes, passing=True))
 
+    async def bill_encoded(self, batch: bytes) -> bytes:
+        """bill_batch over `wire`-encoded envelopes and outcomes (what coordinators call)."""
+        return wire.encode(await self.bill_batch(wire.decode(batch)))
+
     async def activate(self, tenant_id: str, engagement_ids: list[str]) -> int:
         """Load engagements into memory ahead of their commands; how many are live now."""
         self._ensure_sweeper()

@@ -1,14 +1,17 @@
-"""actors/wire.py: command batches encoded for the Ray hop decode to equal values (no Ray needed)."""
+"""actors/wire.py: batches encoded for the Ray hop decode to equal values; lanes use it (no Ray needed)."""
 
 from __future__ import annotations
 
 import pickle
+from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, PrivateAttr
 
 from actors import wire
+from actors.runtime import ShardLane
 from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.entities import EngagementState
@@ -78,3 +81,43 @@ def test_a_command_from_a_batch_keeps_its_validated_values() -> None:
     copy = wire.decode(wire.encode(envelope))
     assert isinstance(copy.command, cmd.SubmitTimeEntries)
     assert copy.command.entries[0].hours == Decimal("7.25")
+
+
+class _Method:
+    def __init__(self, answer: Callable[[Any], Any]) -> None:
+        self.answer = answer
+        self.calls: list[Any] = []
+
+    def remote(self, argument: Any) -> Awaitable[Any]:
+        self.calls.append(argument)
+
+        async def reply() -> Any:
+            return self.answer(argument)
+
+        return reply()
+
+
+def _results(envelopes: list[CommandEnvelope]) -> list[CommandResult]:
+    return [CommandResult(event_ids=[e.request_id or ""]) for e in envelopes]
+
+
+class _OldShard:
+    """A shard started by an earlier release: no execute_encoded."""
+
+    def __init__(self) -> None:
+        self.execute_batch = _Method(_results)
+
+
+class _Shard(_OldShard):
+    def __init__(self) -> None:
+        super().__init__()
+        self.execute_encoded = _Method(lambda data: wire.encode(_results(wire.decode(data))))
+
+
+async def test_a_lane_sends_encoded_batches_and_falls_back_for_an_older_shard() -> None:
+    envelope = _envelopes()[0]
+    new, old = _Shard(), _OldShard()
+    assert (await ShardLane(0, new, 8).submit(envelope)).event_ids == ["r-0"]
+    assert (await ShardLane(1, old, 8).submit(envelope)).event_ids == ["r-0"]
+    assert type(new.execute_encoded.calls[0]) is bytes and new.execute_batch.calls == []
+    assert old.execute_batch.calls == [[envelope]]
