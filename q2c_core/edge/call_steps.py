@@ -76,6 +76,8 @@ class Route:
     method: str
     authorize: Authorize
     metrics: RouteMetrics
+    streaming: bool = False
+    """Server-streaming: the correlation id is echoed in initial metadata, not trailing."""
     kind: Kind | None = None
 
     def kind_of(self, request: Any) -> Kind:

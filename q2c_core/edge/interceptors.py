@@ -161,9 +161,14 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 raise SecurityRefusal(error, identity) from error
             raise
         self._admit(identity, request, route)
-        # Only an admitted call pays for its own headers frame; a refusal is one trailers-only
-        # reply that carries the correlation id in its trailing metadata (see call_steps.abort).
-        await context.send_initial_metadata(((CORRELATION_KEY, correlation_id),))
+        echo = ((CORRELATION_KEY, correlation_id),)
+        if route.streaming:  # a stream's first message may come much later: echo it at once
+            await context.send_initial_metadata(echo)
+        else:
+            # A unary reply echoes it in its trailing metadata, sent with the reply and status
+            # in one batch: sending initial metadata on its own costs a batch, a write and a
+            # wake-up per call. A refusal or error replaces it with its own (echo included).
+            context.set_trailing_metadata(echo)
         IDENTITY.set(identity)
         CALLER.set(self._caller(identity, correlation_id, sent))
         check_request(request)  # every field within its bound before any servicer sees it
@@ -235,7 +240,8 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             await abort(context, status_for(error, correlation_id))
 
     def _route(self, method: str, grpc_type: str) -> Route:
-        return Route(method, authorizer(method), self.metrics.route(method, grpc_type))
+        metrics = self.metrics.route(method, grpc_type)
+        return Route(method, authorizer(method), metrics, streaming=grpc_type == "server_stream")
 
     def _wrap_unary(self, behaviour: Unary, method: str) -> Unary:
         route, enter, fail = self._route(method, "unary"), self._enter, self._fail

@@ -69,6 +69,7 @@ class StandIn:
         self.certificate = certificate
         self.peer_asked = 0
         self.sent: tuple[tuple[str, str], ...] = ()
+        self.trailing: tuple[tuple[str, str], ...] = ()
         self.aborted: grpc.Status | None = None
 
     def invocation_metadata(self) -> tuple[tuple[str, Any], ...]:
@@ -83,6 +84,9 @@ class StandIn:
 
     async def send_initial_metadata(self, metadata: tuple[tuple[str, str], ...]) -> None:
         self.sent = metadata
+
+    def set_trailing_metadata(self, metadata: tuple[tuple[str, str], ...]) -> None:
+        self.trailing = metadata
 
     def time_remaining(self) -> float | None:
         return 5.0
@@ -169,7 +173,7 @@ async def test_generated_correlation_ids_are_32_hex_digits_and_unique() -> None:
     for _ in range(500):
         context = StandIn(credentials.bearer("acme"))
         _, caller = await wrapped.unary_unary(REQUEST, context)
-        assert context.sent == (("x-correlation-id", caller.correlation_id),)
+        assert context.trailing == (("x-correlation-id", caller.correlation_id),)
         seen.add(caller.correlation_id)
     assert len(seen) == 500
     assert all(len(cid) == 32 and int(cid, 16) >= 0 for cid in seen)

@@ -6,7 +6,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from q2c.v1 import audit_pb2
+from q2c.v1 import audit_pb2, event_pb2, event_pb2_grpc
 from q2c.v1 import engagement_pb2 as pb
 from q2c_core.edge.app import SERVICE_NAMES
 from tests.service import flows
@@ -20,7 +20,8 @@ async def test_correlation_id_is_echoed_and_recorded_in_the_audit_log(api: Api) 
         metadata=(("x-correlation-id", "flow-42"),),
     )
     engagement = await call
-    assert ("x-correlation-id", "flow-42") in tuple(await call.initial_metadata())
+    # a unary reply echoes it in its trailing metadata (sent with the reply, in one batch)
+    assert ("x-correlation-id", "flow-42") in tuple(await call.trailing_metadata())
     page = await api.audit.ListAuditRecords(
         audit_pb2.ListAuditRecordsRequest(stream_id=engagement.engagement_id)
     )
@@ -45,8 +46,23 @@ async def test_a_refused_call_echoes_its_correlation_id_in_the_trailing_metadata
 async def test_server_generates_a_correlation_id_when_none_is_sent(api: Api) -> None:
     call = api.engagements.ListEngagements(pb.ListEngagementsRequest())
     await call
-    generated = dict(await call.initial_metadata())["x-correlation-id"]
+    generated = dict(await call.trailing_metadata())["x-correlation-id"]
     assert len(generated) == 32
+
+
+async def test_a_stream_echoes_its_correlation_id_before_its_first_message(
+    api: Api, channel: grpc.aio.Channel
+) -> None:
+    stub = event_pb2_grpc.EventServiceStub(channel)
+    call = stub.SubscribeEvents(
+        event_pb2.SubscribeEventsRequest(follow=True),
+        metadata=(*api.metadata, ("x-correlation-id", "stream-9")),
+        timeout=10,
+    )
+    try:  # no event will come: the echo must not wait for one
+        assert ("x-correlation-id", "stream-9") in tuple(await call.initial_metadata())
+    finally:
+        call.cancel()
 
 
 async def test_audit_log_verifies(api: Api) -> None:

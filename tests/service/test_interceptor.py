@@ -30,6 +30,7 @@ class StandInContext:
         self.remaining = remaining
         self.metadata = metadata
         self.sent: tuple[tuple[str, str], ...] = ()
+        self.trailing: tuple[tuple[str, str], ...] = ()
         self.aborted: grpc.Status | None = None
 
     def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
@@ -43,6 +44,9 @@ class StandInContext:
 
     async def send_initial_metadata(self, metadata: tuple[tuple[str, str], ...]) -> None:
         self.sent = metadata
+
+    def set_trailing_metadata(self, metadata: tuple[tuple[str, str], ...]) -> None:
+        self.trailing = metadata
 
     def time_remaining(self) -> float | None:
         return self.remaining
@@ -76,7 +80,8 @@ async def test_caller_and_correlation_id_reach_the_servicer() -> None:
     context = StandInContext(remaining=None, metadata=metadata)
     caller = await wrapped(REQUEST, context)
     assert (caller.tenant_id, caller.principal, caller.correlation_id) == ("t1", "ann", "c1")
-    assert context.sent == (("x-correlation-id", "c1"),)
+    # a unary call echoes it with its reply (trailing metadata), no headers frame of its own
+    assert (context.trailing, context.sent) == ((("x-correlation-id", "c1"),), ())
 
 
 async def test_q2c_error_is_aborted_through_the_table() -> None:
