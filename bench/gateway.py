@@ -18,7 +18,10 @@ subprocess, so `time.process_time()` of this process is the gateway's CPU alone.
 - `interceptor`: the edge's wrapper alone, in process (the handler wrapped once as the server
   registers it, called on a stand-in servicer context around a do-nothing behaviour), for
   GetCustomer and for a 5-entry SubmitTimeEntries: the edge's own CPU per call (request log,
-  metrics, authentication, limits, bounds), without gRPC's noise.
+  metrics, authentication, limits, bounds), without gRPC's noise;
+- `servicer`: EngagementService handlers alone, in process, over a runtime that accepts every
+  command at once with a slim result: QualifyEngagement and a 5-entry SubmitTimeEntries in
+  view BASIC (request -> command, summary -> reply), without Ray, the store or gRPC.
 
 `gateway_cpu_us_per_call` is server CPU (all its threads) over the measured window / calls: the
 least of `--repeats` interleaved runs (on a shared machine other load only ever adds to it), with
@@ -291,6 +294,9 @@ class _StandInContext:
     async def send_initial_metadata(self, metadata: tuple[tuple[str, str], ...]) -> None:
         pass
 
+    def set_trailing_metadata(self, metadata: tuple[tuple[str, str], ...]) -> None:
+        pass
+
     def time_remaining(self) -> float | None:
         return 10.0
 
@@ -380,6 +386,88 @@ async def _cpu_per_call(run: Any, calls: int, repeats: int) -> float:
     return round(min(samples), 2)
 
 
+# -- the servicer alone -------------------------------------------------------------------------
+
+
+def _canned_runtime() -> Any:
+    """A runtime whose every command is accepted at once with a slim result (an active engagement
+    with a contract): what a BASIC mutation reply is made of, without Ray or the store."""
+    from datetime import UTC, date, datetime
+
+    from q2c_core.app.messages import CommandResult, ContractHeader, EngagementSummary
+    from q2c_core.domain.entities import EngagementState
+
+    stamp = datetime(2026, 1, 3, 10, 11, 12, 345678, tzinfo=UTC)
+    header = ContractHeader(
+        revision=1,
+        currency="USD",
+        start_date=date(2026, 1, 1),
+        end_date=date(2026, 12, 31),
+        po_reference="",
+        approve_time=stamp,
+        effective_from=None,
+    )
+    summary = EngagementSummary(
+        engagement_id="e-1",
+        customer_id="c-1",
+        display_name="Engagement 17",
+        opportunity_ref="",
+        service_line="CONSULTING",
+        expected_start_date=date(2026, 1, 2),
+        start_date=date(2026, 1, 5),
+        state=EngagementState.ACTIVE,
+        held_from=None,
+        held_step=None,
+        project_template_id="tpl",
+        open_exception_ids=(),
+        contract=header,
+        version=12,
+        create_time=stamp,
+        update_time=stamp,
+    )
+    result = CommandResult(version=12).model_copy(update={"summary": summary})
+
+    class Runtime:
+        queries = None
+
+        async def run(self, *args: Any, **kwargs: Any) -> Any:
+            return result
+
+    return Runtime()
+
+
+async def _servicer_figures(calls: int, repeats: int) -> dict[str, float]:
+    """CPU µs per call of EngagementService handlers (request -> command, BASIC reply) over a
+    runtime that answers at once: QualifyEngagement and a 5-entry SubmitTimeEntries."""
+    from q2c.v1 import engagement_pb2
+    from q2c_core.app.messages import Caller
+    from q2c_core.edge.context import CALLER
+    from q2c_core.edge.engagement_servicer import EngagementServicer
+
+    CALLER.set(Caller(tenant_id="acme", principal="bench", correlation_id="c"))
+    servicer, basic = EngagementServicer(_canned_runtime()), engagement_pb2.ENGAGEMENT_VIEW_BASIC
+    entries = _time_entries()
+    entries.view = basic
+    for i, entry in enumerate(entries.entries):  # ids too: the command is built in full
+        entry.entry_id, entry.billing_line_id = f"t-{i}", "tm"
+    cases = {
+        "servicer_qualify_cpu_us_per_call": (
+            servicer.QualifyEngagement,
+            engagement_pb2.QualifyEngagementRequest(request_id="r-1", engagement_id="e-1", view=basic),
+        ),
+        "servicer_time_entries_cpu_us_per_call": (servicer.SubmitTimeEntries, entries),
+    }
+    figures: dict[str, float] = {}
+    for name, (handler, request) in cases.items():
+
+        async def run(n: int, handler: Any = handler, request: Any = request) -> None:
+            for _ in range(n):
+                await handler(request, None)
+
+        figures[name] = await _cpu_per_call(run, calls, repeats)
+    return figures
+
+
 # -- main ---------------------------------------------------------------------------------------
 
 
@@ -410,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=("interceptor", *RPCS),
+        choices=("interceptor", "servicer", *RPCS),
         help="measure only these figures (repeatable)",
     )
     args = parser.parse_args(argv)
@@ -427,12 +515,15 @@ def main(argv: list[str] | None = None) -> int:
         correlation = args.correlation == "send"
         figures = _interceptor_figures(args.calls, correlation, args.repeats, args.instructions)
         record.update(asyncio.run(figures))
-    if args.only is None or set(args.only) - {"interceptor"}:
+    if args.only is None or "servicer" in args.only:
+        record.update(asyncio.run(_servicer_figures(args.calls, args.repeats)))
+    if args.only is None or set(args.only) - {"interceptor", "servicer"}:
         record.update(asyncio.run(_rpc_figures(args)))
     RESULTS.mkdir(exist_ok=True)
     with (RESULTS / "gateway.jsonl").open("a") as out:
         out.write(json.dumps(record, sort_keys=True) + "\n")
     shown = ("label", "interceptor_cpu_us_per_call", "interceptor_mutation_cpu_us_per_call")
+    shown += ("servicer_qualify_cpu_us_per_call", "servicer_time_entries_cpu_us_per_call")
     shown += ("interceptor_instructions_per_call", "interceptor_mutation_instructions_per_call", *RPCS)
     shown += ("echo_over_health_us", "echo_over_health_instructions")
     print(json.dumps({k: record[k] for k in shown if k in record}))
