@@ -23,6 +23,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import JSON, Column, Connection, Dialect, Table
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 
+from q2c_core.adapters.store import _driver as driver
 from q2c_core.adapters.store import schema as s
 
 Processor = Callable[[Any], Any] | None
@@ -111,8 +112,10 @@ class Insert:
 
     def run(self, conn: Connection, rows: Sequence[s.Params]) -> None:
         """Insert `rows` (column name -> value, as RowMap.params gives them), in order."""
-        if rows:
+        if rows and self.unnest:
             conn.exec_driver_sql(self.sql, self.params(rows))
+        elif rows:
+            driver.execute(conn, self.sql, self.params(rows), many=True)
 
     def run_ids(self, conn: Connection, rows: Sequence[s.Params]) -> list[int]:
         """SQLite: insert `rows` in order; the rowids they got, in the same order.
@@ -123,10 +126,10 @@ class Insert:
         if not rows:
             return []
         if len(rows) == 1:
-            last = conn.exec_driver_sql(self.sql, self.params(rows)[0]).lastrowid
+            last = driver.execute(conn, self.sql, self.params(rows)[0])
         else:
-            conn.exec_driver_sql(self.sql, self.params(rows))
-            last = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
+            driver.execute(conn, self.sql, self.params(rows), many=True)
+            last = driver.execute(conn, "SELECT last_insert_rowid()", fetch=True)[0]
         return list(range(int(last) - len(rows) + 1, int(last) + 1))
 
     def params(self, rows: Sequence[s.Params]) -> Any:
@@ -180,8 +183,10 @@ class Update:
 
     def run(self, conn: Connection, rows: Sequence[s.Params]) -> None:
         """Update every row (column name -> value; the `at_most` column's value is the bound)."""
-        if rows:
+        if rows and self.unnest:
             conn.exec_driver_sql(self.sql, self.params(rows))
+        elif rows:
+            driver.execute(conn, self.sql, self.params(rows), many=True)
 
     def params(self, rows: Sequence[s.Params]) -> Any:
         """The driver's parameters: a tuple per row (SQLite), an array per column (PostgreSQL)."""
