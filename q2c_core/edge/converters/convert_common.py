@@ -14,9 +14,10 @@ from google.type import date_pb2  # type: ignore[import-untyped, unused-ignore]
 from q2c.v1 import common_pb2
 from q2c_core.domain.entities import BillingModel
 from q2c_core.domain.errors import FieldViolation, ValidationError
-from q2c_core.domain.limits import MAX_ID_LENGTH, MONEY, DecimalKind, check_decimal, parse_wire_decimal
+from q2c_core.domain.limits import MAX_ID_LENGTH, MONEY, DecimalKind, check_decimal
 from q2c_core.domain.money import Money, minor_units
 from q2c_core.domain.policies import BILLING_MODEL_FIELDS
+from q2c_core.edge.converters.wire_decimals import wire_decimal
 from q2c_core.edge.converters.wire_limits import TIMESTAMP_SECONDS
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -132,7 +133,7 @@ def check_page_size(page_size: int) -> int:
 def decimal_in(text: str, kind: DecimalKind, path: str, bad: Violations) -> Decimal | None:
     """A wire decimal string through the one strict parser; a bad one becomes a violation."""
     try:
-        return parse_wire_decimal(text, kind)
+        return wire_decimal(text, kind)  # parsed already by the bound check: a lookup
     except ValueError as exc:
         if not bad.covers(path):
             bad.add(path, str(exc))

@@ -22,6 +22,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor  # type: igno
 from q2c_core.domain import limits as lim
 from q2c_core.domain.errors import FieldViolation, ValidationError
 from q2c_core.domain.limits import DecimalKind
+from q2c_core.edge.converters.wire_decimals import wire_decimal
 
 DecimalField = tuple[DecimalKind, bool]
 """A decimal field's kind, and whether it is required once its message is present."""
@@ -290,7 +291,7 @@ def _item_check(field: FieldDescriptor) -> Check | None:
 def _decimal_check(kind: DecimalKind) -> Check:
     def check(value: str) -> bool:
         try:
-            lim.parse_wire_decimal(value, kind)
+            wire_decimal(value, kind)  # the converter's parse of it is then a lookup
         except ValueError:
             return False
         return True
