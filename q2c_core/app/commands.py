@@ -108,7 +108,7 @@ class BatchDecider:
         stale = state.version - self._snapshot_at.get(key, 0) >= SNAPSHOT_EVERY
         if key not in self._base_versions or stale:
             self.staged.snapshot_at[key] = state.version
-            return engagement_row(key[0], state)
+            return engagement_row(key[0], state, invoices=self._invoice_json)
         return engagement_row(key[0], state, with_snapshot=False)
 
     def _one(self, envelope: CommandEnvelope) -> CommandResult:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from q2c_core.app.read_models import InvoiceJson
+from q2c_core.app.audit.canonical_json import JsonText
+from q2c_core.app.read_models import InvoiceJson, snapshot_json
 from q2c_core.domain.base import replaced
+from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.invoices import Invoice, InvoiceLine, InvoiceState, LineSource, Payment, TaxDetail
 from q2c_core.domain.money import Money
 from q2c_core.domain.periods import BillingPeriod
@@ -80,3 +83,40 @@ def test_the_least_recently_written_invoice_goes_first() -> None:
         cache.dump(None, invoice)
     assert cache.of(invoices[0]) is None
     assert cache.of(invoices[1]) is not None and cache.of(invoices[2]) is not None
+
+
+def _engagement_with(*invoices: Invoice) -> Engagement:
+    return Engagement.model_construct(
+        engagement_id="e",
+        customer_id="c",
+        display_name="E",
+        version=len(invoices) + 1,
+        create_time=NOW,
+        update_time=NOW,
+        invoices={invoice.invoice_id: invoice for invoice in invoices},
+    )
+
+
+def test_a_snapshot_reuses_the_known_invoice_json_and_equals_the_whole_dump() -> None:
+    cache, known = InvoiceJson(), _invoice()
+    other = replaced(_invoice(), {"invoice_id": "e.inv.2"})
+    state = _engagement_with(known, other)
+    cached = cache.dump(None, known)
+
+    snapshot = snapshot_json(state, cache)
+
+    assert snapshot == state.model_dump(mode="json")
+    assert snapshot["invoices"]["e.inv.1"] is cached
+    assert isinstance(snapshot, JsonText)
+    text = json.dumps(
+        state.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    assert snapshot.text == text
+    assert cached.text in snapshot.text
+    assert Engagement.model_validate(snapshot) == Engagement.model_validate(state.model_dump(mode="json"))
+
+
+def test_a_snapshot_without_known_invoices_is_the_plain_dump() -> None:
+    state = _engagement_with(_invoice())
+    assert type(snapshot_json(state, InvoiceJson())) is dict
+    assert snapshot_json(state, None) == state.model_dump(mode="json")
