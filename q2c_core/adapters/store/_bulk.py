@@ -129,7 +129,7 @@ class Insert:
             last = driver.execute(conn, self.sql, self.params(rows)[0])
         else:
             driver.execute(conn, self.sql, self.params(rows), many=True)
-            last = driver.execute(conn, "SELECT last_insert_rowid()", fetch=True)[0]
+            last = driver.execute(conn, "SELECT last_insert_rowid()", fetch=True)[0][0]
         return list(range(int(last) - len(rows) + 1, int(last) + 1))
 
     def params(self, rows: Sequence[s.Params]) -> Any:

@@ -15,8 +15,8 @@ from sqlalchemy.exc import DBAPIError
 
 def execute(conn: Connection, sql: str, params: Any = (), *, many: bool = False, fetch: bool = False) -> Any:
     """Run `sql` once with `params` (or once per row of `params` when `many`) inside `conn`'s
-    transaction; its first row when `fetch`, else the cursor's lastrowid (SQLite: the rowid of
-    the row inserted)."""
+    transaction; its rows when `fetch`, else the cursor's lastrowid (SQLite: the rowid of the
+    row inserted)."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     events = conn.dispatch
     try:
@@ -28,7 +28,7 @@ def execute(conn: Connection, sql: str, params: Any = (), *, many: bool = False,
             cursor.execute(sql, params)
         if events.after_cursor_execute:
             events.after_cursor_execute(conn, cursor, sql, params, None, many)
-        return cursor.fetchone() if fetch else cursor.lastrowid
+        return cursor.fetchall() if fetch else cursor.lastrowid
     except conn.dialect.loaded_dbapi.Error as error:
         raise DBAPIError.instance(
             sql, params, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect, ismulti=many

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy import Connection
 
+from q2c_core.adapters.store import _driver as driver
 from q2c_core.app.store_errors import ReferenceDataChanged
 
 _SELECT = "SELECT tenant_id, version FROM reference_versions WHERE tenant_id"
@@ -38,7 +39,8 @@ def read_versions(conn: Connection, tenant_ids: Iterable[str]) -> dict[str, int]
     if conn.dialect.name == "postgresql":
         rows = conn.exec_driver_sql(f"{_SELECT} = ANY(%s)", (wanted,))
     else:
-        rows = conn.exec_driver_sql(f"{_SELECT} IN ({', '.join('?' * len(wanted))})", tuple(wanted))
+        marks = ", ".join("?" * len(wanted))
+        rows = driver.execute(conn, f"{_SELECT} IN ({marks})", tuple(wanted), fetch=True)
     found = {str(tenant): int(version) for tenant, version in rows}
     return {tenant: found.get(tenant, 0) for tenant in wanted}
 
@@ -57,4 +59,4 @@ def bump_versions(conn: Connection, tenant_ids: Iterable[str]) -> None:
     """Move the tenants' reference versions on (in sorted order: a stable lock order)."""
     sql = _BUMP.format(mark=_mark(conn))
     for tenant in sorted(set(tenant_ids)):
-        conn.exec_driver_sql(sql, (tenant,))
+        conn.exec_driver_sql(sql, (tenant,))  # rare: catalog writes only
