@@ -69,6 +69,7 @@ class EngagementHost:
         )
         self._invoice_json = InvoiceJson()  # the JSON of the invoices written last
         self._reference = ReferenceCache()  # customers and rate cards, across batches
+        self._replays_expected = False  # the last idempotency lookup found stored requests
         self._queue: list[tuple[CommandEnvelope, asyncio.Future[CommandResult], bool]] = []
         self._jobs: list[tuple[Job, asyncio.Future[object]]] = []
         self._wakeup: asyncio.Event | None = None
@@ -241,7 +242,7 @@ class EngagementHost:
         """Decide the batch optimistically (see _decide) and commit it; decide it again with
         its request ids looked up if the store refused one as stored, or with fresh reference
         data if the cached one changed (at most MAX_RETRIES attempts in all)."""
-        optimistic = True
+        optimistic = not self._replays_expected
         for attempt in range(1, MAX_RETRIES + 1):
             try:
                 staged = self._decide(envelopes, optimistic=optimistic)
@@ -303,7 +304,11 @@ class EngagementHost:
         states = self._activate({(e.caller.tenant_id, e.engagement_id) for e in envelopes})
         reference = ReferenceData(self.store, self._reference)
         if not optimistic:
-            return self._decide_on(envelopes, states, self._idempotency(envelopes), reference)
+            stored = self._idempotency(envelopes)
+            # a batch of retried requests (a bill run re-run) tends to be followed by more: the
+            # next batch looks up first too, until a lookup finds none stored
+            self._replays_expected = bool(stored)
+            return self._decide_on(envelopes, states, stored, reference)
         known: dict[Key, IdempotencyRecord] = {}
         asked: set[Key] = set()
         while True:

@@ -115,3 +115,24 @@ async def test_a_stored_request_whose_fresh_decision_is_not_remembered_is_replay
     assert again.engagement == first.engagement
     assert lookups == [[rid]]
     assert len(audit_of(store, tenant_id, eid)) == 2
+
+
+async def test_after_a_batch_of_stored_requests_the_next_batch_looks_up_first(
+    host: EngagementHost, store: Store, tenant_id: str, customer_id: str, lookups: list[list[str]]
+) -> None:
+    """A re-run (every request id stored) does not decide every batch twice: once one batch
+    found stored requests, the next is looked up before deciding, until a lookup finds none."""
+    eids, rids = [new_id("eng") for _ in range(3)], [new_id("req") for _ in range(3)]
+    for eid, rid in zip(eids, rids, strict=True):
+        assert (await host.submit(envelope(tenant_id, eid, create(customer_id), rid))).ok
+    replays = [
+        await host.submit(envelope(tenant_id, eid, create(customer_id), rid))
+        for eid, rid in zip(eids, rids, strict=True)
+    ]
+    fresh = await host.submit(envelope(tenant_id, new_id("eng"), create(customer_id), new_id("req")))
+    last = await host.submit(envelope(tenant_id, new_id("eng"), create(customer_id), new_id("req")))
+
+    assert all(r.ok and r.replayed for r in replays) and fresh.ok and last.ok
+    # the first replay: decided optimistically, refused at commit, looked up; the next two and
+    # the fresh request: looked up first; the last: optimistic again (the fresh one found none)
+    assert len(lookups) == 4
