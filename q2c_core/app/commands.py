@@ -22,6 +22,7 @@ from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import BusinessException
 from q2c_core.domain.errors import ErrorKind, ErrorPayload, Q2cError, RequestIdReusedError
 from q2c_core.domain.events import (
+    BusinessExceptionRaised,
     BusinessExceptionResolved,
     Event,
     InvoiceGenerated,
@@ -94,6 +95,7 @@ class BatchDecider:
         self.staged = StagedBatch(bases=dict(states))
         self._invoice_json = invoice_json or InvoiceJson()  # the host's: invoices serialized once
         self._seen_requests: dict[Key, tuple[str, str, CommandResult]] = {}
+        self._raised: dict[str, tuple[BusinessException, JsonText]] = {}  # this batch's, with their JSON
 
     def decide_all(self, envelopes: list[CommandEnvelope]) -> StagedBatch:
         """Decide each envelope in arrival order; each is accepted or rejected on its own."""
@@ -218,6 +220,9 @@ class BatchDecider:
         if isinstance(event, InvoiceGenerated):  # reused by the invoice row and the idempotency record
             invoice = payload["invoice"] = JsonText(cast(dict[str, Any], payload["invoice"]))
             self._invoice_json.remember(event.invoice, invoice)
+        elif isinstance(event, BusinessExceptionRaised):  # reused by the exception's row
+            raised = payload["exception"] = JsonText(cast(dict[str, Any], payload["exception"]))
+            self._raised[event.exception.exception_id] = (event.exception, raised)
         return payload
 
     def _reject(
@@ -288,7 +293,9 @@ class BatchDecider:
         previous = before.exceptions if before else {}
         for exception_id, exception in after.exceptions.items():
             if previous.get(exception_id) is not exception:
-                writes.exceptions.append(exception_row(tenant_id, after.engagement_id, exception))
+                known = self._raised.get(exception_id)
+                data = known[1] if known is not None and known[0] is exception else None
+                writes.exceptions.append(exception_row(tenant_id, after.engagement_id, exception, data))
         earlier = before.invoices if before else {}
         for invoice_id, invoice in after.invoices.items():
             if earlier.get(invoice_id) is not invoice:

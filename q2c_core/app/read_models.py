@@ -13,8 +13,10 @@ from q2c_core.domain.entities import BusinessException
 from q2c_core.domain.invoices import Invoice
 
 
-def exception_row(tenant_id: str, engagement_id: str, exception: BusinessException) -> ExceptionRow:
-    """The read-model row of a business exception."""
+def exception_row(
+    tenant_id: str, engagement_id: str, exception: BusinessException, data: dict[str, Any] | None = None
+) -> ExceptionRow:
+    """The read-model row of a business exception (`data`: its JSON, when already serialized)."""
     return ExceptionRow(
         tenant_id=tenant_id,
         exception_id=exception.exception_id,
@@ -24,7 +26,7 @@ def exception_row(tenant_id: str, engagement_id: str, exception: BusinessExcepti
         check_name=exception.check,
         severity=exception.severity.value,
         state=exception.state.value,
-        data=exception.model_dump(mode="json"),
+        data=data if data is not None else exception.model_dump(mode="json"),
         raise_time=exception.raise_time,
         resolve_time=exception.resolve_time,
         owner_queue=exception.owner_queue.value,

@@ -11,8 +11,10 @@ import pytest
 from q2c_core.app.commands import BatchDecider
 from q2c_core.app.messages import CommandResult
 from q2c_core.app.read_models import RESPONSE_FIELDS
+from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.entities import BusinessException, ExceptionState, GatedStep, Severity
 from q2c_core.domain.errors import ErrorKind, ErrorPayload, FieldViolation
+from q2c_core.domain.events import BusinessExceptionRaised
 from q2c_core.domain.routing import route
 from tests.unit.app.test_invoice_json import _invoice
 
@@ -83,3 +85,27 @@ def test_a_known_invoice_json_is_reused_in_the_reply() -> None:
     assert reply["invoice"] is known
     assert reply == _expected(result)
     assert known.text in reply.text
+
+
+def test_a_raised_exception_row_reuses_the_event_payload_json() -> None:
+    decider, exception = _decider(), _exception()
+    payload = decider._payload(BusinessExceptionRaised(exception=exception))
+    before = Engagement.model_construct(engagement_id="e", exceptions={})
+    after = Engagement.model_construct(engagement_id="e", exceptions={exception.exception_id: exception})
+
+    decider._stage_read_models("t", before, after)
+
+    [row] = decider.staged.writes.exceptions
+    assert row.data is payload["exception"]
+    assert row.data == exception.model_dump(mode="json")
+    assert json.loads(payload.text) == BusinessExceptionRaised(exception=exception).model_dump(mode="json")
+
+
+def test_an_exception_not_raised_in_the_batch_is_dumped() -> None:
+    decider, exception = _decider(), _exception()
+    after = Engagement.model_construct(engagement_id="e", exceptions={exception.exception_id: exception})
+
+    decider._stage_read_models("t", None, after)
+
+    [row] = decider.staged.writes.exceptions
+    assert row.data == exception.model_dump(mode="json")
