@@ -243,9 +243,11 @@ class EngagementHost:
         its request ids looked up if the store refused one as stored, or with fresh reference
         data if the cached one changed (at most MAX_RETRIES attempts in all)."""
         optimistic = not self._replays_expected
+        # loaded once: a refused commit changed none of them, so every attempt starts from these
+        states = self._activate({_key(e) for e in envelopes})
         for attempt in range(1, MAX_RETRIES + 1):
             try:
-                staged = self._decide(envelopes, optimistic=optimistic)
+                staged = self._decide(envelopes, optimistic=optimistic, states=states)
                 self._commit(staged)
                 return staged
             except DuplicateRequestId:
@@ -293,15 +295,22 @@ class EngagementHost:
         payload = UnavailableError("STORE_UNAVAILABLE", "the store is unavailable; retry").to_payload()
         return [CommandResult(error=payload) for _ in envelopes]
 
-    def _decide(self, envelopes: list[CommandEnvelope], *, optimistic: bool = False) -> StagedBatch:
+    def _decide(
+        self,
+        envelopes: list[CommandEnvelope],
+        *,
+        optimistic: bool = False,
+        states: dict[Key, Engagement | None] | None = None,
+    ) -> StagedBatch:
         """Decide the batch against its engagements' states and the stored replies of its
         request ids. `optimistic`: without looking those up, as a request id is almost always
         new: a command decided afresh stages its idempotency record, whose unique key makes the
         commit raise DuplicateRequestId if the id was stored (the caller then decides again
         with the lookup). Only the request ids no record was staged for (a rejection that is
         not remembered) are looked up before the commit, and the batch decided again if any
-        was stored."""
-        states = self._activate({(e.caller.tenant_id, e.engagement_id) for e in envelopes})
+        was stored. `states`: the engagements as already loaded for this batch."""
+        if states is None:
+            states = self._activate({_key(e) for e in envelopes})
         reference = ReferenceData(self.store, self._reference)
         if not optimistic:
             stored = self._idempotency(envelopes)
