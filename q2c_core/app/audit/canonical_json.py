@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from json import encoder as _json_encoder
-from json.encoder import JSONEncoder, encode_basestring
+from json.encoder import JSONEncoder, encode_basestring, encode_basestring_ascii
 from typing import Any
 
 
@@ -24,8 +24,8 @@ def _unencodable(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def _encoder(*, sort_keys: bool) -> Callable[[Any], str]:
-    """`json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False)`.
+def compact_encoder(*, sort_keys: bool, ensure_ascii: bool = False) -> Callable[[Any], str]:
+    """`json.dumps(value, sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=ensure_ascii)`.
 
     json.dumps with any argument builds a new encoder for every call, which costs more than
     encoding a small value; this one is built once (the C encoder, without json's check for
@@ -33,8 +33,9 @@ def _encoder(*, sort_keys: bool) -> Callable[[Any], str]:
     """
     make = getattr(_json_encoder, "c_make_encoder", None)  # untyped: json's C accelerator
     if make is None:  # pragma: no cover - CPython always has it
-        return JSONEncoder(sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False).encode
-    chunks = make(None, _unencodable, encode_basestring, None, ":", ",", sort_keys, False, True)
+        return JSONEncoder(sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=ensure_ascii).encode
+    escape = encode_basestring_ascii if ensure_ascii else encode_basestring
+    chunks = make(None, _unencodable, escape, None, ":", ",", sort_keys, False, True)
 
     def encode(value: Any) -> str:
         return "".join(chunks(value, 0))
@@ -42,8 +43,8 @@ def _encoder(*, sort_keys: bool) -> Callable[[Any], str]:
     return encode
 
 
-_encode = _encoder(sort_keys=True)
-_encode_compact = _encoder(sort_keys=False)
+_encode = compact_encoder(sort_keys=True)
+_encode_compact = compact_encoder(sort_keys=False)
 
 
 def canonical_text(value: Any) -> str:
