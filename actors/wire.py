@@ -23,8 +23,9 @@ from typing import Any
 from pydantic import BaseModel
 from ray import cloudpickle
 
+from q2c_core.domain.base import assembled
+
 _OWN = "q2c_core."
-_set = object.__setattr__
 Reducer = Callable[[Any], Any]
 
 
@@ -45,16 +46,6 @@ def decode(data: bytes) -> Any:
     return pickle.loads(data)
 
 
-def model(cls: type[BaseModel], fields: dict[str, Any], fields_set: set[str]) -> BaseModel:
-    """A pydantic model rebuilt from its field dict, as pydantic's `__setstate__` would."""
-    instance = cls.__new__(cls)
-    _set(instance, "__dict__", fields)
-    _set(instance, "__pydantic_fields_set__", fields_set)
-    _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
-    return instance
-
-
 def member(cls: type[enum.Enum], value: object) -> enum.Enum:
     """An enum member by value (a dict lookup rather than `EnumType.__call__`)."""
     found = cls._value2member_map_.get(value)
@@ -64,7 +55,7 @@ def member(cls: type[enum.Enum], value: object) -> enum.Enum:
 def _reduce_model(instance: BaseModel) -> Any:
     if instance.__pydantic_private__ is not None or instance.__pydantic_extra__ is not None:
         return instance.__reduce_ex__(5)  # not a plain model: pydantic's own state
-    return model, (type(instance), instance.__dict__, instance.__pydantic_fields_set__)
+    return assembled, (type(instance), instance.__dict__, instance.__pydantic_fields_set__)
 
 
 def _reduce_member(instance: enum.Enum) -> Any:

@@ -79,12 +79,7 @@ def trusted(cls: type[M], values: dict[str, Any]) -> M:
         for name, factory in shape.factories:
             if name not in values:
                 data[name] = factory()
-    instance = object.__new__(cls)
-    _set(instance, "__dict__", data)
-    _set(instance, "__pydantic_fields_set__", shape.every)
-    _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
-    return instance
+    return assembled(cls, data, shape.every)
 
 
 def replaced(model: M, changes: dict[str, Any]) -> M:
@@ -94,11 +89,24 @@ def replaced(model: M, changes: dict[str, Any]) -> M:
     data = {**model.__dict__, **changes}
     if len(data) != len(model.__dict__):
         raise TypeError(f"{cls.__name__} has no field(s) {sorted(set(data) - set(model.__dict__))}")
+    every = (_SHAPES.get(cls) or _shape(cls)).every
+    return assembled(cls, data, every, model.__pydantic_extra__, model.__pydantic_private__)
+
+
+def assembled(
+    cls: type[M],
+    data: dict[str, Any],
+    fields_set: set[str],
+    extra: dict[str, Any] | None = None,
+    private: dict[str, Any] | None = None,
+) -> M:
+    """An instance of `cls` holding `data` as it is, unvalidated: pydantic's four slots set as
+    its own `__setstate__` sets them (trusted(), replaced() and actors/wire.py rebuild models so)."""
     instance = object.__new__(cls)
     _set(instance, "__dict__", data)
-    _set(instance, "__pydantic_fields_set__", (_SHAPES.get(cls) or _shape(cls)).every)
-    _set(instance, "__pydantic_extra__", model.__pydantic_extra__)
-    _set(instance, "__pydantic_private__", model.__pydantic_private__)
+    _set(instance, "__pydantic_fields_set__", fields_set)
+    _set(instance, "__pydantic_extra__", extra)
+    _set(instance, "__pydantic_private__", private)
     return instance
 
 
@@ -107,7 +115,7 @@ def complete_builder(cls: type[M]) -> Callable[[dict[str, Any]], M]:
     order, without trusted()'s checks and defaults (Money: made for every sum and product)."""
     every = _shape(cls).every
 
-    def build(values: dict[str, Any]) -> M:
+    def build(values: dict[str, Any]) -> M:  # assembled(), inlined: made for every Money
         instance = object.__new__(cls)
         _set(instance, "__dict__", values)
         _set(instance, "__pydantic_fields_set__", every)
