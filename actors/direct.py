@@ -139,6 +139,12 @@ class ChannelClient:
         writer.write(HEADER.pack(len(endpoint.secret)) + endpoint.secret)
         return cls(reader, writer)
 
+    @property
+    def usable(self) -> bool:
+        """Open, and the shard has not hung up: a request sent now reaches a live listener (or
+        its loss is unknown). False once the peer's end was seen, e.g. after a shard restart."""
+        return not (self.closed or self._reader.at_eof() or self._writer.is_closing())
+
     async def call(self, request: bytes) -> bytes:
         """Send one frame and wait for its reply; ChannelLost (and closed) if the channel breaks."""
         async with self._lock:

@@ -10,10 +10,11 @@ from typing import TypeVar
 
 from ray.exceptions import ActorUnavailableError, RayActorError
 
+from actors.direct import ChannelLost
 from q2c_core.app.messages import CommandEnvelope
 
 log = logging.getLogger(__name__)
-ACTOR_ERRORS = (RayActorError, ActorUnavailableError)
+ACTOR_ERRORS = (RayActorError, ActorUnavailableError, ChannelLost)
 R = TypeVar("R")
 
 

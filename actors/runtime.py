@@ -20,6 +20,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy, Place
 from actors import wire
 from actors.bill_run import BillRunCoordinatorActor, coordinator_name, shard_name
 from actors.delivery import DeliveryActor, delivery_name
+from actors.direct import ChannelClient, ChannelLost
 from actors.retry import LANE_POLICY, call_with_retries
 from actors.routing import shard_for
 from actors.shard import EngagementShard
@@ -48,18 +49,31 @@ def _unavailable(shard_index: int) -> CommandResult:
     return CommandResult(error=error.to_payload())
 
 
-class ShardLane:
-    """One shard's queue: while a Ray call is in flight, newer commands gather into the next."""
+RECONNECT_SECONDS = 1.0
+"""After a failed connect, batches go through Ray this long before the lane tries again."""
 
-    def __init__(self, index: int, handle: Any, max_batch: int) -> None:
+
+class ShardLane:
+    """One shard's queue: while a call is in flight, newer commands gather into the next.
+
+    Batches go over the shard's direct channel (actors/direct.py) once the shard has said, over
+    Ray, where it listens; through a Ray actor call while it has not, or when told to
+    (`direct=False`, `--shard-channel ray`)."""
+
+    def __init__(self, index: int, handle: Any, max_batch: int, direct: bool = True) -> None:
         self.index = index
         self.handle = handle
         self._max_batch = max_batch
         self._pending: list[tuple[CommandEnvelope, asyncio.Future[CommandResult]]] = []
         self._sender: asyncio.Task[None] | None = None
         self.calls = 0
+        self.direct_calls = 0
         # a shard started by an earlier release (detached, still running) has no execute_encoded
         self.encoded = hasattr(handle, "execute_encoded")
+        # batches over the shard's own socket once it has said where (actors/direct.py)
+        self.direct = self.encoded and hasattr(handle, "direct_endpoint") and direct
+        self._channel: ChannelClient | None = None
+        self._next_connect = 0.0
 
     async def submit(self, envelope: CommandEnvelope) -> CommandResult:
         """Queue one command for this shard and wait for its result."""
@@ -88,10 +102,39 @@ class ShardLane:
         if not self.encoded:
             found: list[CommandResult] = await self.handle.execute_batch.remote(envelopes)
             return found
-        # pre-encoded both ways (actors/wire.py): Ray only copies bytes
-        encoded: bytes = await self.handle.execute_encoded.remote(wire.encode(envelopes))
-        results: list[CommandResult] = wire.decode(encoded)
+        request = wire.encode(envelopes)
+        channel = await self._open_channel()
+        if channel is not None:  # ChannelLost mid-call: retried like an actor death
+            self.direct_calls += 1
+            reply = await channel.call(request)
+        else:  # pre-encoded both ways (actors/wire.py): Ray only copies bytes
+            reply = await self.handle.execute_encoded.remote(request)
+        results: list[CommandResult] = wire.decode(reply)
         return results
+
+    async def _open_channel(self) -> ChannelClient | None:
+        """The open direct channel, a new one, or None (not offered, or refused a moment ago)."""
+        if self._channel is not None:
+            if self._channel.usable:
+                return self._channel
+            self._channel.close()  # the shard hung up between batches (it restarted): nothing sent
+            self._channel = None
+        if not self.direct or time.monotonic() < self._next_connect:
+            return None
+        endpoint = await self.handle.direct_endpoint.remote()  # waits out a restarting shard
+        try:
+            self._channel = await ChannelClient.connect(endpoint)
+        except ChannelLost as error:
+            log.warning("shard %d: no direct channel (%s); calling through Ray for now", self.index, error)
+            self._next_connect = time.monotonic() + RECONNECT_SECONDS
+            return None
+        return self._channel
+
+    def close(self) -> None:
+        """Close the direct channel (batches still queued go through Ray)."""
+        self.direct = False
+        if self._channel is not None:
+            self._channel.close()
 
 
 class RayRuntime(RuntimeServices):
@@ -105,6 +148,7 @@ class RayRuntime(RuntimeServices):
         shards: int,
         deployment: str = "q2c",
         placement: str = "spread",
+        channel: str = "direct",
         max_batch: int = 256,
         bill_run_chunk: int = DEFAULT_CHUNK,
         bill_run_pause: float = 0.0,
@@ -132,6 +176,7 @@ class RayRuntime(RuntimeServices):
                     database_url, deployment, (i, shards), placement, max_batch, self_approval, log_settings
                 ),
                 max_batch,
+                direct=channel == "direct",
             )
             for i in range(shards)
         ]
@@ -289,6 +334,8 @@ class RayRuntime(RuntimeServices):
         sweeping) stops: another gateway's sweep resumes a run whose coordinator then dies.
         """
         self._closed = True
+        for lane in self.lanes:
+            lane.close()
         await self.stop_bill_run_sweeper()
         for watcher in list(self.bill_run_watchers.values()):
             watcher.cancel()

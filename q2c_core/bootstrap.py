@@ -74,6 +74,7 @@ async def build_runtime(settings: Settings, store: Store) -> Runtime:
         shards=settings.shards,
         deployment=settings.deployment,
         placement=settings.shard_placement,
+        channel=settings.shard_channel,
         delivery=delivery,
         connectors=simulator_connectors,
         self_approval=settings.self_approval_policy(),

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         "placement group, one 0.001-CPU bundle per shard, moved to survivors when a node is lost), or "
         "pack them where Ray's default scheduler finds room",
     )
+    shard_channel: Literal["direct", "ray"] = Field(
+        "direct",
+        description="how the gateway sends command batches to a shard: direct, over the shard's own "
+        "socket (an ephemeral TCP port on its node, opened by a secret the shard hands out through "
+        "Ray); ray, as Ray actor calls (each costs about a millisecond of CPU more on both sides)",
+    )
     ray_num_cpus: int | None = Field(None, ge=1, description="CPUs for a local Ray (default: all)")
     deployment: str = Field("q2c", pattern=r"^[a-z0-9-]+$", description="shard actor name prefix")
     local: bool = Field(False, description="run engagements in-process, without Ray")

@@ -34,6 +34,26 @@ class RayStack:
     rate_cards: rate_card_pb2_grpc.RateCardServiceStub
     exceptions: exception_pb2_grpc.ExceptionServiceStub
     audit: audit_pb2_grpc.AuditServiceStub
+    channel: grpc.aio.Channel
+
+    @classmethod
+    def connect(cls, runtime: RayRuntime, target: str) -> RayStack:
+        """Stubs for every service over one channel to the server at `target`."""
+        channel = grpc.aio.insecure_channel(target)
+        return cls(
+            runtime=runtime,
+            target=target,
+            engagements=engagement_pb2_grpc.EngagementServiceStub(channel),
+            customers=customer_pb2_grpc.CustomerServiceStub(channel),
+            rate_cards=rate_card_pb2_grpc.RateCardServiceStub(channel),
+            exceptions=exception_pb2_grpc.ExceptionServiceStub(channel),
+            audit=audit_pb2_grpc.AuditServiceStub(channel),
+            channel=channel,
+        )
+
+    async def close(self) -> None:
+        """Close the client channel."""
+        await self.channel.close()
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -43,18 +63,9 @@ async def ray_stack(ray_cluster: str, database_url: str) -> AsyncIterator[RaySta
     runtime = RayRuntime(store, database_url, shards=2, deployment=f"e2e-{uuid.uuid4().hex[:8]}")
     await runtime.wait_ready()
     gateway = await start_server(runtime, "127.0.0.1", 0, security=credentials.security(store))
-    target = f"127.0.0.1:{gateway.port}"
-    channel = grpc.aio.insecure_channel(target)
-    yield RayStack(
-        runtime=runtime,
-        target=target,
-        engagements=engagement_pb2_grpc.EngagementServiceStub(channel),
-        customers=customer_pb2_grpc.CustomerServiceStub(channel),
-        rate_cards=rate_card_pb2_grpc.RateCardServiceStub(channel),
-        exceptions=exception_pb2_grpc.ExceptionServiceStub(channel),
-        audit=audit_pb2_grpc.AuditServiceStub(channel),
-    )
-    await channel.close()
+    stack = RayStack.connect(runtime, f"127.0.0.1:{gateway.port}")
+    yield stack
+    await stack.close()
     await gateway.stop(0)
     await runtime.close(kill_shards=True)
     store.close()

@@ -113,6 +113,29 @@ async def test_a_shard_that_dies_mid_call_gives_channel_lost() -> None:
         assert client.closed
 
 
+async def test_a_client_knows_the_shard_hung_up_before_it_sends_again() -> None:
+    # a peer that takes the secret and hangs up, as a shard whose process dies between batches
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        host, port = listener.getsockname()
+
+        def hang_up() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(HEADER.size + 32)
+
+        peer = threading.Thread(target=hang_up)
+        peer.start()
+        client = await ChannelClient.connect(Endpoint(host, port, b"s" * 32))
+        await asyncio.to_thread(peer.join)
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + 10
+        while client.usable and loop.time() < give_up:
+            await asyncio.sleep(0)  # let the loop read the peer's FIN
+        assert not client.usable
+
+
 async def test_connecting_to_nothing_gives_channel_lost() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
