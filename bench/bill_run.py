@@ -6,12 +6,18 @@ one accepted milestone, invoiced by one bill run fanned out over 1, 2 and 4 Ray 
 
 The database is seeded once (through the real EngagementHost: decide, audit, idempotency, group
 commit; not timed), then copied for every shard count (SQLite: file copy; PostgreSQL: CREATE
-DATABASE ... TEMPLATE), so each run bills the same untouched month. A run is timed from
-StartBillRun to the run's terminal state; peak memory is the largest sum of resident set sizes
-of this process and every process under it (raylet, GCS, Ray's agents, workers, shards, the
-coordinator), sampled every 500 ms during the run, with each process's own peak beside it. CPU
-seconds per process (user + system, from /proc) are taken over the run, so CPU per invoice can be
-compared on a loaded machine where wall time cannot.
+DATABASE ... TEMPLATE), so each run bills the same untouched month. Seeding runs in a child
+process that has exited before Ray starts, so this process holds what a gateway holds during a
+run (the Ray driver, RayRuntime, the store) and nothing of the seeding. Ray is started the way
+the server starts it (actors.cluster.start_ray). A run is timed from StartBillRun to the run's
+terminal state; peak memory is the largest sum of resident set sizes of this process and every
+process under it (raylet, GCS, Ray's agents, workers, shards, the coordinator): the server's
+whole tree, `peak_rss_mb`, also split into this process (`driver_rss_mb`, the gateway's role)
+and Ray's processes (`ray_rss_mb`); `peak_pss_mb` counts each shared page once (RSS counts a
+library mapped by ten processes ten times; read every 4 s only, as reading it costs). Sampled
+every 500 ms during the run, with each process's own peak beside it. CPU seconds per process
+(user + system, from /proc) are taken over the run, so CPU per invoice can be compared on a
+loaded machine where wall time cannot.
 `--template PATH` keeps the seeded SQLite file at PATH (seeded only if missing) for later runs.
 Results are appended as JSON lines to bench/results/bill-run-<db>.jsonl.
 """
@@ -43,13 +49,17 @@ from bench.lifecycle import (
     process_tree,
     rss_bytes,
 )
-from bench.seed import CALLER, seed
+from bench.seed import CALLER
 from q2c_core.adapters.store import Store
 from q2c_core.app.billing.runner import DEFAULT_CHUNK
 from q2c_core.app.billing.runs import BillRunSpec
 from q2c_core.domain.periods import BillingPeriod
 
 PERIOD = BillingPeriod.month(2026, 1)
+PSS_EVERY = 8  # samples (4 s)
+DRIVER = "driver (gateway role: Ray driver, RayRuntime, store)"
+ROOT = Path(__file__).resolve().parent.parent
+RENAMED = ("python", "python default_worker.py", "ray::IDLE")  # a worker takes its actor's name later
 
 
 @contextlib.contextmanager
@@ -60,14 +70,22 @@ def seeded_template(db: str, engagements: int, pg_base: str, keep: str = "") -> 
         marker = path.with_suffix(".seeded")
         if not marker.exists() or marker.read_text() != str(engagements):
             path.unlink(missing_ok=True)
-            asyncio.run(seed(f"sqlite:///{path}", engagements))
+            seed_in_child(f"sqlite:///{path}", engagements)
             marker.write_text(str(engagements))
         Store.open(f"sqlite:///{path}").close()  # migrations added since it was seeded
         yield f"sqlite:///{path}"
         return
     with fresh_database(db, pg_base) as url:
-        asyncio.run(seed(url, engagements))
+        seed_in_child(url, engagements)
         yield url
+
+
+def seed_in_child(url: str, engagements: int) -> None:
+    """Seed in a child process: none of the seeding's memory stays in this one (the gateway's role)."""
+    code = (
+        "import asyncio, sys\nfrom bench.seed import seed\nasyncio.run(seed(sys.argv[1], int(sys.argv[2])))"
+    )
+    subprocess.run([sys.executable, "-c", code, url, str(engagements)], check=True, cwd=ROOT)
 
 
 @contextlib.contextmanager
@@ -96,11 +114,26 @@ def copy_of(template: str, db: str, pg_base: str) -> Iterator[str]:
 
 
 def process_name(pid: int) -> str:
-    """A short name for a process of the tree: the driver, a Ray actor class or an executable."""
+    """A short name for a process of the tree: the driver, a Ray actor class, an executable, or
+    the script a Python daemon of Ray runs (dashboard.py, log_monitor.py, monitor.py)."""
     if pid == os.getpid():
-        return "driver (bench)"
-    cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
-    return _short_name(cmd)
+        return DRIVER
+    argv = [a.decode(errors="replace") for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")]
+    name = _short_name(argv[0])
+    if name.startswith("ray::") and ":" in name[5:]:  # a named actor: ray::<name>:<class>
+        return "ray::" + name.rsplit(":", 1)[1]
+    if name.startswith("python"):
+        script = next((a for a in argv[1:] if a.endswith(".py")), "")
+        return f"python {Path(script).name}" if script else "python"
+    return name
+
+
+def pss_bytes(pid: int) -> int:
+    """Proportional set size: each shared page divided among the processes mapping it."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no Pss for {pid}")
 
 
 class TreeSampler:
@@ -109,27 +142,39 @@ class TreeSampler:
     def __init__(self) -> None:
         self.pids: dict[int, str] = {}
         self.peak_total = 0
+        self.peak_ray = 0  # the largest sum over every process but this one
+        self.peak_pss = 0  # of the samples that read it (every PSS_EVERY-th)
+        self.samples = 0
         self.peak_by_pid: dict[int, int] = {}
         self.cpu_start = self._cpu()
 
     def refresh(self) -> None:
         """Re-read the process tree (new workers appear while the run starts)."""
         for pid in process_tree(os.getpid()):
-            if self.pids.get(pid, "python") == "python":  # a worker is renamed when it hosts an actor
+            if self.pids.get(pid, "python") in RENAMED:
                 with contextlib.suppress(OSError):
                     self.pids[pid] = process_name(pid)
 
     def sample(self) -> None:
-        """One RSS sample: the sum, and each process's own peak (by pid, named)."""
-        total = 0
+        """One sample: the sums of RSS and PSS, and each process's own peak RSS (by pid, named)."""
+        self.samples += 1
+        with_pss = self.samples % PSS_EVERY == 1  # PSS walks page tables: ~60 ms for 8 processes
+        total = pss = driver = 0
         for pid in list(self.pids):
             try:
                 rss = rss_bytes(pid)
+                pss += pss_bytes(pid) if with_pss else 0
             except (OSError, RuntimeError):
                 continue
             total += rss
+            driver += rss if pid == os.getpid() else 0
             self.peak_by_pid[pid] = max(self.peak_by_pid.get(pid, 0), rss)
+            if self.pids[pid] in RENAMED:  # renamed only every 2 s: the coordinator starts meanwhile
+                with contextlib.suppress(OSError):
+                    self.pids[pid] = process_name(pid)
         self.peak_total = max(self.peak_total, total)
+        self.peak_ray = max(self.peak_ray, total - driver)
+        self.peak_pss = max(self.peak_pss, pss)
 
     def peak_by_process(self) -> dict[str, int]:
         """Each process's own peak, named as it was last seen (a worker takes its actor's name)."""
@@ -202,6 +247,9 @@ async def one_run(url: str, shards: int, chunk: int = DEFAULT_CHUNK, py_spy: str
         "skipped": run.engagements_skipped,
         "failed": run.engagements_failed,
         "peak_rss_mb": round(sampler.peak_total / 2**20, 1),
+        "driver_rss_mb": round(sampler.peak_by_pid.get(os.getpid(), 0) / 2**20, 1),
+        "ray_rss_mb": round(sampler.peak_ray / 2**20, 1),
+        "peak_pss_mb": round(sampler.peak_pss / 2**20, 1),
         "peak_rss_mb_by_process": {
             k: round(v / 2**20, 1)
             for k, v in sorted(sampler.peak_by_process().items(), key=lambda kv: -kv[1])
@@ -229,11 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.template and args.db != "sqlite":
         parser.error("--template is for --db sqlite")
-    import ray
+    from actors.cluster import start_ray, stop_ray
 
-    ray.init(num_cpus=2, include_dashboard=False, namespace="q2c", log_to_driver=False)
     rows = []
     with seeded_template(args.db, args.engagements, args.pg, args.template) as template:
+        start_ray(None, 2)  # after seeding: the tree holds only what a server runs
         for shards in (int(s) for s in args.shards.split(",")):
             with copy_of(template, args.db, args.pg) as url:
                 row = {
@@ -254,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
                                 "invoices",
                                 "invoices_per_s",
                                 "peak_rss_mb",
+                                "driver_rss_mb",
+                                "ray_rss_mb",
+                                "peak_pss_mb",
                                 "cpu_ms_per_invoice",
                                 "shard_cpu_ms_per_invoice",
                                 "state",
@@ -267,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     with (RESULTS / f"bill-run-{args.db}.jsonl").open("a") as out:
         for row in rows:
             out.write(json.dumps(row, sort_keys=True) + "\n")
-    ray.shutdown()
+    stop_ray()
     return 0 if all(r["state"] == "SUCCEEDED" and r["failed"] == 0 for r in rows) else 1
 
 

@@ -14,6 +14,8 @@ def ray_cluster() -> Iterator[str]:
     """A local Ray shared by the whole session (2 CPUs; shard actors reserve none)."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, namespace="q2c", log_to_driver=False)
+    from actors.cluster import start_ray, stop_ray
+
+    start_ray(None, 2)  # the local head a server starts
     yield ray.get_runtime_context().gcs_address
-    ray.shutdown()
+    stop_ray()
