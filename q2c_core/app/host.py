@@ -1,11 +1,14 @@
 """EngagementHost: many engagement virtual actors in one process, committed in groups.
 
-Commands queue in arrival order; one worker drains the queue into batches, decides each
-command against its engagement's state, and commits the whole batch in one transaction
-(group commit). One batch at a time per host keeps every engagement's commands strictly
-serial and in order, while many engagements share each commit. Which engagements stay in
-memory, live or compacted, is `residency.Residency`'s business; the worker also runs its sweeps
-and other maintenance jobs between batches, so that only one thread ever touches it.
+A batch of commands is decided command by command against each engagement's state and
+committed in one transaction (group commit). One batch at a time per host keeps every
+engagement's commands strictly serial and in order, while many engagements share each commit.
+Two ways in share one writer lock (`writer.WriterGate`): `run_batch` / `run_job_now` run in the
+calling thread (a threaded shard actor's Ray threads), and `submit_many` / `run_job` queue from
+an event loop, where one worker coalesces what has queued into batches (the in-process
+runtime). Which engagements stay in memory, live or compacted, is `residency.Residency`'s
+business; sweeps and other maintenance jobs run under the same lock, between batches, so that
+only one thread at a time touches it.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
+from typing import TypeVar
 
 from q2c_core.app.clock import utc_now
 from q2c_core.app.commands import BatchDecider, Key, StagedBatch
@@ -35,6 +40,7 @@ from q2c_core.app.store_errors import (
     StoreError,
 )
 from q2c_core.app.telemetry import HostTelemetry, rows_written
+from q2c_core.app.writer import WriterGate
 from q2c_core.domain.duties import NOBODY_EXEMPT, SelfApprovalPolicy
 from q2c_core.domain.engagement import Engagement
 from q2c_core.domain.errors import ConflictError, ErrorKind, ErrorPayload, UnavailableError
@@ -43,6 +49,7 @@ from q2c_core.logs import batch_fields, log_context
 log = logging.getLogger(__name__)
 MAX_RETRIES = 3
 Job = Callable[[], object]
+_T = TypeVar("_T")
 
 
 class EngagementHost:
@@ -74,12 +81,82 @@ class EngagementHost:
         self._jobs: list[tuple[Job, asyncio.Future[object]]] = []
         self._wakeup: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
-        self.closed = False
+        self._gate = WriterGate()
         self.batches_committed = 0
         self._not_kept: set[Key] = set()  # the batch's passing engagements not held before it
         self.telemetry = HostTelemetry()
 
-    # -- public ------------------------------------------------------------------------------
+    # -- public: in the calling thread --------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once close() or close_now() was called: new commands are refused."""
+        return self._gate.closed
+
+    def run_batch(self, envelopes: list[CommandEnvelope], *, passing: bool = False) -> list[CommandResult]:
+        """Decide and commit `envelopes` in this thread, in order, `max_batch` at a time, once no
+        other batch or job runs; their results, never raised errors. `passing`: as submit_many."""
+        token = self._gate.admit(len(envelopes), refusable=True)
+        if token is None:
+            return _refused(envelopes)
+        try:
+            with self._gate.lock:
+                self._gate.started(token)
+                step = self._max_batch
+                results: list[CommandResult] = []
+                for first in range(0, len(envelopes), step):
+                    batch = envelopes[first : first + step]
+                    results += self._run_batch(batch, {_key(e) for e in batch} if passing else None)
+                return results
+        finally:
+            self._gate.done(token)
+
+    def run_job_now(self, job: Job) -> object:
+        """Run `job` in this thread between batches (it may touch residency); its result."""
+        token = self._gate.admit(0, refusable=False)
+        assert token is not None
+        try:
+            with self._gate.lock:
+                return job()
+        finally:
+            self._gate.done(token)
+
+    def sweep_now(self) -> None:
+        """Hibernate and evict what has been idle too long (also done after every commit)."""
+        self.run_job_now(self._sweep)
+
+    def activate_now(self, keys: list[Key]) -> int:
+        """Load engagements into memory ahead of their commands; how many are now live."""
+        found = self.run_job_now(partial(self._load, keys))
+        assert isinstance(found, int)
+        return found
+
+    def idle_now(self) -> None:
+        """Block until every run_batch / run_job_now call begun before this one has finished."""
+        self._gate.wait_for(self._gate.running())
+
+    def close_now(self) -> None:
+        """Refuse new commands, then block until the run_batch / run_job_now calls begun before
+        have finished (the event loop's queue: see close)."""
+        self._gate.wait_for(self._gate.close())
+
+    def sweep_every(self, seconds: float) -> threading.Thread:
+        """Sweep every `seconds` on a daemon thread until the host closes. A sweep that raises
+        is logged and the next one runs on time: a timer that died would leave idle engagements
+        live for good."""
+
+        def sweeping() -> None:
+            while not self._gate.closing.wait(seconds):
+                try:
+                    self.sweep_now()
+                except Exception:
+                    log.exception("periodic sweep failed")
+
+        thread = threading.Thread(target=sweeping, name="q2c-host-sweep", daemon=True)
+        thread.start()
+        return thread
+
+    # -- public: from an event loop -----------------------------------------------------------
 
     async def submit(self, envelope: CommandEnvelope) -> CommandResult:
         """Queue one command and wait for its result (after its batch commits)."""
@@ -92,8 +169,7 @@ class EngagementHost:
         engagements once (a bill run's sweep), so those they activate from the store are evicted
         again after the commit instead of crowding out the engagements in use."""
         if self.closed:
-            error = UnavailableError("HOST_CLOSED", "the engagement host is shutting down")
-            return [CommandResult(error=error.to_payload()) for _ in envelopes]
+            return _refused(envelopes)
         loop = asyncio.get_running_loop()
         futures = [loop.create_future() for _ in envelopes]
         self._queue.extend(
@@ -111,24 +187,31 @@ class EngagementHost:
 
     async def sweep(self) -> None:
         """Hibernate and evict what has been idle too long (also done after every commit)."""
-        await self.run_job(lambda: self.residency.sweep(time.monotonic()))
+        await self.run_job(self._sweep)
 
     async def activate(self, keys: list[Key]) -> int:
         """Load engagements into memory ahead of their commands; how many are now live."""
-
-        def load() -> int:
-            now = time.monotonic()
-            states = self._activate(keys)
-            for key, state in states.items():
-                if state is not None:
-                    self.residency.put(key, state, now)
-            self.residency.sweep(now)
-            self._drop_unheld(states)
-            return self.residency.hot_count
-
-        found = await self.run_job(load)
+        found = await self.run_job(partial(self._load, keys))
         assert isinstance(found, int)
         return found
+
+    async def idle(self) -> None:
+        """Wait until every command queued so far has been committed (or rejected)."""
+        running = self._gate.running()  # and the run_batch calls under way
+        while self._worker is not None and not self._worker.done():
+            await asyncio.shield(self._worker)
+        if running:
+            await asyncio.to_thread(self._gate.wait_for, running)
+
+    async def close(self) -> None:
+        """Finish queued work, then refuse new commands."""
+        running = self._gate.close()
+        if self._worker is not None:
+            await self._worker
+        if running:
+            await asyncio.to_thread(self._gate.wait_for, running)
+
+    # -- either way ------------------------------------------------------------------------------
 
     @property
     def resident_count(self) -> int:
@@ -139,8 +222,9 @@ class EngagementHost:
         """Cumulative counters and histograms, resident engagements and mailbox depth."""
         residency = self.residency
         self.telemetry.evictions = residency.evictions
+        mailbox = len(self._queue) + self._gate.waiting()
         return {
-            **self.telemetry.snapshot(residency.hot_count, len(self._queue)),
+            **self.telemetry.snapshot(residency.hot_count, mailbox),
             "hibernating": residency.hibernating_count,
             "hibernations": residency.hibernations,
             "thaws": residency.thaws,
@@ -149,17 +233,6 @@ class EngagementHost:
     def evict_all(self) -> None:
         """Forget every resident engagement (they re-activate from the store on next use)."""
         self.residency.clear()
-
-    async def idle(self) -> None:
-        """Wait until every command queued so far has been committed (or rejected)."""
-        while self._worker is not None and not self._worker.done():
-            await asyncio.shield(self._worker)
-
-    async def close(self) -> None:
-        """Finish queued work, then refuse new commands."""
-        self.closed = True
-        if self._worker is not None:
-            await self._worker
 
     # -- worker ------------------------------------------------------------------------------
 
@@ -178,7 +251,7 @@ class EngagementHost:
             if not self._queue:
                 job, done = self._jobs.pop(0)
                 try:
-                    result = await asyncio.to_thread(job)
+                    result = await asyncio.to_thread(self._locked, job)
                 except Exception as error:  # the job's caller gets it
                     if not done.done():  # a caller that gave up (cancelled) gets nothing
                         done.set_exception(error)
@@ -189,18 +262,39 @@ class EngagementHost:
             taken, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
             envelopes = [envelope for envelope, _, _ in taken]
             passing = {_key(e) for e, _, p in taken if p} - {_key(e) for e, _, p in taken if not p}
-            self.telemetry.batch_size.observe(len(envelopes))
-            try:
-                results = await asyncio.to_thread(self.process_batch, envelopes, passing)
-            except Exception:  # never leave a caller waiting
-                log.exception("batch of %d failed", len(envelopes))
-                payload = ErrorPayload(kind=ErrorKind.INTERNAL, reason="INTERNAL", message="internal error")
-                results = [CommandResult(error=payload)] * len(envelopes)
+            results = await asyncio.to_thread(self._locked, partial(self._run_batch, envelopes, passing))
             for (_, future, _), result in zip(taken, results, strict=True):
                 if not future.done():
                     future.set_result(result)
 
-    # -- the pipeline (sync: runs in a worker thread) -----------------------------------------
+    def _locked(self, job: Callable[[], _T]) -> _T:
+        with self._gate.lock:
+            return job()
+
+    def _run_batch(self, envelopes: list[CommandEnvelope], passing: set[Key] | None) -> list[CommandResult]:
+        """process_batch, for a caller holding the writer lock: every command gets a result."""
+        self.telemetry.batch_size.observe(len(envelopes))
+        try:
+            return self.process_batch(envelopes, passing)
+        except Exception:  # never leave a caller without an answer
+            log.exception("batch of %d failed", len(envelopes))
+            payload = ErrorPayload(kind=ErrorKind.INTERNAL, reason="INTERNAL", message="internal error")
+            return [CommandResult(error=payload)] * len(envelopes)
+
+    def _sweep(self) -> None:
+        self.residency.sweep(time.monotonic())
+
+    def _load(self, keys: list[Key]) -> int:
+        now = time.monotonic()
+        states = self._activate(keys)
+        for key, state in states.items():
+            if state is not None:
+                self.residency.put(key, state, now)
+        self.residency.sweep(now)
+        self._drop_unheld(states)
+        return self.residency.hot_count
+
+    # -- the pipeline (sync: its caller holds the writer lock, or is the host's only user) --
 
     def process_batch(
         self, envelopes: list[CommandEnvelope], passing: set[Key] | None = None
@@ -432,6 +526,11 @@ class EngagementHost:
 
 def _key(envelope: CommandEnvelope) -> Key:
     return (envelope.caller.tenant_id, envelope.engagement_id)
+
+
+def _refused(envelopes: list[CommandEnvelope]) -> list[CommandResult]:
+    error = UnavailableError("HOST_CLOSED", "the engagement host is shutting down")
+    return [CommandResult(error=error.to_payload()) for _ in envelopes]
 
 
 def _request(envelope: CommandEnvelope) -> Key:
