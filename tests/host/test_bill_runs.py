@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from q2c_core.adapters.store import Store
 from q2c_core.app.billing.runner import BillOutcome, outcomes, run_envelopes
 from q2c_core.app.billing.runs import BillRun, BillRunSpec, BillRunState
 from q2c_core.app.messages import CommandEnvelope
+from q2c_core.app.records import BillRunRow
 from q2c_core.app.runtime import LocalRuntime
 from q2c_core.domain.errors import (
     NotFoundError,
@@ -166,6 +168,38 @@ async def test_cancel_stops_dispatching(runtime: LocalRuntime, portfolio: Portfo
         await runtime.cancel_bill_run(caller(tenant_id), None, run.bill_run_id, " ")
     audit = [r.command_type for r in audit_of(runtime.store, tenant_id, run.bill_run_id)]
     assert audit == ["StartBillRun", "CancelBillRun"]
+
+
+async def test_the_next_chunk_goes_while_the_last_chunk_s_progress_is_saved(
+    runtime: LocalRuntime, portfolio: Portfolio, tenant_id: str
+) -> None:
+    saving, release, second_chunk = threading.Event(), threading.Event(), asyncio.Event()
+    save, dispatch, calls = runtime.store.save_bill_run, runtime._dispatch, []
+
+    def held(row: BillRunRow) -> None:  # in the coordinator's store thread
+        if row.data["engagements_processed"] == 7:  # the first chunk's progress
+            saving.set()
+            release.wait(60)
+        save(row)
+
+    async def recording(shard: int, envelopes: list[CommandEnvelope]) -> list[BillOutcome]:
+        calls.append(len(envelopes))
+        if len(calls) == 2:
+            second_chunk.set()
+        return await dispatch(shard, envelopes)
+
+    runtime.store.save_bill_run = held  # type: ignore[method-assign]
+    runtime._dispatch = recording  # type: ignore[method-assign]
+    try:
+        run = await runtime.start_bill_run(caller(tenant_id), None, SPEC)
+        # before, the second chunk waited for the first one's save, which waits for `release`
+        await asyncio.wait_for(second_chunk.wait(), 60)  # a bound on failure, not synchronisation
+        assert await asyncio.to_thread(saving.wait, 60)  # and that save is held indeed
+    finally:
+        release.set()
+    done = await finished(runtime, run)
+    assert done.state is BillRunState.SUCCEEDED and calls == [7, 7, 7, 7, 2]
+    assert (done.engagements_processed, done.invoices_created, done.engagements_skipped) == (30, 15, 10)
 
 
 async def test_bill_run_reads(runtime: LocalRuntime, portfolio: Portfolio, tenant_id: str) -> None:

@@ -267,24 +267,66 @@ class BillRunCoordinator:
         return await self._save(state=BillRunState.SUCCEEDED, failure_message=message, finish=True)
 
     async def _shard(self, index: int, ids: list[str]) -> None:
-        assert self._run is not None
-        for start in range(0, len(ids), self._chunk):
-            if self.stopped:
+        """Send the shard its chunks one at a time. Unpaced, the next chunk goes as soon as the
+        last one is back and a read of the run finds it neither cancelled nor taken over: the
+        progress save (a write, waiting for the store's writer behind the shards' commits) then
+        runs while the shard works, instead of keeping it idle between chunks."""
+        chunks = [ids[start : start + self._chunk] for start in range(0, len(ids), self._chunk)]
+        sending = asyncio.ensure_future(self._send(index, chunks[0])) if chunks and not self.stopped else None
+        for following in [*chunks[1:], None] if chunks else []:
+            if sending is None:  # stopped
                 return
-            envelopes = run_envelopes(self._run, ids[start : start + self._chunk])
+            results = await sending
+            sending = None
+            if following is not None and not self._pause:
+                await self._look()
+                if not self.stopped:
+                    sending = asyncio.ensure_future(self._send(index, following))
             try:
-                results = await self._dispatch(index, envelopes)
-            except Exception as error:  # a broken dispatch fails its chunk, not the run
-                log.exception("bill run %s: shard %d chunk failed", self._key[1], index)
-                results = failed_outcomes(envelopes, "INTERNAL", str(error) or "internal error")
-            for outcome in results:
-                self._progress.add(outcome)
-            await self._save()
+                for outcome in results:
+                    self._progress.add(outcome)
+                await self._save()
+            except BaseException:
+                if sending is not None:
+                    sending.cancel()
+                raise
             if self._pause:
                 await asyncio.sleep(self._pause)
+            if sending is None and following is not None and not self.stopped:
+                sending = asyncio.ensure_future(self._send(index, following))
         if not self.stopped:
             self._progress.shards_done += 1
             await self._save()
+
+    async def _send(self, index: int, ids: list[str]) -> list[BillOutcome]:
+        """Dispatch one chunk; a broken dispatch fails its chunk, not the run."""
+        assert self._run is not None
+        envelopes = run_envelopes(self._run, ids)
+        try:
+            return await self._dispatch(index, envelopes)
+        except Exception as error:
+            log.exception("bill run %s: shard %d chunk failed", self._key[1], index)
+            return failed_outcomes(envelopes, "INTERNAL", str(error) or "internal error")
+
+    async def _look(self) -> None:
+        """Before the next chunk goes: notice a cancel or a lost lease as a save's conflict would
+        (the run as stored is kept; a lost lease stops this coordinator)."""
+        async with self._lock:  # a save in flight moves the version: read after it
+            if self.lost:
+                return
+            try:
+                stored, version = await asyncio.to_thread(self._control.load, *self._key)
+                if version == self._version:
+                    return
+                self._run, self._version = stored, version
+                if self._lease is not None and not await asyncio.to_thread(self._lease.holds):
+                    log.warning("bill run %s: lease taken over; coordinator stops", self._key[1])
+                    self._lose()
+                    return
+            except StoreError as error:  # the save after the chunk looks again
+                log.warning("bill run %s: not re-read: %s", self._key[1], error)
+                return
+            self.stopped = self.stopped or stored.state.finished
 
     async def _save(self, *, finish: bool = False, **changes: Any) -> BillRun:
         """Save progress (and changes); a run finished from outside keeps its state, gets counters."""
