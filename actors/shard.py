@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import os
 
@@ -19,9 +18,12 @@ from q2c_core.logs import LogFormat, configure_logging
 
 SWEEP_SECONDS = 5.0
 """How often a shard hibernates and evicts idle engagements when no commits do it."""
+OBSERVE = "observe"
+"""The concurrency group of the read-only calls (stats, metrics): answered on threads of their
+own while a batch runs, not queued behind a bill-run chunk."""
 
 
-@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0, concurrency_groups={OBSERVE: 2})  # type: ignore[call-overload]
 class EngagementShard:
     """Wraps one EngagementHost; after a crash Ray restarts it and engagements re-activate lazily."""
 
@@ -53,48 +55,42 @@ class EngagementShard:
         # collection, took bench/decide.py from 168 to 146 us per command (collection 42 -> 8 us).
         gc.freeze()
         gc.set_threshold(20_000, 10, 10)
-        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper = self.host.sweep_every(SWEEP_SECONDS)  # idle engagements hibernate between commits
 
-    def _ensure_sweeper(self) -> None:
-        # started on the first call: the actor's event loop runs by then
-        if self._sweeper is None:
-            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_while_open())
+    # Every method is synchronous. Ray runs the default group's calls one at a time, in the
+    # order they arrive (so idle and drain come after everything sent before them), each in the
+    # thread that received it; the host's writer lock keeps the periodic sweep out of a batch.
+    # The async actor it replaces handed each call to an event loop, then each batch to a
+    # worker thread: bench/shard_call.py measures both.
 
-    async def _sweep_while_open(self) -> None:
-        while not self.host.closed:
-            await asyncio.sleep(SWEEP_SECONDS)  # a timer: idle engagements are hibernated between commits
-            await self.host.sweep()
-
-    async def execute_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
+    def execute_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
         """Run a batch of commands (group-committed); results, never raised domain errors."""
-        self._ensure_sweeper()
-        return await self.host.submit_many(envelopes)
+        return self.host.run_batch(envelopes)
 
-    async def execute_encoded(self, batch: bytes) -> bytes:
+    def execute_encoded(self, batch: bytes) -> bytes:
         """execute_batch over `wire`-encoded envelopes and results: the C pickler on both sides
         instead of Ray's cloudpickle (the gateway's lanes call this one)."""
-        return wire.encode(await self.execute_batch(wire.decode(batch)))
+        return wire.encode(self.host.run_batch(wire.decode(batch)))
 
-    async def bill_batch(self, envelopes: list[CommandEnvelope]) -> list[BillOutcome]:
+    def bill_batch(self, envelopes: list[CommandEnvelope]) -> list[BillOutcome]:
         """A bill-run chunk: group-committed like execute_batch, answered with small outcomes.
         The engagements it had to load from the store are not kept in memory afterwards."""
-        self._ensure_sweeper()
-        return outcomes(envelopes, await self.host.submit_many(envelopes, passing=True))
+        return outcomes(envelopes, self.host.run_batch(envelopes, passing=True))
 
-    async def bill_encoded(self, batch: bytes) -> bytes:
+    def bill_encoded(self, batch: bytes) -> bytes:
         """bill_batch over `wire`-encoded envelopes and outcomes (what coordinators call)."""
-        return wire.encode(await self.bill_batch(wire.decode(batch)))
+        return wire.encode(self.bill_batch(wire.decode(batch)))
 
-    async def activate(self, tenant_id: str, engagement_ids: list[str]) -> int:
+    def activate(self, tenant_id: str, engagement_ids: list[str]) -> int:
         """Load engagements into memory ahead of their commands; how many are live now."""
-        self._ensure_sweeper()
-        return await self.host.activate([(tenant_id, e) for e in engagement_ids])
+        return self.host.activate_now([(tenant_id, e) for e in engagement_ids])
 
-    async def sweep(self) -> None:
+    def sweep(self) -> None:
         """Hibernate and evict idle engagements now (the shard also does it every few seconds)."""
-        await self.host.sweep()
+        self.host.sweep_now()
 
-    async def stats(self) -> dict[str, int]:
+    @ray.method(concurrency_group=OBSERVE)
+    def stats(self) -> dict[str, int]:
         """Process id, live and hibernating engagements, committed batches (tests, operators)."""
         return {
             "pid": os.getpid(),
@@ -105,14 +101,15 @@ class EngagementShard:
             "batches_committed": self.host.batches_committed,
         }
 
-    async def metrics_snapshot(self) -> dict[str, object]:
+    @ray.method(concurrency_group=OBSERVE)
+    def metrics_snapshot(self) -> dict[str, object]:
         """The host's cumulative counters and histograms and its gauges, as plain data."""
         return self.host.metrics_snapshot()
 
-    async def idle(self) -> None:
+    def idle(self) -> None:
         """Return once every command this shard has received so far is committed."""
-        await self.host.idle()
+        self.host.idle_now()
 
-    async def drain(self) -> None:
+    def drain(self) -> None:
         """Finish queued work and refuse new commands (before a planned shutdown)."""
-        await self.host.close()
+        self.host.close_now()
