@@ -19,7 +19,12 @@ fsync), and on PostgreSQL how long each transaction held the event-order lock (f
 the commit's end: the window every event-writing transaction is serialized on). With
 `--writers W`, W processes commit at once (as shards do, each on its own engagements of the
 same tenant) and commands/s is their aggregate. `--profile DIR` also writes a cProfile of the
-timed batches (one writer).
+timed batches (one writer). `--instructions DIR` counts the instructions the timed batches take
+(one writer, run under callgrind; the same figure whatever else runs on the machine):
+
+    valgrind --tool=callgrind --trace-children=no --callgrind-out-file=/tmp/cg/callgrind.out.%p \
+        python -m bench.store_commit --db sqlite --commands 1,16 --batches 200 --lifetime 15 \
+        --instructions /tmp/cg --no-save
 Results are appended as JSON lines to bench/results/store-commit.jsonl.
 """
 
@@ -203,7 +208,13 @@ def _snapshot(eid: str, seq: int) -> dict[str, Any]:
 
 
 def commit_loop(
-    url: str, commands: int, batches: int, warmup: int, profile: Path | None = None, start: Any = None
+    url: str,
+    commands: int,
+    batches: int,
+    warmup: int,
+    profile: Path | None = None,
+    start: Any = None,
+    instructions: Path | None = None,
 ) -> dict[str, Any]:
     """One writer: commit warmup + batches batches on its own engagements; time the last ones."""
     store = Store.open(url, migrate=False)
@@ -221,6 +232,8 @@ def commit_loop(
         began, cpu0, usage0 = time.time(), time.process_time(), resource.getrusage(resource.RUSAGE_SELF)
         if profiler:
             profiler.enable()
+        if instructions:
+            _callgrind("-z", instructions)
         for batch in prepared:
             t0 = time.perf_counter()
             granted.clear()
@@ -228,6 +241,7 @@ def commit_loop(
             walls.append(time.perf_counter() - t0)
             if granted:
                 locked.append(time.perf_counter() - granted[0])
+        counted = _callgrind("-d", instructions) if instructions else None
         if profiler:
             profiler.disable()
         cpu, usage = time.process_time() - cpu0, resource.getrusage(resource.RUSAGE_SELF)
@@ -245,7 +259,20 @@ def commit_loop(
         "system": system,
         "began": began,
         "ended": time.time(),
+        "instructions": counted,
     }
+
+
+def _callgrind(command: str, directory: Path) -> int:
+    """Zero (-z) or dump (-d) this process's callgrind counters; a dump returns the instructions
+    counted since the last zero (from the newest dump file's totals)."""
+    subprocess.run(["callgrind_control", command, str(os.getpid())], check=True, capture_output=True)
+    if command != "-d":
+        return 0
+    dumps = directory.glob(f"callgrind.out.{os.getpid()}*")
+    newest = max(dumps, key=lambda path: path.stat().st_mtime)
+    totals = [line for line in newest.read_text().splitlines() if line.startswith(("totals:", "summary:"))]
+    return int(totals[-1].split()[1])
 
 
 def _watch_order_lock(store: Store) -> list[float]:
@@ -278,12 +305,18 @@ def _writer(url: str, commands: int, batches: int, warmup: int, start: Any, out:
 
 
 def run(
-    url: str, commands: int, batches: int, warmup: int, profile: Path | None, writers: int = 1
+    url: str,
+    commands: int,
+    batches: int,
+    warmup: int,
+    profile: Path | None,
+    writers: int = 1,
+    instructions: Path | None = None,
 ) -> dict[str, Any]:
     """Commit with `writers` concurrent processes (1: this one); return the measurements."""
     Store.open(url).close()  # migrated once, before the writers start
     if writers == 1:
-        loops = [commit_loop(url, commands, batches, warmup, profile)]
+        loops = [commit_loop(url, commands, batches, warmup, profile, instructions=instructions)]
     else:
         ctx = multiprocessing.get_context("fork")
         start, out = ctx.Barrier(writers), ctx.Queue()
@@ -306,8 +339,10 @@ def run(
     timed = writers * batches * commands
     cpu, system = sum(x["cpu"] for x in loops), sum(x["system"] for x in loops)
     elapsed = max(x["ended"] for x in loops) - min(x["began"] for x in loops)
+    counted = loops[0]["instructions"] if writers == 1 else None
     return {
         "commands_per_batch": commands,
+        "instructions_per_command": None if counted is None else round(counted / timed),
         "batches": batches,
         "writers": writers,
         "cpu_us_per_command": round(cpu / timed * 1e6, 1),
@@ -339,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", default="", help="a note stored with the result (e.g. before)")
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL base URL (no database)")
     parser.add_argument("--profile", type=Path, default=None, help="write cProfile stats here")
+    parser.add_argument(
+        "--instructions",
+        type=Path,
+        default=None,
+        help="under callgrind: count the timed batches' instructions (callgrind's output directory)",
+    )
     parser.add_argument("--no-save", action="store_true", help="print only")
     parser.add_argument(
         "--lifetime",
@@ -358,7 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     for db in args.db.split(","):
         for commands in [int(c) for c in args.commands.split(",")]:
             with fresh_database(db, args.pg) as url:
-                result = run(url, commands, args.batches, args.warmup, args.profile, args.writers)
+                result = run(
+                    url, commands, args.batches, args.warmup, args.profile, args.writers, args.instructions
+                )
             ok = ok and result["ok"]
             line = {
                 "bench": "store_commit",
