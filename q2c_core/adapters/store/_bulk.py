@@ -1,5 +1,5 @@
 """The write path's multi-row statements, compiled once per dialect and handed to the driver as
-they are (`exec_driver_sql`): no statement building, cache-key generation or per-row parameter
+they are, on its cursor (`_driver.execute`): no statement building, cache-key generation or per-row parameter
 compilation on each commit, which were most of a commit's CPU (bench/store_commit.py).
 
 SQLite runs one cached statement per row (executemany). PostgreSQL inserts all rows with one
@@ -112,10 +112,8 @@ class Insert:
 
     def run(self, conn: Connection, rows: Sequence[s.Params]) -> None:
         """Insert `rows` (column name -> value, as RowMap.params gives them), in order."""
-        if rows and self.unnest:
-            conn.exec_driver_sql(self.sql, self.params(rows))
-        elif rows:
-            driver.execute(conn, self.sql, self.params(rows), many=True)
+        if rows:
+            driver.execute(conn, self.sql, self.params(rows), many=not self.unnest)
 
     def run_ids(self, conn: Connection, rows: Sequence[s.Params]) -> list[int]:
         """SQLite: insert `rows` in order; the rowids they got, in the same order.
@@ -183,10 +181,8 @@ class Update:
 
     def run(self, conn: Connection, rows: Sequence[s.Params]) -> None:
         """Update every row (column name -> value; the `at_most` column's value is the bound)."""
-        if rows and self.unnest:
-            conn.exec_driver_sql(self.sql, self.params(rows))
-        elif rows:
-            driver.execute(conn, self.sql, self.params(rows), many=True)
+        if rows:
+            driver.execute(conn, self.sql, self.params(rows), many=not self.unnest)
 
     def params(self, rows: Sequence[s.Params]) -> Any:
         """The driver's parameters: a tuple per row (SQLite), an array per column (PostgreSQL)."""
@@ -246,7 +242,7 @@ class Statements:
         params: dict[str, Any] = {}
         for name in present:
             params.update(self._parts[name].params(rows[name]))
-        found = conn.exec_driver_sql(self._with(present), params)
+        found = driver.execute(conn, self._with(present), params, fetch=True)
         if not audit:
             return []
         by_key = {(r[1], r[2], r[3]): int(r[0]) for r in found}
@@ -267,8 +263,8 @@ class Statements:
                 f"WITH ordered AS MATERIALIZED ({lock}) {self.events.insert_from(' CROSS JOIN ordered')}"
             )
         tenants = sorted({row["tenant_id"] for row in rows})
-        conn.exec_driver_sql(
-            self._append, {"channel": channel, "tenants": tenants, **self.events.params(rows)}
+        driver.execute(
+            conn, self._append, {"channel": channel, "tenants": tenants, **self.events.params(rows)}
         )
 
     def _with(self, present: tuple[str, ...]) -> str:

@@ -37,7 +37,7 @@ def read_versions(conn: Connection, tenant_ids: Iterable[str]) -> dict[str, int]
     if not wanted:
         return {}
     if conn.dialect.name == "postgresql":
-        rows = conn.exec_driver_sql(f"{_SELECT} = ANY(%s)", (wanted,))
+        rows = driver.execute(conn, f"{_SELECT} = ANY(%s)", (wanted,), fetch=True)
     else:
         marks = ", ".join("?" * len(wanted))
         rows = driver.execute(conn, f"{_SELECT} IN ({marks})", tuple(wanted), fetch=True)

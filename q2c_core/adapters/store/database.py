@@ -95,6 +95,8 @@ def _install_sqlite_listeners(engine: Engine, synchronous: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            return  # begun on the driver (the held commit connection, _commit.py): that one holds
         read_only = conn.get_execution_options().get(READ_ONLY, False)
         execute(conn, "BEGIN" if read_only else "BEGIN IMMEDIATE")
 

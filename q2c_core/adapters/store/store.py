@@ -17,6 +17,7 @@ from q2c_core.adapters.store import _reference as reference
 from q2c_core.adapters.store import audit_checkpoints as ac
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store import security_events as sec
+from q2c_core.adapters.store._commit import CommitConnection
 from q2c_core.adapters.store._guard import Attempt, guard
 from q2c_core.adapters.store._leases import LeaseMethods
 from q2c_core.adapters.store._write import AuditHeads, write_batch
@@ -58,6 +59,7 @@ class Store(LeaseMethods):
         self.engine = engine
         self.notifier = EventNotifier()  # woken by commits that wrote events
         self.audit_heads = AuditHeads()  # chain heads this store committed, saving a query per commit
+        self._writer = CommitConnection(engine)  # commits run on one held connection
         self._listener: PgEventListener | None = None
         self._listener_lock = threading.Lock()
 
@@ -76,6 +78,7 @@ class Store(LeaseMethods):
             listener, self._listener = self._listener, None
         if listener is not None:
             listener.stop()
+        self._writer.close()
         self.engine.dispose()
 
     def event_notifier(self) -> EventNotifier:
@@ -137,8 +140,8 @@ class Store(LeaseMethods):
     def _write(self, attempt: Attempt) -> list[AuditRecord]:
         """One transaction; the audit head cache moves only once it committed."""
         try:
-            with guard(self.engine, attempt), self.engine.begin() as conn:
-                records = write_batch(conn, attempt, self.audit_heads)
+            with guard(self.engine, attempt):
+                records = self._writer.run(lambda conn: write_batch(conn, attempt, self.audit_heads))
         except BaseException:
             self.audit_heads.forget((a.tenant_id, a.stream_id) for a in attempt.batch.audit)
             raise
