@@ -9,8 +9,10 @@ affected, the rest of the tenant stays readable and writable.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from q2c_core.app.records import EngagementRow, StoredEvent
 from q2c_core.domain.engagement import Engagement
@@ -46,10 +48,49 @@ def _cause(error: BaseException) -> str:
     return text if len(text) <= _CAUSE_CHARS else text[: _CAUSE_CHARS - 1] + "…"
 
 
+class SnapshotText(Mapping[str, Any]):
+    """A stored snapshot as the JSON text its column holds (the store loads it so for
+    activations): `decode_snapshot` parses the text straight into an Engagement (pydantic's
+    JSON parser, no intermediate dicts: about half the instructions of `json.loads` then
+    `model_validate` on a 10 KB snapshot); used as a mapping, it is decoded once, on first use."""
+
+    __slots__ = ("_value", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._value: dict[str, Any] | None = None
+
+    def _decoded(self) -> dict[str, Any]:
+        if self._value is None:
+            self._value = json.loads(self.text)
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __bool__(self) -> bool:
+        return len(self.text) > 2 or bool(self._decoded())  # no decoding for any real snapshot
+
+    def __repr__(self) -> str:
+        return f"SnapshotText({self.text!r})"
+
+    def __reduce__(self) -> tuple[type[SnapshotText], tuple[str]]:
+        return (SnapshotText, (self.text,))
+
+
 def decode_snapshot(row: EngagementRow) -> Engagement:
     """The row's snapshot as an Engagement; UnreadableEngagementError when it does not decode."""
+    snapshot = row.snapshot
     try:
-        return Engagement.model_validate(row.snapshot)
+        if isinstance(snapshot, SnapshotText):
+            return Engagement.model_validate_json(snapshot.text)
+        return Engagement.model_validate(snapshot)
     except Exception as exc:
         at = row.snapshot_at
         raise UnreadableEngagementError(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, Text, and_, cast, func, select
 
 from q2c_core.adapters.store import schema as s
 from q2c_core.adapters.store._paging import after, keyset_page
+from q2c_core.app.decoding import SnapshotText
 from q2c_core.app.records import (
     AuditRecord,
     CustomerRow,
@@ -27,10 +28,13 @@ def load_streams(conn: Connection, tenant_id: str, ids: Sequence[str]) -> dict[s
     if not ids:
         return {}
     e, ev = s.engagements, s.events
-    rows = conn.execute(select(e).where(e.c.tenant_id == tenant_id, e.c.engagement_id.in_(ids)))
+    rows = conn.execute(_SNAPSHOT_ROWS.where(e.c.tenant_id == tenant_id, e.c.engagement_id.in_(ids)))
     out: dict[str, StreamState] = {i: (None, []) for i in ids}
-    for r in rows:
-        out[r.engagement_id] = (s.ENGAGEMENTS.record(r), [])
+    for row in rows:
+        values = dict(row._mapping)
+        text = values["snapshot"]
+        values["snapshot"] = None if text is None or text == "null" else SnapshotText(text)
+        out[row.engagement_id] = (s.ENGAGEMENTS.from_values(values), [])
     joined = ev.outerjoin(e, and_(e.c.tenant_id == ev.c.tenant_id, e.c.engagement_id == ev.c.stream_id))
     tail = (
         select(ev)
@@ -45,6 +49,14 @@ def load_streams(conn: Connection, tenant_id: str, ids: Sequence[str]) -> dict[s
     for r in conn.execute(tail):
         out[r.stream_id][1].append(s.EVENTS.record(r))
     return out
+
+
+_SNAPSHOT_ROWS = select(
+    *(c for c in s.engagements.c if c.name != "snapshot"),
+    cast(s.engagements.c.snapshot, Text).label("snapshot"),
+)
+"""Engagement rows with the snapshot as its column's JSON text (`SnapshotText`), left for
+`decoding.decode_snapshot` to parse straight into an Engagement."""
 
 
 def read_events(conn: Connection, tenant_id: str, stream_id: str, after_seq: int) -> list[StoredEvent]:
