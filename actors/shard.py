@@ -8,6 +8,7 @@ import os
 import ray
 
 from actors import wire
+from actors.direct import ChannelServer, Endpoint
 from q2c_core.adapters.store import Store
 from q2c_core.app.billing.runner import BillOutcome, outcomes
 from q2c_core.app.host import EngagementHost
@@ -56,12 +57,15 @@ class EngagementShard:
         gc.freeze()
         gc.set_threshold(20_000, 10, 10)
         self._sweeper = self.host.sweep_every(SWEEP_SECONDS)  # idle engagements hibernate between commits
+        # the gateways' lanes send their batches here (actors/direct.py), once they have asked
+        # direct_endpoint over Ray: a socket on this node's address, one thread per connection
+        self._channel = ChannelServer(self.execute_encoded, ray.util.get_node_ip_address())  # type: ignore[no-untyped-call]
 
-    # Every method is synchronous. Ray runs the default group's calls one at a time, in the
-    # order they arrive (so idle and drain come after everything sent before them), each in the
-    # thread that received it; the host's writer lock keeps the periodic sweep out of a batch.
-    # The async actor it replaces handed each call to an event loop, then each batch to a
-    # worker thread: bench/shard_call.py measures both.
+    # Every method is synchronous. Ray runs the default group's calls one at a time on one
+    # thread, in the order they arrive (so idle and drain come after everything sent before
+    # them); the host's writer lock keeps the periodic sweep out of a batch. The async actor this
+    # replaces handed each call to an event loop, then each batch to a worker thread, for about
+    # 10% more shard instructions per one-command call (bench/shard_call.py --callgrind).
 
     def execute_batch(self, envelopes: list[CommandEnvelope]) -> list[CommandResult]:
         """Run a batch of commands (group-committed); results, never raised domain errors."""
@@ -88,6 +92,13 @@ class EngagementShard:
     def sweep(self) -> None:
         """Hibernate and evict idle engagements now (the shard also does it every few seconds)."""
         self.host.sweep_now()
+
+    @ray.method(concurrency_group=OBSERVE)
+    def direct_endpoint(self) -> Endpoint:
+        """Where this shard serves command batches directly, and the secret that opens it. Its
+        batches run through the same host entry as execute_encoded (the writer lock orders them);
+        `idle` and `drain` wait for the ones already admitted."""
+        return self._channel.endpoint
 
     @ray.method(concurrency_group=OBSERVE)
     def stats(self) -> dict[str, int]:
