@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -152,6 +153,8 @@ def run(
     from actors.shard import EngagementShard
 
     s = seeded(url)
+    if cg_dir is not None:  # a worker starting under callgrind on a busy machine takes minutes
+        os.environ.setdefault("RAY_worker_register_timeout_seconds", "900")
     ray.init(num_cpus=2, include_dashboard=False, namespace="q2c-bench", log_to_driver=False)
     options: dict[str, Any] = {"name": f"shard-call-{uuid.uuid4().hex[:6]}"}
     if cg_dir is not None:
