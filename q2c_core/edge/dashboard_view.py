@@ -181,31 +181,18 @@ def overview(runtime: Runtime, tenant_id: str, latencies: list[RpcLatency], now:
 
 
 def rpc_latencies(metrics: RpcMetrics = RPC_METRICS, limit: int = 30) -> list[RpcLatency]:
-    """The gateway's grpc_server_handling_seconds per method, from this process's registry
+    """The gateway's grpc_server_handling_seconds per method, from this process's counts
     (all tenants: methods and timings, no tenant data), the busiest first."""
-    counts: dict[str, float] = {}
-    sums: dict[str, float] = {}
-    buckets: dict[str, list[tuple[float, float]]] = {}
-    for family in metrics.handling.collect():
-        for sample in family.samples:
-            method = f"{sample.labels['grpc_service']}/{sample.labels['grpc_method']}"
-            if sample.name.endswith("_count"):
-                counts[method] = sample.value
-            elif sample.name.endswith("_sum"):
-                sums[method] = sample.value
-            elif sample.name.endswith("_bucket"):
-                buckets.setdefault(method, []).append((float(sample.labels["le"]), sample.value))
-    found = [
-        RpcLatency(
-            method, int(count), sums.get(method, 0.0) / count, _p99_bound(buckets.get(method, []), count)
-        )
-        for method, count in counts.items()
-        if count > 0
-    ]
+    found = []
+    for route in metrics.routes():
+        count, total, cumulative = route.latency()
+        if count > 0:
+            _, service, name = route.labels
+            found.append(RpcLatency(f"{service}/{name}", count, total / count, _p99_bound(cumulative, count)))
     return sorted(found, key=lambda row: (-row.calls, row.method))[:limit]
 
 
-def _p99_bound(buckets: list[tuple[float, float]], count: float) -> float:
+def _p99_bound(buckets: list[tuple[float, int]], count: int) -> float:
     """The smallest bucket bound holding 99 % of the calls (inf: beyond the last bound)."""
     for bound, cumulative in sorted(buckets):
         if cumulative >= 0.99 * count:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
@@ -49,55 +50,91 @@ def new_registry() -> CollectorRegistry:
 
 @dataclass(slots=True)
 class RouteMetrics:
-    """The metric children of one RPC, looked up once (labels() is the costly part)."""
+    """What one RPC counts: plain numbers, read by `RpcMetrics` at scrape time.
 
-    started_child: Any
-    handled: Any
-    handling: Any
+    Only the gateway's event loop thread counts (every wrapped call runs on it), so a call costs
+    a few additions and one bisect, not prometheus_client's lock per counter, three times."""
+
     labels: tuple[str, str, str]
-    by_code: dict[grpc.StatusCode | None, Any] = field(default_factory=dict)
+    """grpc_type, grpc_service, grpc_method."""
+    started: int = 0
+    handled: dict[str, int] = field(default_factory=dict)
+    """Calls ended, by status code name."""
+    buckets: list[int] = field(default_factory=lambda: [0] * (len(HANDLING_BUCKETS) + 1))
+    """Calls by duration: buckets[i] took at most HANDLING_BUCKETS[i] (the last: more), not
+    cumulative."""
+    seconds: float = 0.0
 
     def start(self) -> float:
         """Count the call as started; returns its start time."""
-        self.started_child.inc()
+        self.started += 1
         return time.perf_counter()
 
     def done(self, code: grpc.StatusCode | None, started: float) -> None:
         """Count the call as handled with `code` (None: OK) and observe its duration."""
-        self.handling.observe(time.perf_counter() - started)
-        child = self.by_code.get(code)
-        if child is None:
-            name = (code or grpc.StatusCode.OK).name
-            child = self.by_code[code] = self.handled.labels(*self.labels, name)
-        child.inc()
+        took = time.perf_counter() - started
+        self.seconds += took
+        self.buckets[bisect_left(HANDLING_BUCKETS, took)] += 1  # a bucket holds durations <= its bound
+        name = _CODE_NAMES[code]
+        self.handled[name] = self.handled.get(name, 0) + 1
+
+    def latency(self) -> tuple[int, float, list[tuple[float, int]]]:
+        """Calls, their total seconds, and the cumulative count at each bound (inf last)."""
+        counts, total = list(self.buckets), self.seconds
+        cumulative, running = [], 0
+        for bound, count in zip((*HANDLING_BUCKETS, float("inf")), counts, strict=True):
+            running += count
+            cumulative.append((bound, running))
+        return running, total, cumulative
 
 
-class RpcMetrics:
-    """The three grpc-ecosystem server metrics, registered in `registry`."""
+_CODE_NAMES: dict[grpc.StatusCode | None, str] = {None: "OK", **{code: code.name for code in grpc.StatusCode}}
+
+
+class RpcMetrics(Collector):
+    """The three grpc-ecosystem server metrics of every route, collected from `RouteMetrics`."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.started = Counter(
-            "grpc_server_started_total", "RPCs started on the server.", _RPC_LABELS, registry=registry
-        )
-        self.handled = Counter(
-            "grpc_server_handled_total",
-            "RPCs completed on the server, by gRPC status code.",
-            (*_RPC_LABELS, "grpc_code"),
-            registry=registry,
-        )
-        self.handling = Histogram(
-            "grpc_server_handling_seconds",
-            "Time from a call's arrival to its reply or refusal.",
-            _RPC_LABELS,
-            buckets=HANDLING_BUCKETS,
-            registry=registry,
-        )
+        self._routes: dict[tuple[str, str, str], RouteMetrics] = {}
+        registry.register(self)
 
     def route(self, method: str, grpc_type: str) -> RouteMetrics:
-        """The children for one full method name (/package.Service/Method)."""
+        """The counts of one full method name (/package.Service/Method); one per method and type."""
         service, _, name = method.lstrip("/").partition("/")
         labels = (grpc_type, service, name)
-        return RouteMetrics(self.started.labels(*labels), self.handled, self.handling.labels(*labels), labels)
+        route = self._routes.get(labels)
+        if route is None:
+            route = self._routes[labels] = RouteMetrics(labels)
+        return route
+
+    def routes(self) -> list[RouteMetrics]:
+        """Every route counted so far (a copy: scrapes run on another thread)."""
+        return list(self._routes.values())
+
+    def collect(self) -> Iterable[Metric]:
+        """grpc_server_started_total, grpc_server_handled_total, grpc_server_handling_seconds."""
+        started = CounterMetricFamily(
+            "grpc_server_started", "RPCs started on the server.", labels=_RPC_LABELS
+        )
+        handled = CounterMetricFamily(
+            "grpc_server_handled",
+            "RPCs completed on the server, by gRPC status code.",
+            labels=(*_RPC_LABELS, "grpc_code"),
+        )
+        handling = HistogramMetricFamily(
+            "grpc_server_handling_seconds",
+            "Time from a call's arrival to its reply or refusal.",
+            labels=_RPC_LABELS,
+        )
+        for route in self.routes():
+            started.add_metric(route.labels, route.started)
+            for code, count in dict(route.handled).items():
+                handled.add_metric((*route.labels, code), count)
+            _, total, cumulative = route.latency()
+            handling.add_metric(route.labels, [(_bound(b), c) for b, c in cumulative], total)
+        yield started
+        yield handled
+        yield handling
 
 
 REGISTRY = new_registry()
