@@ -15,6 +15,10 @@ subprocess, so `time.process_time()` of this process is the gateway's CPU alone.
   `echo - health` is the edge's cost on a real server;
 - `get_customer`: the same call served by the real servicer: the interceptor, the servicer and
   one small SQLite read in a worker thread;
+- `qualify`: EngagementService.QualifyEngagement in view BASIC on a server whose runtime sends
+  commands through the Ray runtime's own ShardLane (batching, the wire codec both ways, one
+  future per command) to a stand-in shard that answers every batch at once with canned slim
+  results: the gateway's whole side of a command, without Ray's call machinery or a shard;
 - `interceptor`: the edge's wrapper alone, in process (the handler wrapped once as the server
   registers it, called on a stand-in servicer context around a do-nothing behaviour), for
   GetCustomer and for a 5-entry SubmitTimeEntries: the edge's own CPU per call (request log,
@@ -30,6 +34,9 @@ also counts instructions per call with callgrind (the same figure whatever else 
 
     valgrind --tool=callgrind --trace-children=no --callgrind-out-file=/tmp/cg/callgrind.out.%p \
         python -m bench.gateway --label after --instructions /tmp/cg --calls 2000 --only health --only echo
+
+`--loop asyncio|uvloop` picks the gateway's event loop (default auto: uvloop where installed,
+as server.py runs it); the client always runs on asyncio's.
 
 Results are appended as JSON lines to bench/results/gateway.jsonl.
 """
@@ -53,11 +60,13 @@ import grpc
 from grpc import aio
 
 from bench.lifecycle import RESULTS, machine
+from q2c_core.edge.event_loop import LOOP_NAMES, run
 
 SCOPES = ("customers:read", "customers:write")
 CUSTOMER_METHOD = "/q2c.v1.CustomerService/GetCustomer"
 ENTRIES_METHOD = "/q2c.v1.EngagementService/SubmitTimeEntries"
-RPCS = ("health", "echo", "get_customer")
+RPCS = ("health", "echo", "get_customer", "qualify")
+COMMAND_SCOPES = (*SCOPES, "engagements:write")
 
 
 def _never_empty() -> Any:
@@ -75,7 +84,7 @@ async def _client(
 ) -> None:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    from q2c.v1 import customer_pb2, customer_pb2_grpc
+    from q2c.v1 import customer_pb2, customer_pb2_grpc, engagement_pb2, engagement_pb2_grpc
 
     metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {token}"),)
     if correlation:
@@ -85,10 +94,17 @@ async def _client(
         health = health_pb2_grpc.HealthStub(channel)
         request = customer_pb2.GetCustomerRequest(customer_id=customer_id)
         check = health_pb2.HealthCheckRequest(service="")
+        engagements = engagement_pb2_grpc.EngagementServiceStub(channel)
+        # the same command every time: the stand-in shard answers each batch of them from a cache
+        qualify = engagement_pb2.QualifyEngagementRequest(
+            request_id="r-1", engagement_id="e-1", view=engagement_pb2.ENGAGEMENT_VIEW_BASIC
+        )
 
         async def one() -> None:
             if rpc == "health":
                 await health.Check(check, timeout=10)
+            elif rpc == "qualify":
+                await engagements.QualifyEngagement(qualify, metadata=metadata, timeout=10)
             else:
                 await customers.GetCustomer(request, metadata=metadata, timeout=10)
 
@@ -135,6 +151,42 @@ def _canned(reply: Any) -> Any:
         return reply
 
     return GetCustomer
+
+
+class _CannedShard:
+    """Stands in for a shard actor's handle: `execute_encoded.remote(batch)` answers every command of
+    the encoded batch with the canned slim result, encoded, one loop iteration later (as a Ray
+    reply arrives). Replies are kept by batch: the client sends one command over and over, so the
+    gateway's CPU is the lane's, the codec's and the servicer's, not a shard's decoding."""
+
+    def __init__(self) -> None:
+        from actors import wire
+
+        self.wire = wire
+        self.result = _canned_result()
+        self.replies: dict[bytes, bytes] = {}
+        self.execute_encoded = self
+
+    def remote(self, batch: bytes) -> asyncio.Future[bytes]:
+        reply = self.replies.get(batch)
+        if reply is None:
+            count = len(self.wire.decode(batch))
+            reply = self.replies[batch] = self.wire.encode([self.result] * count)
+        future = asyncio.get_running_loop().create_future()
+        future.get_loop().call_soon(future.set_result, reply)
+        return future
+
+
+def _laned_runtime(store: Any) -> Any:
+    """A LocalRuntime whose commands go through the Ray runtime's own lane (`actors/runtime.py`:
+    batching, the wire codec, futures) to a `_CannedShard`: the gateway's side of a command."""
+    from actors.runtime import ShardLane
+    from q2c_core.app.runtime import LocalRuntime
+
+    runtime = LocalRuntime(store)
+    lane = ShardLane(0, _CannedShard(), max_batch=256)
+    runtime.execute = lane.submit  # type: ignore[method-assign]
+    return runtime
 
 
 async def _get_customer(port: int, token: str, customer_id: str) -> Any:
@@ -229,16 +281,20 @@ async def _rpc_figures(args: argparse.Namespace) -> dict[str, Any]:
         # the servicer's bound method is taken at registration: only the echo server answers canned
         with mock.patch.object(CustomerServicer, "GetCustomer", _canned(reply)):
             echo = await start_server(runtime, security=security, limits=limits)
+        laned = _laned_runtime(store)
+        laned_server = await start_server(laned, security=security, limits=limits)
+        command_token = key.mint("acme", "bench", COMMAND_SCOPES)
+        ports = {"echo": echo.port, "qualify": laned_server.port}
         try:
             runs: dict[str, list[dict[str, Any]]] = {}
             # interleaved, so each figure sees the same share of the machine's other load
             for _ in range(args.repeats):
                 for rpc in [rpc for rpc in RPCS if args.only is None or rpc in args.only]:
-                    port = echo.port if rpc == "echo" else server.port
+                    port = ports.get(rpc, server.port)
                     correlation = args.correlation == "send"
                     run = await _drive(
                         port,
-                        token,
+                        command_token if rpc == "qualify" else token,
                         customer_id,
                         rpc,
                         args.calls,
@@ -257,6 +313,8 @@ async def _rpc_figures(args: argparse.Namespace) -> dict[str, Any]:
                     figures["echo_over_health_instructions"] = echo_cpu[name] - health_cpu[name]
             return figures
         finally:
+            await laned_server.stop(grace=1.0)
+            await laned.close()
             await echo.stop(grace=1.0)
             await server.stop(grace=1.0)
             await runtime.close()
@@ -389,9 +447,9 @@ async def _cpu_per_call(run: Any, calls: int, repeats: int) -> float:
 # -- the servicer alone -------------------------------------------------------------------------
 
 
-def _canned_runtime() -> Any:
-    """A runtime whose every command is accepted at once with a slim result (an active engagement
-    with a contract): what a BASIC mutation reply is made of, without Ray or the store."""
+def _canned_result() -> Any:
+    """A slim accepted result (an active engagement with a contract): what a BASIC mutation reply
+    is made of."""
     from datetime import UTC, date, datetime
 
     from q2c_core.app.messages import CommandResult, ContractHeader, EngagementSummary
@@ -425,7 +483,13 @@ def _canned_runtime() -> Any:
         create_time=stamp,
         update_time=stamp,
     )
-    result = CommandResult(version=12).model_copy(update={"summary": summary})
+    return CommandResult(version=12).model_copy(update={"summary": summary})
+
+
+def _canned_runtime() -> Any:
+    """A runtime whose every command is accepted at once with a slim result, without Ray or the
+    store."""
+    result = _canned_result()
 
     class Runtime:
         queries = None
@@ -475,9 +539,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--client"]:
         port, token, customer_id, rpc, calls, concurrency, correlation = argv[1:]
-        asyncio.run(
-            _client(int(port), token, customer_id, rpc, int(calls), int(concurrency), correlation == "1")
-        )
+        # the client on asyncio's loop whatever the gateway runs on: only the gateway changes
+        client = _client(int(port), token, customer_id, rpc, int(calls), int(concurrency), correlation == "1")
+        run(client, "asyncio")
         return 0
     parser = argparse.ArgumentParser(prog="python -m bench.gateway", description=__doc__)
     parser.add_argument("--label", required=True, help="what this run measures (e.g. before, token-cache)")
@@ -487,6 +551,12 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats", type=int, default=5, help="runs per figure (the least disturbed is kept)"
     )
     parser.add_argument("--correlation", choices=("send", "none"), default="send")
+    parser.add_argument(
+        "--loop",
+        choices=LOOP_NAMES,
+        default="auto",
+        help="the gateway's event loop (auto: uvloop where installed, as server.py runs it)",
+    )
     parser.add_argument(
         "--instructions",
         metavar="DIR",
@@ -509,16 +579,17 @@ def main(argv: list[str] | None = None) -> int:
         "calls": args.calls,
         "concurrency": args.concurrency,
         "correlation": args.correlation,
+        "loop": args.loop,
     }
     record["command"] = record["command"].replace("bench.lifecycle", "bench.gateway")
     if args.only is None or "interceptor" in args.only:
         correlation = args.correlation == "send"
         figures = _interceptor_figures(args.calls, correlation, args.repeats, args.instructions)
-        record.update(asyncio.run(figures))
+        record.update(run(figures, args.loop))
     if args.only is None or "servicer" in args.only:
-        record.update(asyncio.run(_servicer_figures(args.calls, args.repeats)))
+        record.update(run(_servicer_figures(args.calls, args.repeats), args.loop))
     if args.only is None or set(args.only) - {"interceptor", "servicer"}:
-        record.update(asyncio.run(_rpc_figures(args)))
+        record.update(run(_rpc_figures(args), args.loop))
     RESULTS.mkdir(exist_ok=True)
     with (RESULTS / "gateway.jsonl").open("a") as out:
         out.write(json.dumps(record, sort_keys=True) + "\n")
