@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 from collections.abc import Sequence
 
 from q2c_core.bootstrap import running, schedule_background
-from q2c_core.edge.event_loop import LOOP_ENV, run
 from q2c_core.logs import configure_logging
 from q2c_core.settings import Settings, parse_settings
 
@@ -22,14 +20,13 @@ async def serve(settings: Settings) -> None:
     async with running(settings) as service:
         security = service.security
         log.info(
-            "q2c serving on %s:%d (%s, %d shards, %s, authentication %s, %s event loop)",
+            "q2c serving on %s:%d (%s, %d shards, %s, authentication %s)",
             settings.host,
             service.gateway.port,
             "in-process" if settings.local else "ray",
             settings.shards,
             "TLS" if security.tls else "plaintext",
             "required" if security.authenticator.enabled else "OFF",
-            type(asyncio.get_running_loop()).__module__.partition(".")[0],
         )
         print(f"q2c listening on {settings.host}:{service.gateway.port}", flush=True)
         stop = asyncio.Event()
@@ -46,8 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse settings and serve."""
     settings = parse_settings(argv)
     configure_logging(settings.log_level, settings.log_format)
-    # uvloop where it is installed, unless Q2C_EVENT_LOOP says otherwise (edge/event_loop.py)
-    run(serve(settings), os.environ.get(LOOP_ENV, "auto"))
+    asyncio.run(serve(settings))
     return 0
 
 

@@ -35,8 +35,8 @@ also counts instructions per call with callgrind (the same figure whatever else 
     valgrind --tool=callgrind --trace-children=no --callgrind-out-file=/tmp/cg/callgrind.out.%p \
         python -m bench.gateway --label after --instructions /tmp/cg --calls 2000 --only health --only echo
 
-`--loop asyncio|uvloop` picks the gateway's event loop (default auto: uvloop where installed,
-as server.py runs it); the client always runs on asyncio's.
+`--loop uvloop` runs the gateway on uvloop (installed by hand: it is not a dependency, see
+docs/benchmarks.md); the client always runs on asyncio's.
 
 Results are appended as JSON lines to bench/results/gateway.jsonl.
 """
@@ -60,13 +60,23 @@ import grpc
 from grpc import aio
 
 from bench.lifecycle import RESULTS, machine
-from q2c_core.edge.event_loop import LOOP_NAMES, run
 
 SCOPES = ("customers:read", "customers:write")
 CUSTOMER_METHOD = "/q2c.v1.CustomerService/GetCustomer"
 ENTRIES_METHOD = "/q2c.v1.EngagementService/SubmitTimeEntries"
 RPCS = ("health", "echo", "get_customer", "qualify")
 COMMAND_SCOPES = (*SCOPES, "engagements:write")
+
+
+def run(main: Any, loop: str = "asyncio") -> Any:
+    """`asyncio.run(main)` on asyncio's loop or uvloop."""
+    factory = None
+    if loop == "uvloop":
+        import uvloop  # type: ignore[import-not-found, unused-ignore]
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(main)
 
 
 def _never_empty() -> Any:
@@ -553,9 +563,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--correlation", choices=("send", "none"), default="send")
     parser.add_argument(
         "--loop",
-        choices=LOOP_NAMES,
-        default="auto",
-        help="the gateway's event loop (auto: uvloop where installed, as server.py runs it)",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="the gateway's event loop (server.py runs asyncio's; uvloop must be installed by hand)",
     )
     parser.add_argument(
         "--instructions",
