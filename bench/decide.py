@@ -116,7 +116,11 @@ class Setup:
 def setup() -> Setup:
     """A fresh store with one customer (tax rate 0) and one rate card of RATES."""
     store = BenchStore()
-    catalog = Catalog(store)  # type: ignore[arg-type]
+    return Setup(store, *reference_data(Catalog(store)))  # type: ignore[arg-type]
+
+
+def reference_data(catalog: Catalog) -> tuple[str, str]:
+    """One customer (tax rate 0) and one rate card of RATES: their ids."""
     who = Caller(tenant_id=TENANT, principal=SUBMITTER)
     customer = catalog.create_customer(
         who,
@@ -139,7 +143,7 @@ def setup() -> Setup:
             rates={role: Money.of(rate, "USD") for role, rate in RATES.items()},
         ),
     )
-    return Setup(store, customer.customer_id, card.rate_card_id)
+    return customer.customer_id, card.rate_card_id
 
 
 Step = Callable[[str, Plan], CommandEnvelope]

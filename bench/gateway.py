@@ -46,9 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -59,6 +57,7 @@ from unittest import mock
 import grpc
 from grpc import aio
 
+from bench.callgrind import counters
 from bench.lifecycle import RESULTS, machine
 
 SCOPES = ("customers:read", "customers:write")
@@ -240,7 +239,7 @@ async def _drive(
     if line.strip() != b"ready":
         raise RuntimeError(f"client failed: {line!r}")
     if instructions:
-        _callgrind("-z", instructions)
+        counters("-z", instructions)
     cpu, wall = time.process_time(), time.perf_counter()
     child.stdin.write(b"go\n")
     await child.stdin.drain()
@@ -253,20 +252,8 @@ async def _drive(
         "calls_per_second": round(calls / wall),
     }
     if instructions:
-        figures["gateway_instructions_per_call"] = round(_callgrind("-d", instructions) / calls)
+        figures["gateway_instructions_per_call"] = round(counters("-d", instructions) / calls)
     return figures
-
-
-def _callgrind(command: str, directory: Path) -> int:
-    """Zero (-z) or dump (-d) this process's callgrind counters; a dump returns the instructions
-    counted since the last zero (from the newest dump file's totals)."""
-    subprocess.run(["callgrind_control", command, str(os.getpid())], check=True, capture_output=True)
-    if command != "-d":
-        return 0
-    dumps = directory.glob(f"callgrind.out.{os.getpid()}*")
-    newest = max(dumps, key=lambda path: path.stat().st_mtime)
-    totals = [line for line in newest.read_text().splitlines() if line.startswith(("totals:", "summary:"))]
-    return int(totals[-1].split()[1])
 
 
 async def _rpc_figures(args: argparse.Namespace) -> dict[str, Any]:
@@ -417,9 +404,9 @@ async def _interceptor_figures(
         run = _interceptor_run(interceptor, method, request, metadata)
         figures[name] = await _cpu_per_call(run, calls, repeats)
         if instructions:
-            _callgrind("-z", instructions)
+            counters("-z", instructions)
             await run(calls)
-            figures[name.replace("cpu_us", "instructions")] = round(_callgrind("-d", instructions) / calls)
+            figures[name.replace("cpu_us", "instructions")] = round(counters("-d", instructions) / calls)
     return figures
 
 

@@ -31,18 +31,15 @@ import sys
 import tempfile
 import time
 import uuid
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.compare import PERIOD_START, RATES, SUBMITTER, plans
-from bench.decide import Setup, mix
+from bench.compare import plans
+from bench.decide import Setup, mix, reference_data
 from bench.lifecycle import CLK_TCK, DEFAULT_PG, fresh_database, machine
 from q2c_core.adapters.store import Store
-from q2c_core.app.catalog import Catalog, CustomerSpec, RateCardSpec
-from q2c_core.app.messages import Caller, CommandEnvelope
-from q2c_core.domain.money import Money
-from q2c_core.domain.reference import TaxProfile
+from q2c_core.app.catalog import Catalog
+from q2c_core.app.messages import CommandEnvelope
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "shard_call.jsonl"
@@ -52,31 +49,9 @@ TENANT = "bench"
 def seeded(url: str) -> Setup:
     """One customer (tax rate 0) and one rate card of RATES in the store at `url`."""
     store = Store.open(url)
-    catalog = Catalog(store)
-    who = Caller(tenant_id=TENANT, principal=SUBMITTER)
-    customer = catalog.create_customer(
-        who,
-        None,
-        CustomerSpec(
-            display_name="Acme",
-            legal_entity="Acme Ltd",
-            billing_currency="USD",
-            service_line="Cloud",
-            tax_profile=TaxProfile(jurisdiction="US-OR", rate=Decimal(0)),
-        ),
-    )
-    card = catalog.create_rate_card(
-        who,
-        None,
-        None,
-        RateCardSpec(
-            currency="USD",
-            effective_from=PERIOD_START,
-            rates={role: Money.of(rate, "USD") for role, rate in RATES.items()},
-        ),
-    )
+    ids = reference_data(Catalog(store))
     store.close()
-    return Setup(store, customer.customer_id, card.rate_card_id)  # type: ignore[arg-type]
+    return Setup(store, *ids)  # type: ignore[arg-type]
 
 
 def cpu_seconds(pid: int) -> float:

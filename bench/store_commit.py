@@ -51,6 +51,7 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import event
 
+from bench.callgrind import counters
 from q2c_core.adapters.store import (
     AuditEntry,
     EngagementRow,
@@ -233,7 +234,7 @@ def commit_loop(
         if profiler:
             profiler.enable()
         if instructions:
-            _callgrind("-z", instructions)
+            counters("-z", instructions)
         for batch in prepared:
             t0 = time.perf_counter()
             granted.clear()
@@ -241,7 +242,7 @@ def commit_loop(
             walls.append(time.perf_counter() - t0)
             if granted:
                 locked.append(time.perf_counter() - granted[0])
-        counted = _callgrind("-d", instructions) if instructions else None
+        counted = counters("-d", instructions) if instructions else None
         if profiler:
             profiler.disable()
         cpu, usage = time.process_time() - cpu0, resource.getrusage(resource.RUSAGE_SELF)
@@ -261,18 +262,6 @@ def commit_loop(
         "ended": time.time(),
         "instructions": counted,
     }
-
-
-def _callgrind(command: str, directory: Path) -> int:
-    """Zero (-z) or dump (-d) this process's callgrind counters; a dump returns the instructions
-    counted since the last zero (from the newest dump file's totals)."""
-    subprocess.run(["callgrind_control", command, str(os.getpid())], check=True, capture_output=True)
-    if command != "-d":
-        return 0
-    dumps = directory.glob(f"callgrind.out.{os.getpid()}*")
-    newest = max(dumps, key=lambda path: path.stat().st_mtime)
-    totals = [line for line in newest.read_text().splitlines() if line.startswith(("totals:", "summary:"))]
-    return int(totals[-1].split()[1])
 
 
 def _watch_order_lock(store: Store) -> list[float]:
