@@ -28,14 +28,10 @@ from typing import Any
 import ray
 
 from actors.direct import ChannelClient, ChannelServer, Endpoint
+from bench.lifecycle import cpu_seconds
 
 RESULTS = Path(__file__).parent / "results"
 WARMUP = 200
-
-
-def _process_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @ray.remote(num_cpus=0)
@@ -65,11 +61,11 @@ class ThreadedEcho:
 async def _measure(pid: int, call: Any, payload: bytes, calls: int) -> dict[str, float]:
     for _ in range(WARMUP):
         await call(payload)
-    actor_before, mine_before, started = _process_cpu(pid), time.process_time(), time.perf_counter()
+    actor_before, mine_before, started = cpu_seconds(pid), time.process_time(), time.perf_counter()
     for _ in range(calls):
         assert len(await call(payload)) == len(payload)
     return {
-        "actor_cpu_us": round((_process_cpu(pid) - actor_before) / calls * 1e6, 1),
+        "actor_cpu_us": round((cpu_seconds(pid) - actor_before) / calls * 1e6, 1),
         "caller_cpu_us": round((time.process_time() - mine_before) / calls * 1e6, 1),
         "round_trip_us": round((time.perf_counter() - started) / calls * 1e6, 1),
     }

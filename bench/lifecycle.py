@@ -186,17 +186,21 @@ def process_tree(root: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of every thread of `pid`, so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
 def cpu_by_process(root: int) -> dict[int, tuple[str, float]]:
     """pid -> (process name, CPU seconds user+system) for the tree under `root`."""
     out: dict[int, tuple[str, float]] = {}
     for pid in process_tree(root):
         with contextlib.suppress(OSError):
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            fields = stat.rsplit(")", 1)[1].split()
-            ticks = int(fields[11]) + int(fields[12])
+            seconds = cpu_seconds(pid)
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
             name = "gateway (server.py)" if pid == root else _short_name(cmd)
-            out[pid] = (name, ticks / CLK_TCK)
+            out[pid] = (name, seconds)
     return out
 
 

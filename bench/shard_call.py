@@ -36,7 +36,7 @@ from typing import Any
 
 from bench.compare import plans
 from bench.decide import Setup, mix, reference_data
-from bench.lifecycle import CLK_TCK, DEFAULT_PG, fresh_database, machine
+from bench.lifecycle import DEFAULT_PG, cpu_seconds, fresh_database, machine
 from q2c_core.adapters.store import Store
 from q2c_core.app.catalog import Catalog
 from q2c_core.app.messages import CommandEnvelope
@@ -52,12 +52,6 @@ def seeded(url: str) -> Setup:
     ids = reference_data(Catalog(store))
     store.close()
     return Setup(store, *ids)  # type: ignore[arg-type]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of every thread of `pid`, so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def callgrind_totals(pid: int, cg_dir: Path, label: str) -> int:
