@@ -88,13 +88,14 @@ class Route:
 
     def finish(
         self,
-        context: aio.ServicerContext[Any, Any],
+        code: grpc.StatusCode | None,
         error: BaseException | None,
         started: float,
         fields: Token[tuple[str, str] | None],
-    ) -> None:
-        """The call is over: count it, write its "rpc handled" line, unbind its log fields."""
-        code = code_of(context)
+    ) -> bool:
+        """The call is over with `code` (None: OK): count it, write its "rpc handled" line,
+        unbind its log fields. A failed call is finished before its status is sent, so a
+        client that has the status finds the call counted."""
         self.metrics.done(_CANCELLED if isinstance(error, asyncio.CancelledError) else code, started)
         if RPC_LOG.isEnabledFor(logging.INFO):
             log_handled(outcome(code, error), started)
@@ -102,6 +103,7 @@ class Route:
             CALL_FIELDS.reset(fields)
         except ValueError:  # an async generator closed from another context
             CALL_FIELDS.set(None)
+        return True
 
 
 class SecurityRefusal(Exception):

@@ -127,14 +127,3 @@ def internal_status(correlation_id: str) -> grpc.Status:
     message = f"internal error (correlation id {correlation_id})" if correlation_id else "internal error"
     details = [_error_info("INTERNAL", {}, correlation_id)]
     return rpc_status.to_status(status_pb2.Status(code=code_pb2.INTERNAL, message=message, details=details))
-
-
-def deadline_status(correlation_id: str) -> grpc.Status:
-    """DEADLINE_EXCEEDED before dispatch: the caller is gone, nothing was run."""
-    details = [_error_info("DEADLINE_EXCEEDED", {}, correlation_id)]
-    status = status_pb2.Status(
-        code=code_pb2.DEADLINE_EXCEEDED,
-        message="deadline expired before the call was dispatched",
-        details=details,
-    )
-    return rpc_status.to_status(status)

@@ -21,7 +21,7 @@ import grpc
 from grpc import aio
 
 from q2c_core.app.messages import Caller
-from q2c_core.domain.errors import ErrorKind, Q2cError
+from q2c_core.domain.errors import DeadlineExceededError, ErrorKind, Q2cError
 from q2c_core.edge.auth.authenticator import CallAuthenticator, authorizer, check_asserted
 from q2c_core.edge.auth.identity import Identity
 from q2c_core.edge.auth.security_log import SecurityLog
@@ -30,6 +30,7 @@ from q2c_core.edge.call_steps import (
     Route,
     SecurityRefusal,
     abort,
+    code_of,
     peer_certificate,
     read_metadata,
 )
@@ -43,7 +44,7 @@ from q2c_core.edge.context import (
 )
 from q2c_core.edge.converters.wire_limits import check_request
 from q2c_core.edge.deadlines import set_deadline
-from q2c_core.edge.errors import as_q2c_error, deadline_status, internal_status, status_for
+from q2c_core.edge.errors import as_q2c_error, internal_status, status_for
 from q2c_core.edge.limits import RateLimiter, StreamSlots
 from q2c_core.edge.metrics import RPC_METRICS, RpcMetrics
 from q2c_core.edge.rejections import RejectionAuditor
@@ -142,8 +143,9 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
         CORRELATION_ID.set(correlation_id)
         remaining = context.time_remaining()
         if remaining is not None and remaining < MIN_REMAINING_SECONDS:
-            log.info("refused %s: deadline already expired (correlation %s)", route.method, correlation_id)
-            await abort(context, deadline_status(correlation_id))
+            raise DeadlineExceededError(
+                "DEADLINE_EXCEEDED", "deadline expired before the call was dispatched"
+            )
         set_deadline(remaining)
         identity: Identity | None = None
         authenticator = self.authenticator
@@ -199,8 +201,8 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
 
     async def _refuse(
         self, refusal: SecurityRefusal, context: aio.ServicerContext[Any, Any], method: str
-    ) -> None:
-        """Record the refusal as a security event, then abort with its status."""
+    ) -> grpc.Status:
+        """Record the refusal as a security event; returns the status to abort with."""
         IDENTITY.set(refusal.identity)  # the request log names who was refused, when known
         error, correlation_id = refusal.error, CORRELATION_ID.get()
         if self.security_log is not None:
@@ -215,20 +217,19 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 tenant_id=who.tenant_id if who else "",
                 principal=who.principal if who else "",
             )
-        await abort(context, status_for(error, correlation_id))
+        return status_for(error, correlation_id)
 
     async def _fail(
         self, exc: Exception, request: Any, context: aio.ServicerContext[Any, Any], method: str
-    ) -> None:
-        """Abort the call with the status the error table gives this exception."""
+    ) -> grpc.Status:
+        """Log, audit or record the failure; returns the status the error table gives it."""
         if isinstance(exc, SecurityRefusal):
-            await self._refuse(exc, context, method)
-            return
+            return await self._refuse(exc, context, method)
         correlation_id = CORRELATION_ID.get()
         error = as_q2c_error(exc)
         if error is None:
             log.exception("unexpected error in %s (correlation %s)", method, correlation_id)
-            await abort(context, internal_status(correlation_id))
+            return internal_status(correlation_id)
         else:
             level = logging.DEBUG if error.kind is ErrorKind.RESOURCE_EXHAUSTED else logging.INFO
             log.log(
@@ -237,7 +238,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             audit = error.kind not in _NO_EFFECT_KINDS and CALLER.get() is not None
             if self.rejections is not None and audit:
                 await self.rejections.record(method, request, error)
-            await abort(context, status_for(error, correlation_id))
+            return status_for(error, correlation_id)
 
     def _route(self, method: str, grpc_type: str) -> Route:
         metrics = self.metrics.route(method, grpc_type)
@@ -251,6 +252,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             started = start()
             fields = CALL_FIELDS.set((method, engagement_of(request)))
             error: BaseException | None = None
+            counted = False
             try:
                 try:
                     await enter(request, context, route)
@@ -258,12 +260,15 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 except _PASSED:
                     raise
                 except Exception as exc:
-                    await fail(exc, request, context, method)
+                    status = await fail(exc, request, context, method)
+                    counted = route.finish(status.code, None, started, fields)  # before it is sent
+                    await abort(context, status)
             except BaseException as exc:
                 error = exc
                 raise
             finally:
-                route.finish(context, error, started, fields)
+                if not counted:
+                    route.finish(code_of(context), error, started, fields)
 
         return wrapped
 
@@ -275,6 +280,7 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
             started = route.metrics.start()
             fields = CALL_FIELDS.set((method, engagement_of(request)))
             error: BaseException | None = None
+            counted = False
             try:
                 try:
                     await enter(request, context, route)
@@ -287,12 +293,15 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                 except _PASSED:
                     raise
                 except Exception as exc:
-                    await fail(exc, request, context, method)
+                    status = await fail(exc, request, context, method)
+                    counted = route.finish(status.code, None, started, fields)  # before it is sent
+                    await abort(context, status)
             except BaseException as exc:  # GeneratorExit too: the stream was closed
                 error = exc
                 raise
             finally:
-                route.finish(context, error, started, fields)
+                if not counted:
+                    route.finish(code_of(context), error, started, fields)
                 # Runs however the stream ends: done, error, cancel or deadline (the task is
                 # cancelled), or the generator closed after the client went away.
                 if holder is not None and self.streams is not None:

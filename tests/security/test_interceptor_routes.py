@@ -15,15 +15,17 @@ import grpc
 import pytest
 from cryptography import x509
 from grpc import aio
+from prometheus_client import CollectorRegistry
 
 from q2c.v1 import customer_pb2, exception_pb2
-from q2c_core.domain.errors import PermissionDeniedError
+from q2c_core.domain.errors import NotFoundError, PermissionDeniedError
 from q2c_core.edge.auth.authenticator import Authenticator, authorize, authorizer
 from q2c_core.edge.auth.identity import Identity
 from q2c_core.edge.auth.mtls import CertificateMapper
 from q2c_core.edge.auth.scopes import ADMIN, METHOD_SCOPES, SCOPES
 from q2c_core.edge.context import current_caller
 from q2c_core.edge.interceptors import CallContextInterceptor
+from q2c_core.edge.metrics import RouteMetrics, RpcMetrics
 from tests import credentials
 from tests.security.pki import certificate_with
 from tests.tls_certs import spiffe_id
@@ -212,3 +214,55 @@ async def test_every_repeated_tenant_or_principal_hint_is_checked(hints: tuple[t
         await wrapped.unary_unary(REQUEST, context)
     assert context.aborted is not None and context.aborted.code == grpc.StatusCode.PERMISSION_DENIED
     assert behaviour_ran == []
+
+
+class Counting(StandIn):
+    """Records what the metrics held for the route when the status went out."""
+
+    def __init__(
+        self, metadata: tuple[tuple[str, Any], ...], route: RouteMetrics, remaining: float = 5.0
+    ) -> None:
+        super().__init__(metadata)
+        self.route = route
+        self.remaining = remaining
+        self.counted_when_sent: dict[str, int] | None = None
+
+    def time_remaining(self) -> float | None:
+        return self.remaining
+
+    async def abort_with_status(self, status: grpc.Status) -> None:
+        self.counted_when_sent = dict(self.route.handled)
+        await super().abort_with_status(status)
+
+
+class Missing(Handler):
+    def __init__(self) -> None:
+        super().__init__()
+
+        async def behaviour(request: Any, context: Any) -> Any:
+            raise NotFoundError("CUSTOMER_NOT_FOUND", "no such customer")
+
+        self.unary_unary = behaviour
+
+
+@pytest.mark.parametrize(
+    ("metadata", "handler", "remaining", "code"),
+    [
+        ((), Handler, 5.0, "UNAUTHENTICATED"),
+        (credentials.bearer("acme"), Missing, 5.0, "NOT_FOUND"),
+        (credentials.bearer("acme"), Handler, 0.0, "DEADLINE_EXCEEDED"),
+    ],
+)
+async def test_a_failed_call_is_counted_before_its_status_is_sent(
+    metadata: tuple[tuple[str, Any], ...], handler: type[Handler], remaining: float, code: str
+) -> None:
+    """A client that has the status may scrape at once: the call must already be counted."""
+    metrics = RpcMetrics(CollectorRegistry())
+    interceptor = CallContextInterceptor(credentials.security().authenticator, metrics=metrics)
+    wrapped = await _handler(interceptor, METHOD, handler())
+    context = Counting(metadata, metrics.route(METHOD, "unary"), remaining)
+    with pytest.raises(aio.AbortError):
+        await wrapped.unary_unary(REQUEST, context)
+    assert context.aborted is not None and context.aborted.code.name == code
+    assert context.counted_when_sent == {code: 1}
+    assert context.route.handled == {code: 1}  # and counted once
