@@ -337,8 +337,12 @@ class EngagementHost:
         its request ids looked up if the store refused one as stored, or with fresh reference
         data if the cached one changed (at most MAX_RETRIES attempts in all)."""
         optimistic = not self._replays_expected
-        # loaded once: a refused commit changed none of them, so every attempt starts from these
-        states = self._activate({_key(e) for e in envelopes})
+        # Loaded once: a refused commit changed none of them, so every attempt starts from these.
+        # Optimistically, an engagement a command creates is not looked for: its id is new but
+        # for a retry, and a retry's stored reply (DuplicateRequestId) or the stored engagement's
+        # journal and version (ConcurrencyConflict: decided one by one, loaded) refuse the commit.
+        creates = {_key(e) for e in envelopes if e.command.kind == "CreateEngagement"} if optimistic else None
+        states = self._activate({_key(e) for e in envelopes}, absent=creates)
         for attempt in range(1, MAX_RETRIES + 1):
             try:
                 staged = self._decide(envelopes, optimistic=optimistic, states=states)
@@ -485,16 +489,19 @@ class EngagementHost:
 
     # -- residency -----------------------------------------------------------------------------
 
-    def _activate(self, keys: Iterable[Key]) -> dict[Key, Engagement | None]:
-        """Resident states for the keys, loading the missing ones from the store in one go."""
+    def _activate(self, keys: Iterable[Key], absent: set[Key] | None = None) -> dict[Key, Engagement | None]:
+        """Resident states for the keys, loading the missing ones from the store in one go
+        (those in `absent` are taken as not stored, unread)."""
         states: dict[Key, Engagement | None] = {}
         missing: dict[str, list[str]] = {}
         for key in keys:
             resident = self.residency.get(key)
-            if resident is None:
-                missing.setdefault(key[0], []).append(key[1])
-            else:
+            if resident is not None:
                 states[key] = resident
+            elif absent and key in absent:
+                states[key] = None
+            else:
+                missing.setdefault(key[0], []).append(key[1])
         broken: dict[Key, UnreadableEngagementError] = {}
         for tenant_id, ids in missing.items():
             for engagement_id, (row, tail) in self.store.load_streams(tenant_id, ids).items():

@@ -10,6 +10,7 @@ import pytest
 from q2c_core.adapters.store import IdempotencyRecord, Store
 from q2c_core.app import commands
 from q2c_core.app.host import EngagementHost
+from q2c_core.app.records import StreamState
 from q2c_core.domain.errors import ErrorKind
 from tests.host.helpers import audit_of, cancel, create, envelope, new_id, qualify
 
@@ -25,6 +26,20 @@ def lookups(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         return find(tenant_id, request_ids)
 
     monkeypatch.setattr(store, "find_idempotency", spy)
+    return asked
+
+
+@pytest.fixture
+def loads(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The engagement ids of every stream load (activation) the store is asked for."""
+    asked: list[list[str]] = []
+    load = store.load_streams
+
+    def spy(tenant_id: str, ids: Sequence[str]) -> dict[str, StreamState]:
+        asked.append(sorted(ids))
+        return load(tenant_id, ids)
+
+    monkeypatch.setattr(store, "load_streams", spy)
     return asked
 
 
@@ -136,3 +151,59 @@ async def test_after_a_batch_of_stored_requests_the_next_batch_looks_up_first(
     # the first replay: decided optimistically, refused at commit, looked up; the next two and
     # the fresh request: looked up first; the last: optimistic again (the fresh one found none)
     assert len(lookups) == 4
+
+
+async def test_an_engagement_a_command_creates_is_not_looked_for(
+    host: EngagementHost, store: Store, tenant_id: str, customer_id: str, loads: list[list[str]]
+) -> None:
+    first, second = new_id("eng"), new_id("eng")
+
+    results = await host.submit_many(
+        [
+            envelope(tenant_id, first, create(customer_id), new_id("req")),
+            envelope(tenant_id, second, create(customer_id)),
+            envelope(tenant_id, second, qualify("at once")),
+        ]
+    )
+
+    assert all(r.ok and not r.replayed for r in results)
+    assert loads == []
+    assert [e.seq for e in store.read_events(tenant_id, second)] == [1, 2]
+
+
+async def test_a_create_retried_on_a_host_that_does_not_hold_it_replays_and_writes_nothing(
+    host: EngagementHost, store: Store, tenant_id: str, customer_id: str
+) -> None:
+    eid, rid = new_id("eng"), new_id("req")
+    first = await host.submit(envelope(tenant_id, eid, create(customer_id), rid))
+    events, audit = store.read_events(tenant_id, eid), audit_of(store, tenant_id, eid)
+
+    other = EngagementHost(store)
+    try:
+        again = await other.submit(envelope(tenant_id, eid, create(customer_id), rid))
+    finally:
+        await other.close()
+
+    assert first.ok and again.ok and again.replayed
+    assert again.engagement == first.engagement
+    assert store.read_events(tenant_id, eid) == events
+    assert audit_of(store, tenant_id, eid) == audit
+
+
+async def test_creating_a_stored_engagement_on_a_host_that_does_not_hold_it_is_refused_as_on_one_that_does(
+    host: EngagementHost, store: Store, tenant_id: str, customer_id: str
+) -> None:
+    eid = new_id("eng")
+    assert (await host.submit(envelope(tenant_id, eid, create(customer_id), new_id("req")))).ok
+    held = await host.submit(envelope(tenant_id, eid, create(customer_id, "again"), new_id("req")))
+
+    other = EngagementHost(store)
+    try:
+        unheld = await other.submit(envelope(tenant_id, eid, create(customer_id, "again"), new_id("req")))
+    finally:
+        await other.close()
+
+    assert held.error is not None and unheld.error is not None
+    assert (unheld.error.kind, unheld.error.reason) == (held.error.kind, held.error.reason)
+    assert [e.seq for e in store.read_events(tenant_id, eid)] == [1]
+    assert [a.outcome for a in audit_of(store, tenant_id, eid)] == ["ACCEPTED", "REJECTED", "REJECTED"]
