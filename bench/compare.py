@@ -68,6 +68,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from bench.lifecycle import (
     ROOT,
     cpu_by_process,
+    cpu_by_thread,
     cpu_delta,
     cpu_split,
     fresh_database,
@@ -914,9 +915,11 @@ def run_q2c(args: argparse.Namespace, work: dict[int, list[Plan]], tmp: Path) ->
                 raise SystemExit(f"q2c warm-up failed: {warm.errors[:3]}\n{log_path.read_text()[-3000:]}")
             for clients in args.clients:
                 server0, client0 = cpu_by_process(server_pid), time.process_time()
+                threads0 = cpu_by_thread(server_pid)
                 tally, wall = drive(driver.lifecycle, work[clients], clients)
                 client_cpu = time.process_time() - client0
                 server_cpu = cpu_delta(server0, cpu_by_process(server_pid))
+                threads = cpu_delta(threads0, cpu_by_thread(server_pid))
                 summary = summarize(tally, wall)
                 verified = driver.verify(tally.invoices, clients)
                 summary["verified"] = {k: v for k, v in verified.items() if k != "not_paid"}
@@ -928,6 +931,9 @@ def run_q2c(args: argparse.Namespace, work: dict[int, list[Plan]], tmp: Path) ->
                     "client": round(client_cpu * 1000 / commands, 3),
                     "server_tree": round(sum(server_cpu.values()) * 1000 / commands, 3),
                     **cpu_split(server_cpu, commands),
+                }
+                summary["cpu_ms_per_command_by_thread"] = {
+                    name: round(secs * 1000 / commands, 3) for name, secs in list(threads.items())[:12]
                 }
                 summary["sqlite_synchronous"] = synchronous
                 summary["view"] = args.view

@@ -161,12 +161,25 @@ def running_server(
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(server_pid, signal.SIGTERM)
+            if py_spy is not None:  # py-spy writes its profile on SIGINT, once the server is gone
+                gone = time.monotonic() + 60
+                while _running(server_pid) and time.monotonic() < gone:
+                    time.sleep(0.2)
+                proc.send_signal(signal.SIGINT)
             try:
                 proc.wait(timeout=90)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
         log.close()
+
+
+def _running(pid: int) -> bool:
+    """`pid` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def process_tree(root: int) -> list[int]:
@@ -204,7 +217,22 @@ def cpu_by_process(root: int) -> dict[int, tuple[str, float]]:
     return out
 
 
-def cpu_delta(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+def cpu_by_thread(root: int) -> dict[tuple[int, int], tuple[str, float]]:
+    """(pid, tid) -> ("process name / thread name", CPU seconds) for the tree under `root`:
+    which threads of the gateway and the shards (Python's, Ray's, gRPC's) spend the CPU."""
+    out: dict[tuple[int, int], tuple[str, float]] = {}
+    for pid, (name, _) in cpu_by_process(root).items():
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                with contextlib.suppress(OSError):
+                    fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                    thread = (task / "comm").read_text().strip()
+                    seconds = (int(fields[11]) + int(fields[12])) / CLK_TCK
+                    out[(pid, int(task.name))] = (f"{name} / {thread}", seconds)
+    return out
+
+
+def cpu_delta(before: dict[Any, tuple[str, float]], after: dict[Any, tuple[str, float]]) -> dict[str, float]:
     """CPU seconds spent between two samples, summed by process name (named at the end)."""
     spent: dict[str, float] = defaultdict(float)
     for pid, (name, secs) in after.items():
