@@ -71,6 +71,7 @@ from bench.lifecycle import (
     cpu_by_thread,
     cpu_delta,
     cpu_split,
+    database_cpu_seconds,
     fresh_database,
     machine,
     percentile,
@@ -915,11 +916,12 @@ def run_q2c(args: argparse.Namespace, work: dict[int, list[Plan]], tmp: Path) ->
                 raise SystemExit(f"q2c warm-up failed: {warm.errors[:3]}\n{log_path.read_text()[-3000:]}")
             for clients in args.clients:
                 server0, client0 = cpu_by_process(server_pid), time.process_time()
-                threads0 = cpu_by_thread(server_pid)
+                threads0, database0 = cpu_by_thread(server_pid), database_cpu_seconds()
                 tally, wall = drive(driver.lifecycle, work[clients], clients)
                 client_cpu = time.process_time() - client0
                 server_cpu = cpu_delta(server0, cpu_by_process(server_pid))
                 threads = cpu_delta(threads0, cpu_by_thread(server_pid))
+                database_cpu = database_cpu_seconds() - database0
                 summary = summarize(tally, wall)
                 verified = driver.verify(tally.invoices, clients)
                 summary["verified"] = {k: v for k, v in verified.items() if k != "not_paid"}
@@ -932,6 +934,8 @@ def run_q2c(args: argparse.Namespace, work: dict[int, list[Plan]], tmp: Path) ->
                     "server_tree": round(sum(server_cpu.values()) * 1000 / commands, 3),
                     **cpu_split(server_cpu, commands),
                 }
+                if args.db == "postgresql":  # its processes are not in the server's tree
+                    summary["cpu_ms_per_command"]["postgresql"] = round(database_cpu * 1000 / commands, 3)
                 summary["cpu_ms_per_command_by_thread"] = {
                     name: round(secs * 1000 / commands, 3) for name, secs in list(threads.items())[:12]
                 }

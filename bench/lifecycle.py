@@ -232,6 +232,18 @@ def cpu_by_thread(root: int) -> dict[tuple[int, int], tuple[str, float]]:
     return out
 
 
+def database_cpu_seconds() -> float:
+    """CPU seconds so far of this machine's PostgreSQL server processes (every `postgres`), which
+    run a q2c server's statements on the same cores but outside its process tree."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{entry}/comm").read_text().strip() == "postgres":
+                    total += cpu_seconds(int(entry))
+    return total
+
+
 def cpu_delta(before: dict[Any, tuple[str, float]], after: dict[Any, tuple[str, float]]) -> dict[str, float]:
     """CPU seconds spent between two samples, summed by process name (named at the end)."""
     spent: dict[str, float] = defaultdict(float)
