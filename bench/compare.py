@@ -46,11 +46,13 @@ import json
 import os
 import random
 import shlex
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -64,6 +66,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import JSONTranscoder, Transcoding
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.lifecycle import (
     ROOT,
@@ -801,6 +804,28 @@ class Q2cDriver:
         self.channel.close()
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def committed(metrics_port: int) -> tuple[float, float]:
+    """(batches committed, commands in them) by every shard so far, from the server's /metrics
+    (`q2c_batch_size`: commands per group-committed batch)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=30) as reply:
+        text = reply.read().decode()
+    count = total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "q2c_batch_size_count":
+                count += sample.value
+            elif sample.name == "q2c_batch_size_sum":
+                total += sample.value
+    return count, total
+
+
 def pb_date(value: date) -> Any:
     from google.type import date_pb2
 
@@ -896,6 +921,8 @@ def run_q2c(args: argparse.Namespace, work: dict[int, list[Plan]], tmp: Path) ->
     if args.runtime == "local":
         extra.append("--local")
     extra += args.server_arg
+    metrics_port = free_port()
+    extra += ["--metrics-port", str(metrics_port)]
     key = create_dev_key(tmp / "dev-key")
     out: dict[int, dict[str, Any]] = {}
     log_path = tmp / "server.log"
@@ -917,11 +944,13 @@ def run_q2c(args: argparse.Namespace, work: dict[int, list[Plan]], tmp: Path) ->
             for clients in args.clients:
                 server0, client0 = cpu_by_process(server_pid), time.process_time()
                 threads0, database0 = cpu_by_thread(server_pid), database_cpu_seconds()
+                batches0 = committed(metrics_port)
                 tally, wall = drive(driver.lifecycle, work[clients], clients)
                 client_cpu = time.process_time() - client0
                 server_cpu = cpu_delta(server0, cpu_by_process(server_pid))
                 threads = cpu_delta(threads0, cpu_by_thread(server_pid))
                 database_cpu = database_cpu_seconds() - database0
+                batches = [now - then for now, then in zip(committed(metrics_port), batches0, strict=True)]
                 summary = summarize(tally, wall)
                 verified = driver.verify(tally.invoices, clients)
                 summary["verified"] = {k: v for k, v in verified.items() if k != "not_paid"}
@@ -939,6 +968,7 @@ def run_q2c(args: argparse.Namespace, work: dict[int, list[Plan]], tmp: Path) ->
                 summary["cpu_ms_per_command_by_thread"] = {
                     name: round(secs * 1000 / commands, 3) for name, secs in list(threads.items())[:12]
                 }
+                summary["commands_per_commit"] = round(batches[1] / max(batches[0], 1), 2)
                 summary["sqlite_synchronous"] = synchronous
                 summary["view"] = args.view
                 out[clients] = summary
