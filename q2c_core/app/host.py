@@ -498,8 +498,10 @@ class EngagementHost:
             resident = self.residency.get(key)
             if resident is not None:
                 states[key] = resident
-            elif absent and key in absent:
+            elif absent and key in absent:  # as if loaded and not found
                 states[key] = None
+                self.residency.snapshot_at[key] = 0
+                self.telemetry.activations += 1
             else:
                 missing.setdefault(key[0], []).append(key[1])
         broken: dict[Key, UnreadableEngagementError] = {}

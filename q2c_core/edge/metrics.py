@@ -199,7 +199,7 @@ class HostCollector(Collector):
             "q2c_commit_seconds", "Seconds per group commit (one transaction).", known, "commit_seconds"
         )
         yield _histogram("q2c_commit_rows", "Rows written per group commit.", known, "commit_rows")
-        yield _counter("q2c_activations", "Engagements activated (loaded into memory).", known, "activations")
+        yield _counter("q2c_activations", "Engagements loaded or created in memory.", known, "activations")
         yield _counter("q2c_evictions", "Engagements evicted from memory.", known, "evictions")
         yield _counter("q2c_idempotent_replays", "Commands answered from idempotency.", known, "replays")
         yield _counter("q2c_commands", "Commands decided and committed by the hosts.", known, "commands")

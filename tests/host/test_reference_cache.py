@@ -75,7 +75,7 @@ async def test_a_customer_change_is_seen_by_the_next_command(
     assert customer_reads == [customer_id, customer_id]  # read again once, after the change
 
 
-async def test_a_batch_decided_again_after_a_catalog_change_does_not_load_its_engagements_again(
+async def test_a_batch_decided_again_after_a_catalog_change_loads_its_engagements_once(
     host: EngagementHost, gateway: Catalog, tenant_id: str, customer_id: str, customer_reads: list[str]
 ) -> None:
     assert (await host.submit(envelope(tenant_id, new_id("eng"), create(customer_id)))).ok
@@ -85,7 +85,7 @@ async def test_a_batch_decided_again_after_a_catalog_change_does_not_load_its_en
     assert (await host.submit(envelope(tenant_id, new_id("eng"), create(customer_id)))).ok
 
     assert customer_reads == [customer_id, customer_id]  # the stale cache was refused once
-    assert host.telemetry.activations == loaded  # a created engagement is never looked for
+    assert host.telemetry.activations == loaded + 1  # the new engagement, activated once
 
 
 async def test_a_new_rate_card_revision_is_seen_by_the_next_command(
