@@ -10,8 +10,12 @@ Frames are `!I` length + body. A connection opens with the shard's secret (32 ra
 the shard hands out only through Ray, so reaching the socket grants no more than reaching Ray
 does); then each request frame (a `wire`-encoded batch) gets exactly one reply frame, in order.
 A connection that breaks, or a shard that restarted (new port, new secret), leaves the caller
-with `ChannelLost`: it asks Ray again. Nothing is acknowledged before the shard's handler has
-returned, which for a batch is after its commit.
+with `ChannelLost`: it asks Ray again. Both ends probe an idle connection (TCP keepalive) and
+give up on data the peer never acknowledges, so a node that vanishes without closing its
+sockets (power loss, a partition) breaks the channel within about KEEPALIVE_LIMIT_SECONDS
+instead of leaving a caller waiting for a reply forever; a live shard that is merely busy
+answers the probes from its kernel and is never cut off. Nothing is acknowledged before the
+shard's handler has returned, which for a batch is after its commit.
 """
 
 from __future__ import annotations
@@ -35,6 +39,28 @@ MAX_FRAME = 256 * 1024 * 1024
 SECRET_BYTES = 32
 
 Handler = Callable[[bytes], bytes]
+
+KEEPALIVE_IDLE_SECONDS = 5
+"""Silence on a connection before its first keepalive probe."""
+KEEPALIVE_INTERVAL_SECONDS = 2
+KEEPALIVE_PROBES = 3
+KEEPALIVE_LIMIT_SECONDS = KEEPALIVE_IDLE_SECONDS + KEEPALIVE_INTERVAL_SECONDS * KEEPALIVE_PROBES
+"""How long a dead peer can go unnoticed: unanswered probes, or unacknowledged data (Linux's
+TCP_USER_TIMEOUT), end the connection after this."""
+
+
+def keep_alive(sock: socket.socket) -> None:
+    """Probe `sock` when idle and give up on a peer that stops acknowledging (see above); the
+    per-probe settings where the platform has them (Linux does)."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in (
+        ("TCP_KEEPIDLE", KEEPALIVE_IDLE_SECONDS),
+        ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL_SECONDS),
+        ("TCP_KEEPCNT", KEEPALIVE_PROBES),
+        ("TCP_USER_TIMEOUT", KEEPALIVE_LIMIT_SECONDS * 1000),
+    ):
+        if hasattr(socket, option):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
 
 
 class ChannelLost(ConnectionError):
@@ -61,6 +87,7 @@ class _Connection(socketserver.StreamRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        keep_alive(self.connection)
 
     def handle(self) -> None:
         hello = self._frame()
@@ -136,6 +163,7 @@ class ChannelClient:
             )
         except (OSError, TimeoutError) as error:
             raise ChannelLost(f"cannot reach {endpoint.host}:{endpoint.port}: {error}") from error
+        keep_alive(writer.get_extra_info("socket"))
         writer.write(HEADER.pack(len(endpoint.secret)) + endpoint.secret)
         return cls(reader, writer)
 
