@@ -18,13 +18,15 @@ PY="$(cd "$VENV" && pwd)/bin/python"
 "$PY" -m pip install --quiet --upgrade pip
 "$PY" -m pip install --quiet -c constraints.txt -e '.[dev]'
 # Debian packages of the tests' external binaries, one apt-get call for all missing ones:
-# prometheus + promtool, and chromium + chromedriver (tests/e2e/test_dashboard_browser.py).
+# prometheus + promtool, chromium + chromedriver (tests/e2e/test_dashboard_browser.py), and
+# iproute2's ip (network namespaces: tests/e2e/test_direct_channel_silent_peer.py).
 missing=()
 { command -v prometheus >/dev/null && command -v promtool >/dev/null; } || missing+=(prometheus)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v ip >/dev/null || missing+=(iproute2)
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "== installing Debian's ${missing[*]} (real-scrape, alert-rule and dashboard browser tests)"
+  echo "== installing Debian's ${missing[*]} (real-scrape, alert-rule, dashboard browser and network tests)"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

@@ -1,15 +1,17 @@
 """A shard's node that vanishes without closing its sockets breaks the direct channel; a shard
 that is only busy does not.
 
-The peer runs in a network namespace of its own behind a veth pair (iproute2; the suite runs as
-root, as scripts/test.sh does); taking the host's end of the pair down drops every packet
-silently, as a powered-off node or a partition does: no FIN, no RST. Keepalive is shortened
-here (its limit is a module setting) so the test takes seconds, not the production limit.
+The peer runs in a network namespace of its own behind a veth pair (iproute2, which
+scripts/test.sh installs when missing; as root, or through `sudo -n` otherwise). Taking the
+host's end of the pair down drops every packet silently, as a powered-off node or a partition
+does: no FIN, no RST. Keepalive is shortened here (its limit is a module setting) so the test
+takes seconds, not the production limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import subprocess
 import sys
@@ -43,8 +45,11 @@ class Namespace:
     peer_address: str
 
 
+AS_ROOT = [] if os.geteuid() == 0 else ["sudo", "-n"]
+
+
 def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True)
+    subprocess.run([*AS_ROOT, "ip", *args], check=True, capture_output=True)
 
 
 @pytest.fixture
@@ -64,8 +69,8 @@ def namespace() -> Iterator[Namespace]:
         _ip("netns", "exec", name, "ip", "link", "set", "lo", "up")
         yield Namespace(name, host_link, f"{subnet}.2")
     finally:
-        subprocess.run(["ip", "link", "del", host_link], capture_output=True)
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        subprocess.run([*AS_ROOT, "ip", "link", "del", host_link], capture_output=True)
+        subprocess.run([*AS_ROOT, "ip", "netns", "del", name], capture_output=True)
 
 
 @pytest.fixture
@@ -80,7 +85,7 @@ async def test_a_busy_shard_keeps_its_channel_and_a_vanished_node_breaks_it(
     namespace: Namespace, short_keepalive: None
 ) -> None:
     peer = subprocess.Popen(
-        ["ip", "netns", "exec", namespace.name, sys.executable, "-c", PEER, namespace.peer_address],
+        [*AS_ROOT, "ip", "netns", "exec", namespace.name, sys.executable, "-c", PEER, namespace.peer_address],
         stdout=subprocess.PIPE,
         text=True,
     )
