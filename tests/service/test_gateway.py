@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+import pytest
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from q2c.v1 import audit_pb2, event_pb2, event_pb2_grpc
+from q2c.v1 import audit_pb2, engagement_pb2_grpc, event_pb2, event_pb2_grpc
 from q2c.v1 import engagement_pb2 as pb
 from q2c_core.edge.app import SERVICE_NAMES
 from tests.service import flows
@@ -87,3 +91,44 @@ async def test_reflection_lists_the_q2c_services(channel: grpc.aio.Channel) -> N
     names = {s.name for s in responses[0].list_services_response.service}
     assert set(SERVICE_NAMES) <= names
     assert "grpc.health.v1.Health" in names
+
+
+async def _largest_wait_per_call(channel: grpc.aio.Channel, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The most futures grpc.aio's server waited on at once (asyncio.wait) over 5 calls."""
+    sizes: list[int] = []
+    real = asyncio.wait
+
+    async def spy(fs: Any, *args: Any, **kwargs: Any) -> Any:
+        fs = set(fs)
+        sizes.append(len(fs))
+        return await real(fs, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(asyncio, "wait", spy)
+        stub = health_pb2_grpc.HealthStub(channel)
+        for _ in range(5):
+            await stub.Check(health_pb2.HealthCheckRequest(), timeout=5)
+    return max(sizes, default=0)
+
+
+async def test_a_call_is_not_matched_against_every_registered_method(
+    channel: grpc.aio.Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # grpc.aio serves each *registered* method from a task of its own and waits on all of them
+    # for every call; q2c registers its ~60 methods as generic handlers (edge/app.py, _GenericOnly)
+    plain = grpc.aio.server()
+    health_pb2_grpc.add_HealthServicer_to_server(health.aio.HealthServicer(), plain)
+    engagement_pb2_grpc.add_EngagementServiceServicer_to_server(
+        engagement_pb2_grpc.EngagementServiceServicer(), plain
+    )
+    port = plain.add_insecure_port("127.0.0.1:0")
+    await plain.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as registered:
+            assert await _largest_wait_per_call(registered, monkeypatch) > 10, (
+                "grpc.aio no longer waits on every registered method per call (grpc/grpc#43461?):"
+                " edge/app.py's _GenericOnly may go"
+            )
+    finally:
+        await plain.stop(None)
+    assert await _largest_wait_per_call(channel, monkeypatch) <= 2
