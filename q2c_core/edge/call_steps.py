@@ -92,7 +92,7 @@ class Route:
         error: BaseException | None,
         started: float,
         fields: Token[tuple[str, str] | None],
-    ) -> bool:
+    ) -> None:
         """The call is over with `code` (None: OK): count it, write its "rpc handled" line,
         unbind its log fields. A failed call is finished before its status is sent, so a
         client that has the status finds the call counted."""
@@ -103,7 +103,6 @@ class Route:
             CALL_FIELDS.reset(fields)
         except ValueError:  # an async generator closed from another context
             CALL_FIELDS.set(None)
-        return True
 
 
 class SecurityRefusal(Exception):

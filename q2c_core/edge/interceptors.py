@@ -261,7 +261,8 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                     raise
                 except Exception as exc:
                     status = await fail(exc, request, context, method)
-                    counted = route.finish(status.code, None, started, fields)  # before it is sent
+                    route.finish(status.code, None, started, fields)  # before the status is sent
+                    counted = True
                     await abort(context, status)
             except BaseException as exc:
                 error = exc
@@ -294,7 +295,8 @@ class CallContextInterceptor(aio.ServerInterceptor):  # type: ignore[misc]
                     raise
                 except Exception as exc:
                     status = await fail(exc, request, context, method)
-                    counted = route.finish(status.code, None, started, fields)  # before it is sent
+                    route.finish(status.code, None, started, fields)  # before the status is sent
+                    counted = True
                     await abort(context, status)
             except BaseException as exc:  # GeneratorExit too: the stream was closed
                 error = exc
