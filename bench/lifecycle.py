@@ -199,9 +199,10 @@ def process_tree(root: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of every thread of `pid`, so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, task: str = "") -> float:
+    """User + system CPU so far of every thread of `pid`, or of its thread `task` alone."""
+    stat = Path(f"/proc/{pid}/task/{task}/stat" if task else f"/proc/{pid}/stat")
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
@@ -225,9 +226,8 @@ def cpu_by_thread(root: int) -> dict[tuple[int, int], tuple[str, float]]:
         with contextlib.suppress(OSError):
             for task in Path(f"/proc/{pid}/task").iterdir():
                 with contextlib.suppress(OSError):
-                    fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
                     thread = (task / "comm").read_text().strip()
-                    seconds = (int(fields[11]) + int(fields[12])) / CLK_TCK
+                    seconds = cpu_seconds(pid, task.name)
                     out[(pid, int(task.name))] = (f"{name} / {thread}", seconds)
     return out
 

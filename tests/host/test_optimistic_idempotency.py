@@ -4,43 +4,40 @@ decided again with the lookup only when the store refuses one as stored (Duplica
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
-from q2c_core.adapters.store import IdempotencyRecord, Store
+from q2c_core.adapters.store import Store
 from q2c_core.app import commands
 from q2c_core.app.host import EngagementHost
-from q2c_core.app.records import StreamState
 from q2c_core.domain.errors import ErrorKind
 from tests.host.helpers import audit_of, cancel, create, envelope, new_id, qualify
+
+
+def _recorded(store: Store, monkeypatch: pytest.MonkeyPatch, method: str) -> list[list[str]]:
+    """The ids (sorted) of every `store.<method>(tenant_id, ids)` call from now on."""
+    asked: list[list[str]] = []
+    real = getattr(store, method)
+
+    def spy(tenant_id: str, ids: Sequence[str]) -> Any:
+        asked.append(sorted(ids))
+        return real(tenant_id, ids)
+
+    monkeypatch.setattr(store, method, spy)
+    return asked
 
 
 @pytest.fixture
 def lookups(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The request ids of every idempotency lookup the store is asked for."""
-    asked: list[list[str]] = []
-    find = store.find_idempotency
-
-    def spy(tenant_id: str, request_ids: Sequence[str]) -> dict[str, IdempotencyRecord]:
-        asked.append(sorted(request_ids))
-        return find(tenant_id, request_ids)
-
-    monkeypatch.setattr(store, "find_idempotency", spy)
-    return asked
+    return _recorded(store, monkeypatch, "find_idempotency")
 
 
 @pytest.fixture
 def loads(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The engagement ids of every stream load (activation) the store is asked for."""
-    asked: list[list[str]] = []
-    load = store.load_streams
-
-    def spy(tenant_id: str, ids: Sequence[str]) -> dict[str, StreamState]:
-        asked.append(sorted(ids))
-        return load(tenant_id, ids)
-
-    monkeypatch.setattr(store, "load_streams", spy)
-    return asked
+    return _recorded(store, monkeypatch, "load_streams")
 
 
 async def test_new_request_ids_are_committed_without_a_lookup(

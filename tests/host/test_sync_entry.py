@@ -8,7 +8,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -49,6 +49,17 @@ def blocking_job(host: EngagementHost, pool: ThreadPoolExecutor) -> threading.Ev
     return release
 
 
+def create_behind_a_job(
+    host: EngagementHost, pool: ThreadPoolExecutor, tenant_id: str, customer_id: str
+) -> tuple[threading.Event, Future[list[CommandResult]]]:
+    """A create sent from a thread while a job holds the writer lock, once it waits in the
+    mailbox: the event that releases the job, and the create's pending results."""
+    release = blocking_job(host, pool)
+    batch = pool.submit(host.run_batch, [envelope(tenant_id, new_id("eng"), create(customer_id))])
+    until(lambda: host.metrics_snapshot()["mailbox"] == 1)
+    return release, batch
+
+
 def test_run_batch_decides_and_commits_in_order(store: Store, tenant_id: str, customer_id: str) -> None:
     host = EngagementHost(store, max_batch=2)
     eid = new_id("eng")
@@ -86,9 +97,7 @@ def test_a_batch_waits_for_a_running_job_and_counts_in_the_mailbox(
     store: Store, tenant_id: str, customer_id: str, pool: ThreadPoolExecutor
 ) -> None:
     host = EngagementHost(store)
-    release = blocking_job(host, pool)
-    batch = pool.submit(host.run_batch, [envelope(tenant_id, new_id("eng"), create(customer_id))])
-    until(lambda: host.metrics_snapshot()["mailbox"] == 1)
+    release, batch = create_behind_a_job(host, pool, tenant_id, customer_id)
     assert not batch.done() and host.batches_committed == 0
     release.set()
     [created] = batch.result(WAIT)
@@ -132,9 +141,7 @@ def test_close_now_finishes_the_batches_begun_before_and_refuses_later_ones(
     store: Store, tenant_id: str, customer_id: str, pool: ThreadPoolExecutor
 ) -> None:
     host = EngagementHost(store)
-    release = blocking_job(host, pool)
-    begun = pool.submit(host.run_batch, [envelope(tenant_id, new_id("eng"), create(customer_id))])
-    until(lambda: host.metrics_snapshot()["mailbox"] == 1)  # admitted, waiting for the job
+    release, begun = create_behind_a_job(host, pool, tenant_id, customer_id)  # admitted, waiting
 
     def close() -> int:
         host.close_now()
@@ -156,9 +163,7 @@ def test_idle_now_returns_once_the_calls_begun_before_have_finished(
     store: Store, tenant_id: str, customer_id: str, pool: ThreadPoolExecutor
 ) -> None:
     host = EngagementHost(store)
-    release = blocking_job(host, pool)
-    begun = pool.submit(host.run_batch, [envelope(tenant_id, new_id("eng"), create(customer_id))])
-    until(lambda: host.metrics_snapshot()["mailbox"] == 1)
+    release, begun = create_behind_a_job(host, pool, tenant_id, customer_id)
 
     def idle_now() -> int:
         host.idle_now()

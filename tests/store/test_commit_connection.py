@@ -77,11 +77,7 @@ def test_a_refused_commit_is_rolled_back_and_the_next_one_commits(store: Store, 
 def test_a_held_connection_that_died_between_commits_is_replaced_and_the_commit_lands_once(
     store: Store, tenant_id: str
 ) -> None:
-    stream = uid("eng")
-    store.commit(_batch(tenant_id, stream, 1))
-    held = store._writer._conn
-    assert held is not None
-    _kill(store, held.connection.dbapi_connection)
+    stream, held = _committed_then_killed(store, tenant_id)
     store.commit(_batch(tenant_id, stream, 2))
     assert store._writer._conn is not held
     assert [e.seq for e in store.read_events(tenant_id, stream)] == [1, 2]
@@ -93,11 +89,7 @@ def test_a_held_connection_that_died_between_commits_is_replaced_and_the_commit_
 def test_a_commit_fails_unavailable_when_the_database_cannot_be_reached(
     store: Store, tenant_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stream = uid("eng")
-    store.commit(_batch(tenant_id, stream, 1))
-    held = store._writer._conn
-    assert held is not None
-    _kill(store, held.connection.dbapi_connection)
+    stream, _ = _committed_then_killed(store, tenant_id)
 
     def _unreachable(*args: Any, **kwargs: Any) -> Any:
         from sqlalchemy.exc import OperationalError
@@ -134,6 +126,17 @@ def test_commits_from_several_threads_at_once_all_land(store: Store, tenant_id: 
     for stream in streams:
         assert [e.seq for e in store.read_events(tenant_id, stream)] == [1, 2, 3, 4, 5]
     assert store.verify_audit(tenant_id).ok
+
+
+def _committed_then_killed(store: Store, tenant_id: str) -> tuple[str, Any]:
+    """A new stream's first batch committed on the held connection, which is then killed:
+    the stream, and that connection."""
+    stream = uid("eng")
+    store.commit(_batch(tenant_id, stream, 1))
+    held = store._writer._conn
+    assert held is not None
+    _kill(store, held.connection.dbapi_connection)
+    return stream, held
 
 
 def _kill(store: Store, dbapi_conn: Any) -> None:
