@@ -26,6 +26,12 @@ with its own request id.
   stays on SQLite. q2c's SQLite runs with --sqlite-synchronous (server.py before a9c108b has no
   such flag and runs NORMAL: recorded in the result line, and warned about).
 
+- **floor** (`--systems eventsourcing,floor`, or with q2c): the same client, requests and tokens
+  against gRPC servers that answer every call at once with an empty reply (bench/grpc_floor.py:
+  grpc.aio, as q2c's gateway, then grpc's thread-pool server). What they reach is the most any
+  Python gRPC service could reach on this machine, one RPC per command, with this client beside
+  it; there is no total to check. Recorded as `grpc_floor` with its ratio to the library.
+
 The eventsourcing phases run first, before the server starts (no Ray in the background), then
 the q2c phases, each client count on new engagements. The inputs (roles, hours, expense
 amounts) are generated from --seed, the same for both systems. The expected total is computed
@@ -73,6 +79,7 @@ from bench.lifecycle import (
     cpu_by_process,
     cpu_by_thread,
     cpu_delta,
+    cpu_seconds,
     cpu_split,
     database_cpu_seconds,
     fresh_database,
@@ -980,6 +987,58 @@ def run_q2c(args: argparse.Namespace, work: dict[int, list[Plan]], tmp: Path) ->
     return out
 
 
+@contextlib.contextmanager
+def floor_server(kind: str, log_path: Path) -> Iterator[tuple[str, int]]:
+    """bench/grpc_floor.py (`kind`: aio or sync) on a free port; yields (target, pid)."""
+    port = free_port()
+    command = [sys.executable, "-m", "bench.grpc_floor", "--port", str(port), "--kind", kind]
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+        try:
+            assert proc.stdout is not None
+            if not proc.stdout.readline().startswith("listening on"):
+                raise SystemExit(f"grpc_floor did not start (exit {proc.poll()}): {log_path.read_text()}")
+            yield f"127.0.0.1:{port}", proc.pid
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def run_floor(args: argparse.Namespace, work: dict[int, list[Plan]], tmp: Path) -> dict[int, dict[str, Any]]:
+    """The same mix, requests and client against gRPC servers that do nothing (bench/grpc_floor.py):
+    the most a Python gRPC service could reach here, one RPC per command. No total to check."""
+    from q2c_core.edge.auth.devkey import create_dev_key
+
+    key = create_dev_key(tmp / "floor-key")
+    out: dict[int, dict[str, Any]] = {}
+    for kind in ("aio", "sync"):
+        with floor_server(kind, tmp / f"floor-{kind}.log") as (target, pid):
+            driver = Q2cDriver(target, args.deadline, "floor", key, args.view)
+            try:
+                drive(driver.lifecycle, plans(args.seed, "warmup", args.warmup), min(args.warmup, 8) or 1)
+                for clients in args.clients:
+                    server0, client0 = cpu_seconds(pid), time.process_time()
+                    tally, wall = drive(driver.lifecycle, work[clients], clients)
+                    client_cpu, server_cpu = time.process_time() - client0, cpu_seconds(pid) - server0
+                    summary = summarize(tally, wall)
+                    commands = max(summary["commands"], 1)
+                    summary["cpu_ms_per_command"] = {
+                        "client": round(client_cpu * 1000 / commands, 3),
+                        "server": round(server_cpu * 1000 / commands, 3),
+                    }
+                    summary["problems"] = (
+                        [f"floor-{kind}: {summary['errors']} engagements failed: {summary['error_samples']}"]
+                        if summary["errors"]
+                        else []
+                    )
+                    out.setdefault(clients, {})[kind] = summary
+                    rate = summary["commands_per_s"]
+                    print(f"grpc floor ({kind}) C={clients}: {rate} commands/s", file=sys.stderr)
+            finally:
+                driver.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.compare",
@@ -1012,7 +1071,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261206, help="seed of the generated inputs")
     parser.add_argument("--warmup", type=int, default=4, help="untimed lifecycles per system first")
     parser.add_argument("--deadline", type=float, default=60.0, help="per-call deadline, seconds")
-    parser.add_argument("--systems", default="eventsourcing,q2c", help="which systems to run")
+    parser.add_argument(
+        "--systems",
+        default="eventsourcing,q2c",
+        help="which systems to run, of eventsourcing, q2c and floor (gRPC servers that do nothing)",
+    )
     parser.add_argument(
         "--server-arg",
         action="append",
@@ -1031,6 +1094,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmpdir)
         es = run_es(args, work, tmp) if "eventsourcing" in systems else {}
         q2c = run_q2c(args, work, tmp) if "q2c" in systems else {}
+        floor = run_floor(args, work, tmp) if "floor" in systems else {}
     rows = []
     for clients in args.clients:
         a, b = q2c.get(clients), es.get(clients)
@@ -1053,13 +1117,30 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "ok": not any(s and s["problems"] for s in (a, b)),
         }
+        if clients in floor:
+            record["grpc_floor"] = {
+                kind: {
+                    **summary,
+                    "ratio_over_eventsourcing": (
+                        round(summary["commands_per_s"] / b["commands_per_s"], 3) if b else None
+                    ),
+                }
+                for kind, summary in floor[clients].items()
+            }
+            record["ok"] = record["ok"] and not any(s["problems"] for s in floor[clients].values())
         rows.append(record)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     with RESULTS.open("a") as out:
         for record in rows:
             out.write(json.dumps(record, sort_keys=True) + "\n")
     print_table(rows)
-    problems = [p for r in rows for s in (r["q2c"], r["eventsourcing"]) if s for p in s["problems"]]
+    problems = [
+        p
+        for r in rows
+        for s in (r["q2c"], r["eventsourcing"], *r.get("grpc_floor", {}).values())
+        if s
+        for p in s["problems"]
+    ]
     if problems:
         print("\nFAILED: a result differs from the expected total or commands failed:", file=sys.stderr)
         for p in problems:
@@ -1084,6 +1165,13 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             print(
                 f"{name:<15}{r['clients']:>4}{r['engagements']:>6}{s['commands']:>7}{s['commands_per_s']:>9.1f}"
                 f"{s['p50_ms']:>9.2f}{s['p99_ms']:>9.2f}{s['wall_s']:>8.2f}{s['errors']:>7}  {verdict}"
+            )
+        for kind, s in r.get("grpc_floor", {}).items():
+            name = f"floor ({kind})"
+            print(
+                f"{name:<15}{r['clients']:>4}{r['engagements']:>6}{s['commands']:>7}{s['commands_per_s']:>9.1f}"
+                f"{s['p50_ms']:>9.2f}{s['p99_ms']:>9.2f}{s['wall_s']:>8.2f}{s['errors']:>7}  "
+                f"x{s['ratio_over_eventsourcing'] or 0:.3f} of es, CPU ms/cmd {s['cpu_ms_per_command']}"
             )
         if r["ratio_q2c_over_eventsourcing"] is not None:
             print(
