@@ -19,12 +19,14 @@ with its own request id.
 - **q2c**: `server.py` started as in bench/lifecycle.py (a fresh database, Ray with --shards
   shards and 2 CPUs, bearer tokens from a development key made for the run; --runtime local
   adds server.py --local), driven through one blocking grpcio channel shared by the C threads;
-  approvals under a second principal. Every EngagementService command asks for the engagement
-  in the EngagementView given by --view: basic by default (the summary, no engagement tree;
-  the eventsourcing side returns nothing either), full for the whole engagement as callers that
-  do not ask get it. --db postgresql moves q2c to PostgreSQL; eventsourcing
-  stays on SQLite. q2c's SQLite runs with --sqlite-synchronous (server.py before a9c108b has no
-  such flag and runs NORMAL: recorded in the result line, and warned about).
+  approvals under a second principal. Every command asks for its reply in the view given by
+  --view (EngagementView for the engagement's commands, InvoiceView for GenerateInvoice,
+  IssueInvoice and RecordPayment): basic by default (the engagement's summary, the invoice
+  without its lines; the eventsourcing side returns the invoice id and the amount due), full
+  for the whole engagement or invoice, as callers that do not ask get it. --db postgresql
+  moves q2c to PostgreSQL; eventsourcing stays on SQLite. q2c's SQLite runs with
+  --sqlite-synchronous (server.py before a9c108b has no such flag and runs NORMAL: recorded in
+  the result line, and warned about).
 
 - **floor** (`--systems eventsourcing,floor`, or with q2c): the same client, requests and tokens
   against gRPC servers that answer every call at once with an empty reply (bench/grpc_floor.py:
@@ -607,6 +609,7 @@ class Q2cDriver:
         import grpc
 
         from q2c.v1 import (
+            billing_pb2,
             billing_pb2_grpc,
             customer_pb2_grpc,
             engagement_pb2,
@@ -614,7 +617,13 @@ class Q2cDriver:
             rate_card_pb2_grpc,
         )
 
-        self.view = engagement_pb2.EngagementView.Value(f"ENGAGEMENT_VIEW_{view.upper()}")
+        self.views = {  # the view of every method that returns an Engagement or an Invoice
+            enum.full_name: enum.values_by_name[f"{prefix}_VIEW_{view.upper()}"].number
+            for prefix, enum in (
+                ("ENGAGEMENT", engagement_pb2.EngagementView.DESCRIPTOR),
+                ("INVOICE", billing_pb2.InvoiceView.DESCRIPTOR),
+            )
+        }
 
         self.channel = grpc.insecure_channel(target)
         self.engagements = engagement_pb2_grpc.EngagementServiceStub(self.channel)
@@ -671,8 +680,9 @@ class Q2cDriver:
         def call(stub: Any, kind: str, request: Any, approver: bool = False) -> Any:
             method = getattr(stub, kind)
             metadata = self.approver if approver else self.metadata
-            if "view" in request.DESCRIPTOR.fields_by_name:  # the methods that return an Engagement
-                request.view = self.view
+            view = request.DESCRIPTOR.fields_by_name.get("view")
+            if view is not None:
+                request.view = self.views[view.enum_type.full_name]
             return timed(tally, kind, lambda: method(request, metadata=metadata, timeout=self.deadline))
 
         rid = lambda: uuid.uuid4().hex  # noqa: E731
@@ -1066,7 +1076,7 @@ def main(argv: list[str] | None = None) -> int:
         "--view",
         choices=("basic", "full"),
         default="basic",
-        help="EngagementView of q2c's engagement commands: basic (the summary) or full (whole engagement)",
+        help="q2c's replies: basic (an engagement's summary, an invoice without lines) or full (all of it)",
     )
     parser.add_argument("--seed", type=int, default=20261206, help="seed of the generated inputs")
     parser.add_argument("--warmup", type=int, default=4, help="untimed lifecycles per system first")

@@ -23,6 +23,12 @@ class InvoiceState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INVOICE_STATE_VOID: _ClassVar[InvoiceState]
     INVOICE_STATE_POSTED: _ClassVar[InvoiceState]
 
+class InvoiceView(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INVOICE_VIEW_UNSPECIFIED: _ClassVar[InvoiceView]
+    INVOICE_VIEW_BASIC: _ClassVar[InvoiceView]
+    INVOICE_VIEW_FULL: _ClassVar[InvoiceView]
+
 class InvoiceLineSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     INVOICE_LINE_SOURCE_UNSPECIFIED: _ClassVar[InvoiceLineSource]
@@ -47,6 +53,9 @@ INVOICE_STATE_PARTIALLY_PAID: InvoiceState
 INVOICE_STATE_PAID: InvoiceState
 INVOICE_STATE_VOID: InvoiceState
 INVOICE_STATE_POSTED: InvoiceState
+INVOICE_VIEW_UNSPECIFIED: InvoiceView
+INVOICE_VIEW_BASIC: InvoiceView
+INVOICE_VIEW_FULL: InvoiceView
 INVOICE_LINE_SOURCE_UNSPECIFIED: InvoiceLineSource
 INVOICE_LINE_SOURCE_TIME_ENTRY: InvoiceLineSource
 INVOICE_LINE_SOURCE_EXPENSE: InvoiceLineSource
@@ -229,10 +238,12 @@ class BillRunSkip(_message.Message):
     def __init__(self, engagement_id: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class GetInvoiceRequest(_message.Message):
-    __slots__ = ("invoice_id",)
+    __slots__ = ("invoice_id", "view")
     INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     invoice_id: str
-    def __init__(self, invoice_id: _Optional[str] = ...) -> None: ...
+    view: InvoiceView
+    def __init__(self, invoice_id: _Optional[str] = ..., view: _Optional[_Union[InvoiceView, str]] = ...) -> None: ...
 
 class ListInvoicesRequest(_message.Message):
     __slots__ = ("page_size", "page_token", "engagement_id", "customer_id", "state", "bill_run_id")
@@ -259,38 +270,44 @@ class ListInvoicesResponse(_message.Message):
     def __init__(self, invoices: _Optional[_Iterable[_Union[Invoice, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class IssueInvoiceRequest(_message.Message):
-    __slots__ = ("request_id", "invoice_id", "comment")
+    __slots__ = ("request_id", "invoice_id", "comment", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     invoice_id: str
     comment: str
-    def __init__(self, request_id: _Optional[str] = ..., invoice_id: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...
+    view: InvoiceView
+    def __init__(self, request_id: _Optional[str] = ..., invoice_id: _Optional[str] = ..., comment: _Optional[str] = ..., view: _Optional[_Union[InvoiceView, str]] = ...) -> None: ...
 
 class RecordPaymentRequest(_message.Message):
-    __slots__ = ("request_id", "invoice_id", "amount", "received_date", "reference")
+    __slots__ = ("request_id", "invoice_id", "amount", "received_date", "reference", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
     RECEIVED_DATE_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     invoice_id: str
     amount: _common_pb2.Money
     received_date: _date_pb2.Date
     reference: str
-    def __init__(self, request_id: _Optional[str] = ..., invoice_id: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., received_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., reference: _Optional[str] = ...) -> None: ...
+    view: InvoiceView
+    def __init__(self, request_id: _Optional[str] = ..., invoice_id: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., received_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., reference: _Optional[str] = ..., view: _Optional[_Union[InvoiceView, str]] = ...) -> None: ...
 
 class VoidInvoiceRequest(_message.Message):
-    __slots__ = ("request_id", "invoice_id", "reason")
+    __slots__ = ("request_id", "invoice_id", "reason", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     invoice_id: str
     reason: str
-    def __init__(self, request_id: _Optional[str] = ..., invoice_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+    view: InvoiceView
+    def __init__(self, request_id: _Optional[str] = ..., invoice_id: _Optional[str] = ..., reason: _Optional[str] = ..., view: _Optional[_Union[InvoiceView, str]] = ...) -> None: ...
 
 class StartBillRunRequest(_message.Message):
     __slots__ = ("request_id", "period", "customer_ids", "currency_code")

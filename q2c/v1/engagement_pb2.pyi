@@ -695,16 +695,18 @@ class ReadinessBlocker(_message.Message):
     def __init__(self, kind: _Optional[_Union[ReadinessBlockerKind, str]] = ..., message: _Optional[str] = ..., item_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GenerateInvoiceRequest(_message.Message):
-    __slots__ = ("request_id", "engagement_id", "period", "comment")
+    __slots__ = ("request_id", "engagement_id", "period", "comment", "view")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     engagement_id: str
     period: _common_pb2.BillingPeriod
     comment: str
-    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., period: _Optional[_Union[_common_pb2.BillingPeriod, _Mapping]] = ..., comment: _Optional[str] = ...) -> None: ...
+    view: _billing_pb2.InvoiceView
+    def __init__(self, request_id: _Optional[str] = ..., engagement_id: _Optional[str] = ..., period: _Optional[_Union[_common_pb2.BillingPeriod, _Mapping]] = ..., comment: _Optional[str] = ..., view: _Optional[_Union[_billing_pb2.InvoiceView, str]] = ...) -> None: ...
 
 class AmendContractRequest(_message.Message):
     __slots__ = ("request_id", "engagement_id", "effective_date", "billing_lines", "po_reference", "comment", "view")

@@ -12,6 +12,8 @@ from q2c_core.domain.errors import NotFoundError
 from q2c_core.domain.invoices import InvoiceState
 from q2c_core.edge.context import current_caller
 from q2c_core.edge.converters import convert
+from q2c_core.edge.converters.convert_common import require_id
+from q2c_core.edge.converters.convert_invoices import basic_invoice_view
 from q2c_core.edge.deadlines import START_BILL_RUN_SECONDS, require_time
 from q2c_core.edge.servicers import Context, blocking, engagement_of, getter, lister
 
@@ -23,13 +25,15 @@ WATCH_POLL_SECONDS = 0.2
 
 
 def _invoice_mutation(to_command: Callable[[Any], convert.Mutation]) -> Callable[..., Any]:
-    """An RPC handler: run the invoice command on its engagement, return the invoice after it.
+    """An RPC handler: run the invoice command on its engagement, return the invoice after it
+    in the view asked for.
 
     It runs as a slim reply (the result carries the changed invoice, not the engagement); a
     replay recorded before results carried it is answered from the engagement rebuilt then."""
 
     async def handler(self: BillingServicer, request: Any, context: Context) -> billing_pb2.Invoice:
         m = to_command(request)
+        basic = basic_invoice_view(request.view)
         caller = current_caller()
         try:
             invoice = (
@@ -44,7 +48,7 @@ def _invoice_mutation(to_command: Callable[[Any], convert.Mutation]) -> Callable
             missing = NotFoundError("invoice", request.invoice_id)  # the id names no engagement
             missing.audited = error.audited
             raise missing from None
-        return convert.invoice_out(invoice)
+        return convert.invoice_out(invoice, basic=basic)
 
     handler.__doc__ = to_command.__doc__
     return handler
@@ -64,7 +68,15 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         self.runtime = runtime
         self.reads = runtime.queries
 
-    GetInvoice = getter("One invoice.", Queries.get_invoice, "invoice_id", convert.invoice_out)
+    async def GetInvoice(
+        self, request: billing_pb2.GetInvoiceRequest, context: Context
+    ) -> billing_pb2.Invoice:
+        """One invoice (BASIC: without its lines)."""
+        invoice_id = require_id(request.invoice_id, "invoice_id")
+        basic = basic_invoice_view(request.view)
+        invoice = await blocking(Queries.get_invoice, self.reads, current_caller().tenant_id, invoice_id)
+        return convert.invoice_out(invoice, basic=basic)
+
     ListInvoices = lister(
         "A page of invoices, filtered by engagement, customer, state and bill run.",
         Queries.list_invoices,

@@ -19,7 +19,7 @@ from q2c_core.edge.context import current_caller
 from q2c_core.edge.converters import convert
 from q2c_core.edge.converters.convert_common import enum_in, require_id
 from q2c_core.edge.converters.convert_engagement import basic_view, engagement_basic_out
-from q2c_core.edge.converters.convert_invoices import invoice_number
+from q2c_core.edge.converters.convert_invoices import basic_invoice_view, invoice_number
 from q2c_core.edge.servicers import Context, blocking, engagement_of, lister
 
 if TYPE_CHECKING:
@@ -119,14 +119,17 @@ class EngagementServicer(engagement_pb2_grpc.EngagementServiceServicer):
     async def GenerateInvoice(
         self, request: pb.GenerateInvoiceRequest, context: Context
     ) -> billing_pb2.Invoice:
-        """Create the period's DRAFT invoice and return it; hours only held at the cap -> NOTHING_TO_BILL."""
+        """Create the period's DRAFT invoice and return it in the view asked for; hours only held at
+        the cap -> NOTHING_TO_BILL."""
         m = convert.generate_invoice(request)
+        basic = basic_invoice_view(request.view)
         caller = current_caller()
         result = await self.runtime.run(caller, m.engagement_id, m.request_id, m.command, slim=True)
         if result.invoice is None and result.replayed:  # recorded without its invoice: look it up
             result = await self.runtime.run(caller, m.engagement_id, m.request_id, m.command)
         assert isinstance(m.command, GenerateInvoice)
-        return convert.invoice_out(created_invoice(result, m.engagement_id, m.command.period))
+        invoice = created_invoice(result, m.engagement_id, m.command.period)
+        return convert.invoice_out(invoice, basic=basic)
 
 
 def created_invoice(result: CommandResult, engagement_id: str, period: BillingPeriod) -> Invoice:

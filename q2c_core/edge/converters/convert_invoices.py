@@ -7,7 +7,7 @@ from typing import Any
 from q2c.v1 import billing_pb2, common_pb2
 from q2c.v1 import engagement_pb2 as pb
 from q2c_core.domain.billing import BillingDraft, Blocker
-from q2c_core.domain.errors import NotFoundError
+from q2c_core.domain.errors import NotFoundError, ValidationError
 from q2c_core.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceState, Payment, TaxDetail
 from q2c_core.domain.money import Money
 from q2c_core.edge.converters.convert_common import (
@@ -57,8 +57,19 @@ def invoice_state_in(number: int, path: str = "state") -> InvoiceState | None:
     return enum_in(billing_pb2.InvoiceState, _STATE, number, InvoiceState, path)
 
 
-def invoice_out(invoice: Invoice) -> billing_pb2.Invoice:
-    """Domain invoice -> proto; every amount an exact decimal in the invoice currency."""
+def basic_invoice_view(view: int) -> bool:
+    """Whether a request's InvoiceView asks for BASIC (UNSPECIFIED is FULL); unknown values are
+    a field violation on `view`."""
+    if view == billing_pb2.INVOICE_VIEW_BASIC:
+        return True
+    if view in (billing_pb2.INVOICE_VIEW_UNSPECIFIED, billing_pb2.INVOICE_VIEW_FULL):
+        return False
+    raise ValidationError.one("view", f"unknown enum value {view}")
+
+
+def invoice_out(invoice: Invoice, *, basic: bool = False) -> billing_pb2.Invoice:
+    """Domain invoice -> proto; every amount an exact decimal in the invoice currency. `basic`
+    (InvoiceView BASIC): every field but the lines."""
     return billing_pb2.Invoice(
         invoice_id=invoice.invoice_id,
         engagement_id=invoice.engagement_id,
@@ -66,7 +77,7 @@ def invoice_out(invoice: Invoice) -> billing_pb2.Invoice:
         period=period_out(invoice.period),
         state=invoice_state_out(invoice.state),
         currency_code=invoice.currency,
-        lines=[invoice_line_out(line) for line in invoice.lines],
+        lines=() if basic else [invoice_line_out(line) for line in invoice.lines],
         subtotal=amount_out(invoice.subtotal),
         tax=tax_out(invoice.tax),
         total=amount_out(invoice.total),
