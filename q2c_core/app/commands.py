@@ -147,7 +147,7 @@ class BatchDecider:
             self._audit(envelope, digest, "REJECTED", error.reason, (), self._clock())
             return CommandResult(error=error)
         replay = earlier[2].model_copy(update={"replayed": True})
-        return replay.slim() if envelope.slim_reply else replay
+        return replay.as_reply(envelope)
 
     def _context(self, envelope: CommandEnvelope, state: Engagement | None, now: datetime) -> DecisionContext:
         needs = reference_needs(state, envelope.command)
@@ -212,7 +212,7 @@ class BatchDecider:
             exception=exception,
         )
         self._remember(envelope, digest, result, now)
-        return result.slim() if envelope.slim_reply else result
+        return result.as_reply(envelope)
 
     def _payload(self, event: Event) -> JsonText:
         """The event's payload, encoded once for the journal and the audit chain's digest."""

@@ -40,6 +40,9 @@ class CommandEnvelope(BaseModel):
     request_id: str | None = None
     command: Command
     slim_reply: bool = False  # bulk callers (bill runs) want the outcome, not the whole engagement
+    # False (InvoiceView BASIC): the reply's invoice comes without its lines; what idempotency
+    # stores keeps them, so a replay can answer in either view
+    invoice_lines: bool = True
 
     def digest(self) -> str:
         """sha256 of the canonical command payload (what idempotency compares)."""
@@ -171,6 +174,14 @@ class CommandResult(BaseModel):
             return self
         summary = self.summary or EngagementSummary.of(self.engagement)
         return self.model_copy(update={"engagement": None, "summary": summary})
+
+    def as_reply(self, envelope: CommandEnvelope) -> CommandResult:
+        """This result as `envelope` asks for it back: slim, and its invoice without lines."""
+        result = self.slim() if envelope.slim_reply else self
+        invoice = result.invoice
+        if not envelope.invoice_lines and invoice is not None and invoice.lines:
+            result = result.model_copy(update={"invoice": invoice.model_copy(update={"lines": []})})
+        return result
 
     def accepted(self, engagement_id: str) -> CommandResult:
         """This result when the command was accepted; else its rejection raised as the domain

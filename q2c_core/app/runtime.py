@@ -76,10 +76,11 @@ class Runtime(Protocol):
         command: Command,
         *,
         slim: bool = False,
+        invoice_lines: bool = True,
     ) -> CommandResult:
         """Execute one command for `caller`; its rejection is raised as the domain error. `slim`:
         the result carries the engagement's summary and what the command changed, not the
-        engagement."""
+        engagement; without `invoice_lines`, the invoice it changed comes without its lines."""
         ...
 
     async def start_bill_run(self, caller: Caller, request_id: str | None, spec: BillRunSpec) -> BillRun:
@@ -191,17 +192,20 @@ class RuntimeServices:
         command: Command,
         *,
         slim: bool = False,
+        invoice_lines: bool = True,
     ) -> CommandResult:
         """Execute one command for `caller`: the accepted result, or the rejection raised as its
         domain error (marked audited: the host recorded it with the command). `slim`: the result
         carries the engagement's summary and what the command changed (an invoice, an
-        exception), so no engagement tree crosses Ray."""
+        exception), so no engagement tree crosses Ray; without `invoice_lines` (InvoiceView
+        BASIC), that invoice crosses without its lines."""
         envelope = CommandEnvelope(
             caller=caller,
             engagement_id=engagement_id,
             request_id=request_id or None,
             command=command,
             slim_reply=slim,
+            invoice_lines=invoice_lines,
         )
         return (await self.execute(envelope)).accepted(engagement_id)
 

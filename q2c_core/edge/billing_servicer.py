@@ -37,7 +37,9 @@ def _invoice_mutation(to_command: Callable[[Any], convert.Mutation]) -> Callable
         caller = current_caller()
         try:
             invoice = (
-                await self.runtime.run(caller, m.engagement_id, m.request_id, m.command, slim=True)
+                await self.runtime.run(
+                    caller, m.engagement_id, m.request_id, m.command, slim=True, invoice_lines=not basic
+                )
             ).invoice
             if invoice is None:  # a replay of a reply recorded without its invoice
                 result = await self.runtime.run(caller, m.engagement_id, m.request_id, m.command)

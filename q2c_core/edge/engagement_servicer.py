@@ -124,7 +124,9 @@ class EngagementServicer(engagement_pb2_grpc.EngagementServiceServicer):
         m = convert.generate_invoice(request)
         basic = basic_invoice_view(request.view)
         caller = current_caller()
-        result = await self.runtime.run(caller, m.engagement_id, m.request_id, m.command, slim=True)
+        result = await self.runtime.run(
+            caller, m.engagement_id, m.request_id, m.command, slim=True, invoice_lines=not basic
+        )
         if result.invoice is None and result.replayed:  # recorded without its invoice: look it up
             result = await self.runtime.run(caller, m.engagement_id, m.request_id, m.command)
         assert isinstance(m.command, GenerateInvoice)

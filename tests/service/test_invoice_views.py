@@ -4,11 +4,16 @@ INVALID_ARGUMENT before anything runs. Over both runtimes and both databases."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date
 
 import grpc
 
+from actors.runtime import RayRuntime
 from q2c.v1 import billing_pb2
+from q2c_core.app.messages import Caller, CommandResult
+from q2c_core.app.runtime import LocalRuntime
+from q2c_core.edge.converters import convert
 from tests.service.billing_flows import (
     Billable,
     active_on,
@@ -143,3 +148,27 @@ async def test_an_unknown_view_is_invalid_argument_and_nothing_runs(api: Api) ->
         code, status = await rich_error(call)
         assert code == grpc.StatusCode.INVALID_ARGUMENT and field_paths(status) == ["view"]
     assert (await get(api, draft.invoice_id)).state == billing_pb2.INVOICE_STATE_DRAFT
+
+
+async def test_a_basic_reply_leaves_the_host_without_lines_and_the_stored_reply_keeps_them(
+    api: Api, runtime: LocalRuntime | RayRuntime
+) -> None:
+    eid = (await billable(api)).engagement_id
+    draft = await api.engagements.GenerateInvoice(generate_request(eid, "2026-01"))
+    caller = Caller(tenant_id=api.tenant_id, principal="alice")
+    issue = convert.issue_invoice(
+        billing_pb2.IssueInvoiceRequest(request_id=rid(), invoice_id=draft.invoice_id)
+    )
+
+    def run(*, lines: bool) -> Awaitable[CommandResult]:
+        return runtime.run(caller, eid, issue.request_id, issue.command, slim=True, invoice_lines=lines)
+
+    basic = await run(lines=False)  # on Ray: what the shard sent
+    assert (
+        basic.invoice is not None
+        and basic.invoice.lines == []
+        and basic.invoice.invoice_id == draft.invoice_id
+    )
+    replayed = await run(lines=True)  # the same request again, asking for the lines
+    assert replayed.replayed and replayed.invoice is not None and len(replayed.invoice.lines) == 4
+    assert replayed.invoice.model_copy(update={"lines": []}) == basic.invoice
