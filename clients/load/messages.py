@@ -1,7 +1,8 @@
 """Protobuf requests for a plan's commands (the generated stubs' messages, built per call).
 
-Engagement commands ask for the BASIC view: the load tool goes on with the ids it has, so the
-server neither builds nor sends the whole engagement tree per reply.
+Engagement commands ask for the BASIC view, and invoice commands for the invoice's BASIC view:
+the load tool goes on with the ids and amounts it has, so the server neither builds nor sends the
+whole engagement tree, or every invoice line, per reply (its check reads the invoices afterwards).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from clients.load.profile import money_text
 from q2c.v1 import billing_pb2, common_pb2, customer_pb2, engagement_pb2, rate_card_pb2
 
 BASIC = engagement_pb2.ENGAGEMENT_VIEW_BASIC
+INVOICE_BASIC = billing_pb2.INVOICE_VIEW_BASIC
 UNITS = {
     "MONTH": engagement_pb2.BILLING_PERIOD_UNIT_MONTH,
     "QUARTER": engagement_pb2.BILLING_PERIOD_UNIT_QUARTER,
@@ -209,7 +211,9 @@ def create_request(
 
 def issue_request(command: Command, invoice_id: str) -> billing_pb2.IssueInvoiceRequest:
     """IssueInvoice for the run's invoice."""
-    return billing_pb2.IssueInvoiceRequest(request_id=command.request_id, invoice_id=invoice_id)
+    return billing_pb2.IssueInvoiceRequest(
+        request_id=command.request_id, invoice_id=invoice_id, view=INVOICE_BASIC
+    )
 
 
 def payment_request(
@@ -222,4 +226,5 @@ def payment_request(
         amount=common_pb2.Money(currency_code=currency, amount=amount),
         received_date=pb_date(received),
         reference=f"LOAD-{command.request_id}",
+        view=INVOICE_BASIC,
     )
