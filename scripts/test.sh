@@ -43,8 +43,9 @@ echo "== buf lint"
 PYTHON="$PY" bash scripts/buf_lint.sh
 echo "== buf breaking against the previous commit"
 PYTHON="$PY" bash scripts/check_breaking.sh
-echo "== ruff"
+echo "== ruff (lint, and the format of the Python files and the Markdown's Python blocks)"
 "$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
 echo "== mypy --strict (q2c_core)"
 "$VENV/bin/mypy" q2c_core
 echo "== pytest"

@@ -91,9 +91,7 @@ async def test_list_filters_by_owner_queue(api: Api) -> None:
     assert sorted(x.exception_id for q in by_queue.values() for x in q) == sorted(
         x.exception_id for x in everything
     )
-    finance_open = await _list(
-        api, owner_queue=xpb.OWNER_QUEUE_FINANCE_OPS, state=xpb.EXCEPTION_STATE_OPEN
-    )
+    finance_open = await _list(api, owner_queue=xpb.OWNER_QUEUE_FINANCE_OPS, state=xpb.EXCEPTION_STATE_OPEN)
     assert [x.check for x in finance_open] == ["TAX_PROFILE_PRESENT"]
 
 

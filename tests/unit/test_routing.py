@@ -195,9 +195,7 @@ def test_a_resolved_exception_ages_until_it_was_resolved() -> None:
 
 
 def test_without_an_sla_nothing_is_breached_and_age_never_goes_negative() -> None:
-    corrected = exception(
-        severity=Severity.AUTO_CORRECTED, state=ExceptionState.RESOLVED, resolve_time=MON
-    )
+    corrected = exception(severity=Severity.AUTO_CORRECTED, state=ExceptionState.RESOLVED, resolve_time=MON)
     assert corrected.sla_due_time is None
     assert corrected.age(MON + timedelta(days=9)) == timedelta(0)
     assert not corrected.sla_breached(MON + timedelta(days=9))
