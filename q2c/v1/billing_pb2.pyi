@@ -246,20 +246,22 @@ class GetInvoiceRequest(_message.Message):
     def __init__(self, invoice_id: _Optional[str] = ..., view: _Optional[_Union[InvoiceView, str]] = ...) -> None: ...
 
 class ListInvoicesRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "engagement_id", "customer_id", "state", "bill_run_id")
+    __slots__ = ("page_size", "page_token", "engagement_id", "customer_id", "state", "bill_run_id", "view")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     ENGAGEMENT_ID_FIELD_NUMBER: _ClassVar[int]
     CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     BILL_RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    VIEW_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     engagement_id: str
     customer_id: str
     state: InvoiceState
     bill_run_id: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., engagement_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., state: _Optional[_Union[InvoiceState, str]] = ..., bill_run_id: _Optional[str] = ...) -> None: ...
+    view: InvoiceView
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., engagement_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., state: _Optional[_Union[InvoiceState, str]] = ..., bill_run_id: _Optional[str] = ..., view: _Optional[_Union[InvoiceView, str]] = ...) -> None: ...
 
 class ListInvoicesResponse(_message.Message):
     __slots__ = ("invoices", "next_page_token")

@@ -80,11 +80,12 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         return convert.invoice_out(invoice, basic=basic)
 
     ListInvoices = lister(
-        "A page of invoices, filtered by engagement, customer, state and bill run.",
+        "A page of invoices, filtered by engagement, customer, state and bill run (BASIC: without lines).",
         Queries.list_invoices,
         billing_pb2.ListInvoicesResponse,
         convert.invoice_out,
         _invoice_filters,
+        view=lambda request: {"basic": basic_invoice_view(request.view)},
     )
     IssueInvoice = _invoice_mutation(convert.issue_invoice)
     RecordPayment = _invoice_mutation(convert.record_payment)

@@ -58,19 +58,23 @@ def lister(
     doc: str,
     query: Callable[..., Any],
     response: type[Message],
-    out: Callable[[Any], Message],
+    out: Callable[..., Message],
     filters: Callable[[Any], tuple[Any, ...]] = _no_filters,
     reads: str = "reads",
+    view: Callable[[Any], dict[str, Any]] | None = None,
 ) -> Handler:
     """A List handler: `query(servicer.<reads>, tenant, *filters(request), page_size, page_token)`
-    fills the response's one repeated field with `out` of each item."""
+    fills the response's one repeated field with `out` of each item; `view(request)`: `out`'s
+    keyword arguments for the view the request asks for (checked before the query)."""
     (items,) = [field.name for field in response.DESCRIPTOR.fields if field.is_repeated]
 
     async def handler(self: Any, request: Any, context: Context) -> Message:
         wanted, page_size = filters(request), check_page_size(request.page_size)
+        options = view(request) if view is not None else {}
         tenant_id = current_caller().tenant_id
         page = await blocking(query, getattr(self, reads), tenant_id, *wanted, page_size, request.page_token)
-        return response(**{items: [out(item) for item in page.items]}, next_page_token=page.next_page_token)
+        found = [out(item, **options) for item in page.items]
+        return response(**{items: found}, next_page_token=page.next_page_token)
 
     handler.__doc__ = doc
     return handler

@@ -172,3 +172,20 @@ async def test_a_basic_reply_leaves_the_host_without_lines_and_the_stored_reply_
     replayed = await run(lines=True)  # the same request again, asking for the lines
     assert replayed.replayed and replayed.invoice is not None and len(replayed.invoice.lines) == 4
     assert replayed.invoice.model_copy(update={"lines": []}) == basic.invoice
+
+
+async def test_list_invoices_in_basic_view_has_no_lines(api: Api) -> None:
+    eid = (await billable(api)).engagement_id
+    draft = await api.engagements.GenerateInvoice(generate_request(eid, "2026-01"))
+
+    async def page(view: int) -> list[billing_pb2.Invoice]:
+        reply = await api.billing.ListInvoices(billing_pb2.ListInvoicesRequest(engagement_id=eid, view=view))
+        return list(reply.invoices)
+
+    full, basic = await page(billing_pb2.INVOICE_VIEW_UNSPECIFIED), await page(BASIC)
+    assert [i.invoice_id for i in full] == [draft.invoice_id] and len(full[0].lines) == 4
+    assert basic == [without_lines(full[0])] and full == await page(FULL)
+    code, status = await rich_error(
+        api.billing.ListInvoices(billing_pb2.ListInvoicesRequest(engagement_id=eid, view=4))
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and field_paths(status) == ["view"]
