@@ -227,6 +227,17 @@ def enum_out(wrapper: ProtoEnum, prefix: str, value: StrEnum | None) -> Any:
     return number
 
 
+def view_is_basic(view: int, basic: int, full: int) -> bool:
+    """Whether a request's `view` (AIP-157: an EngagementView or InvoiceView number) asks for
+    BASIC; UNSPECIFIED (0) and `full` mean the whole resource; unknown values are a field
+    violation on `view`."""
+    if view == basic:
+        return True
+    if view in (0, full):
+        return False
+    raise ValidationError.one("view", f"unknown enum value {view}")
+
+
 def enum_in(wrapper: ProtoEnum, prefix: str, number: int, domain: type[E], path: str) -> E | None:
     """A proto enum number as a domain enum; UNSPECIFIED is None, unknown numbers violate."""
     if number == 0:

@@ -23,13 +23,13 @@ from q2c_core.domain.entities import (
 from q2c_core.domain.entities import Expense as DomainExpense
 from q2c_core.domain.entities import Milestone as DomainMilestone
 from q2c_core.domain.entities import TimeEntry as DomainTimeEntry
-from q2c_core.domain.errors import ValidationError
 from q2c_core.edge.converters.convert_common import (
     billing_model_name,
     date_out,
     enum_out,
     money_out,
     timestamp_out,
+    view_is_basic,
 )
 from q2c_core.edge.converters.convert_invoices import invoice_number
 
@@ -52,11 +52,7 @@ def engagement_etag(engagement: Engagement | EngagementSummary) -> str:
 def basic_view(view: int) -> bool:
     """Whether a request's EngagementView asks for BASIC (UNSPECIFIED is FULL); unknown values
     are a field violation on `view`."""
-    if view == pb.ENGAGEMENT_VIEW_BASIC:
-        return True
-    if view in (pb.ENGAGEMENT_VIEW_UNSPECIFIED, pb.ENGAGEMENT_VIEW_FULL):
-        return False
-    raise ValidationError.one("view", f"unknown enum value {view}")
+    return view_is_basic(view, pb.ENGAGEMENT_VIEW_BASIC, pb.ENGAGEMENT_VIEW_FULL)
 
 
 def _own_fields(engagement: Engagement | EngagementSummary) -> dict[str, Any]:

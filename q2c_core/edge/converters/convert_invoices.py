@@ -7,7 +7,7 @@ from typing import Any
 from q2c.v1 import billing_pb2, common_pb2
 from q2c.v1 import engagement_pb2 as pb
 from q2c_core.domain.billing import BillingDraft, Blocker
-from q2c_core.domain.errors import NotFoundError, ValidationError
+from q2c_core.domain.errors import NotFoundError
 from q2c_core.domain.invoices import CreditNote, Invoice, InvoiceLine, InvoiceState, Payment, TaxDetail
 from q2c_core.domain.money import Money
 from q2c_core.edge.converters.convert_common import (
@@ -18,6 +18,7 @@ from q2c_core.edge.converters.convert_common import (
     enum_out,
     money_out,
     timestamp_out,
+    view_is_basic,
 )
 from q2c_core.edge.converters.convert_periods import period_out
 
@@ -60,11 +61,7 @@ def invoice_state_in(number: int, path: str = "state") -> InvoiceState | None:
 def basic_invoice_view(view: int) -> bool:
     """Whether a request's InvoiceView asks for BASIC (UNSPECIFIED is FULL); unknown values are
     a field violation on `view`."""
-    if view == billing_pb2.INVOICE_VIEW_BASIC:
-        return True
-    if view in (billing_pb2.INVOICE_VIEW_UNSPECIFIED, billing_pb2.INVOICE_VIEW_FULL):
-        return False
-    raise ValidationError.one("view", f"unknown enum value {view}")
+    return view_is_basic(view, billing_pb2.INVOICE_VIEW_BASIC, billing_pb2.INVOICE_VIEW_FULL)
 
 
 def invoice_out(invoice: Invoice, *, basic: bool = False) -> billing_pb2.Invoice:
