@@ -11,7 +11,8 @@ from typing import Any
 from q2c_core.adapters.store import AuditRecord, Store
 from q2c_core.app.billing.runs import BillRun
 from q2c_core.app.catalog import Catalog, CustomerSpec
-from q2c_core.app.messages import Caller, CommandEnvelope
+from q2c_core.app.host import EngagementHost
+from q2c_core.app.messages import Caller, CommandEnvelope, CommandResult
 from q2c_core.app.reads import Queries
 from q2c_core.domain import commands as cmd
 from q2c_core.domain.engagement import Engagement
@@ -140,6 +141,15 @@ def reloaded(store: Store, tenant_id: str, engagement_id: str) -> Engagement | N
 def audit_of(store: Store, tenant_id: str, stream_id: str) -> list[AuditRecord]:
     """Every audit record of a stream, in order."""
     return store.list_audit(tenant_id, stream_id, page_size=1000).items
+
+
+async def submit_on_new_host(store: Store, envelope: CommandEnvelope) -> CommandResult:
+    """`envelope` submitted to a new host on `store` (one that holds nothing yet), closed after."""
+    other = EngagementHost(store)
+    try:
+        return await other.submit(envelope)
+    finally:
+        await other.close()
 
 
 async def bill_run_reaching(

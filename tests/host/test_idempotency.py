@@ -7,7 +7,16 @@ import asyncio
 from q2c_core.adapters.store import Store
 from q2c_core.app.host import EngagementHost
 from q2c_core.domain.errors import ErrorKind
-from tests.host.helpers import audit_of, cancel, close_won, create, envelope, new_id, qualify
+from tests.host.helpers import (
+    audit_of,
+    cancel,
+    close_won,
+    create,
+    envelope,
+    new_id,
+    qualify,
+    submit_on_new_host,
+)
 
 
 async def test_the_same_request_replays_the_original_response_without_writing(
@@ -36,11 +45,7 @@ async def test_a_replay_survives_eviction_and_a_new_host(
     first = await host.submit(envelope(tenant_id, eid, qualify("go"), rid))
     assert (await host.submit(envelope(tenant_id, eid, close_won()))).ok
 
-    other = EngagementHost(store)
-    try:
-        again = await other.submit(envelope(tenant_id, eid, qualify("go"), rid))
-    finally:
-        await other.close()
+    again = await submit_on_new_host(store, envelope(tenant_id, eid, qualify("go"), rid))
 
     assert again.replayed and again.engagement == first.engagement
     assert again.engagement is not None and again.engagement.version == 2

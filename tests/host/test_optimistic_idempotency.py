@@ -12,7 +12,7 @@ from q2c_core.adapters.store import Store
 from q2c_core.app import commands
 from q2c_core.app.host import EngagementHost
 from q2c_core.domain.errors import ErrorKind
-from tests.host.helpers import audit_of, cancel, create, envelope, new_id, qualify
+from tests.host.helpers import audit_of, cancel, create, envelope, new_id, qualify, submit_on_new_host
 
 
 def _recorded(store: Store, monkeypatch: pytest.MonkeyPatch, method: str) -> list[list[str]]:
@@ -175,11 +175,7 @@ async def test_a_create_retried_on_a_host_that_does_not_hold_it_replays_and_writ
     first = await host.submit(envelope(tenant_id, eid, create(customer_id), rid))
     events, audit = store.read_events(tenant_id, eid), audit_of(store, tenant_id, eid)
 
-    other = EngagementHost(store)
-    try:
-        again = await other.submit(envelope(tenant_id, eid, create(customer_id), rid))
-    finally:
-        await other.close()
+    again = await submit_on_new_host(store, envelope(tenant_id, eid, create(customer_id), rid))
 
     assert first.ok and again.ok and again.replayed
     assert again.engagement == first.engagement
@@ -192,13 +188,10 @@ async def test_creating_a_stored_engagement_on_a_host_that_does_not_hold_it_is_r
 ) -> None:
     eid = new_id("eng")
     assert (await host.submit(envelope(tenant_id, eid, create(customer_id), new_id("req")))).ok
-    held = await host.submit(envelope(tenant_id, eid, create(customer_id, "again"), new_id("req")))
+    again = create(customer_id, "again")
+    held = await host.submit(envelope(tenant_id, eid, again, new_id("req")))
 
-    other = EngagementHost(store)
-    try:
-        unheld = await other.submit(envelope(tenant_id, eid, create(customer_id, "again"), new_id("req")))
-    finally:
-        await other.close()
+    unheld = await submit_on_new_host(store, envelope(tenant_id, eid, again, new_id("req")))
 
     assert held.error is not None and unheld.error is not None
     assert (unheld.error.kind, unheld.error.reason) == (held.error.kind, held.error.reason)
