@@ -12,7 +12,6 @@ from q2c_core.domain.errors import NotFoundError
 from q2c_core.domain.invoices import InvoiceState
 from q2c_core.edge.context import current_caller
 from q2c_core.edge.converters import convert
-from q2c_core.edge.converters.convert_common import require_id
 from q2c_core.edge.converters.convert_invoices import basic_invoice_view
 from q2c_core.edge.deadlines import START_BILL_RUN_SECONDS, require_time
 from q2c_core.edge.servicers import Context, blocking, engagement_of, getter, lister
@@ -63,6 +62,13 @@ def _invoice_filters(
     return request.engagement_id or None, request.customer_id or None, state, request.bill_run_id or None
 
 
+def _invoice_view(
+    request: billing_pb2.GetInvoiceRequest | billing_pb2.ListInvoicesRequest,
+) -> dict[str, bool]:
+    """invoice_out's keyword arguments for the InvoiceView a read asks for."""
+    return {"basic": basic_invoice_view(request.view)}
+
+
 class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     """q2c.v1.BillingService over a Runtime."""
 
@@ -70,22 +76,20 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         self.runtime = runtime
         self.reads = runtime.queries
 
-    async def GetInvoice(
-        self, request: billing_pb2.GetInvoiceRequest, context: Context
-    ) -> billing_pb2.Invoice:
-        """One invoice (BASIC: without its lines)."""
-        invoice_id = require_id(request.invoice_id, "invoice_id")
-        basic = basic_invoice_view(request.view)
-        invoice = await blocking(Queries.get_invoice, self.reads, current_caller().tenant_id, invoice_id)
-        return convert.invoice_out(invoice, basic=basic)
-
+    GetInvoice = getter(
+        "One invoice (BASIC: without its lines).",
+        Queries.get_invoice,
+        "invoice_id",
+        convert.invoice_out,
+        _invoice_view,
+    )
     ListInvoices = lister(
         "A page of invoices, filtered by engagement, customer, state and bill run (BASIC: without lines).",
         Queries.list_invoices,
         billing_pb2.ListInvoicesResponse,
         convert.invoice_out,
         _invoice_filters,
-        view=lambda request: {"basic": basic_invoice_view(request.view)},
+        view=_invoice_view,
     )
     IssueInvoice = _invoice_mutation(convert.issue_invoice)
     RecordPayment = _invoice_mutation(convert.record_payment)

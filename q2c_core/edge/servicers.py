@@ -37,13 +37,20 @@ def engagement_of(result: CommandResult) -> Engagement:
 
 
 def getter(
-    doc: str, query: Callable[[Any, str, str], T], id_field: str, out: Callable[[T], Message]
+    doc: str,
+    query: Callable[[Any, str, str], T],
+    id_field: str,
+    out: Callable[..., Message],
+    view: Callable[[Any], dict[str, Any]] | None = None,
 ) -> Handler:
-    """A Get handler: the request's `id_field` is required; `query(servicer.reads, tenant, id)`."""
+    """A Get handler: the request's `id_field` is required; `query(servicer.reads, tenant, id)`;
+    `view(request)`: `out`'s keyword arguments for the view the request asks for (checked before
+    the query)."""
 
     async def handler(self: Any, request: Any, context: Context) -> Message:
         resource_id = require_id(getattr(request, id_field), id_field)
-        return out(await blocking(query, self.reads, current_caller().tenant_id, resource_id))
+        options = view(request) if view is not None else {}
+        return out(await blocking(query, self.reads, current_caller().tenant_id, resource_id), **options)
 
     handler.__doc__ = doc
     return handler
